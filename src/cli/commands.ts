@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** Every CLI command: a function that adds itself to the program. One file per command. */
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

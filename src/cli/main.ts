@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../errors.js';
+import { commands } from './commands.js';
+
+/** Builds the `runlens` program. Each command lives in its own file and registers itself here. */
+export function buildProgram(): Command {
+  const program = new Command('runlens')
+    .description('See what your validator or RL training run did, from its event logs, at any size.')
+    .version('0.1.0')
+    .option('--verbose', 'more detail, and stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. Errors print one clear message (stack only with --verbose). */
+export async function main(argv: string[]): Promise<number> {
+  process.env.TZ = 'UTC';
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+        ? 0
+        : error.exitCode || 2;
+    }
+    if (isUserError(error)) {
+      process.stderr.write(`runlens: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`  ${error.hint}\n`);
+      if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`runlens: unexpected error: ${message}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    else process.stderr.write('  run again with --verbose for details\n');
+    return 1;
+  }
+}

@@ -1,0 +1,2 @@
+export { UserError } from './errors.js';
+export { parseJsonRecord, stringifyJsonRecord } from './formats/json-record.js';
