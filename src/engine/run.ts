@@ -1,0 +1,152 @@
+import { discoverRun, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
+import type { Profile } from '../formats/profile.js';
+import { ingestRun, X_CANDIDATES, type IngestOptions, type IngestResult } from './ingest.js';
+import { quoteIdentifier, Session, type SessionOptions } from './session.js';
+import { chooseXAxis, type XAxis } from './x-axis.js';
+
+export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xCandidates'> {
+  /** Field to use as x (`--x`), or "ordinal". */
+  x?: string;
+  session?: SessionOptions;
+  /** Runs larger than this many bytes are indexed in a temporary on-disk database. */
+  onDiskAboveBytes?: number;
+}
+
+export interface RunSummary {
+  profile: Profile;
+  files: number;
+  rows: number;
+  uidRows: number;
+  uidIndexedRows: number;
+  bytes: number;
+  x: XAxis & { min: number | null; max: number | null; rowsWithoutX: number };
+  uids: number;
+  problems: number;
+  truncated: number;
+}
+
+/**
+ * An indexed run: its files read into DuckDB, with views that every analysis builds on:
+ * `events` (rows + `ord`, the global row ordinal, and `x`), `uid_events` (uid_rows + x, ord, task),
+ * `files` (per-file counts and ordinal offsets).
+ */
+export class Run {
+  private constructor(
+    readonly session: Session,
+    readonly location: RunLocation,
+    readonly ingest: IngestResult,
+    readonly profile: Profile,
+    readonly x: XAxis,
+    readonly taskColumn: string | undefined,
+  ) {}
+
+  static async open(input: string | undefined, options: OpenRunOptions = {}): Promise<Run> {
+    const location = discoverRun(input, options);
+    const bytes = location.files.reduce((sum, f) => sum + f.bytes, 0);
+    const onDisk = bytes > (options.onDiskAboveBytes ?? 256 * 1024 * 1024);
+    const session = onDisk
+      ? await Session.createOnDisk(options.session)
+      : await Session.create(options.session);
+    try {
+      const xCandidates =
+        options.x && !X_CANDIDATES.includes(options.x) ? [...X_CANDIDATES, options.x] : X_CANDIDATES;
+      const ingest = await ingestRun(session, location, { ...options, xCandidates });
+      const x = chooseXAxis(ingest.order, ingest.rows, options.x);
+      const profile = runProfile(ingest);
+      const taskColumn = ['task_name', 'name'].find((c) =>
+        ingest.fields.all().some((f) => f.path === c && f.role === 'scalar'),
+      );
+      const run = new Run(session, location, ingest, profile, x, taskColumn);
+      await run.createViews();
+      return run;
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+  }
+
+  /** SQL expression of x over `rows`, when x is a column. */
+  private get xExpression(): string {
+    return `CAST(${quoteIdentifier(this.x.column ?? 'rec')} AS DOUBLE)`;
+  }
+
+  /** Does `rows` (or `uid_rows`) have this column? */
+  hasColumn(name: string, table: 'rows' | 'uid_rows' = 'rows'): boolean {
+    const role = table === 'rows' ? 'scalar' : 'per-uid';
+    return (
+      this.ingest.fields.all().some((f) => f.path === name && f.role === role) &&
+      this.storedColumns(table).has(name)
+    );
+  }
+
+  private readonly columnCache = new Map<string, Set<string>>();
+
+  storedColumns(table: 'rows' | 'uid_rows'): Set<string> {
+    return this.columnCache.get(table) ?? new Set();
+  }
+
+  private async createViews(): Promise<void> {
+    const s = this.session;
+    const values = this.ingest.files
+      .map((f, i) => {
+        const before = this.ingest.files.slice(0, i).reduce((sum, g) => sum + g.rows, 0);
+        return `(${f.fileId}, ${before}, ${f.rows})`;
+      })
+      .join(', ');
+    await s.run('CREATE OR REPLACE TABLE files (file_id INTEGER, first_ord BIGINT, rows BIGINT)');
+    if (values) await s.run(`INSERT INTO files VALUES ${values}`);
+    for (const table of ['rows', 'uid_rows'] as const) {
+      const columns = await s.all<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`);
+      this.columnCache.set(table, new Set(columns.map((c) => c.name)));
+    }
+    const task =
+      this.taskColumn && this.storedColumns('rows').has(this.taskColumn)
+        ? quoteIdentifier(this.taskColumn)
+        : 'NULL';
+    await s.run(`CREATE OR REPLACE VIEW events AS
+      SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${this.x.column === undefined ? 'CAST(f.first_ord + r.rec AS DOUBLE)' : this.xExpression} AS x,
+             CAST(${task} AS VARCHAR) AS task
+      FROM rows r JOIN files f USING (file_id)`);
+    await s.run(`CREATE OR REPLACE VIEW uid_events AS
+      SELECT u.*, e.x, e.ord, e.task FROM uid_rows u JOIN events e USING (file_id, rec)`);
+    await s.run(`CREATE OR REPLACE VIEW uid_indexed_events AS
+      SELECT i.*, e.x, e.ord FROM uid_indexed i JOIN events e USING (file_id, rec)`);
+  }
+
+  async summary(): Promise<RunSummary> {
+    const xs = await this.session.one<{ min: number | null; max: number | null; missing: number }>(
+      `SELECT min(x) AS min, max(x) AS max, CAST(count(*) FILTER (WHERE x IS NULL OR NOT isfinite(x)) AS INTEGER) AS missing FROM events`,
+    );
+    const uids = await this.session.one<{ n: number }>(
+      `SELECT CAST(count(DISTINCT uid) AS INTEGER) AS n FROM (SELECT uid FROM uid_rows UNION ALL SELECT uid FROM uid_indexed)`,
+    );
+    return {
+      profile: this.profile,
+      files: this.location.files.length,
+      rows: this.ingest.rows,
+      uidRows: this.ingest.uidRows,
+      uidIndexedRows: this.ingest.uidIndexedRows,
+      bytes: this.location.files.reduce((sum, f) => sum + f.bytes, 0),
+      x: { ...this.x, min: xs?.min ?? null, max: xs?.max ?? null, rowsWithoutX: xs?.missing ?? 0 },
+      uids: uids?.n ?? 0,
+      problems: this.ingest.problemCount,
+      truncated: this.ingest.files.reduce((sum, f) => sum + (f.problems.truncated ?? 0), 0),
+    };
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
+
+function runProfile(ingest: IngestResult): Profile {
+  const weight: Record<Profile, number> = { filetao: 0, openvalidators: 0, rl: 0, generic: 0 };
+  for (const file of ingest.files) weight[file.profile] += file.rows;
+  let best: Profile = 'generic';
+  for (const profile of ['filetao', 'openvalidators', 'rl'] as const)
+    if (weight[profile] > weight[best]) best = profile;
+  if (best === 'generic')
+    for (const profile of ['filetao', 'openvalidators', 'rl'] as const)
+      if (weight[profile] > 0) return profile;
+  return best;
+}

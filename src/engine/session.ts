@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export interface SessionOptions {
+  /** A database file for large runs (data spills to disk); in memory when omitted. */
+  databasePath?: string;
+  /** DuckDB's memory limit, e.g. '512MB'. Bounds the engine's memory whatever the input size. */
+  memoryLimit?: string;
+  threads?: number;
+  tempDirectory?: string;
+}
+
+export type Row = Record<string, unknown>;
+
+/** One embedded DuckDB database and connection. Heavy work happens here, in SQL. */
+export class Session {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    private readonly ownedFiles: string[],
+  ) {}
+
+  static async create(options: SessionOptions = {}): Promise<Session> {
+    const owned: string[] = [];
+    const tempDirectory = options.tempDirectory ?? path.join(os.tmpdir(), `runlens-duckdb-${process.pid}`);
+    const config: Record<string, string> = {
+      memory_limit: options.memoryLimit ?? '512MB',
+      threads: String(options.threads ?? Math.max(1, Math.min(os.availableParallelism(), 4))),
+      temp_directory: tempDirectory,
+      preserve_insertion_order: 'false',
+    };
+    const instance = await DuckDBInstance.create(options.databasePath ?? ':memory:', config);
+    if (options.databasePath) owned.push(options.databasePath, `${options.databasePath}.wal`);
+    owned.push(tempDirectory);
+    const connection = await instance.connect();
+    return new Session(instance, connection, owned);
+  }
+
+  /** A session backed by a temporary database file, removed on close: for runs larger than memory. */
+  static async createOnDisk(options: Omit<SessionOptions, 'databasePath'> = {}): Promise<Session> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-'));
+    return Session.create({
+      ...options,
+      databasePath: path.join(dir, 'run.duckdb'),
+      tempDirectory: path.join(dir, 'tmp'),
+    });
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  /** Rows as plain objects. Cast BIGINT/HUGEINT to DOUBLE or INTEGER in SQL to get numbers. */
+  async all<T extends Row = Row>(sql: string): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as T[];
+  }
+
+  async one<T extends Row = Row>(sql: string): Promise<T | undefined> {
+    return (await this.all<T>(sql))[0];
+  }
+
+  /** Column-major result, for larger results headed to charts. */
+  async columns(sql: string): Promise<Record<string, unknown[]>> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getColumnsObjectJS() as Record<string, unknown[]>;
+  }
+
+  /** Streams a query in chunks of up to 2048 rows, column-major. */
+  async *chunks(sql: string): AsyncGenerator<unknown[][]> {
+    const result = await this.connection.stream(sql);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk.getColumns() as unknown[][];
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+    for (const file of this.ownedFiles) fs.rmSync(file, { recursive: true, force: true });
+    const dir = this.ownedFiles[0] ? path.dirname(this.ownedFiles[0]) : undefined;
+    if (dir && path.basename(dir).startsWith('runlens-')) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Quotes an identifier for SQL (column names are dotted paths like `rewards.components.heal`). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,144 @@
+import {
+  DOUBLE,
+  DuckDBDataChunk,
+  INTEGER,
+  VARCHAR,
+  type DuckDBAppender,
+  type DuckDBType,
+} from '@duckdb/node-api';
+import { quoteIdentifier, type Session } from './session.js';
+
+export type ColumnType = 'DOUBLE' | 'VARCHAR' | 'INTEGER';
+
+const DUCK_TYPES: Record<ColumnType, DuckDBType> = { DOUBLE, VARCHAR, INTEGER };
+export const BATCH_ROWS = 2048;
+
+interface Column {
+  name: string;
+  type: ColumnType;
+  values: (number | string | null)[];
+  /** Not yet in the DuckDB table. */
+  pending: boolean;
+}
+
+/**
+ * Appends rows to a DuckDB table whose columns appear as the data reveals them (new metrics in a
+ * later file, sparse wandb rows). Rows are buffered column-wise and appended as data chunks.
+ * A column's type is fixed by its first non-empty value; later values of another type are
+ * converted (numbers to text) or stored as NULL (text that is not a number in a numeric column).
+ */
+export class TableWriter {
+  private readonly columns = new Map<string, Column>();
+  private readonly order: Column[] = [];
+  private appender: DuckDBAppender | undefined;
+  private rows = 0;
+  private current = 0;
+  /** Values that did not fit their column's type, by column. */
+  readonly conflicts = new Map<string, number>();
+  rowsWritten = 0;
+
+  constructor(
+    private readonly session: Session,
+    readonly table: string,
+    fixed: { name: string; type: ColumnType }[],
+  ) {
+    for (const column of fixed) this.addColumn(column.name, column.type);
+  }
+
+  async create(): Promise<void> {
+    const definitions = this.order.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
+    await this.session.run(`CREATE OR REPLACE TABLE ${quoteIdentifier(this.table)} (${definitions})`);
+    for (const column of this.order) column.pending = false;
+  }
+
+  has(name: string): boolean {
+    return this.columns.has(name);
+  }
+
+  typeOf(name: string): ColumnType | undefined {
+    return this.columns.get(name)?.type;
+  }
+
+  /** Rows buffered since the last flush; flush once this passes `BATCH_ROWS`. */
+  get buffered(): number {
+    return this.rows;
+  }
+
+  /** Starts a new row and returns its index in the buffer. */
+  beginRow(): number {
+    this.current = this.rows++;
+    return this.current;
+  }
+
+  set(name: string, value: number | string | null, typeHint?: ColumnType): void {
+    this.setAt(this.current, name, value, typeHint);
+  }
+
+  setAt(row: number, name: string, value: number | string | null, typeHint?: ColumnType): void {
+    let column = this.columns.get(name);
+    if (column === undefined) {
+      if (value === null) return;
+      column = this.addColumn(name, typeHint ?? (typeof value === 'number' ? 'DOUBLE' : 'VARCHAR'));
+    }
+    if (value !== null && column.type !== 'VARCHAR' && typeof value === 'string') {
+      const number = value.trim() === '' ? NaN : Number(value);
+      if (Number.isNaN(number)) {
+        if (value !== '') this.conflicts.set(name, (this.conflicts.get(name) ?? 0) + 1);
+        return;
+      }
+      value = number;
+    } else if (column.type === 'VARCHAR' && typeof value === 'number') value = String(value);
+    if (column.type === 'INTEGER' && typeof value === 'number' && !Number.isInteger(value))
+      value = Math.round(value);
+    column.values[row] = value;
+  }
+
+  async flush(): Promise<void> {
+    if (this.rows === 0) return;
+    if (this.order.some((c) => c.pending)) await this.addPendingColumns();
+    this.appender ??= await this.session.connection.createAppender(this.table);
+    const total = this.rows;
+    const types = this.order.map((c) => DUCK_TYPES[c.type]);
+    for (let start = 0; start < total; start += BATCH_ROWS) {
+      const n = Math.min(BATCH_ROWS, total - start);
+      const chunk = DuckDBDataChunk.create(types, n);
+      for (let i = 0; i < this.order.length; i++) {
+        const values = this.order[i].values;
+        const slice = new Array<number | string | null>(n);
+        for (let k = 0; k < n; k++) slice[k] = values[start + k] ?? null;
+        chunk.setColumnValues(i, slice);
+      }
+      this.appender.appendDataChunk(chunk);
+    }
+    for (const column of this.order) column.values = new Array(BATCH_ROWS);
+    this.rowsWritten += total;
+    this.rows = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.appender?.closeSync();
+    this.appender = undefined;
+  }
+
+  private addColumn(name: string, type: ColumnType): Column {
+    const column: Column = { name, type, values: new Array(BATCH_ROWS), pending: true };
+    this.columns.set(name, column);
+    this.order.push(column);
+    return column;
+  }
+
+  private async addPendingColumns(): Promise<void> {
+    if (this.appender) {
+      this.appender.closeSync();
+      this.appender = undefined;
+    }
+    for (const column of this.order) {
+      if (!column.pending) continue;
+      await this.session.run(
+        `ALTER TABLE ${quoteIdentifier(this.table)} ADD COLUMN ${quoteIdentifier(column.name)} ${column.type}`,
+      );
+      column.pending = false;
+    }
+  }
+}
