@@ -1,0 +1,28 @@
+import type { FieldStat } from '../engine/field-stats.js';
+import type { FileReport } from '../engine/ingest.js';
+import type { Run, RunSummary } from '../engine/run.js';
+import type { IgnoredFile } from '../formats/log-file.js';
+import type { ReadProblem } from '../formats/problems.js';
+
+export interface RunInspection {
+  root: string;
+  summary: RunSummary;
+  files: Omit<FileReport, 'path'>[];
+  ignored: IgnoredFile[];
+  fields: FieldStat[];
+  problems: ReadProblem[];
+  typeConflicts: Record<string, number>;
+}
+
+/** Everything `runlens inspect` shows, as data. */
+export async function inspectRun(run: Run): Promise<RunInspection> {
+  return {
+    root: run.location.root,
+    summary: await run.summary(),
+    files: run.ingest.files.map(({ path: _path, ...rest }) => rest),
+    ignored: run.location.ignored,
+    fields: run.ingest.fields.all(),
+    problems: run.ingest.problems,
+    typeConflicts: Object.fromEntries(run.ingest.typeConflicts),
+  };
+}

@@ -1,0 +1,142 @@
+import { binIndexSql, binSpec, type BinSpec } from './bins.js';
+import type { Run } from './run.js';
+import { quoteIdentifier, quoteString } from './session.js';
+
+export interface BinnedSeries {
+  column: string;
+  /** The group (task name, uid) when grouped; undefined otherwise. */
+  group: string | undefined;
+  bin: number[];
+  /** Bin start, end and the mean x of the rows in the bin. */
+  x0: number[];
+  x1: number[];
+  xMean: number[];
+  count: number[];
+  mean: number[];
+  min: number[];
+  max: number[];
+  /** Quantile band (lower, upper) of the values in each bin. */
+  lower: number[];
+  upper: number[];
+  /** The bin's last value in row order. */
+  last: number[];
+  /** Values that were NaN or ±Infinity (failed calls); not in the statistics above. */
+  nonFinite: number[];
+}
+
+export interface BinnedStatsOptions {
+  columns: string[];
+  /** `events` (one row per event) or `uid_events` (one row per event × uid). */
+  table?: 'events' | 'uid_events';
+  maxBins?: number;
+  /** Quantile band, default [0.1, 0.9]. */
+  band?: [number, number];
+  /** Group each series by `task` or `uid`. */
+  groupBy?: 'task' | 'uid';
+  /** SQL filter over the table's columns. */
+  where?: string;
+  /** Exact quantiles up to this many rows, t-digest approximations above (bounded memory). */
+  exactQuantileRows?: number;
+}
+
+export interface BinnedStats {
+  spec: BinSpec;
+  quantiles: 'exact' | 'approximate';
+  band: [number, number];
+  series: BinnedSeries[];
+}
+
+/** Exact per-bin count, mean, min, max, quantile band and last value over every row, in SQL. */
+export async function binnedStats(run: Run, options: BinnedStatsOptions): Promise<BinnedStats> {
+  const table = options.table ?? 'events';
+  const band = options.band ?? [0.1, 0.9];
+  const where = options.where ? `AND (${options.where})` : '';
+  const range = await run.session.one<{
+    min: number | null;
+    max: number | null;
+    integer: boolean;
+    n: number;
+  }>(
+    `SELECT min(x) AS min, max(x) AS max, bool_and(x = round(x)) AS integer, CAST(count(*) AS DOUBLE) AS n
+     FROM ${table} WHERE x IS NOT NULL AND isfinite(x) ${where}`,
+  );
+  const spec = binSpec(range?.min ?? 0, range?.max ?? 0, options.maxBins ?? 1000, range?.integer ?? false);
+  const exact = (range?.n ?? 0) <= (options.exactQuantileRows ?? 5_000_000);
+  const series: BinnedSeries[] = [];
+  const bin = binIndexSql('x', spec);
+  const group =
+    options.groupBy === 'uid' ? 'CAST(uid AS VARCHAR)' : options.groupBy === 'task' ? 'task' : 'NULL';
+  for (const column of options.columns) {
+    const v = quoteIdentifier(column);
+    const finite = `isfinite(${v})`;
+    const quantile = exact
+      ? `quantile_cont(${v}, [${band[0]}, ${band[1]}]) FILTER (WHERE ${finite})`
+      : `[approx_quantile(${v}, ${band[0]}) FILTER (WHERE ${finite}), approx_quantile(${v}, ${band[1]}) FILTER (WHERE ${finite})]`;
+    const rows = await run.session.columns(`
+      SELECT ${group} AS grp, ${bin} AS bin, avg(x) AS x_mean,
+        CAST(count(*) FILTER (WHERE ${finite}) AS DOUBLE) AS n,
+        avg(${v}) FILTER (WHERE ${finite}) AS mean,
+        min(${v}) FILTER (WHERE ${finite}) AS lo,
+        max(${v}) FILTER (WHERE ${finite}) AS hi,
+        ${quantile} AS q,
+        arg_max(${v}, ord) FILTER (WHERE ${finite}) AS last,
+        CAST(count(*) FILTER (WHERE NOT ${finite}) AS DOUBLE) AS non_finite
+      FROM ${table}
+      WHERE x IS NOT NULL AND isfinite(x) AND ${v} IS NOT NULL ${where}
+      GROUP BY ALL ORDER BY grp NULLS FIRST, bin`);
+    const groups = new Map<string | null, BinnedSeries>();
+    const n = (rows.bin ?? []).length;
+    for (let i = 0; i < n; i++) {
+      const key = rows.grp[i] as string | null;
+      let s = groups.get(key);
+      if (!s) {
+        s = emptySeries(column, key ?? undefined);
+        groups.set(key, s);
+      }
+      const b = rows.bin[i] as number;
+      const q = (rows.q[i] as (number | null)[] | null) ?? [NaN, NaN];
+      s.bin.push(b);
+      s.x0.push(spec.x0 + b * spec.width);
+      s.x1.push(spec.x0 + (b + 1) * spec.width);
+      s.xMean.push(rows.x_mean[i] as number);
+      s.count.push(rows.n[i] as number);
+      s.mean.push(orNaN(rows.mean[i]));
+      s.min.push(orNaN(rows.lo[i]));
+      s.max.push(orNaN(rows.hi[i]));
+      s.lower.push(orNaN(q[0]));
+      s.upper.push(orNaN(q[1]));
+      s.last.push(orNaN(rows.last[i]));
+      s.nonFinite.push(rows.non_finite[i] as number);
+    }
+    series.push(...groups.values());
+  }
+  return { spec, quantiles: exact ? 'exact' : 'approximate', band, series };
+}
+
+function emptySeries(column: string, group: string | undefined): BinnedSeries {
+  return {
+    column,
+    group,
+    bin: [],
+    x0: [],
+    x1: [],
+    xMean: [],
+    count: [],
+    mean: [],
+    min: [],
+    max: [],
+    lower: [],
+    upper: [],
+    last: [],
+    nonFinite: [],
+  };
+}
+
+function orNaN(value: unknown): number {
+  return typeof value === 'number' ? value : NaN;
+}
+
+/** SQL literal for a task filter. */
+export function taskFilter(task: string): string {
+  return `task = ${quoteString(task)}`;
+}
