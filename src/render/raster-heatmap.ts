@@ -30,11 +30,12 @@ export interface RasterHeatmap {
 }
 
 /**
- * Number of colour levels; palette index 0 is the transparent no-data colour. 254, not 255: the PNG
- * reader inside pdfkit (png-js) pads tRNS to 255 entries only, so palette index 255 would turn
- * transparent in PDFs.
+ * Number of colour levels; palette index 0 is the transparent no-data colour. Odd, so the middle
+ * and quarters of the domain (a diverging scheme's centre) get their exact scheme colour; below 255
+ * because the PNG reader inside pdfkit (png-js) pads tRNS to 255 entries only, so palette index 255
+ * would turn transparent in PDFs.
  */
-export const HEATMAP_LEVELS = 254;
+export const HEATMAP_LEVELS = 253;
 
 /**
  * Heatmap matrix → one PNG pixel per cell (nearest neighbour, no smoothing), coloured with

@@ -1,0 +1,266 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  HEATMAP_LEVELS,
+  rasterHeatmap,
+  rasterHeatmapSpec,
+  readPngPhys,
+  renderChart,
+  renderPdf,
+  renderPng,
+  renderSvg,
+  schemeColor,
+  setPngDpi,
+  type HeatmapMatrix,
+  type VegaLiteSpec,
+} from '../src/render/index.js';
+import { countDarkPixels, hasTool, inflatedPdfStreams, readPixels, svgImageBox } from './helpers/images.js';
+import { expectSvgSnapshot } from './helpers/snapshot.js';
+
+const workDir = mkdtempSync(join(tmpdir(), 'runlens-render-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+function lineChart(options: { title?: string; series?: number } = {}): VegaLiteSpec {
+  const series = options.series ?? 2;
+  const values = Array.from({ length: 40 }, (_, i) => ({
+    step: i * 25,
+    reward: Math.round((Math.sin(i / 5) * 3 - 0.5) * 1000) / 1000,
+    run: `run-${i % series}`,
+  }));
+  return {
+    ...(options.title === undefined ? {} : { title: options.title }),
+    data: { values },
+    mark: { type: 'line', clip: true },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'Training step' },
+      y: { field: 'reward', type: 'quantitative', title: 'Reward' },
+      ...(series > 1 ? { color: { field: 'run', type: 'nominal', title: 'Run' } } : {}),
+    },
+  } as VegaLiteSpec;
+}
+
+/** rows × cols checkerboard of 1 and 100 (log scale → the two ends of the scheme). */
+function checkerboard(rows: number, cols: number): HeatmapMatrix {
+  const values = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) values[r * cols + c] = (r + c) % 2 ? 1 : 100;
+  return { values, rows, cols };
+}
+
+function checkerboardSpec(): VegaLiteSpec {
+  return rasterHeatmapSpec(checkerboard(6, 8), {
+    xDomain: [0, 8],
+    yDomain: [0, 6],
+    log: true,
+    scheme: 'viridis',
+    title: 'Checkerboard',
+    xTitle: 'Block',
+    yTitle: 'UID',
+    colorTitle: 'Score',
+  });
+}
+
+describe('renderSvg', () => {
+  it('is deterministic, whatever was rendered before (stable clip and gradient ids)', async () => {
+    const first = await renderSvg(lineChart({ title: 'Reward' }));
+    await renderSvg(checkerboardSpec());
+    const again = await renderSvg(lineChart({ title: 'Reward' }));
+    expect(again).toBe(first);
+    expect(first).toContain('clip-path="url(#clip1)"');
+  });
+
+  it('uses DejaVu Sans for every text and the 7 × 4.5 in figure size', async () => {
+    const svg = await renderSvg(lineChart({ title: 'Reward' }));
+    const families = new Set([...svg.matchAll(/font-family="([^"]*)"/g)].map((m) => m[1]));
+    expect([...families]).toEqual(['DejaVu Sans']);
+    expect(svg).toMatch(/^<svg [^>]*width="504" height="324" viewBox="0 0 504 324"/);
+  });
+
+  it('matches the approved line chart and heatmap snapshots', async () => {
+    await expectSvgSnapshot('line-chart', await renderSvg(lineChart({ title: 'Reward by training step' })));
+    await expectSvgSnapshot('raster-heatmap', await renderSvg(checkerboardSpec()));
+  });
+});
+
+describe('renderPng', () => {
+  it('renders 7 × 4.5 in at 300 DPI to exactly 2100 × 1350 px, declares the DPI, same bytes every time', async () => {
+    const svg = await renderSvg(lineChart());
+    const png = renderPng(svg);
+    expect(renderPng(svg).equals(png)).toBe(true);
+    const pixels = readPixels(png); // checks every chunk's CRC
+    expect([pixels.width, pixels.height]).toEqual([2100, 1350]);
+    expect(readPngPhys(png)).toEqual({ x: 11811, y: 11811, unit: 1 });
+    const small = renderPng(svg, { dpi: 144 });
+    expect([readPixels(small).width, readPixels(small).height]).toEqual([1008, 648]);
+    expect(readPngPhys(small)?.x).toBe(5669);
+  });
+
+  it('draws text: the title band is dark with a title and has no dark pixel without', async () => {
+    const titleBand = { x: 0, y: 0, width: 1400, height: 110 };
+    const withTitle = readPixels(renderPng(await renderSvg(lineChart({ title: 'Reward', series: 1 }))));
+    const without = readPixels(renderPng(await renderSvg(lineChart({ series: 1 }))));
+    expect(countDarkPixels(withTitle, titleBand, 60)).toBeGreaterThan(500);
+    expect(countDarkPixels(without, titleBand, 60)).toBe(0);
+  });
+
+  it('setPngDpi replaces an existing pHYs chunk instead of adding a second one', async () => {
+    const png = setPngDpi(renderPng(await renderSvg(lineChart()), { dpi: 72 }), 600);
+    expect(png.toString('latin1').split('pHYs').length - 1).toBe(1);
+    expect(readPngPhys(png)).toEqual({ x: 23622, y: 23622, unit: 1 });
+    readPixels(png);
+  });
+});
+
+describe('renderPdf', () => {
+  const negativeAxis = {
+    data: { values: [-3, -2, -1, 0, 1].map((v, i) => ({ x: i, y: v })) },
+    mark: 'line',
+    encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+  } as VegaLiteSpec;
+
+  it('is deterministic, page-sized to the SVG, with DejaVu embedded', async () => {
+    const svg = await renderSvg(negativeAxis);
+    const pdf = await renderPdf(svg);
+    expect((await renderPdf(svg)).equals(pdf)).toBe(true);
+    const text = pdf.toString('latin1');
+    expect(text).toContain('/MediaBox [0 0 504 324]');
+    expect(text).toMatch(/\/FontName \/[A-Z]{6}\+DejaVuSans/);
+    expect(text).not.toContain('Helvetica');
+  });
+
+  it('keeps the minus sign (U+2212) of negative axis labels', async () => {
+    const pdf = await renderPdf(await renderSvg(negativeAxis));
+    // The embedded font's ToUnicode map must know U+2212; Helvetica would have dropped it.
+    expect(inflatedPdfStreams(pdf)).toMatch(/<2212>/i);
+    if (hasTool('pdftotext')) {
+      const result = spawnSync('pdftotext', ['-', '-'], { input: pdf });
+      expect(result.stdout.toString('utf8')).toContain('\u22122');
+    }
+  });
+
+  it.skipIf(!hasTool('pdftoppm'))('converts with pdftoppm to a non-blank page', async () => {
+    const pdfPath = join(workDir, 'chart.pdf');
+    writeFileSync(pdfPath, await renderPdf(await renderSvg(lineChart({ title: 'Reward' }))));
+    const result = spawnSync('pdftoppm', ['-png', '-r', '50', '-singlefile', pdfPath, join(workDir, 'page')]);
+    expect(result.status).toBe(0);
+    const page = readPixels(readFileSync(join(workDir, 'page.png')));
+    expect([page.width, page.height]).toEqual([350, 225]);
+    const whole = { x: 0, y: 0, width: 350, height: 225 };
+    expect(countDarkPixels(page, whole, 250)).toBeGreaterThan(2000); // lines, grid, text
+    expect(countDarkPixels(page, whole, 100)).toBeGreaterThan(50); // text
+  });
+});
+
+describe('raster heatmaps', () => {
+  it('encodes one pixel per cell with exact scheme colours and transparent no-data cells', () => {
+    const values = new Float64Array([0, 0.5, 1, Number.NaN, 0.25, 1]);
+    const raster = rasterHeatmap({ values, rows: 2, cols: 3 }, { scheme: 'magma' });
+    const pixels = readPixels(raster.png);
+    expect([pixels.width, pixels.height]).toEqual([3, 2]);
+    expect(raster.domain).toEqual([0, 1]);
+    expect(raster.dataUrl.startsWith('data:image/png;base64,')).toBe(true);
+    expect(pixels.at(0, 0)).toEqual([...schemeColor('magma', 0), 255]);
+    expect(pixels.at(1, 0)).toEqual([...schemeColor('magma', 0.5), 255]);
+    expect(pixels.at(2, 0)).toEqual([...schemeColor('magma', 1), 255]);
+    expect(pixels.at(0, 1)[3]).toBe(0);
+    expect(pixels.at(1, 1)).toEqual([...schemeColor('magma', 0.25), 255]);
+  });
+
+  it('quantises to HEATMAP_LEVELS evenly spaced scheme colours', () => {
+    const values = new Float64Array([0, 0.3, 1]);
+    const pixels = readPixels(rasterHeatmap({ values, rows: 1, cols: 3 }).png);
+    const level = Math.round(0.3 * (HEATMAP_LEVELS - 1)) / (HEATMAP_LEVELS - 1);
+    expect(pixels.at(1, 0)).toEqual([...schemeColor('viridis', level)]);
+  });
+
+  it('log scale: values ≤ 0 are no data, the domain spans the positive values; row 0 can go to the bottom', () => {
+    const values = new Float64Array([0, 10, 1000, -1]);
+    const raster = rasterHeatmap({ values, rows: 2, cols: 2 }, { log: true, rowZeroAtBottom: true });
+    const pixels = readPixels(raster.png);
+    expect(raster.domain).toEqual([10, 1000]);
+    expect(pixels.at(0, 1)[3]).toBe(0); // matrix (0, 0) = 0, now in the bottom row
+    expect(pixels.at(1, 1)).toEqual([...schemeColor('viridis', 0), 255]);
+    expect(pixels.at(0, 0)).toEqual([...schemeColor('viridis', 1), 255]);
+  });
+
+  it('rejects a matrix whose size does not match and an unknown scheme', () => {
+    expect(() => rasterHeatmap({ values: new Float64Array(5), rows: 2, cols: 3 })).toThrow(
+      /2 × 3 = 6 values, got 5/,
+    );
+    expect(() => rasterHeatmap(checkerboard(2, 2), { scheme: 'nope' })).toThrow(
+      /Unknown continuous colour scheme "nope"/,
+    );
+  });
+
+  it.each([144, 300])(
+    'renders crisp cells at %i DPI: exact scheme colours at centres, nothing in between',
+    async (dpi) => {
+      const svg = await renderSvg(checkerboardSpec());
+      const pixels = readPixels(renderPng(svg, { dpi }));
+      const zoom = dpi / 72;
+      const box = svgImageBox(svg);
+      const low = [...schemeColor('viridis', 0), 255];
+      const high = [...schemeColor('viridis', 1), 255];
+      const cellWidth = (box.width * zoom) / 8;
+      const cellHeight = (box.height * zoom) / 6;
+      for (let row = 0; row < 6; row++) {
+        const y = Math.floor(box.y * zoom + (row + 0.5) * cellHeight);
+        for (let col = 0; col < 8; col++) {
+          const x = Math.floor(box.x * zoom + (col + 0.5) * cellWidth);
+          // rowZero 'bottom': the top image row is matrix row 5; matrix (r, c) is 100 when r + c is even.
+          expect(pixels.at(x, y)).toEqual((5 - row + col) % 2 ? low : high);
+        }
+        const left = Math.ceil(box.x * zoom) + 1;
+        const right = Math.floor((box.x + box.width) * zoom) - 2;
+        for (let x = left; x <= right; x++) expect([low, high]).toContainEqual(pixels.at(x, y));
+      }
+    },
+  );
+
+  it('keeps a 256 × 2000 heatmap small and fast as an embedded raster', async () => {
+    const rows = 256;
+    const cols = 2000;
+    const values = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++)
+        values[r * cols + c] = ((r * 7919) % 101) / 100 + 0.3 * Math.sin(c / 90 + r);
+    }
+    const started = performance.now();
+    const spec = rasterHeatmapSpec(
+      { values, rows, cols },
+      { xDomain: [0, cols], yDomain: [0, rows], rowZero: 'top' },
+    );
+    const svg = await renderSvg(spec);
+    const png = renderPng(svg);
+    const seconds = (performance.now() - started) / 1000;
+    expect(svg.length).toBeLessThan(1_000_000);
+    expect(svg.split('data:image/png').length - 1).toBe(1); // not copied into an aria-label
+    expect(readPixels(png).width).toBe(2100);
+    // Generous bound against a regression to vector cells (over a minute); usually well under 1 s.
+    expect(seconds).toBeLessThan(10);
+  });
+});
+
+describe('renderChart', () => {
+  it('writes every requested format next to each other and returns the paths', async () => {
+    const outBase = join(workDir, 'nested', 'rewards');
+    const paths = await renderChart(lineChart({ title: 'Reward' }), {
+      outBase,
+      formats: ['png', 'svg', 'pdf'],
+      dpi: 100,
+    });
+    expect(paths).toEqual([`${outBase}.png`, `${outBase}.svg`, `${outBase}.pdf`]);
+    expect(readPixels(readFileSync(paths[0])).width).toBe(700);
+    expect(readFileSync(paths[1], 'utf8')).toMatch(/^<svg /);
+    expect(readFileSync(paths[2]).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+
+  it('rejects an unknown format with the list of valid ones', async () => {
+    const options = { outBase: join(workDir, 'x'), formats: ['jpg'] } as unknown as Parameters<
+      typeof renderChart
+    >[1];
+    await expect(renderChart(lineChart(), options)).rejects.toThrow(/"jpg".*png, svg, pdf/);
+  });
+});
