@@ -1,0 +1,283 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binnedStats } from '../src/engine/binned-stats.js';
+import { binIndex } from '../src/engine/bins.js';
+import { movingAverageScores } from '../src/engine/moving-average-scores.js';
+import { positionCounts } from '../src/engine/positions.js';
+import { reservoirSample } from '../src/engine/reservoir.js';
+import { Run } from '../src/engine/run.js';
+import { parseJsonRecord, stringifyJsonRecord } from '../src/formats/json-record.js';
+import { FORMATS, tempDir } from './helpers/temp.js';
+
+/** Deterministic PRNG for fixtures. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+describe('binned statistics equal a brute-force computation', () => {
+  const dir = tempDir();
+  const random = mulberry32(7);
+  const events: { block: number; loss: number; task: string; uids: number[]; rewards: number[] }[] = [];
+  let block = 1000;
+  for (let f = 0; f < 3; f++) {
+    const lines: string[] = [];
+    for (let i = 0; i < [50, 700, 2300][f]; i++) {
+      block += random() < 0.3 ? 1 : 0;
+      const uids = [0, 1, 2, 3, 4].map(() => Math.floor(random() * 20));
+      const event = {
+        block,
+        loss: random() < 0.05 ? NaN : random() * 10 - 2,
+        task: ['Store', 'Retrieve'][i % 2],
+        uids,
+        rewards: uids.map(() => (random() < 0.1 ? NaN : random())),
+      };
+      events.push(event);
+      lines.push(stringifyJsonRecord({ task_name: event.task, ...event }));
+    }
+    fs.writeFileSync(path.join(dir, `part${f}.jsonl`), lines.join('\n') + '\n');
+  }
+  let run: Run;
+  beforeAll(async () => {
+    run = await Run.open(dir);
+  });
+  afterAll(() => run.close());
+
+  it('per-event metric: count, mean, min, max, band, last per bin', async () => {
+    const stats = await binnedStats(run, { columns: ['loss'], maxBins: 37 });
+    expect(run.x.column).toBe('block');
+    expect(stats.quantiles).toBe('exact');
+    const [series] = stats.series;
+    const byBin = new Map<number, number[]>();
+    const nonFinite = new Map<number, number>();
+    for (const e of events) {
+      const b = binIndex(e.block, stats.spec);
+      if (!Number.isFinite(e.loss)) nonFinite.set(b, (nonFinite.get(b) ?? 0) + 1);
+      else byBin.set(b, [...(byBin.get(b) ?? []), e.loss]);
+    }
+    expect(series.bin.length).toBe(new Set([...byBin.keys(), ...nonFinite.keys()]).size);
+    expect(stats.spec.count).toBeLessThanOrEqual(37);
+    for (let i = 0; i < series.bin.length; i++) {
+      const values = byBin.get(series.bin[i]) ?? [];
+      const sorted = [...values].sort((a, b) => a - b);
+      expect(series.count[i]).toBe(values.length);
+      expect(series.nonFinite[i]).toBe(nonFinite.get(series.bin[i]) ?? 0);
+      expect(series.mean[i]).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 9);
+      expect(series.min[i]).toBe(sorted[0]);
+      expect(series.max[i]).toBe(sorted.at(-1));
+      expect(series.lower[i]).toBeCloseTo(quantile(sorted, 0.1), 9);
+      expect(series.upper[i]).toBeCloseTo(quantile(sorted, 0.9), 9);
+      expect(series.last[i]).toBe(values.at(-1));
+    }
+  });
+
+  it('per-uid metric grouped by task', async () => {
+    const stats = await binnedStats(run, {
+      columns: ['rewards'],
+      table: 'uid_events',
+      groupBy: 'task',
+      maxBins: 10,
+    });
+    expect(stats.series.map((s) => s.group).sort()).toEqual(['Retrieve', 'Store']);
+    for (const series of stats.series) {
+      for (let i = 0; i < series.bin.length; i++) {
+        const values = events
+          .filter((e) => e.task === series.group && binIndex(e.block, stats.spec) === series.bin[i])
+          .flatMap((e) => e.rewards)
+          .filter(Number.isFinite);
+        expect(series.count[i]).toBe(values.length);
+        expect(series.mean[i]).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 9);
+        expect(series.max[i]).toBe(Math.max(...values));
+      }
+    }
+  });
+
+  it('moving-averaged scores equal a replay of every event', async () => {
+    const matrix = await movingAverageScores(run, { alpha: 0.05, maxBins: 25 });
+    expect(matrix?.source).toBe('reconstructed');
+    const scores = new Map<number, number>();
+    const atBin = new Map<number, Map<number, number>>();
+    for (const e of events) {
+      e.uids.forEach((uid, k) => {
+        if (Number.isFinite(e.rewards[k]))
+          scores.set(uid, 0.05 * e.rewards[k] + 0.95 * (scores.get(uid) ?? 0));
+      });
+      atBin.set(binIndex(e.block, matrix!.spec), new Map(scores));
+    }
+    const lastBin = matrix!.spec.count - 1;
+    for (const [row, uid] of matrix!.uids.entries()) {
+      expect(matrix!.values[row * matrix!.spec.count + lastBin]).toBeCloseTo(scores.get(uid)!, 12);
+      const firstBin = atBin.get(0)!;
+      if (firstBin.has(uid))
+        expect(matrix!.values[row * matrix!.spec.count]).toBeCloseTo(firstBin.get(uid)!, 12);
+    }
+  });
+});
+
+describe('reservoir sample', () => {
+  const dir = tempDir();
+  const sizes = [30, 3000, 400, 26570];
+  let total = 0;
+  sizes.forEach((n, f) => {
+    const lines = Array.from({ length: n }, () => `{"step": ${total++}, "v": 1}`);
+    fs.writeFileSync(path.join(dir, `m${f}.jsonl`), lines.join('\n') + '\n');
+  });
+  let run: Run;
+  beforeAll(async () => {
+    run = await Run.open(dir);
+  });
+  afterAll(() => run.close());
+
+  it('is uniform over row positions across files of very different sizes (chi-square)', async () => {
+    const size = 6000;
+    const sample = await reservoirSample(run, { size, seed: 42, columns: ['step'] });
+    expect(sample.population).toBe(total);
+    expect(sample.size).toBe(size);
+    const steps = sample.columns.step as number[];
+    expect(new Set(steps).size).toBe(size);
+    const buckets = 30;
+    const counts = new Array(buckets).fill(0);
+    for (const s of steps) counts[Math.floor((s / total) * buckets)]++;
+    const expected = size / buckets;
+    const chi2 = counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
+    // 29 degrees of freedom: P(chi2 > 58.3) = 0.001.
+    expect(chi2).toBeLessThan(58.3);
+    // Each file gets its share: the 30-row file is not over-represented (a per-file quota would be).
+    const small = steps.filter((s) => s < 30).length;
+    expect(small).toBeLessThan(30);
+  });
+
+  it('is identical for the same seed, different for another, and in row order', async () => {
+    const a = await reservoirSample(run, { size: 500, seed: 1, columns: ['step'] });
+    const b = await reservoirSample(run, { size: 500, seed: 1, columns: ['step'] });
+    const c = await reservoirSample(run, { size: 500, seed: 2, columns: ['step'] });
+    expect(a.columns.step).toEqual(b.columns.step);
+    expect(a.columns.step).not.toEqual(c.columns.step);
+    const steps = a.columns.step as number[];
+    expect(steps).toEqual([...steps].sort((x, y) => x - y));
+  });
+
+  it('takes every row when the population is smaller than N', async () => {
+    const all = await reservoirSample(run, { size: 1e6, seed: 3, columns: ['step'] });
+    expect(all.size).toBe(total);
+    expect(all.ratio).toBe(1);
+  });
+});
+
+describe('RL runs mixing old flat and new nested files', () => {
+  const sample = path.join(FORMATS, 'rl-experiments/v4/20250726_130714');
+  let run: Run;
+  beforeAll(async () => {
+    run = await Run.open(sample);
+  });
+  afterAll(() => run.close());
+
+  it('normalise to one column set', async () => {
+    const cols = run.storedColumns('rows');
+    for (const c of [
+      'position.x',
+      'position.y',
+      'position.map',
+      'player_status.health',
+      'statistics.deaths',
+      'rewards.total',
+    ]) {
+      expect(cols.has(c), c).toBe(true);
+    }
+    for (const flat of ['x', 'y', 'map', 'hp', 'deaths', 'healr', 'coord_count'])
+      expect(cols.has(flat), flat).toBe(false);
+    const rows = await run.session.all<{ file_id: number; n: number; hp: number }>(
+      `SELECT file_id, CAST(count("position.x") AS INTEGER) AS n, CAST(count("player_status.health") AS INTEGER) AS hp FROM rows GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { file_id: 0, n: 6, hp: 6 },
+      { file_id: 1, n: 12, hp: 12 },
+      { file_id: 2, n: 2, hp: 2 },
+    ]);
+  });
+
+  it('orders stats files by their number, final last, and uses total_steps as x', async () => {
+    expect(run.location.files.map((f) => path.basename(f.path))).toEqual([
+      'stats_1753530037.json',
+      'stats_1753530111.json',
+      'stats_final_1753530116.json',
+    ]);
+    expect(run.x.column).toBe('total_steps');
+  });
+
+  it('counts every position visit exactly', async () => {
+    const counts = await positionCounts(run);
+    const expected = new Map<string, number>();
+    for (const f of run.location.files) {
+      for (const r of parseJsonRecord(fs.readFileSync(f.path, 'utf8')) as Record<string, any>[]) {
+        const p = r.position ?? r;
+        const key = `${p.map},${p.x},${p.y}`;
+        expected.set(key, (expected.get(key) ?? 0) + 1);
+      }
+    }
+    expect(counts!.total).toBe(20);
+    const actual = new Map(
+      counts!.map.map((m, i) => [`${m},${counts!.x[i]},${counts!.y[i]}`, counts!.visits[i]]),
+    );
+    expect(actual).toEqual(expected);
+  });
+});
+
+describe('bad input through a whole run', () => {
+  const dir = tempDir();
+  fs.writeFileSync(
+    path.join(dir, 'a.jsonl'),
+    '{"step": 1, "v": 1}\n{"step": 2, "v": oops}\n{"step": 3, "v": 3}\n{"step": 4, "v"',
+  );
+  fs.writeFileSync(path.join(dir, 'b.jsonl'), '');
+  fs.writeFileSync(path.join(dir, 'c.jsonl'), '{"step": 5, "v": 5}\n');
+
+  it('keeps every good row, names every file and counts the problems', async () => {
+    const run = await Run.open(dir);
+    try {
+      const summary = await run.summary();
+      expect(summary.rows).toBe(3);
+      expect(summary.problems).toBe(2);
+      expect(summary.truncated).toBe(1);
+      expect(run.ingest.files.map((f) => [f.name, f.rows, f.status])).toEqual([
+        ['a.jsonl', 2, 'problems'],
+        ['b.jsonl', 0, 'empty'],
+        ['c.jsonl', 1, 'ok'],
+      ]);
+      expect(run.ingest.problems.map((p) => `${p.file}:${p.line} ${p.kind}`)).toEqual([
+        'a.jsonl:2 corrupt',
+        'a.jsonl:4 truncated',
+      ]);
+      const steps = await run.session.all<{ step: number }>('SELECT step FROM events ORDER BY ord');
+      expect(steps.map((s) => s.step)).toEqual([1, 3, 5]);
+    } finally {
+      run.close();
+    }
+  });
+
+  it('--strict makes a corrupt line fatal with file:line', async () => {
+    await expect(Run.open(dir, { strict: true })).rejects.toThrow(/a\.jsonl:2: not valid JSON/);
+  });
+
+  it('--strict still tolerates a truncated last line', async () => {
+    const only = path.join(dir, 'trunc');
+    fs.mkdirSync(only);
+    fs.writeFileSync(path.join(only, 'x.jsonl'), '{"step": 1}\n{"step": 2}\n{"step": 3');
+    const run = await Run.open(only, { strict: true });
+    expect(run.ingest.rows).toBe(2);
+    run.close();
+  });
+});
