@@ -78,6 +78,17 @@ describe('renderSvg', () => {
     expect(svg).toMatch(/^<svg [^>]*width="504" height="324" viewBox="0 0 504 324"/);
   });
 
+  it('shows times in UTC whatever the process time zone was', async () => {
+    process.env.TZ = 'America/New_York';
+    const svg = await renderSvg({
+      data: { values: [{ t: '2024-03-01T00:00:00Z' }, { t: '2024-03-01T06:00:00Z' }] },
+      mark: 'tick',
+      encoding: { x: { field: 't', type: 'temporal', title: null } },
+    } as VegaLiteSpec);
+    expect(process.env.TZ).toBe('UTC');
+    expect(/<text[^>]*>([^<]*)<\/text>/.exec(svg)?.[1]).toBe('March'); // midnight 1 March UTC
+  });
+
   it('matches the approved line chart and heatmap snapshots', async () => {
     await expectSvgSnapshot('line-chart', await renderSvg(lineChart({ title: 'Reward by training step' })));
     await expectSvgSnapshot('raster-heatmap', await renderSvg(checkerboardSpec()));
