@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { registerInspect } from './inspect.js';
+import { registerSimulate } from './simulate.js';
+import { registerVisualizeTraining } from './visualize-training.js';
+import { registerTail } from './tail.js';
 
 /** Every CLI command: a function that adds itself to the program. One file per command. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerInspect];
+export const commands: RegisterCommand[] = [
+  registerInspect,
+  registerSimulate,
+  registerTail,
+  registerVisualizeTraining,
+];

@@ -1,0 +1,78 @@
+import { binnedStats } from '../engine/binned-stats.js';
+import { positionCounts } from '../engine/positions.js';
+import type { Run } from '../engine/run.js';
+import { quoteIdentifier } from '../engine/session.js';
+import { runCaption } from '../charts/caption.js';
+import { globalGrid, globalMapHeatmapSpec, readMapLayout } from '../charts/global-map-heatmap.js';
+import { positionHeatmapSpec } from '../charts/position-heatmap.js';
+import { rewardComponentsSpec } from '../charts/reward-components.js';
+import type { Smoothing } from '../charts/smoothing.js';
+import type { VegaLiteSpec } from '../render/index.js';
+
+const COMPONENT_ORDER = ['total', 'event', 'level', 'heal', 'badge', 'explore', 'dead', 'stuck'];
+
+/** The run's reward columns (`rewards.*`), total first, then the usual component order. */
+export function rewardColumns(run: Run): string[] {
+  const rank = (c: string): number => {
+    const i = COMPONENT_ORDER.indexOf(c.replace(/^rewards\.(components\.)?/, ''));
+    return i < 0 ? COMPONENT_ORDER.length : i;
+  };
+  return [...run.storedColumns('rows')]
+    .filter((c) => c.startsWith('rewards.'))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+export interface RewardChart {
+  spec: VegaLiteSpec;
+  rows: number;
+  files: number;
+  xMin: number | null;
+  xMax: number | null;
+}
+
+/** Reward components over run.x, from exact per-bin statistics of every row that has rewards. */
+export async function rewardChart(
+  run: Run,
+  options: { smoothing?: Partial<Smoothing>; maxBins?: number } = {},
+): Promise<RewardChart | undefined> {
+  const columns = rewardColumns(run);
+  if (!columns.length) return undefined;
+  const any = columns.map((c) => `${quoteIdentifier(c)} IS NOT NULL`).join(' OR ');
+  const info = await run.session.one<{ rows: number; files: number; min: number | null; max: number | null }>(
+    `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(DISTINCT file_id) AS INTEGER) AS files,
+            min(x) AS min, max(x) AS max
+     FROM events WHERE (${any}) AND x IS NOT NULL AND isfinite(x)`,
+  );
+  if (!info || info.rows === 0) return undefined;
+  const stats = await binnedStats(run, { columns, maxBins: options.maxBins ?? 400 });
+  const caption = runCaption({
+    rows: info.rows,
+    files: info.files,
+    xLabel: run.x.label,
+    xMin: info.min,
+    xMax: info.max,
+  });
+  const spec = rewardComponentsSpec(stats, {
+    xTitle: run.x.label,
+    caption,
+    smoothing: options.smoothing,
+  });
+  return { spec, rows: info.rows, files: info.files, xMin: info.min, xMax: info.max };
+}
+
+/** Position heatmap: per-map small multiples, or one world grid with a region table. */
+export async function positionChart(
+  run: Run,
+  options: { mapLayout?: string } = {},
+): Promise<{ spec: VegaLiteSpec; unknownMaps: number[] } | undefined> {
+  const counts = await positionCounts(run);
+  if (!counts || counts.total === 0) return undefined;
+  const files = new Set(run.ingest.files.filter((f) => f.rows > 0).map((f) => f.fileId)).size;
+  const caption = `${counts.total.toLocaleString('en-US')} rows · ${files} file${files === 1 ? '' : 's'}`;
+  if (options.mapLayout) {
+    const regions = readMapLayout(options.mapLayout);
+    const grid = globalGrid(counts, regions);
+    return { spec: globalMapHeatmapSpec(grid, { caption }), unknownMaps: [...grid.unknownMaps.keys()] };
+  }
+  return { spec: positionHeatmapSpec(counts, { caption }), unknownMaps: [] };
+}

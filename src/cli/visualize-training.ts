@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { positionChart, rewardChart } from '../analysis/plot-training.js';
+import { formatCount } from '../charts/caption.js';
+import { SMOOTHING_METHODS, type SmoothingMethod } from '../charts/smoothing.js';
+import { Run } from '../engine/run.js';
+import { UserError } from '../errors.js';
+import { CHART_FORMATS, renderChart, type ChartFormat } from '../render/index.js';
+import { progressReporter } from './progress.js';
+import type { RegisterCommand } from './commands.js';
+
+interface VisualizeTrainingOptions {
+  variant?: string;
+  experimentsDir?: string;
+  outputDir?: string;
+  format: ChartFormat[];
+  smoothWindow?: number;
+  smooth: SmoothingMethod;
+  dpi: number;
+  mapLayout?: string;
+  x?: string;
+  strict?: boolean;
+  verbose?: boolean;
+}
+
+/** `png,svg` → ['png', 'svg']; rejects unknown formats. */
+export function parseFormats(value: string): ChartFormat[] {
+  const formats = value
+    .split(',')
+    .map((f) => f.trim().toLowerCase())
+    .filter(Boolean);
+  for (const f of formats)
+    if (!(CHART_FORMATS as readonly string[]).includes(f))
+      throw new InvalidArgumentError(
+        `unknown format "${f}"; expected ${CHART_FORMATS.join(', ')} (comma list ok).`,
+      );
+  return formats as ChartFormat[];
+}
+
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+function smoothingMethod(value: string): SmoothingMethod {
+  if (!(SMOOTHING_METHODS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${SMOOTHING_METHODS.join(', ')}.`);
+  return value as SmoothingMethod;
+}
+
+export const registerVisualizeTraining: RegisterCommand = (program: Command) => {
+  program
+    .command('visualize-training')
+    .description('reward components and position heatmap of the newest run of an RL experiment variant')
+    .requiredOption('--variant <name>', 'experiment variant: experiments/<name>/<YYYYMMDD_HHMMSS>/')
+    .option('--experiments-dir <dir>', 'where variants live (default: ./experiments)')
+    .option('--output-dir <dir>', 'where plots go (default: <run>/plots)')
+    .option('--format <list>', 'png, svg, pdf (comma list ok)', parseFormats, ['png'] as ChartFormat[])
+    .option(
+      '--smooth-window <n>',
+      'smoothing window in bins (default adapts to the number of points)',
+      positiveInteger,
+    )
+    .option('--smooth <method>', `smoothing: ${SMOOTHING_METHODS.join(', ')}`, smoothingMethod, 'ema')
+    .option('--dpi <n>', 'PNG resolution', positiveInteger, 300)
+    .option('--map-layout <file>', 'region table (pokemon-red-map_data.json) for one global position grid')
+    .option('--x <field>', 'x axis field (default: total_steps when present)')
+    .option('--strict', 'treat any corrupt record as fatal')
+    .option('--verbose', 'more detail')
+    .action(async (options: VisualizeTrainingOptions) => {
+      const progress = progressReporter();
+      const run = await Run.open(undefined, {
+        variant: options.variant,
+        experimentsDir: options.experimentsDir,
+        x: options.x,
+        strict: options.strict,
+        onProgress: progress.onProgress,
+      });
+      progress.done();
+      try {
+        await visualizeTraining(run, options);
+      } finally {
+        run.close();
+      }
+    });
+};
+
+async function visualizeTraining(run: Run, options: VisualizeTrainingOptions): Promise<void> {
+  const where = run.location.root;
+  if (run.ingest.rows === 0)
+    throw new UserError(`run ${where} holds no records (${run.location.files.length} files read)`, {
+      hint: 'check that the run has written json_logs/stats_*.json files',
+    });
+  if (run.x.column === 'step')
+    throw new UserError(`run ${where}: no training-step field (total_steps) to plot rewards over`, {
+      hint: 'the per-episode "step" resets every episode; pass --x <field> with a global step field',
+    });
+  const rewards = await rewardChart(run, {
+    smoothing: { method: options.smooth, window: options.smoothWindow },
+  });
+  if (!rewards)
+    throw new UserError(`run ${where} has no reward fields (rewards.total / rewards.components.*)`, {
+      hint: 'old flat-format logs carry no rewards; only runs with the nested format can be plotted',
+    });
+  const outDir = options.outputDir ?? join(where, 'plots');
+  const stamp = run.location.runName ?? 'run';
+  const base = join(outDir, `${options.variant}_${stamp}`);
+  const render = { formats: options.format, dpi: options.dpi };
+  const written = await renderChart(rewards.spec, {
+    ...render,
+    outBase: `${base}_rewards`,
+    title: 'Rewards',
+  });
+  const positions = await positionChart(run, { mapLayout: options.mapLayout });
+  if (positions)
+    written.push(
+      ...(await renderChart(positions.spec, { ...render, outBase: `${base}_heatmap`, title: 'Positions' })),
+    );
+  const out = process.stdout;
+  out.write(`processed ${formatCount(run.ingest.rows)} entries from ${run.location.files.length} files\n`);
+  out.write(
+    `rewards: ${formatCount(rewards.rows)} entries in ${rewards.files} files, ${run.x.label} ${formatCount(rewards.xMin)} … ${formatCount(rewards.xMax)}\n`,
+  );
+  if (!positions) out.write('no position fields: heatmap skipped\n');
+  if (positions?.unknownMaps.length)
+    out.write(`unknown map ids (not drawn): ${positions.unknownMaps.join(', ')}\n`);
+  for (const path of written) out.write(`wrote ${path}\n`);
+}
