@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { FORMATS, tempDir } from './helpers/temp.js';
+
+interface Inspection {
+  summary: {
+    profile: string;
+    files: number;
+    rows: number;
+    uids: number;
+    problems: number;
+    x: { column: string | null; min: number; max: number; rowsWithoutX: number };
+  };
+  files: { name: string; rows: number; status: string; profile: string }[];
+  ignored: { name: string }[];
+  fields: { path: string; role: string }[];
+}
+
+function inspectJson(args: string[]): Inspection {
+  const result = runCli(['inspect', ...args, '--json']);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as Inspection;
+}
+
+describe('runlens inspect on every format sample', () => {
+  it('FileTAO events.json', () => {
+    const r = inspectJson([path.join(FORMATS, 'filetao/events.json')]);
+    expect(r.summary).toMatchObject({ profile: 'filetao', files: 1, rows: 5, uids: 256, problems: 0 });
+    expect(r.summary.x).toMatchObject({ column: 'block', min: 2400001, max: 2400121 });
+    expect(r.fields).toContainEqual(expect.objectContaining({ path: 'rewards', role: 'per-uid' }));
+    expect(r.fields).toContainEqual(expect.objectContaining({ path: 'set_weights', role: 'uid-indexed' }));
+  });
+
+  it('OpenValidators completions.log (loguru wrapper)', () => {
+    const r = inspectJson([path.join(FORMATS, 'openvalidators/completions.log')]);
+    expect(r.summary).toMatchObject({ profile: 'openvalidators', files: 1, rows: 2, problems: 0 });
+    expect(r.summary.x).toMatchObject({ column: 'block', min: 1874000, max: 1874001 });
+    expect(r.fields).toContainEqual(expect.objectContaining({ path: 'dpo_reward_model', role: 'per-uid' }));
+    expect(r.fields.some((f) => f.path.startsWith('record.'))).toBe(false);
+  });
+
+  it('OpenValidators wandb history.jsonl', () => {
+    const r = inspectJson([path.join(FORMATS, 'openvalidators/history.jsonl')]);
+    expect(r.summary).toMatchObject({
+      profile: 'openvalidators',
+      files: 1,
+      rows: 3,
+      uids: 1024,
+      problems: 0,
+    });
+    expect(r.summary.x).toMatchObject({ column: 'block', min: 1874000, max: 1874040 });
+    expect(r.fields).toContainEqual(expect.objectContaining({ path: 'neuron_weights', role: 'uid-indexed' }));
+  });
+
+  it('RL run directory mixing old flat and new nested files', () => {
+    const r = inspectJson([path.join(FORMATS, 'rl-experiments/v4/20250726_130714')]);
+    expect(r.summary).toMatchObject({ profile: 'rl', files: 3, rows: 20, problems: 0 });
+    expect(r.summary.x).toMatchObject({ column: 'total_steps', min: 12, max: 18, rowsWithoutX: 6 });
+    expect(r.files.map((f) => [f.name, f.rows])).toEqual([
+      ['json_logs/stats_1753530037.json', 6],
+      ['json_logs/stats_1753530111.json', 12],
+      ['json_logs/stats_final_1753530116.json', 2],
+    ]);
+    expect(r.ignored.map((f) => f.name)).toEqual(['v4.yaml']);
+  });
+
+  it('--variant picks the newest run under --experiments-dir', () => {
+    const dir = tempDir();
+    const variant = path.join(dir, 'v4');
+    fs.cpSync(
+      path.join(FORMATS, 'rl-experiments/v4/20250726_130714'),
+      path.join(variant, '20250726_130714'),
+      { recursive: true },
+    );
+    fs.mkdirSync(path.join(variant, '20240101_000000/json_logs'), { recursive: true });
+    fs.writeFileSync(
+      path.join(variant, '20240101_000000/json_logs/stats_1.json'),
+      '[{"step": 1, "x": 1, "y": 1, "map": 0}]',
+    );
+    const r = inspectJson(['--variant', 'v4', '--experiments-dir', dir]);
+    expect(r.summary.rows).toBe(20);
+    const unknown = runCli(['inspect', '--variant', 'v9', '--experiments-dir', dir]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown variant "v9".*\n.*variants found: v4/);
+  });
+
+  it('human output names the profile, files, x range and problems', () => {
+    const dir = tempDir();
+    fs.writeFileSync(
+      path.join(dir, 'events.json'),
+      '{"block": 5, "v": 1}\n{"block": 6, "v": \n{"block": 7, "v": 3}\n',
+    );
+    const result = runCli(['inspect', dir]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/profile\s+generic/);
+    expect(result.stdout).toMatch(/x range\s+5 … 7/);
+    expect(result.stdout).toMatch(/events\.json:2: not valid JSON/);
+    expect(result.stdout).toMatch(/2 events in 1 file/);
+  });
+
+  it('errors are one clear message, non-zero exit, no stack trace', () => {
+    const missing = runCli(['inspect', '/nonexistent/events.json']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^runlens: \/nonexistent\/events\.json: no such file or directory\n/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'bad.jsonl'), '{"a": 1}\n{"a": \n');
+    const strict = runCli(['inspect', dir, '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/bad\.jsonl:2: not valid JSON/);
+    expect(strict.stderr).not.toMatch(/\n\s+at /);
+  });
+});
