@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { registerInspect } from './inspect.js';
 import { registerSimulate } from './simulate.js';
 import { registerVisualizeTraining } from './visualize-training.js';
+import { registerPlot } from './plot.js';
+import { registerPlotEvents } from './plot-events.js';
 import { registerTail } from './tail.js';
 
 /** Every CLI command: a function that adds itself to the program. One file per command. */
@@ -12,4 +14,6 @@ export const commands: RegisterCommand[] = [
   registerSimulate,
   registerTail,
   registerVisualizeTraining,
+  registerPlot,
+  registerPlotEvents,
 ];

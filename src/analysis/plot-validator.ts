@@ -1,0 +1,161 @@
+import { binnedStats } from '../engine/binned-stats.js';
+import { binSpec } from '../engine/bins.js';
+import { movingAverageScores } from '../engine/moving-average-scores.js';
+import { reservoirSample } from '../engine/reservoir.js';
+import type { Run } from '../engine/run.js';
+import { quoteIdentifier } from '../engine/session.js';
+import { formatCount } from '../charts/caption.js';
+import { binnedLineSpec } from '../charts/binned-line.js';
+import { uidMatrixHeatmapSpec } from '../charts/uid-matrix-heatmap.js';
+import { uidPerformanceSpec } from '../charts/uid-performance.js';
+import { uidScatterSpec } from '../charts/uid-scatter.js';
+import type { VegaLiteSpec } from '../render/index.js';
+
+export interface NamedChart {
+  name: string;
+  description: string;
+  spec: VegaLiteSpec;
+}
+
+export interface ValidatorChartOptions {
+  seed?: number;
+  sampleSize?: number;
+  alpha?: number;
+}
+
+/** Every validator chart the run's fields support. */
+export async function validatorCharts(run: Run, options: ValidatorChartOptions = {}): Promise<NamedChart[]> {
+  const charts: NamedChart[] = [];
+  const uidColumns = run.storedColumns('uid_rows');
+  const xTitle = run.x.label;
+  const files = run.location.files.length;
+  const base = `${formatCount(run.ingest.rows)} events · ${files} file${files === 1 ? '' : 's'}`;
+  for (const [value, title, name] of [
+    ['rewards', 'Reward', 'rewards-by-uid'],
+    ['completion_times', 'Completion time (s)', 'completion-times-by-uid'],
+  ] as const) {
+    if (!uidColumns.has(value)) continue;
+    const sample = await reservoirSample(run, {
+      table: 'uid_events',
+      columns: ['x', 'uid', 'task', value],
+      where: `${quoteIdentifier(value)} IS NOT NULL AND isfinite(${quoteIdentifier(value)}) AND x IS NOT NULL`,
+      size: options.sampleSize ?? 10_000,
+      seed: options.seed ?? 0,
+    });
+    if (!sample.size) continue;
+    const caption = `${base} · sample of ${formatCount(sample.size)} of ${formatCount(sample.population)} uid rows (${(sample.ratio * 100).toPrecision(3)} %, seed ${options.seed ?? 0})`;
+    charts.push({
+      name,
+      description: `${title} over ${xTitle} by uid (reservoir sample, per task)`,
+      spec: uidScatterSpec({ sample: sample.columns, value, valueTitle: title, xTitle, caption }),
+    });
+  }
+  const scores = await movingAverageScores(run, { alpha: options.alpha });
+  if (scores && scores.uids.length) {
+    charts.push({
+      name: 'moving-averaged-scores',
+      description: `moving-averaged scores, uid × ${xTitle}`,
+      spec: uidMatrixHeatmapSpec(scores, {
+        title: 'Moving-averaged scores',
+        caption: `${base} · ${scores.source === 'logged' ? 'as logged' : `reconstructed from rewards, α = ${scores.alpha}`} · ${formatCount(scores.events)} events`,
+        xTitle,
+        colorTitle: 'score',
+      }),
+    });
+  }
+  const weights = await weightMatrix(run);
+  if (weights) {
+    charts.push({
+      name: 'weights',
+      description: `${weights.kind} per uid over ${xTitle}`,
+      spec: uidMatrixHeatmapSpec(weights, {
+        title: 'Weights over time',
+        caption: `${base} · ${weights.kind}, last value per bin, carried forward · ${formatCount(weights.updates)} weight vectors`,
+        xTitle,
+        colorTitle: 'weight',
+        scheme: 'magma',
+      }),
+    });
+  }
+  if (uidColumns.has('successful') || uidColumns.has('completion_times')) {
+    const perf = await uidPerformance(run, uidColumns);
+    if (perf.uid.length)
+      charts.push({
+        name: 'uid-performance',
+        description: 'success rate and completion time distribution per uid',
+        spec: uidPerformanceSpec(perf, { caption: `${base} · every uid row` }),
+      });
+  }
+  if (run.storedColumns('rows').has('step_length')) {
+    const stats = await binnedStats(run, { columns: ['step_length'], maxBins: 300 });
+    const series = stats.series[0];
+    if (series?.count.length)
+      charts.push({
+        name: 'step-length',
+        description: `step length over ${xTitle}`,
+        spec: binnedLineSpec(series, {
+          title: 'Step length',
+          caption: `${base} · per-bin mean of every event, band p10–p90`,
+          xTitle,
+          yTitle: 'step length (s)',
+        }),
+      });
+  }
+  return charts;
+}
+
+async function weightMatrix(run: Run) {
+  const kinds = await run.session.all<{ kind: string; n: number }>(
+    `SELECT kind, CAST(count(DISTINCT ord) AS DOUBLE) AS n FROM uid_indexed_events
+     WHERE kind IN ('set_weights', 'neuron_weights') AND x IS NOT NULL GROUP BY kind ORDER BY n DESC`,
+  );
+  if (!kinds.length) return undefined;
+  const kind = kinds[0].kind;
+  const range = await run.session.one<{ min: number; max: number; integer: boolean }>(
+    `SELECT min(x) AS min, max(x) AS max, bool_and(x = round(x)) AS integer FROM uid_indexed_events WHERE kind = '${kind}' AND x IS NOT NULL`,
+  );
+  if (!range || range.min === null) return undefined;
+  const spec = binSpec(range.min, range.max, 300, range.integer);
+  const cols = await run.session.columns(`
+    SELECT bin, uid, arg_max(value, ord) AS value FROM (
+      SELECT LEAST(CAST(FLOOR((x - ${spec.x0}) / ${spec.width}) AS INTEGER), ${spec.count - 1}) AS bin, uid, value, ord
+      FROM uid_indexed_events WHERE kind = '${kind}' AND x IS NOT NULL AND isfinite(value))
+    GROUP BY bin, uid ORDER BY bin, uid`);
+  const uids = [...new Set(cols.uid as number[])].sort((a, b) => a - b);
+  if (!uids.length) return undefined;
+  const rowOf = new Map(uids.map((u, i) => [u, i]));
+  const values = new Float64Array(uids.length * spec.count).fill(NaN);
+  const bins = cols.bin as number[];
+  for (let i = 0; i < bins.length; i++)
+    values[rowOf.get(cols.uid[i] as number)! * spec.count + bins[i]] = cols.value[i] as number;
+  for (let r = 0; r < uids.length; r++) {
+    let last = NaN;
+    for (let c = 0; c < spec.count; c++) {
+      const k = r * spec.count + c;
+      if (Number.isNaN(values[k])) values[k] = last;
+      else last = values[k];
+    }
+  }
+  return { kind, uids, spec, values, updates: kinds[0].n };
+}
+
+async function uidPerformance(run: Run, uidColumns: Set<string>) {
+  const ok = uidColumns.has('successful') ? 'avg(CAST(successful AS DOUBLE))' : 'NULL';
+  const t = uidColumns.has('completion_times')
+    ? `quantile_cont(completion_times, [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite(completion_times))`
+    : 'NULL';
+  const cols = await run.session.columns(`
+    SELECT CAST(uid AS INTEGER) AS uid, ${ok} AS rate, ${t} AS q, CAST(count(*) AS DOUBLE) AS n
+    FROM uid_events WHERE uid >= 0 GROUP BY uid ORDER BY uid`);
+  const q = (cols.q as (number[] | null)[]).map((v) => v ?? [NaN, NaN, NaN, NaN, NaN]);
+  return {
+    uid: cols.uid as number[],
+    successRate: (cols.rate as (number | null)[]).map((v) => v ?? NaN),
+    p10: q.map((v) => v[0] ?? NaN),
+    p25: q.map((v) => v[1] ?? NaN),
+    p50: q.map((v) => v[2] ?? NaN),
+    p75: q.map((v) => v[3] ?? NaN),
+    p90: q.map((v) => v[4] ?? NaN),
+    count: cols.n as number[],
+  };
+}

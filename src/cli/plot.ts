@@ -1,0 +1,85 @@
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { runCharts } from '../analysis/plot-run.js';
+import { formatCount } from '../charts/caption.js';
+import { Run } from '../engine/run.js';
+import { UserError } from '../errors.js';
+import { renderChart, type ChartFormat } from '../render/index.js';
+import { progressReporter } from './progress.js';
+import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
+import { parseFormats, positiveInteger } from './visualize-training.js';
+import type { RegisterCommand } from './commands.js';
+
+export interface PlotCliOptions extends RunCliOptions {
+  out?: string;
+  format: ChartFormat[];
+  dpi: number;
+  seed: number;
+  mapLayout?: string;
+}
+
+export function addPlotOptions(command: Command): Command {
+  return command
+    .option('--format <list>', 'png, svg, pdf (comma list ok)', parseFormats, ['png'] as ChartFormat[])
+    .option('--dpi <n>', 'PNG resolution', positiveInteger, 300)
+    .option('--seed <n>', 'seed of the reservoir sample for point clouds', (v) => Number(v), 0)
+    .option('--map-layout <file>', 'RL: region table for one global position grid');
+}
+
+export const registerPlot: RegisterCommand = (program: Command) => {
+  addPlotOptions(
+    addRunOptions(
+      program
+        .command('plot')
+        .description('every chart the run supports, with an index.json of what was written')
+        .argument('[path]', 'log file or run directory')
+        .option('--out <dir>', 'output directory (default: ./plots)'),
+    ),
+  ).action(async (path: string | undefined, options: PlotCliOptions) => {
+    await plotRun(path, options, options.out ?? 'plots');
+  });
+};
+
+/** Opens the run, renders every supported chart into `outDir`, writes index.json, prints the paths. */
+export async function plotRun(
+  path: string | undefined,
+  options: PlotCliOptions,
+  outDir: string,
+): Promise<void> {
+  const progress = progressReporter();
+  const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
+  progress.done();
+  try {
+    if (run.ingest.rows === 0)
+      throw new UserError(`${run.location.root}: no records to plot`, { hint: 'is the log empty?' });
+    const charts = await runCharts(run, { seed: options.seed, mapLayout: options.mapLayout });
+    if (!charts.length)
+      throw new UserError(`${run.location.root}: no field this run holds can be charted`, {
+        hint: 'run `runlens inspect` to see its fields',
+      });
+    await mkdir(outDir, { recursive: true });
+    const index = [];
+    for (const chart of charts) {
+      const files = await renderChart(chart.spec, {
+        outBase: join(outDir, chart.name),
+        formats: options.format,
+        dpi: options.dpi,
+        title: chart.description,
+      });
+      index.push({ name: chart.name, description: chart.description, files: files.map((f) => resolve(f)) });
+      for (const f of files) process.stdout.write(`wrote ${f}\n`);
+    }
+    const summary = await run.summary();
+    const indexPath = join(outDir, 'index.json');
+    await writeFile(
+      indexPath,
+      `${JSON.stringify({ run: run.location.root, profile: run.profile, rows: summary.rows, files: summary.files, x: { label: run.x.label, min: summary.x.min, max: summary.x.max }, charts: index }, null, 2)}\n`,
+    );
+    process.stdout.write(
+      `${charts.length} charts from ${formatCount(summary.rows)} rows in ${summary.files} files → ${indexPath}\n`,
+    );
+  } finally {
+    run.close();
+  }
+}
