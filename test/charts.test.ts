@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCharts } from '../src/analysis/plot-run.js';
+import { positionChart } from '../src/analysis/plot-training.js';
+import { smoothSeries, defaultSmoothingWindow } from '../src/charts/smoothing.js';
+import { Run } from '../src/engine/run.js';
+import { renderSvg } from '../src/render/index.js';
+import { expectSvgSnapshot } from './helpers/snapshot.js';
+import { FORMATS, SHARED, tempDir } from './helpers/temp.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const CLI = join(ROOT, 'bin', 'runlens.js');
+const RL = join(FORMATS, 'rl-experiments');
+const work = tempDir('runlens-charts-');
+
+function runlens(...args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: work });
+}
+
+beforeAll(() => {
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(build.stdout + build.stderr);
+}, 120_000);
+
+describe('smoothing', () => {
+  it('debiased EMA starts at the first value and none is a copy', () => {
+    expect(smoothSeries([4, 4, 4], { method: 'ema', window: 10 })).toEqual(
+      [4, 4, 4].map(() => expect.closeTo(4, 12)),
+    );
+    expect(smoothSeries([1, 2, 3], { method: 'none', window: 5 })).toEqual([1, 2, 3]);
+    expect(smoothSeries([1, 3, 5], { method: 'mean', window: 2 })).toEqual([1, 2, 4]);
+    expect(defaultSmoothingWindow(5)).toBe(1);
+    expect(defaultSmoothingWindow(1000)).toBe(20);
+  });
+});
+
+describe('chart snapshots', () => {
+  const runs: Run[] = [];
+  afterAll(() => runs.forEach((r) => r.close()));
+
+  it('RL sample: reward components and per-map heatmap', async () => {
+    const run = await Run.open(undefined, { variant: 'v4', experimentsDir: RL });
+    runs.push(run);
+    const charts = await runCharts(run);
+    expect(charts.map((c) => c.name)).toEqual(['rewards', 'heatmap']);
+    for (const chart of charts)
+      await expectSvgSnapshot(`chart-rl-${chart.name}`, await renderSvg(chart.spec));
+    const world = await positionChart(run, { mapLayout: join(SHARED, 'data', 'pokemon-red-map_data.json') });
+    await expectSvgSnapshot('chart-rl-world-heatmap', await renderSvg(world!.spec));
+    runs.pop()!.close();
+  });
+
+  it('FileTAO sample: every validator chart', async () => {
+    const run = await Run.open(join(FORMATS, 'filetao', 'events.json'));
+    runs.push(run);
+    const charts = await runCharts(run, { seed: 1 });
+    expect(charts.length).toBeGreaterThanOrEqual(4);
+    for (const chart of charts)
+      await expectSvgSnapshot(`chart-filetao-${chart.name}`, await renderSvg(chart.spec));
+  });
+});
+
+describe('runlens visualize-training', () => {
+  it('writes rewards and heatmap as png, svg and pdf for a run mixing flat and nested files', () => {
+    const r = runlens(
+      'visualize-training',
+      '--variant',
+      'v4',
+      '--experiments-dir',
+      RL,
+      '--output-dir',
+      join(work, 'out'),
+      '--format',
+      'png,svg,pdf',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/processed .* entries from 3 files/);
+    const files = readdirSync(join(work, 'out')).sort();
+    expect(files).toEqual(
+      ['heatmap.pdf', 'heatmap.png', 'heatmap.svg', 'rewards.pdf', 'rewards.png', 'rewards.svg'].map(
+        (f) => `v4_20250726_130714_${f}`,
+      ),
+    );
+  }, 60_000);
+
+  function expectCleanError(r: ReturnType<typeof runlens>, pattern: RegExp) {
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }
+
+  it('unknown variant, empty run, no reward fields, missing file: one clear message', () => {
+    expectCleanError(
+      runlens('visualize-training', '--variant', 'v9', '--experiments-dir', RL),
+      /unknown variant "v9"/,
+    );
+    const empty = join(work, 'exp', 'empty', '20250101_000000', 'json_logs');
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(join(empty, 'stats_1.json'), '[]');
+    expectCleanError(
+      runlens('visualize-training', '--variant', 'empty', '--experiments-dir', join(work, 'exp')),
+      /no records/,
+    );
+    const flat = join(work, 'exp', 'flat', '20250101_000000', 'json_logs');
+    mkdirSync(flat, { recursive: true });
+    const src = join(RL, 'v4', '20250726_130714', 'json_logs', 'stats_1753530037.json');
+    cpSync(src, join(flat, 'stats_1753530037.json'));
+    const noRewards = runlens(
+      'visualize-training',
+      '--variant',
+      'flat',
+      '--experiments-dir',
+      join(work, 'exp'),
+    );
+    expectCleanError(noRewards, /no reward fields|no training-step field/);
+    expectCleanError(runlens('plot-events', '--filepath', join(work, 'missing.json')), /not found/);
+    expectCleanError(runlens('plot', join(work, 'missing.json')), /no such file/);
+    expect(existsSync(join(work, 'plots'))).toBe(false);
+  }, 60_000);
+});
