@@ -14,14 +14,20 @@ export interface FieldStat {
 
 /** Field catalogue built while ingesting: which paths exist, in which role, with which types. */
 export class FieldCatalog {
-  private readonly fields = new Map<string, FieldStat>();
+  private readonly byRole: Record<FieldRole, Map<string, FieldStat>> = {
+    scalar: new Map(),
+    'per-uid': new Map(),
+    'uid-indexed': new Map(),
+    unstored: new Map(),
+  };
 
-  private stat(path: string, role: FieldRole): FieldStat {
-    const key = `${role}\u0000${path}`;
-    let stat = this.fields.get(key);
+  /** The stat of a path in a role, created on first use; callers count into `types` directly. */
+  stat(path: string, role: FieldRole): FieldStat {
+    const map = this.byRole[role];
+    let stat = map.get(path);
     if (stat === undefined) {
       stat = { path, role, events: 0, types: {} };
-      this.fields.set(key, stat);
+      map.set(path, stat);
     }
     return stat;
   }
@@ -41,14 +47,40 @@ export class FieldCatalog {
   list(path: string, role: 'per-uid' | 'uid-indexed', values: readonly unknown[]): void {
     const stat = this.stat(path, role);
     stat.events++;
-    for (const value of values) {
-      const type = typeOfValue(value);
-      stat.types[type] = (stat.types[type] ?? 0) + 1;
-    }
+    countTypes(stat, values);
   }
 
   all(): FieldStat[] {
-    return [...this.fields.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return Object.values(this.byRole)
+      .flatMap((map) => [...map.values()])
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.role < b.role ? -1 : 1));
+  }
+}
+
+/** Adds the JSON types of a list's values to a field's counts (one pass, no allocation). */
+export function countTypes(stat: FieldStat, values: readonly unknown[]): void {
+  let int = 0;
+  let float = 0;
+  let nan = 0;
+  let other = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number') {
+      if (v !== v || v === Infinity || v === -Infinity) nan++;
+      else if (Number.isInteger(v)) int++;
+      else float++;
+    } else other++;
+  }
+  const types = stat.types;
+  if (int) types.int = (types.int ?? 0) + int;
+  if (float) types.float = (types.float ?? 0) + float;
+  if (nan) types.nan = (types.nan ?? 0) + nan;
+  if (other) {
+    for (let i = 0; i < values.length; i++) {
+      if (typeof values[i] === 'number') continue;
+      const type = typeOfValue(values[i]);
+      types[type] = (types[type] ?? 0) + 1;
+    }
   }
 }
 

@@ -119,59 +119,68 @@ export async function ingestRun(
   const bytesTotal = run.files.reduce((sum, f) => sum + f.bytes, 0);
   let bytesBefore = 0;
 
-  for (let fileId = 0; fileId < run.files.length; fileId++) {
-    const file = run.files[fileId];
-    const report: FileReport = {
-      fileId,
-      name: file.name,
-      path: file.path,
-      container: file.container,
-      gzip: file.gzip,
-      bytes: file.bytes,
-      profile: 'generic',
-      rows: 0,
-      problems: {},
-      status: 'ok',
-    };
-    const votes: Record<Profile, number> = { filetao: 0, openvalidators: 0, rl: 0, generic: 0 };
-    sink.startFile(fileId);
-    const onProblem = (p: Omit<ReadProblem, 'file'>): void => {
-      const problem: ReadProblem = { file: file.name, ...p };
-      problemCount++;
-      report.problems[p.kind] = (report.problems[p.kind] ?? 0) + 1;
-      if (problems.length < maxDetails) problems.push(problem);
-      if (options.strict && p.kind !== 'truncated') {
-        throw new UserError(`${formatProblem(problem)} (--strict makes bad input fatal)`, {
-          hint: 'fix or remove that record, or run without --strict to skip bad records and keep the rest',
+  try {
+    await readFiles();
+  } catch (error) {
+    for (const writer of [rows, uidRows, uidIndexed]) writer.abandon();
+    throw error;
+  }
+
+  async function readFiles(): Promise<void> {
+    for (let fileId = 0; fileId < run.files.length; fileId++) {
+      const file = run.files[fileId];
+      const report: FileReport = {
+        fileId,
+        name: file.name,
+        path: file.path,
+        container: file.container,
+        gzip: file.gzip,
+        bytes: file.bytes,
+        profile: 'generic',
+        rows: 0,
+        problems: {},
+        status: 'ok',
+      };
+      const votes: Record<Profile, number> = { filetao: 0, openvalidators: 0, rl: 0, generic: 0 };
+      sink.startFile(fileId);
+      const onProblem = (p: Omit<ReadProblem, 'file'>): void => {
+        const problem: ReadProblem = { file: file.name, ...p };
+        problemCount++;
+        report.problems[p.kind] = (report.problems[p.kind] ?? 0) + 1;
+        if (problems.length < maxDetails) problems.push(problem);
+        if (options.strict && p.kind !== 'truncated') {
+          throw new UserError(`${formatProblem(problem)} (--strict makes bad input fatal)`, {
+            hint: 'fix or remove that record, or run without --strict to skip bad records and keep the rest',
+          });
+        }
+      };
+      for await (const batch of readRecords(file, onProblem)) {
+        for (const record of batch) {
+          votes[normalizeRecord(record.value as Record<string, unknown>, record.line, sink)]++;
+          if (sink.needsFlush) await sink.flush();
+        }
+        report.rows = sink.fileRows;
+        options.onProgress?.({
+          fileIndex: fileId,
+          fileCount: run.files.length,
+          fileName: file.name,
+          bytesDone: bytesBefore,
+          bytesTotal,
+          rows: rows.rowsWritten + rows.buffered,
         });
       }
-    };
-    for await (const batch of readRecords(file, onProblem)) {
-      for (const record of batch) {
-        votes[normalizeRecord(record.value as Record<string, unknown>, record.line, sink)]++;
-        if (sink.needsFlush) await sink.flush();
-      }
       report.rows = sink.fileRows;
-      options.onProgress?.({
-        fileIndex: fileId,
-        fileCount: run.files.length,
-        fileName: file.name,
-        bytesDone: bytesBefore,
-        bytesTotal,
-        rows: rows.rowsWritten + rows.buffered,
-      });
+      report.profile = majorityProfile(votes);
+      report.status = report.problems.unreadable
+        ? 'unreadable'
+        : Object.keys(report.problems).length
+          ? 'problems'
+          : report.rows === 0
+            ? 'empty'
+            : 'ok';
+      reports.push(report);
+      bytesBefore += file.bytes;
     }
-    report.rows = sink.fileRows;
-    report.profile = majorityProfile(votes);
-    report.status = report.problems.unreadable
-      ? 'unreadable'
-      : Object.keys(report.problems).length
-        ? 'problems'
-        : report.rows === 0
-          ? 'empty'
-          : 'ok';
-    reports.push(report);
-    bytesBefore += file.bytes;
   }
   await Promise.all([rows.close(), uidRows.close(), uidIndexed.close()]);
   const typeConflicts = new Map([...rows.conflicts, ...uidRows.conflicts]);
@@ -277,15 +286,27 @@ class IngestSink implements EventSink {
   uidVector(path: string, values: readonly unknown[]): void {
     this.fields.list(path, 'per-uid', values);
     if (this.uidBase < 0) return;
-    let isText = this.uidRows.typeOf(path) === 'VARCHAR';
-    if (!this.uidRows.has(path)) for (const v of values) if (typeof v === 'string' && v !== '') isText = true;
-    if (!isText && !this.uidRows.has(path) && values.every((v) => v === null || v === '')) return;
-    const hint = isText ? 'VARCHAR' : 'DOUBLE';
+    const existing = this.uidRows.typeOf(path);
+    let type = existing;
+    if (type === undefined) {
+      // A new column is text if any value is non-empty text; all-empty vectors decide nothing yet.
+      let any = false;
+      for (const v of values) {
+        if (typeof v === 'string' && v !== '') type = 'VARCHAR';
+        if (v !== null && v !== '') any = true;
+      }
+      if (!any) return;
+      type ??= 'DOUBLE';
+    }
+    const column = this.uidRows.column(path, type);
+    const base = this.uidBase;
     for (let pos = 0; pos < this.uidCount; pos++) {
       const v = values[pos];
-      const value =
-        typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' || typeof v === 'string' ? v : null;
-      this.uidRows.setAt(this.uidBase + pos, path, value, hint);
+      this.uidRows.store(
+        column,
+        base + pos,
+        typeof v === 'number' || typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null,
+      );
     }
   }
 

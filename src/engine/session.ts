@@ -24,7 +24,8 @@ export class Session {
 
   static async create(options: SessionOptions = {}): Promise<Session> {
     const owned: string[] = [];
-    const tempDirectory = options.tempDirectory ?? path.join(os.tmpdir(), `runlens-duckdb-${process.pid}`);
+    // Each session spills to its own directory: closing one must never delete another's files.
+    const tempDirectory = options.tempDirectory ?? fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-spill-'));
     const config: Record<string, string> = {
       memory_limit: options.memoryLimit ?? '512MB',
       threads: String(options.threads ?? Math.max(1, Math.min(os.availableParallelism(), 4))),

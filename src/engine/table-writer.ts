@@ -13,7 +13,7 @@ export type ColumnType = 'DOUBLE' | 'VARCHAR' | 'INTEGER';
 const DUCK_TYPES: Record<ColumnType, DuckDBType> = { DOUBLE, VARCHAR, INTEGER };
 export const BATCH_ROWS = 2048;
 
-interface Column {
+export interface Column {
   name: string;
   type: ColumnType;
   values: (number | string | null)[];
@@ -80,16 +80,28 @@ export class TableWriter {
       if (value === null) return;
       column = this.addColumn(name, typeHint ?? (typeof value === 'number' ? 'DOUBLE' : 'VARCHAR'));
     }
-    if (value !== null && column.type !== 'VARCHAR' && typeof value === 'string') {
-      const number = value.trim() === '' ? NaN : Number(value);
-      if (Number.isNaN(number)) {
-        if (value !== '') this.conflicts.set(name, (this.conflicts.get(name) ?? 0) + 1);
-        return;
-      }
-      value = number;
-    } else if (column.type === 'VARCHAR' && typeof value === 'number') value = String(value);
-    if (column.type === 'INTEGER' && typeof value === 'number' && !Number.isInteger(value))
-      value = Math.round(value);
+    this.store(column, row, value);
+  }
+
+  /** The column for a name, created with the given type when new (for writing many values). */
+  column(name: string, type: ColumnType): Column {
+    return this.columns.get(name) ?? this.addColumn(name, type);
+  }
+
+  /** Stores a value, converting it to the column's type (see the class comment). */
+  store(column: Column, row: number, value: number | string | null): void {
+    if (value !== null) {
+      if (column.type === 'VARCHAR') {
+        if (typeof value === 'number') value = String(value);
+      } else if (typeof value === 'string') {
+        const number = value.trim() === '' ? NaN : Number(value);
+        if (Number.isNaN(number)) {
+          if (value !== '') this.conflicts.set(column.name, (this.conflicts.get(column.name) ?? 0) + 1);
+          return;
+        }
+        value = column.type === 'INTEGER' ? Math.round(number) : number;
+      } else if (column.type === 'INTEGER' && !Number.isInteger(value)) value = Math.round(value);
+    }
     column.values[row] = value;
   }
 
@@ -118,6 +130,17 @@ export class TableWriter {
   async close(): Promise<void> {
     await this.flush();
     this.appender?.closeSync();
+    this.appender = undefined;
+  }
+
+  /** Drops buffered rows and closes the appender without flushing (after a fatal error). */
+  abandon(): void {
+    this.rows = 0;
+    try {
+      this.appender?.closeSync();
+    } catch {
+      // The appender may already be unusable; the session is being closed anyway.
+    }
     this.appender = undefined;
   }
 
