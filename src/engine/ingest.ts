@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import type { RunLocation } from '../formats/discover.js';
 import type { EventSink } from '../formats/event-sink.js';
@@ -6,6 +7,7 @@ import { normalizeRecord } from '../formats/normalize.js';
 import { formatProblem, type ReadProblem } from '../formats/problems.js';
 import type { Profile } from '../formats/profile.js';
 import { readRecords } from '../formats/read-records.js';
+import type { LinePosition } from '../formats/read-json-lines.js';
 import { FieldCatalog, typeOfValue } from './field-stats.js';
 import type { Session } from './session.js';
 import { BATCH_ROWS, TableWriter } from './table-writer.js';
@@ -14,6 +16,8 @@ export type FileStatus = 'ok' | 'empty' | 'problems' | 'unreadable';
 
 export interface FileReport {
   fileId: number;
+  /** Position in file order (file ids keep the order files were first read in). */
+  order: number;
   name: string;
   path: string;
   container: LogFile['container'];
@@ -58,6 +62,8 @@ export class OrderStat {
 }
 
 export interface IngestOptions {
+  /** A run still being written: a partial last line is held back rather than reported as truncated. */
+  live?: boolean;
   /** Fields whose order is tracked to choose the x axis (`--x` adds one). */
   xCandidates?: readonly string[];
   /** Any corrupt record is fatal (a truncated last line still is not). */
@@ -81,56 +87,204 @@ export interface IngestResult {
   order: Map<string, OrderStat>;
 }
 
+/** What is remembered of a file between reads, so a refresh reads only what is new. */
+interface FileState {
+  report: FileReport;
+  votes: Record<Profile, number>;
+  /** JSON lines (not gzip) can be resumed at `position`; other layouts are re-read when they change. */
+  resumable: boolean;
+  position: LinePosition;
+  size: number;
+  ino: number;
+  mtimeMs: number;
+}
+
+export interface RefreshResult {
+  /** Rows added by this refresh. */
+  newRows: number;
+  newFiles: string[];
+  /** Files read again from the start (rewritten, truncated or rotated). */
+  reread: string[];
+}
+
 /**
  * Reads every file of a run into three DuckDB tables, streaming, in file order:
  * `rows` (one per event: file_id, rec, line, every scalar by dotted path), `uid_rows` (one per
  * event × position in `uids`: uid and every per-uid vector), `uid_indexed` (kind, uid, value).
+ * Kept alive, it also reads what a live run appends (`refresh`).
  */
-export async function ingestRun(
-  session: Session,
-  run: RunLocation,
-  options: IngestOptions = {},
-): Promise<IngestResult> {
-  const rows = new TableWriter(session, 'rows', [
-    { name: 'file_id', type: 'INTEGER' },
-    { name: 'rec', type: 'INTEGER' },
-    { name: 'line', type: 'INTEGER' },
-  ]);
-  const uidRows = new TableWriter(session, 'uid_rows', [
-    { name: 'file_id', type: 'INTEGER' },
-    { name: 'rec', type: 'INTEGER' },
-    { name: 'pos', type: 'INTEGER' },
-    { name: 'uid', type: 'INTEGER' },
-  ]);
-  const uidIndexed = new TableWriter(session, 'uid_indexed', [
-    { name: 'file_id', type: 'INTEGER' },
-    { name: 'rec', type: 'INTEGER' },
-    { name: 'kind', type: 'VARCHAR' },
-    { name: 'uid', type: 'INTEGER' },
-    { name: 'value', type: 'DOUBLE' },
-  ]);
-  await Promise.all([rows.create(), uidRows.create(), uidIndexed.create()]);
-  const fields = new FieldCatalog();
-  const sink = new IngestSink(options.xCandidates ?? X_CANDIDATES, rows, uidRows, uidIndexed, fields);
-  const problems: ReadProblem[] = [];
-  let problemCount = 0;
-  const maxDetails = options.maxProblemDetails ?? 200;
-  const reports: FileReport[] = [];
-  const bytesTotal = run.files.reduce((sum, f) => sum + f.bytes, 0);
-  let bytesBefore = 0;
+export class Ingestor {
+  private readonly states = new Map<string, FileState>();
+  readonly fields = new FieldCatalog();
+  readonly problems: ReadProblem[] = [];
+  problemCount = 0;
+  private readonly sink: IngestSink;
 
-  try {
-    await readFiles();
-  } catch (error) {
-    for (const writer of [rows, uidRows, uidIndexed]) writer.abandon();
-    throw error;
+  private constructor(
+    private readonly session: Session,
+    private readonly rows: TableWriter,
+    private readonly uidRows: TableWriter,
+    private readonly uidIndexed: TableWriter,
+    private readonly options: IngestOptions,
+  ) {
+    this.sink = new IngestSink(options.xCandidates ?? X_CANDIDATES, rows, uidRows, uidIndexed, this.fields);
   }
 
-  async function readFiles(): Promise<void> {
-    for (let fileId = 0; fileId < run.files.length; fileId++) {
-      const file = run.files[fileId];
-      const report: FileReport = {
-        fileId,
+  static async create(session: Session, options: IngestOptions = {}): Promise<Ingestor> {
+    const rows = new TableWriter(session, 'rows', [
+      { name: 'file_id', type: 'INTEGER' },
+      { name: 'rec', type: 'INTEGER' },
+      { name: 'line', type: 'INTEGER' },
+    ]);
+    const uidRows = new TableWriter(session, 'uid_rows', [
+      { name: 'file_id', type: 'INTEGER' },
+      { name: 'rec', type: 'INTEGER' },
+      { name: 'pos', type: 'INTEGER' },
+      { name: 'uid', type: 'INTEGER' },
+    ]);
+    const uidIndexed = new TableWriter(session, 'uid_indexed', [
+      { name: 'file_id', type: 'INTEGER' },
+      { name: 'rec', type: 'INTEGER' },
+      { name: 'kind', type: 'VARCHAR' },
+      { name: 'uid', type: 'INTEGER' },
+      { name: 'value', type: 'DOUBLE' },
+    ]);
+    await Promise.all([rows.create(), uidRows.create(), uidIndexed.create()]);
+    return new Ingestor(session, rows, uidRows, uidIndexed, options);
+  }
+
+  /** Per-file reports in file order. */
+  get files(): FileReport[] {
+    return [...this.states.values()].map((s) => s.report).sort((a, b) => a.order - b.order);
+  }
+
+  /** Reads every file of the run (the first, complete read). */
+  async ingestAll(files: readonly LogFile[]): Promise<void> {
+    const bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
+    let bytesBefore = 0;
+    await this.guard(async () => {
+      for (let i = 0; i < files.length; i++) {
+        await this.readFile(files[i], i, this.options.live ?? false, (rows) =>
+          this.options.onProgress?.({
+            fileIndex: i,
+            fileCount: files.length,
+            fileName: files[i].name,
+            bytesDone: bytesBefore,
+            bytesTotal,
+            rows,
+          }),
+        );
+        bytesBefore += files[i].bytes;
+      }
+      await this.closeWriters();
+    });
+  }
+
+  /**
+   * Reads what changed since the last read: new bytes of growing JSON lines files (a partial last
+   * line is held back until complete), new files, and files rewritten, truncated or rotated
+   * (their rows are replaced). `files` is the run's current file list in file order.
+   */
+  async refresh(files: readonly LogFile[]): Promise<RefreshResult> {
+    const before = this.rows.rowsWritten;
+    const result: RefreshResult = { newRows: 0, newFiles: [], reread: [] };
+    await this.guard(async () => {
+      for (let i = 0; i < files.length; i++) {
+        const file = files[i];
+        const state = this.states.get(file.path);
+        if (state) state.report.order = i;
+        let stat: fs.Stats;
+        try {
+          stat = fs.statSync(file.path);
+        } catch {
+          continue; // gone between listing and reading
+        }
+        if (!state) {
+          result.newFiles.push(file.name);
+          await this.readFile({ ...file, bytes: stat.size }, i, true);
+          continue;
+        }
+        if (stat.size === state.size && stat.ino === state.ino && stat.mtimeMs === state.mtimeMs) continue;
+        const grew = stat.ino === state.ino && stat.size >= state.position.offset;
+        if (state.resumable && grew) {
+          if (stat.size > state.position.offset)
+            await this.readFile({ ...file, bytes: stat.size }, i, true, undefined, state);
+          else Object.assign(state, { size: stat.size, mtimeMs: stat.mtimeMs });
+          continue;
+        }
+        result.reread.push(file.name);
+        await this.dropFile(state.report.fileId);
+        this.states.delete(file.path);
+        await this.readFile(
+          { ...file, bytes: stat.size },
+          i,
+          true,
+          undefined,
+          undefined,
+          state.report.fileId,
+        );
+      }
+      await this.closeWriters();
+    });
+    result.newRows = this.rows.rowsWritten - before;
+    return result;
+  }
+
+  result(): IngestResult {
+    return {
+      files: this.files,
+      problems: this.problems,
+      problemCount: this.problemCount,
+      rows: this.rows.rowsWritten,
+      uidRows: this.uidRows.rowsWritten,
+      uidIndexedRows: this.uidIndexed.rowsWritten,
+      fields: this.fields,
+      typeConflicts: new Map([...this.rows.conflicts, ...this.uidRows.conflicts]),
+      order: this.sink.order,
+    };
+  }
+
+  private async guard(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      for (const writer of [this.rows, this.uidRows, this.uidIndexed]) writer.abandon();
+      throw error;
+    }
+  }
+
+  private async closeWriters(): Promise<void> {
+    await Promise.all([this.rows.close(), this.uidRows.close(), this.uidIndexed.close()]);
+  }
+
+  private async dropFile(fileId: number): Promise<void> {
+    await this.closeWriters();
+    for (const [table, writer] of [
+      ['rows', this.rows],
+      ['uid_rows', this.uidRows],
+      ['uid_indexed', this.uidIndexed],
+    ] as const) {
+      const removed = await this.session.one<{ n: number }>(
+        `SELECT CAST(count(*) AS INTEGER) AS n FROM ${table} WHERE file_id = ${fileId}`,
+      );
+      await this.session.run(`DELETE FROM ${table} WHERE file_id = ${fileId}`);
+      writer.rowsWritten -= removed?.n ?? 0;
+    }
+  }
+
+  private async readFile(
+    file: LogFile,
+    order: number,
+    live: boolean,
+    onBatch?: (rows: number) => void,
+    resume?: FileState,
+    reuseId?: number,
+  ): Promise<void> {
+    const stat = fs.statSync(file.path, { throwIfNoEntry: false });
+    const state: FileState = resume ?? {
+      report: {
+        fileId: reuseId ?? this.states.size,
+        order,
         name: file.name,
         path: file.path,
         container: file.container,
@@ -140,61 +294,73 @@ export async function ingestRun(
         rows: 0,
         problems: {},
         status: 'ok',
-      };
-      const votes: Record<Profile, number> = { filetao: 0, openvalidators: 0, rl: 0, generic: 0 };
-      sink.startFile(fileId);
-      const onProblem = (p: Omit<ReadProblem, 'file'>): void => {
-        const problem: ReadProblem = { file: file.name, ...p };
-        problemCount++;
-        report.problems[p.kind] = (report.problems[p.kind] ?? 0) + 1;
-        if (problems.length < maxDetails) problems.push(problem);
-        if (options.strict && p.kind !== 'truncated') {
-          throw new UserError(`${formatProblem(problem)} (--strict makes bad input fatal)`, {
-            hint: 'fix or remove that record, or run without --strict to skip bad records and keep the rest',
-          });
-        }
-      };
-      for await (const batch of readRecords(file, onProblem)) {
-        for (const record of batch) {
-          votes[normalizeRecord(record.value as Record<string, unknown>, record.line, sink)]++;
-          if (sink.needsFlush) await sink.flush();
-        }
-        report.rows = sink.fileRows;
-        options.onProgress?.({
-          fileIndex: fileId,
-          fileCount: run.files.length,
-          fileName: file.name,
-          bytesDone: bytesBefore,
-          bytesTotal,
-          rows: rows.rowsWritten + rows.buffered,
+      },
+      votes: { filetao: 0, openvalidators: 0, rl: 0, generic: 0 },
+      resumable: false,
+      position: { offset: 0, line: 0 },
+      size: 0,
+      ino: 0,
+      mtimeMs: 0,
+    };
+    if (reuseId === undefined && !resume) {
+      // File ids stay unique even after files were dropped and re-read.
+      state.report.fileId = Math.max(-1, ...[...this.states.values()].map((s) => s.report.fileId)) + 1;
+    }
+    this.states.set(file.path, state);
+    const report = state.report;
+    this.sink.startFile(report.fileId, report.rows);
+    const onProblem = (p: Omit<ReadProblem, 'file'>): void => {
+      const problem: ReadProblem = { file: file.name, ...p };
+      this.problemCount++;
+      report.problems[p.kind] = (report.problems[p.kind] ?? 0) + 1;
+      if (this.problems.length < (this.options.maxProblemDetails ?? 200)) this.problems.push(problem);
+      if (this.options.strict && p.kind !== 'truncated') {
+        throw new UserError(`${formatProblem(problem)} (--strict makes bad input fatal)`, {
+          hint: 'fix or remove that record, or run without --strict to skip bad records and keep the rest',
         });
       }
-      report.rows = sink.fileRows;
-      report.profile = majorityProfile(votes);
-      report.status = report.problems.unreadable
-        ? 'unreadable'
-        : Object.keys(report.problems).length
-          ? 'problems'
-          : report.rows === 0
-            ? 'empty'
-            : 'ok';
-      reports.push(report);
-      bytesBefore += file.bytes;
+    };
+    const position = state.position;
+    const records = readRecords(file, onProblem, {
+      position,
+      holdPartial: live,
+      onLayout: (layout) => {
+        state.resumable = layout === 'json-lines' && !file.gzip;
+      },
+    });
+    for await (const batch of records) {
+      for (const record of batch) {
+        state.votes[normalizeRecord(record.value as Record<string, unknown>, record.line, this.sink)]++;
+        if (this.sink.needsFlush) await this.sink.flush();
+      }
+      report.rows = this.sink.fileRows;
+      onBatch?.(this.rows.rowsWritten + this.rows.buffered);
     }
+    report.rows = this.sink.fileRows;
+    report.bytes = stat?.size ?? file.bytes;
+    report.profile = majorityProfile(state.votes);
+    report.status = report.problems.unreadable
+      ? 'unreadable'
+      : Object.keys(report.problems).length
+        ? 'problems'
+        : report.rows === 0
+          ? 'empty'
+          : 'ok';
+    state.size = stat?.size ?? 0;
+    state.ino = stat?.ino ?? 0;
+    state.mtimeMs = stat?.mtimeMs ?? 0;
   }
-  await Promise.all([rows.close(), uidRows.close(), uidIndexed.close()]);
-  const typeConflicts = new Map([...rows.conflicts, ...uidRows.conflicts]);
-  return {
-    files: reports,
-    problems,
-    problemCount,
-    rows: rows.rowsWritten,
-    uidRows: uidRows.rowsWritten,
-    uidIndexedRows: uidIndexed.rowsWritten,
-    fields,
-    typeConflicts,
-    order: sink.order,
-  };
+}
+
+/** Reads every file of a run once (see `Ingestor`). */
+export async function ingestRun(
+  session: Session,
+  run: RunLocation,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const ingestor = await Ingestor.create(session, options);
+  await ingestor.ingestAll(run.files);
+  return ingestor.result();
 }
 
 function majorityProfile(votes: Record<Profile, number>): Profile {
@@ -227,9 +393,9 @@ class IngestSink implements EventSink {
     for (const path of xCandidates) this.order.set(path, new OrderStat());
   }
 
-  startFile(fileId: number): void {
+  startFile(fileId: number, rowsSoFar = 0): void {
     this.fileId = fileId;
-    this.fileRows = 0;
+    this.fileRows = rowsSoFar;
     for (const order of this.order.values()) order.last = NaN;
   }
 

@@ -1,6 +1,12 @@
 import { discoverRun, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
 import type { Profile } from '../formats/profile.js';
-import { ingestRun, X_CANDIDATES, type IngestOptions, type IngestResult } from './ingest.js';
+import {
+  Ingestor,
+  X_CANDIDATES,
+  type IngestOptions,
+  type IngestResult,
+  type RefreshResult,
+} from './ingest.js';
 import { quoteIdentifier, Session, type SessionOptions } from './session.js';
 import { chooseXAxis, type XAxis } from './x-axis.js';
 
@@ -33,12 +39,23 @@ export interface RunSummary {
 export class Run {
   private constructor(
     readonly session: Session,
-    readonly location: RunLocation,
-    readonly ingest: IngestResult,
+    private currentLocation: RunLocation,
+    private readonly ingestor: Ingestor,
     readonly profile: Profile,
     readonly x: XAxis,
     readonly taskColumn: string | undefined,
+    private readonly input: string | undefined,
+    private readonly options: OpenRunOptions,
   ) {}
+
+  get location(): RunLocation {
+    return this.currentLocation;
+  }
+
+  /** What was read: per-file reports, problems, fields, row counts. */
+  get ingest(): IngestResult {
+    return this.ingestor.result();
+  }
 
   static async open(input: string | undefined, options: OpenRunOptions = {}): Promise<Run> {
     const location = discoverRun(input, options);
@@ -50,13 +67,15 @@ export class Run {
     try {
       const xCandidates =
         options.x && !X_CANDIDATES.includes(options.x) ? [...X_CANDIDATES, options.x] : X_CANDIDATES;
-      const ingest = await ingestRun(session, location, { ...options, xCandidates });
+      const ingestor = await Ingestor.create(session, { ...options, xCandidates });
+      await ingestor.ingestAll(location.files);
+      const ingest = ingestor.result();
       const x = chooseXAxis(ingest.order, ingest.rows, options.x);
       const profile = runProfile(ingest);
       const taskColumn = ['task_name', 'name'].find((c) =>
         ingest.fields.all().some((f) => f.path === c && f.role === 'scalar'),
       );
-      const run = new Run(session, location, ingest, profile, x, taskColumn);
+      const run = new Run(session, location, ingestor, profile, x, taskColumn, input, options);
       await run.createViews();
       return run;
     } catch (error) {
@@ -85,12 +104,28 @@ export class Run {
     return this.columnCache.get(table) ?? new Set();
   }
 
+  /**
+   * Reads what the run's writers added since the last read (new lines, new files, rewritten
+   * files) and updates the views. The x axis and profile chosen at open stay as they are.
+   */
+  async refresh(): Promise<RefreshResult> {
+    const location = discoverRun(this.input, this.options);
+    const result = await this.ingestor.refresh(location.files);
+    this.currentLocation = location;
+    if (result.newRows > 0 || result.newFiles.length > 0 || result.reread.length > 0)
+      await this.createViews();
+    return result;
+  }
+
   private async createViews(): Promise<void> {
     const s = this.session;
-    const values = this.ingest.files
-      .map((f, i) => {
-        const before = this.ingest.files.slice(0, i).reduce((sum, g) => sum + g.rows, 0);
-        return `(${f.fileId}, ${before}, ${f.rows})`;
+    const files = this.ingest.files;
+    let before = 0;
+    const values = files
+      .map((f) => {
+        const row = `(${f.fileId}, ${before}, ${f.rows})`;
+        before += f.rows;
+        return row;
       })
       .join(', ');
     await s.run('CREATE OR REPLACE TABLE files (file_id INTEGER, first_ord BIGINT, rows BIGINT)');

@@ -10,15 +10,36 @@ export const MAX_LINE_BYTES = 256 << 20;
  * does not parse is reported as corrupt (file:line) and skipped; a last line without its newline
  * that does not parse is reported as truncated (a writer crashed or is still writing).
  */
-export async function* readJsonLines(chunks: AsyncIterable<Buffer>, report: ReportProblem): RecordBatches {
+export interface LinePosition {
+  /** Bytes consumed: up to and including the last complete line's newline. */
+  offset: number;
+  /** Lines consumed. */
+  line: number;
+}
+
+export interface JsonLinesOptions {
+  /** Where the stream starts in the file (bytes and lines already consumed); updated as lines are read. */
+  position?: LinePosition;
+  /** Live reading: an unterminated last line is held back (not read, not reported) until it is complete. */
+  holdPartial?: boolean;
+}
+
+export async function* readJsonLines(
+  chunks: AsyncIterable<Buffer>,
+  report: ReportProblem,
+  options: JsonLinesOptions = {},
+): RecordBatches {
+  const position = options.position ?? { offset: 0, line: 0 };
   let carry: Buffer | undefined;
-  let lineNumber = 0;
-  let first = true;
+  let lineNumber = position.line;
+  let first = position.offset === 0;
   let skippingLongLine = false;
   for await (const chunk of chunks) {
     let buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     if (first) {
-      buffer = stripBom(buffer);
+      const stripped = stripBom(buffer);
+      position.offset += buffer.length - stripped.length;
+      buffer = stripped;
       first = false;
     }
     const batch: SourceRecord[] = [];
@@ -28,6 +49,8 @@ export async function* readJsonLines(chunks: AsyncIterable<Buffer>, report: Repo
       lineNumber++;
       if (skippingLongLine) skippingLongLine = false;
       else parseLine(buffer, start, newline, lineNumber, false, batch, report);
+      position.offset += newline + 1 - start;
+      position.line = lineNumber;
       start = newline + 1;
     }
     carry = start < buffer.length ? buffer.subarray(start) : undefined;
@@ -42,7 +65,7 @@ export async function* readJsonLines(chunks: AsyncIterable<Buffer>, report: Repo
     if (skippingLongLine) carry = undefined;
     if (batch.length) yield batch;
   }
-  if (carry && !skippingLongLine) {
+  if (carry && !skippingLongLine && !options.holdPartial) {
     const batch: SourceRecord[] = [];
     parseLine(carry, 0, carry.length, lineNumber + 1, true, batch, report);
     if (batch.length) yield batch;

@@ -1,7 +1,7 @@
 import { openByteStream } from './byte-source.js';
 import type { LogFile } from './log-file.js';
 import { readCsv } from './read-csv.js';
-import { readJsonLines } from './read-json-lines.js';
+import { readJsonLines, type JsonLinesOptions } from './read-json-lines.js';
 import { readJsonValues } from './read-json-values.js';
 import type { RecordBatches, ReportProblem } from './record.js';
 
@@ -9,19 +9,34 @@ import type { RecordBatches, ReportProblem } from './record.js';
  * Every record of one log file, in file order, in batches. Problems (bad lines, truncation, an
  * unreadable file) go to `report` and never stop the good records around them.
  */
+export interface ReadRecordsOptions extends JsonLinesOptions {
+  /** Called once the layout is known: JSON lines can be resumed from `position`, the others cannot. */
+  onLayout?: (layout: 'json-lines' | 'json-values' | 'csv') => void;
+}
+
 export async function* readRecords(
   file: Pick<LogFile, 'path' | 'gzip' | 'container'>,
   report: ReportProblem,
+  options: ReadRecordsOptions = {},
 ): RecordBatches {
-  const chunks = peekable(openByteStream(file));
+  const start = file.gzip ? 0 : (options.position?.offset ?? 0);
+  const chunks = peekable(openByteStream(file, start));
   try {
     if (file.container === 'csv') {
+      options.onLayout?.('csv');
       yield* readCsv(chunks, report);
       return;
     }
     const head = await chunks.peek();
     if (head === undefined) return;
-    yield* looksLikeJsonLines(head) ? readJsonLines(chunks, report) : readJsonValues(chunks, report);
+    // A resumed read starts at a line boundary of a file already known to be JSON lines.
+    if (start > 0 || looksLikeJsonLines(head)) {
+      options.onLayout?.('json-lines');
+      yield* readJsonLines(chunks, report, options);
+    } else {
+      options.onLayout?.('json-values');
+      yield* readJsonValues(chunks, report);
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = error instanceof Error ? error.message : String(error);
