@@ -16,3 +16,18 @@ export {
   type HeatmapMatrix,
   type RasterHeatmapSpecOptions,
 } from './render/index.js';
+export {
+  EventLog,
+  listRotatedSet,
+  readRotatedSet,
+  fileTaoEvents,
+  openValidatorsEvents,
+  EventValidationError,
+  startHostMetrics,
+  type EventLogOptions,
+  type FileTaoEvent,
+  type OpenValidatorsEvent,
+  type SystemEvent,
+} from './log/index.js';
+export { followFile, followLines, type FollowedLine, type FollowNotice, type FollowOptions } from './live/follow.js';
+export { readCompleteLines } from './live/read-lines.js';
