@@ -194,7 +194,7 @@ describe('followFile', () => {
 
   it('waits for a file that does not exist yet; starts at the end or the last N lines when asked', async () => {
     const path = freshPath();
-    const waiting = collect(path);
+    const waiting = collect(path, { from: 'end' });
     await until(() => waiting.notices.length === 1, 'the waiting notice');
     expect(waiting.notices).toEqual([{ kind: 'waiting', file: path }]);
     writeFileSync(path, 'a\nb\nc\nd\npartial');
@@ -236,6 +236,18 @@ describe('followFile', () => {
       { pollMs: 10 },
     );
     await expect(failing.done).rejects.toThrow('consumer broke');
+    // stop() awaited from inside onLines does not deadlock.
+    let calls = 0;
+    const selfStopping = followFile(
+      path,
+      async () => {
+        calls++;
+        await selfStopping.stop();
+      },
+      { pollMs: 10 },
+    );
+    await selfStopping.done;
+    expect(calls).toBe(1);
   });
 });
 

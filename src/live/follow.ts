@@ -36,7 +36,7 @@ export interface FollowOptions {
 }
 
 export interface Follower {
-  /** Stops following; resolves once no more lines will be delivered and the file is closed. */
+  /** Stops following; resolves once no more lines will be delivered (may be called inside onLines). */
   stop(): Promise<void>;
   /** Settles when the follower stops: resolves after stop(), rejects if onLines threw. */
   readonly done: Promise<void>;
@@ -83,15 +83,19 @@ export function followFile(
   let watcher: FSWatcher | undefined;
   let polling: Promise<void> | undefined;
   let pollAgain = false;
+  let delivering = false;
   let settle!: { resolve: () => void; reject: (error: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
 
   const deliver = async (lines: CompleteLine[]): Promise<void> => {
     const gen = generation;
+    delivering = true;
     try {
       await onLines(lines.map((line) => ({ ...line, file: path, generation: gen })));
     } catch (error) {
       throw new OnLinesError(error);
+    } finally {
+      delivering = false;
     }
   };
 
@@ -164,6 +168,7 @@ export function followFile(
       if (!named || !(await openCurrent())) {
         if (!waitingReported) notify({ kind: 'waiting', file: path });
         waitingReported = true;
+        firstOpen = false; // everything in a file that appears later is new: read it from the start
         return;
       }
       waitingReported = false;
@@ -236,10 +241,17 @@ export function followFile(
     clearTimeout(timer);
     stopWatching();
     options.signal?.removeEventListener('abort', onAbort);
-    await polling?.catch(() => undefined);
-    const file = current;
-    current = undefined;
-    await file?.handle.close().catch(() => undefined);
+    const closeFile = async (): Promise<void> => {
+      const file = current;
+      current = undefined;
+      await file?.handle.close().catch(() => undefined);
+    };
+    // Called from inside onLines: the poll waits for onLines, so do not wait for the poll.
+    if (delivering && polling) void polling.catch(() => undefined).then(closeFile);
+    else {
+      await polling?.catch(() => undefined);
+      await closeFile();
+    }
   };
 
   const stop = async (): Promise<void> => {

@@ -1,9 +1,10 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { stringifyJsonRecord } from '../formats/json-record.js';
 import { openAppendFile, PartialWriteError, writeWhole, type AppendFile } from './append-file.js';
 import { Durability, type FsyncPolicy } from './durability.js';
+import { encodeEvent, isSystemEvent } from './encode-event.js';
+import { registerForExit, unregisterForExit } from './exit-flush.js';
 import { RotatedCompressor } from './rotated-compressor.js';
 import { rotateFiles, type RotateOptions } from './rotation.js';
 import { EventValidationError, type EventSchema } from './schema.js';
@@ -283,20 +284,6 @@ export class EventLog<E extends object = object> {
   }
 }
 
-/** One event as its line: JSON (NaN/Infinity as bare tokens) and "\n". */
-export function encodeEvent(event: object): Buffer {
-  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw new TypeError(
-      `an event must be an object, got ${Array.isArray(event) ? 'an array' : String(event)}`,
-    );
-  }
-  return Buffer.from(`${stringifyJsonRecord(event)}\n`);
-}
-
-function isSystemEvent(event: object): boolean {
-  return (event as { event?: unknown }).event === 'system';
-}
-
 function batchingOptions(buffer: EventLogOptions<object>['buffer']): Required<BufferOptions> | undefined {
   if (!buffer) return undefined;
   const options = buffer === true ? {} : buffer;
@@ -323,26 +310,4 @@ function syncDirectory(path: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-const openLogs = new Set<EventLog<object>>();
-let exitHookInstalled = false;
-
-function registerForExit(log: EventLog<object>): void {
-  openLogs.add(log);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const open of openLogs) {
-      try {
-        open.flushSync();
-      } catch {
-        // the process is ending; nothing left to report to
-      }
-    }
-  });
-}
-
-function unregisterForExit(log: EventLog<object>): void {
-  openLogs.delete(log);
 }

@@ -3,7 +3,8 @@
  * crash-safe appends, optional batching, fsync policy, size-based rotation with gzip, typed presets
  * with validation, and host metrics. See docs/logging.md for the guarantees.
  */
-export { EventLog, encodeEvent, MAX_WRITE_BYTES } from './event-log.js';
+export { EventLog, MAX_WRITE_BYTES } from './event-log.js';
+export { encodeEvent } from './encode-event.js';
 export type { BufferOptions, EventLogOptions, EventLogStats } from './event-log.js';
 export type { FsyncPolicy } from './durability.js';
 export { listRotatedSet, rotatedPath } from './rotation.js';
