@@ -17,6 +17,15 @@ export {
   type RasterHeatmapSpecOptions,
 } from './render/index.js';
 export {
+  simulate,
+  simulateProfiles,
+  parseSize,
+  type SimulateOptions,
+  type SimulateProfile,
+  type SimulateProgress,
+  type SimulateResult,
+} from './simulate/index.js';
+export {
   EventLog,
   listRotatedSet,
   readRotatedSet,
