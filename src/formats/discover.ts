@@ -78,6 +78,21 @@ export function discoverDirectory(root: string): RunLocation {
     }
   };
   walk(root);
+  // A rotated member being compressed exists as both `.N` and `.N.gz`: read `.N` once.
+  const names = new Set(files.map((f) => f.path));
+  const duplicates = files.filter(
+    (f) => f.gzip && /\.\d+\.gz$/i.test(f.path) && names.has(f.path.slice(0, -3)),
+  );
+  for (const file of duplicates) {
+    ignored.push({
+      path: file.path,
+      name: file.name,
+      reason: 'compressed copy of a rotated file being gzipped; the plain file is read',
+    });
+  }
+  const kept = files.filter((f) => !duplicates.includes(f));
+  files.length = 0;
+  files.push(...kept);
   files.sort((a, b) => compareLogPaths(a.path, b.path));
   ignored.sort((a, b) => compareLogPaths(a.path, b.path));
   return { root, files, ignored };
