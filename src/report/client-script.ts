@@ -1,0 +1,206 @@
+/**
+ * The page's script, written as a typed function and inlined as its source text: it must not
+ * reference anything outside its body. It renders each figure when it scrolls near the viewport,
+ * drives the group selectors (task, map), the smoothing slider and the sortable tables, and
+ * exposes `window.runlensReport` (`renderAll()`, `ready`) for tests and printing.
+ */
+export function reportClient(): void {
+  interface PageFigure {
+    data: Record<string, unknown>[];
+    layout: Record<string, unknown>;
+    groups?: (string | null)[];
+    smooth?: { source: number; target: number }[];
+    autorangeOnSelect?: boolean;
+    logColor?: boolean;
+  }
+  interface PlotlyApi {
+    newPlot(el: HTMLElement, data: unknown[], layout: unknown, config: unknown): Promise<unknown>;
+    restyle(el: HTMLElement, update: unknown, traces?: number[]): Promise<unknown>;
+    relayout(el: HTMLElement, update: unknown): Promise<unknown>;
+  }
+  const ALL = '__all__';
+  const win = window as unknown as Record<string, unknown>;
+  const Plotly = win.Plotly as PlotlyApi;
+  const payload = JSON.parse(document.getElementById('runlens-data')!.textContent!) as {
+    figures: Record<string, PageFigure>;
+    smoothingWeight: number;
+  };
+  const figures = payload.figures;
+  const selected = new Map<string, string>();
+  let weight = payload.smoothingWeight;
+  const rendering = new Map<string, Promise<unknown>>();
+  const config = {
+    responsive: true,
+    displaylogo: false,
+    scrollZoom: false,
+    showLink: false,
+    showSendToCloud: false,
+  };
+
+  function ema(values: (number | null)[], w: number): (number | null)[] {
+    if (!(w > 0)) return values.slice();
+    let last = 0;
+    let n = 0;
+    return values.map((y) => {
+      if (typeof y !== 'number' || !isFinite(y)) return null;
+      last = last * w + (1 - w) * y;
+      n++;
+      return last / (1 - Math.pow(w, n));
+    });
+  }
+
+  function visibility(fig: PageFigure, group: string | undefined): boolean[] | undefined {
+    if (!fig.groups || group === undefined) return undefined;
+    return fig.groups.map((g) => g === null || group === ALL || g === group);
+  }
+
+  function render(el: HTMLElement): Promise<unknown> {
+    const id = el.dataset.figure!;
+    const existing = rendering.get(id);
+    if (existing) return existing;
+    const fig = figures[id];
+    const data = fig.data.map((trace) => Object.assign({}, trace));
+    for (const trace of data) {
+      if (typeof trace.xFrom === 'number') trace.x = data[trace.xFrom].x;
+      if (fig.logColor && trace.type === 'heatmap')
+        trace.z = (trace.customdata as (number | null)[][]).map((row) =>
+          row.map((v) => (typeof v === 'number' && v > 0 ? Math.log10(v) : null)),
+        );
+    }
+    const visible = visibility(fig, selected.get(id));
+    if (visible) data.forEach((trace, i) => (trace.visible = visible[i]));
+    for (const pair of fig.smooth ?? []) data[pair.target].y = ema(data[pair.source].y as number[], weight);
+    el.classList.remove('pending');
+    const done = Plotly.newPlot(el, data, fig.layout, config);
+    rendering.set(id, done);
+    return done;
+  }
+
+  function restyleGroup(id: string): void {
+    const el = document.querySelector<HTMLElement>(`[data-figure="${id}"]`);
+    if (!el || !rendering.has(id)) return;
+    const fig = figures[id];
+    const visible = visibility(fig, selected.get(id));
+    if (!visible) return;
+    void rendering
+      .get(id)!
+      .then(() =>
+        Plotly.restyle(el, { visible }).then(() =>
+          fig.autorangeOnSelect
+            ? Plotly.relayout(el, { 'xaxis.autorange': true, 'yaxis.autorange': 'reversed' })
+            : undefined,
+        ),
+      );
+  }
+
+  function select(targets: string[], group: string): void {
+    for (const id of targets) {
+      selected.set(id, group);
+      restyleGroup(id);
+    }
+  }
+
+  for (const box of Array.from(document.querySelectorAll<HTMLElement>('[data-targets]'))) {
+    const targets = box.dataset.targets!.split(' ');
+    const initial = box.dataset.initial ?? ALL;
+    for (const id of targets) selected.set(id, initial);
+    if (box instanceof HTMLSelectElement) {
+      box.value = initial;
+      box.addEventListener('change', () => select(targets, box.value));
+      continue;
+    }
+    const buttons = Array.from(box.querySelectorAll<HTMLButtonElement>('button[data-group]'));
+    for (const button of buttons) {
+      button.setAttribute('aria-pressed', String(button.dataset.group === initial));
+      button.addEventListener('click', () => {
+        for (const b of buttons) b.setAttribute('aria-pressed', String(b === button));
+        select(targets, button.dataset.group!);
+      });
+    }
+  }
+
+  const slider = document.getElementById('smoothing') as HTMLInputElement | null;
+  const sliderText = document.getElementById('smoothing-value');
+  function showWeight(): void {
+    if (sliderText) sliderText.textContent = weight > 0 ? `EMA ${weight.toFixed(2)}` : 'none';
+  }
+  if (slider) {
+    slider.value = String(weight);
+    showWeight();
+    slider.addEventListener('input', () => {
+      weight = Number(slider.value);
+      showWeight();
+      for (const [id, done] of rendering) {
+        const fig = figures[id];
+        if (!fig.smooth?.length) continue;
+        const el = document.querySelector<HTMLElement>(`[data-figure="${id}"]`)!;
+        const ys = fig.smooth.map((pair) => ema(fig.data[pair.source].y as number[], weight));
+        void done.then(() =>
+          Plotly.restyle(
+            el,
+            { y: ys },
+            fig.smooth!.map((pair) => pair.target),
+          ),
+        );
+      }
+    });
+  }
+
+  for (const table of Array.from(document.querySelectorAll<HTMLTableElement>('table.sortable'))) {
+    const heads = Array.from(table.tHead!.rows[0].cells);
+    heads.forEach((th, column) => {
+      th.addEventListener('click', () => {
+        const descending = th.getAttribute('aria-sort') !== 'descending';
+        for (const other of heads) other.removeAttribute('aria-sort');
+        th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+        const numeric = th.classList.contains('num');
+        const body = table.tBodies[0];
+        const key = (row: HTMLTableRowElement): string | number => {
+          const cell = row.cells[column];
+          const raw = cell.dataset.v ?? cell.textContent ?? '';
+          if (!numeric) return raw;
+          const value = Number(raw);
+          return raw === '' || !isFinite(value) ? (descending ? -Infinity : Infinity) : value;
+        };
+        const rows = Array.from(body.rows).sort((a, b) => {
+          const ka = key(a);
+          const kb = key(b);
+          const order = ka < kb ? -1 : ka > kb ? 1 : 0;
+          return descending ? -order : order;
+        });
+        for (const row of rows) body.appendChild(row);
+      });
+    });
+  }
+
+  const plots = Array.from(document.querySelectorAll<HTMLElement>('[data-figure]'));
+  function renderAll(): Promise<unknown[]> {
+    return Promise.all(plots.map(render));
+  }
+  if ('IntersectionObserver' in window) {
+    const observer = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          if (!entry.isIntersecting) continue;
+          observer.unobserve(entry.target);
+          void render(entry.target as HTMLElement);
+        }
+      },
+      { rootMargin: '600px 0px' },
+    );
+    for (const el of plots) observer.observe(el);
+  } else void renderAll();
+  window.addEventListener('beforeprint', () => void renderAll());
+  win.runlensReport = {
+    renderAll,
+    rendered: (id: string) => rendering.get(id),
+    ready: new Promise((resolve) => setTimeout(resolve, 0)).then(() =>
+      Promise.all(Array.from(rendering.values())),
+    ),
+  };
+}
+
+/** The script element's text: the function above, called once the page's elements exist. */
+export function clientScript(): string {
+  return `(${reportClient.toString()})();`;
+}

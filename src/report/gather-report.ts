@@ -1,0 +1,144 @@
+import { rewardColumns } from '../analysis/plot-training.js';
+import { defaultSmoothingWindow } from '../charts/smoothing.js';
+import { binnedStats } from '../engine/binned-stats.js';
+import { movingAverageScores } from '../engine/moving-average-scores.js';
+import { positionCounts } from '../engine/positions.js';
+import type { Run } from '../engine/run.js';
+import { binnedLineFigure } from './binned-line-figure.js';
+import { MAGMA, PALETTE, type Figure } from './figure.js';
+import { leaderboard, type Leaderboard } from './leaderboard.js';
+import { chooseMetrics } from './metric-choice.js';
+import { formatRows } from './numbers.js';
+import { pointCloudSection, type PointCloudSection } from './point-clouds.js';
+import { positionMapsFigure, type PositionMaps } from './position-maps.js';
+import { runFacts, type RunFacts } from './run-facts.js';
+import { uidMatrixFigure } from './uid-matrix-figure.js';
+import { weightsMatrix } from './weights-matrix.js';
+
+export interface ReportOptions {
+  /** Seed of the reservoir sample behind the 3-D maps (default 0). */
+  seed?: number;
+  /** Sampled points in the 3-D maps, in total (default 50 000). */
+  maxPoints?: number;
+  /** Bins per line chart (default 1000, at most 2000). */
+  lineBins?: number;
+  /** Line charts of numeric metrics (default 48). */
+  maxMetrics?: number;
+  /** α of the reconstructed moving-averaged scores (default 0.05). */
+  alpha?: number;
+}
+
+export interface TitledFigure {
+  id: string;
+  title: string;
+  caption: string;
+  figure: Figure;
+}
+
+/** Everything the page shows, computed from the run (exact aggregates, one seeded sample). */
+export interface ReportModel {
+  facts: RunFacts;
+  xLabel: string;
+  leaderboard?: Leaderboard;
+  pointClouds?: PointCloudSection;
+  heatmaps: TitledFigure[];
+  rewards?: TitledFigure;
+  positions?: PositionMaps & { caption: string };
+  metrics: TitledFigure[];
+  omittedMetrics: string[];
+  /** EMA weight the smoothing slider starts at (TensorBoard's w). */
+  smoothingWeight: number;
+}
+
+export const MAX_LINE_BINS = 2000;
+
+export async function gatherReport(run: Run, options: ReportOptions = {}): Promise<ReportModel> {
+  const xLabel = run.x.label;
+  const lineBins = Math.min(MAX_LINE_BINS, Math.max(10, options.lineBins ?? 1000));
+  const facts = await runFacts(run);
+  const heatmaps: TitledFigure[] = [];
+  const scores = await movingAverageScores(run, { alpha: options.alpha, maxBins: 400 });
+  if (scores && scores.uids.length)
+    heatmaps.push({
+      id: 'heatmap-scores',
+      title: 'Moving-averaged scores',
+      caption: `${scores.source === 'logged' ? 'as logged' : `reconstructed by replaying every event, score = α·reward + (1−α)·score, α = ${scores.alpha}`} · ${formatRows(scores.events)} events · ${scores.uids.length} uids · state at the end of each bin`,
+      figure: uidMatrixFigure(scores, { xLabel, valueLabel: 'score', colorscale: 'Viridis' }),
+    });
+  const weights = await weightsMatrix(run);
+  if (weights)
+    heatmaps.push({
+      id: 'heatmap-weights',
+      title: `Weights (${weights.kind})`,
+      caption: `${formatRows(weights.updates)} weight vectors · ${weights.uids.length} uids · last vector per bin, carried forward`,
+      figure: uidMatrixFigure(weights, { xLabel, valueLabel: 'weight', colorscale: MAGMA }),
+    });
+  const rewardCols = run.x.column === 'step' ? [] : rewardColumns(run);
+  const rewards = rewardCols.length ? await rewardFigure(run, rewardCols, lineBins) : undefined;
+  const counts = await positionCounts(run);
+  const positions =
+    counts && counts.total > 0
+      ? {
+          ...positionMapsFigure(counts),
+          caption: `exact visit counts of ${formatRows(counts.total)} rows per (map, x, y), log colour scale`,
+        }
+      : undefined;
+  const choice = await chooseMetrics(run, { max: options.maxMetrics ?? 48, exclude: new Set(rewardCols) });
+  const metrics: TitledFigure[] = [];
+  for (const [index, metric] of choice.metrics.entries()) {
+    const stats = await binnedStats(run, {
+      columns: [metric.column],
+      table: metric.table,
+      maxBins: lineBins,
+    });
+    const series = stats.series[0];
+    if (!series?.count.length) continue;
+    const perUid = metric.table === 'uid_events';
+    const binned = series.count.reduce((a, b) => a + b, 0);
+    metrics.push({
+      id: `metric-${index}`,
+      title: perUid ? `${metric.column} · mean over uids` : metric.column,
+      caption: `${formatRows(binned)} ${perUid ? 'uid rows' : 'events'}${binned < metric.rows ? ` (${formatRows(metric.rows - binned)} without ${xLabel})` : ''} · ${series.count.length} bins · band p${Math.round(stats.band[0] * 100)}–p${Math.round(stats.band[1] * 100)}${stats.quantiles === 'approximate' ? ' (t-digest)' : ''}, min–max`,
+      figure: binnedLineFigure([{ series, name: metric.column, color: PALETTE[0], bands: true }], {
+        xLabel,
+        yLabel: metric.column,
+        band: stats.band,
+      }),
+    });
+  }
+  const longest = Math.max(0, ...metrics.map((m) => (m.figure.data[0].x as number[]).length));
+  const window = defaultSmoothingWindow(longest);
+  return {
+    facts,
+    xLabel,
+    leaderboard: await leaderboard(run),
+    pointClouds: await pointCloudSection(run, { size: options.maxPoints, seed: options.seed }),
+    heatmaps,
+    rewards,
+    positions,
+    metrics,
+    omittedMetrics: choice.omitted.map((m) => m.column),
+    smoothingWeight: window <= 1 ? 0 : Number((1 - 1 / window).toFixed(2)),
+  };
+}
+
+async function rewardFigure(run: Run, columns: string[], maxBins: number): Promise<TitledFigure | undefined> {
+  const stats = await binnedStats(run, { columns, maxBins });
+  const series = stats.series.filter((s) => s.count.length);
+  if (!series.length) return undefined;
+  const rows = Math.max(...series.map((s) => s.count.reduce((a, b) => a + b, 0)));
+  return {
+    id: 'rl-rewards',
+    title: `Reward components over ${run.x.label}`,
+    caption: `per-bin mean of ${formatRows(rows)} rows · ${series[0].count.length} bins · band p${Math.round(stats.band[0] * 100)}–p${Math.round(stats.band[1] * 100)} and min–max of ${series[0].column}`,
+    figure: binnedLineFigure(
+      series.map((s, i) => ({
+        series: s,
+        name: s.column.replace(/^rewards\.(components\.)?/, ''),
+        color: PALETTE[i % PALETTE.length],
+        bands: i === 0,
+      })),
+      { xLabel: run.x.label, yLabel: 'reward', band: stats.band, height: 420 },
+    ),
+  };
+}
