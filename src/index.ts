@@ -40,3 +40,5 @@ export {
 } from './log/index.js';
 export { followFile, followLines, type FollowedLine, type FollowNotice, type FollowOptions } from './live/follow.js';
 export { readCompleteLines } from './live/read-lines.js';
+export { buildReport, writeReport, type BuiltReport, type WrittenReport } from './report/write-report.js';
+export type { ReportOptions, ReportModel } from './report/gather-report.js';

@@ -5,6 +5,7 @@ import { registerVisualizeTraining } from './visualize-training.js';
 import { registerPlot } from './plot.js';
 import { registerPlotEvents } from './plot-events.js';
 import { registerTail } from './tail.js';
+import { registerReport } from './report.js';
 
 /** Every CLI command: a function that adds itself to the program. One file per command. */
 export type RegisterCommand = (program: Command) => void;
@@ -16,4 +17,5 @@ export const commands: RegisterCommand[] = [
   registerVisualizeTraining,
   registerPlot,
   registerPlotEvents,
+  registerReport,
 ];
