@@ -82,6 +82,13 @@ describe('simulate', () => {
     for (const profile of simulateProfiles) expect((error as UserError).hint).toContain(profile);
   });
 
+  it('rejects options that make no sense, naming them', async () => {
+    await expect(run('filetao', { size: '10KB', uids: 0 })).rejects.toThrow(/--uids/);
+    await expect(run('rl', { size: '10KB', envs: 0 })).rejects.toThrow(/--envs/);
+    await expect(run('rl', { size: '10KB', variant: '../up' })).rejects.toThrow(UserError);
+    await expect(run('generic', { size: '10KB', seed: -1 })).rejects.toThrow(/seed/);
+  });
+
   it('is byte-identical for the same seed and differs for another, in every profile', async () => {
     for (const profile of simulateProfiles) {
       const options = { size: '200KB', recordsPerFile: 256, envs: 4 };

@@ -50,7 +50,11 @@ export const registerSimulate: RegisterCommand = (program: Command) => {
     .option('--records-per-file <n>', 'rl: records per stats file (default 65536)', integer)
     .option('--envs <n>', 'rl: parallel environments (default 32)', integer)
     .option('--flat-files <n>', 'rl: leading files in the old flat format (default 1)', integer)
-    .option('--episode-length <n>', 'rl: steps per episode (default 1.5 × steps per file)', integer)
+    .option(
+      '--episode-length <n>',
+      'rl: steps per episode (default: whole files, about 8+ episodes per run)',
+      integer,
+    )
     .option('--csv', 'generic: also write metrics.csv')
     .action(async (profile: string, options: SimulateCliOptions) => {
       const progress = progressLine();

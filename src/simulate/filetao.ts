@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { makeHotkey } from './hotkey.js';
+import { positiveInteger } from './options.js';
 import { pyIntList, pyRounded, round } from './python-json.js';
 import { clamp, Random, sigmoid } from './random.js';
 import type { ProfileContext, SimulateResult } from './types.js';
@@ -177,7 +178,7 @@ export async function simulateFiletao(
   context: ProfileContext,
   options: FiletaoOptions,
 ): Promise<SimulateResult> {
-  const uidCount = options.uids ?? 256;
+  const uidCount = positiveInteger(options.uids ?? 256, '--uids');
   const random = new Random(context.seed);
   const miners = createMiners(random.fork(), uidCount);
   const scratch = new Int32Array(uidCount);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { pyFloat, pyRounded } from './python-json.js';
+import { pyRounded } from './python-json.js';
 import { Random } from './random.js';
 import type { ProfileContext, SimulateResult } from './types.js';
 import { ChunkWriter } from './writer.js';
@@ -14,7 +14,7 @@ export interface GenericOptions {
 /** Rough bytes per step (JSON line, plus CSV row), used only to size the learning-rate schedule. */
 const BYTES_PER_STEP = 115;
 const CSV_HEADER = 'step,epoch,loss,accuracy,lr,grad_norm,eval.loss,eval.accuracy\n';
-const PEAK_LR = 3e-4;
+const PEAK_LR = 1e-3;
 
 /** A supervised training run: loss falls and accuracy rises as the (warm-up + cosine) schedule goes. */
 class TrainingRun {
@@ -26,7 +26,7 @@ class TrainingRun {
     private readonly evalEvery: number,
   ) {}
 
-  /** Formatted values of one step (rounded like the Hugging Face Trainer logs them); eval may be absent. */
+  /** Formatted values of one step (rounded about as the Hugging Face Trainer logs them); eval may be absent. */
   step(step: number): {
     epoch: string;
     loss: string;
@@ -52,7 +52,7 @@ class TrainingRun {
       epoch: pyRounded(step / Math.max(10, Math.round(this.totalSteps / 3)), 2),
       loss: pyRounded(loss, 4),
       accuracy: pyRounded(accuracy, 4),
-      lr: pyFloat(lr),
+      lr: pyRounded(lr, 9),
       gradNorm: pyRounded(gradNorm, 4),
     };
     if ((step + 1) % this.evalEvery !== 0) return values;

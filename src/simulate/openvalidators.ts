@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { makeHotkey } from './hotkey.js';
 import { loguruWrapper, historyExtras } from './openvalidators-format.js';
+import { positiveInteger } from './options.js';
 import {
   goodCompletion,
   offTopicCompletion,
@@ -221,8 +222,8 @@ export async function simulateOpenValidators(
   if (!['completions', 'history', 'both'].includes(which)) {
     throw new UserError(`unknown --files "${which}"`, { hint: 'choose completions, history or both' });
   }
-  const neurons = options.neurons ?? 1024;
-  const sampleSize = Math.min(neurons, options.sampleSize ?? 50);
+  const neurons = positiveInteger(options.neurons ?? 1024, '--uids');
+  const sampleSize = Math.min(neurons, positiveInteger(options.sampleSize ?? 50, 'sampleSize'));
   const weightsEvery = Math.max(1, options.weightsEvery ?? 100);
   const random = new Random(context.seed);
   const minerRandom = random.fork();

@@ -110,7 +110,7 @@ export class Agent {
       this.enterSide(random);
     }
     if (place.wild && random.chance(0.05)) this.battle(random, place.level + random.intBetween(-2, 2));
-    if (place.heals && this.hp < this.maxHp && random.chance(0.15)) {
+    if (place.heals && this.hp < this.maxHp && random.chance(0.5)) {
       this.healed += this.maxHp - this.hp;
       this.hp = this.maxHp;
       this.centerChain = this.chainIndex;

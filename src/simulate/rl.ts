@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { Agent } from './rl-agent.js';
 import { flatRecord, nestedRecord } from './rl-format.js';
+import { positiveInteger } from './options.js';
 import { clamp, Random } from './random.js';
 import type { ProfileContext, SimulateResult } from './types.js';
 import { ChunkWriter } from './writer.js';
@@ -176,11 +177,4 @@ function plannedRun(
 function stamp(unixSeconds: number): string {
   const iso = new Date(unixSeconds * 1000).toISOString();
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new UserError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }
