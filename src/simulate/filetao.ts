@@ -25,12 +25,12 @@ const TASKS: readonly {
   { name: 'Retrieve', weight: 0.25, difficulty: 0, timeout: 20, slowdown: 1 },
 ];
 
-const FAILURES: readonly { code: number; message: string; weight: number }[] = [
+const FAILURES: readonly { code: number; message: string; weight: number; quoted: string; text: string }[] = [
   { code: 408, message: 'Timeout', weight: 0.78 },
   { code: 500, message: 'Internal Server Error', weight: 0.08 },
   { code: 503, message: 'Service Unavailable', weight: 0.06 },
   { code: 404, message: 'Not Found', weight: 0.08 },
-];
+].map((failure) => ({ ...failure, quoted: `"${failure.message}"`, text: String(failure.code) }));
 
 const SECONDS_PER_BLOCK = 12;
 /** Tasks run concurrently, so blocks advance slower than the sum of step lengths. */
@@ -102,17 +102,16 @@ function taskEvent(random: Random, miners: Miners, block: number, scratch: Int32
   const task = pickTask(random);
   const count = Math.min(miners.quality.length, random.intBetween(10, 20));
   const uids = random.sample(miners.quality.length, count, scratch);
-  let successful = '';
-  let times = '';
-  let messages = '';
-  let codes = '';
-  let rewards = '';
+  const successful: string[] = new Array<string>(count);
+  const times: string[] = new Array<string>(count);
+  const messages: string[] = new Array<string>(count);
+  const codes: string[] = new Array<string>(count);
+  const rewards: string[] = new Array<string>(count);
   let bestUid = -1;
   let bestReward = -Infinity;
   let longest = 0;
   for (let i = 0; i < count; i++) {
     const uid = uids[i];
-    const sep = i === 0 ? '' : ', ';
     const quality = miners.quality[uid];
     const offline = miners.offline[uid] === 1;
     const ok = !offline && random.chance(sigmoid(7 * (quality - 0.5) + task.difficulty));
@@ -128,28 +127,28 @@ function taskEvent(random: Random, miners: Miners, block: number, scratch: Int32
         bestReward = reward;
         bestUid = uid;
       }
-      messages += sep + '"Success"';
-      codes += sep + '200';
+      messages[i] = '"Success"';
+      codes[i] = '200';
     } else {
       reward = round(-(0.05 + 0.3 * random.next()) * (offline ? 1.3 : 1), 6);
       const failure = offline ? FAILURES[0] : pickFailure(random, task.name);
-      messages += `${sep}"${failure.message}"`;
-      codes += sep + failure.code;
+      messages[i] = failure.quoted;
+      codes[i] = failure.text;
     }
     miners.scores[uid] = EMA_ALPHA * reward + (1 - EMA_ALPHA) * miners.scores[uid];
-    successful += sep + (ok ? 'true' : 'false');
-    times += sep + (missing ? 'null' : pyRounded(seconds, 4));
-    rewards += sep + pyRounded(reward, 6);
+    successful[i] = ok ? 'true' : 'false';
+    times[i] = missing ? 'null' : pyRounded(seconds, 4);
+    rewards[i] = pyRounded(reward, 6);
   }
   const stepLength = round(longest + random.uniform(0.2, 2), 3);
   const best = bestUid < 0 ? '""' : String(bestUid);
   const bestHotkey = bestUid < 0 ? '' : miners.hotkeys[bestUid];
   const averaged = random.chance(0.5) ? 'null' : '[]';
   const line =
-    `{"task_name": "${task.name}", "successful": [${successful}], "completion_times": [${times}], ` +
-    `"task_status_messages": [${messages}], "task_status_codes": [${codes}], "block": ${block}, ` +
+    `{"task_name": "${task.name}", "successful": [${successful.join(', ')}], "completion_times": [${times.join(', ')}], ` +
+    `"task_status_messages": [${messages.join(', ')}], "task_status_codes": [${codes.join(', ')}], "block": ${block}, ` +
     `"uids": ${pyIntList(uids)}, "step_length": ${pyRounded(stepLength, 3)}, "best_uid": ${best}, ` +
-    `"best_hotkey": "${bestHotkey}", "rewards": [${rewards}], "set_weights": null, ` +
+    `"best_hotkey": "${bestHotkey}", "rewards": [${rewards.join(', ')}], "set_weights": null, ` +
     `"moving_averaged_scores": ${averaged}}\n`;
   return [line, stepLength];
 }
