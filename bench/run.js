@@ -1,0 +1,174 @@
+// npm run bench -- [--quick | --size 2GB] [--workloads filetao,rl,openvalidators] [--flatness]
+// Simulated inputs (cached in bench/data/), the DuckDB yardstick and every runlens command on the
+// same files; prints a table and writes bench/results/<date>-<size>.json.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from './args.js';
+import { cliInfo } from './cli-info.js';
+import { ensureData } from './data.js';
+import { loadAverage, machineInfo } from './machine.js';
+import { measureChild } from './measure-child.js';
+import { CLI, DATA_DIR, REPO_DIR, RESULTS_DIR } from './paths.js';
+import { readAll } from './read-all.js';
+import { formatTable } from './table.js';
+import { commandLines, WORKLOADS } from './workloads.js';
+import { duckdbVersion, runYardstick, YARDSTICK_THREADS } from './yardstick.js';
+
+const OUT_DIR = join(DATA_DIR, 'out');
+
+function countFiles(dir) {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())
+      .length;
+  } catch {
+    return 0;
+  }
+}
+
+function printRow(row) {
+  const rate = row.mbPerSecond === undefined ? '' : `${row.mbPerSecond.toFixed(0)} MB/s`;
+  const ratio = row.ratio === undefined ? '' : `, ${row.ratio.toFixed(2)}× yardstick`;
+  const rss = row.peakRssBytes === undefined ? '' : `, peak RSS ${Math.round(row.peakRssBytes / 1e6)} MB`;
+  const time = row.seconds === undefined ? '' : `${row.seconds.toFixed(1)} s, `;
+  console.log(`  ${row.command}: ${time}${rate}${ratio}${rss}${row.note ? ` (${row.note})` : ''}`);
+}
+
+/** Runs one `runlens …` command on an input and returns its table row. */
+async function runCommand(workload, input, command, yardstickRate) {
+  const outDir = join(OUT_DIR, workload, command.name);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const args = command.args;
+  const loadBefore = loadAverage();
+  const result = await measureChild(process.execPath, [CLI, ...args], { cwd: outDir });
+  const row = {
+    workload,
+    inputBytes: input.bytes,
+    command: command.name,
+    argv: args.map((arg) => arg.replace(REPO_DIR, '')),
+    seconds: result.seconds,
+    mbPerSecond: input.bytes / 1e6 / result.seconds,
+    peakRssBytes: result.peakRssBytes,
+    cpuSeconds: result.cpuSeconds,
+    exitCode: result.exitCode,
+    outputFiles: countFiles(outDir),
+    load: { before: loadBefore, after: loadAverage() },
+  };
+  row.ratio = yardstickRate ? row.mbPerSecond / yardstickRate : undefined;
+  if (result.exitCode !== 0) {
+    row.note = `FAILED (exit ${result.exitCode ?? result.signal})`;
+    row.stderr = result.stderrTail.slice(-1500);
+    console.log(result.stderrTail);
+  }
+  return row;
+}
+
+async function benchWorkload(name, size, options, cli) {
+  const workload = WORKLOADS[name];
+  console.log(`\n${name} ${size}: ${workload.describe}`);
+  const data = await ensureData(workload.profile, size, workload.simulateArgs);
+  const input = workload.locate(data.dir);
+  const base = { workload: name, inputBytes: input.bytes };
+  const rows = [];
+
+  // Warm the page cache so that every reader below sees the same (cached) bytes.
+  const read = await readAll(input.files);
+  rows.push({
+    ...base,
+    command: 'read files (page cache)',
+    ...read,
+    mbPerSecond: input.bytes / 1e6 / read.seconds,
+  });
+  printRow(rows.at(-1));
+
+  const yardstick = await runYardstick(name, input.files);
+  const yardstickRate = input.bytes / 1e6 / yardstick.seconds;
+  rows.push({
+    ...base,
+    command: `DuckDB yardstick (${yardstick.threads} threads)`,
+    seconds: yardstick.seconds,
+    mbPerSecond: yardstickRate,
+    ratio: 1,
+    cpuSeconds: yardstick.cpuSeconds,
+    rssDeltaBytes: yardstick.rssDeltaBytes,
+    resultRows: yardstick.resultRows,
+    note: `RSS +${Math.round(yardstick.rssDeltaBytes / 1e6)} MB in the bench process`,
+  });
+  printRow(rows.at(-1));
+
+  for (const command of commandLines(name, input, join(OUT_DIR, name), cli)) {
+    if (options.commands && !options.commands.includes(command.name)) continue;
+    const row = command.skipped
+      ? { ...base, command: command.name, note: `skipped: ${command.skipped}` }
+      : await runCommand(name, input, command, yardstickRate);
+    rows.push(row);
+    printRow(row);
+  }
+  return { name, size, files: input.files.length, bytes: input.bytes, generation: data.marker, rows };
+}
+
+async function flatness(sizes, cli) {
+  console.log(`\nflatness: runlens inspect on FileTAO at ${sizes.join(' and ')}`);
+  const rows = [];
+  for (const size of sizes) {
+    const data = await ensureData('filetao', size, WORKLOADS.filetao.simulateArgs);
+    const input = WORKLOADS.filetao.locate(data.dir);
+    await readAll(input.files);
+    const [inspect] = commandLines('filetao', input, join(OUT_DIR, 'filetao'), cli);
+    const row = await runCommand('filetao', input, inspect, undefined);
+    row.command = `inspect (flatness ${size})`;
+    rows.push(row);
+    printRow(row);
+  }
+  const [small, large] = rows;
+  const growth = large.peakRssBytes / small.peakRssBytes;
+  console.log(
+    `  peak RSS grows ${growth.toFixed(2)}× for ${(large.inputBytes / small.inputBytes).toFixed(1)}× input`,
+  );
+  return { sizes, rows, peakRssGrowth: growth, inputGrowth: large.inputBytes / small.inputBytes };
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  const loadBefore = loadAverage();
+  const machine = machineInfo(await duckdbVersion());
+  const cli = cliInfo();
+  console.log(
+    `runlens bench: ${machine.cpu}, ${machine.nproc} cores, ${machine.ramGB} GB RAM, Node ${machine.node}, ` +
+      `DuckDB ${machine.duckdb}; yardstick threads ${YARDSTICK_THREADS}; load average ${loadBefore.join(' ')}`,
+  );
+  console.log(`CLI commands: ${cli.commands.join(', ')}`);
+
+  const workloads = [];
+  for (const name of options.workloads) {
+    workloads.push(await benchWorkload(name, options.sizes[name], options, cli));
+  }
+  const flat = options.flatness ? await flatness(options.flatnessSizes, cli) : undefined;
+  const loadAfter = loadAverage();
+
+  const rows = [...workloads.flatMap((workload) => workload.rows), ...(flat?.rows ?? [])];
+  const table = formatTable(rows);
+  console.log(`\n${table}\n\nload average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}`);
+
+  if (options.save) {
+    const results = {
+      date: started.toISOString(),
+      args: process.argv.slice(2),
+      machine,
+      yardstickThreads: YARDSTICK_THREADS,
+      load: { before: loadBefore, after: loadAfter },
+      seconds: (Date.now() - started.getTime()) / 1000,
+      workloads,
+      flatness: flat,
+      table,
+    };
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = join(RESULTS_DIR, `${started.toISOString().slice(0, 10)}-${options.sizeName}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`results: ${file.replace(REPO_DIR, '')}`);
+  }
+  if (rows.some((row) => row.exitCode !== undefined && row.exitCode !== 0)) process.exitCode = 1;
+}
+
+await main();
