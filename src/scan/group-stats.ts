@@ -1,0 +1,74 @@
+/**
+ * Sufficient statistics of several columns for one distinct x value: count, sum, min, max, the
+ * last value in row order, non-finite count, and a small uniform sample of values for the
+ * quantile band. Plain typed arrays so a worker can post it and groups merge exactly.
+ */
+export interface GroupStats {
+  x: number;
+  /** Per column: finite values, their sum, min, max, last value, non-finite values. */
+  n: Float64Array;
+  sum: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  last: Float64Array;
+  /** Row-order rank of `last` (file index · 2^32 + record), so merged groups keep the latest. */
+  lastRank: Float64Array;
+  nonFinite: Float64Array;
+  /** Per column, up to SAMPLE_SIZE sampled finite values (column-major), and how many were offered. */
+  sample: Float64Array;
+  sampleCount: Float64Array;
+}
+
+export const SAMPLE_SIZE = 64;
+
+export function newGroup(x: number, columns: number): GroupStats {
+  return {
+    x,
+    n: new Float64Array(columns),
+    sum: new Float64Array(columns),
+    min: new Float64Array(columns).fill(Infinity),
+    max: new Float64Array(columns).fill(-Infinity),
+    last: new Float64Array(columns).fill(NaN),
+    lastRank: new Float64Array(columns).fill(-1),
+    nonFinite: new Float64Array(columns),
+    sample: new Float64Array(columns * SAMPLE_SIZE),
+    sampleCount: new Float64Array(columns),
+  };
+}
+
+/** Adds one value of column `c`; `random` is a seeded [0, 1) generator for the sample. */
+export function addValue(
+  group: GroupStats,
+  c: number,
+  value: number,
+  rank: number,
+  random: () => number,
+): void {
+  if (!Number.isFinite(value)) {
+    group.nonFinite[c]++;
+    return;
+  }
+  group.n[c]++;
+  group.sum[c] += value;
+  if (value < group.min[c]) group.min[c] = value;
+  if (value > group.max[c]) group.max[c] = value;
+  group.last[c] = value;
+  group.lastRank[c] = rank;
+  const seen = group.sampleCount[c]++;
+  if (seen < SAMPLE_SIZE) group.sample[c * SAMPLE_SIZE + seen] = value;
+  else {
+    const j = Math.floor(random() * (seen + 1));
+    if (j < SAMPLE_SIZE) group.sample[c * SAMPLE_SIZE + j] = value;
+  }
+}
+
+/** mulberry32: small, fast, seeded. */
+export function seededRandom(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
