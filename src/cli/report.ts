@@ -66,6 +66,10 @@ export const registerReport: RegisterCommand = (program: Command) => {
         m.pointClouds ? `3-D sample ${m.pointClouds.sampling}` : undefined,
         `${m.metrics.length} metric chart${m.metrics.length === 1 ? '' : 's'}`,
         m.heatmaps.length ? `${m.heatmaps.length} heatmap${m.heatmaps.length === 1 ? '' : 's'}` : undefined,
+        m.rewards ? 'reward components' : undefined,
+        m.positions
+          ? `${m.positions.maps.length} position map${m.positions.maps.length === 1 ? '' : 's'}`
+          : undefined,
         m.facts.summary.problems ? `${m.facts.summary.problems} bad lines` : undefined,
       ].filter(Boolean);
       process.stdout.write(

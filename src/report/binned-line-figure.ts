@@ -63,7 +63,7 @@ export function binnedLineFigure(
     });
     data.push({
       type: 'scatter',
-      mode: 'lines',
+      mode: x.length < 40 ? 'lines+markers' : 'lines',
       x,
       y: mean,
       name: t.name,

@@ -54,6 +54,18 @@ export function reportClient(): void {
     return fig.groups.map((g) => g === null || group === ALL || g === group);
   }
 
+  /** A 3-D scene crops its sides in a narrow box: step the camera back in proportion, less height. */
+  function fitScene(layout: Record<string, any>, width: number): Record<string, unknown> {
+    const eye = layout.scene?.camera?.eye;
+    if (!eye || !(width > 0) || width >= 640) return layout;
+    const k = Math.pow(600 / width, 0.6);
+    const camera = Object.assign({}, layout.scene.camera, {
+      eye: { x: eye.x * k, y: eye.y * k, z: eye.z * k },
+    });
+    const height = Math.max(340, Math.round(width * 1.05));
+    return Object.assign({}, layout, { height, scene: Object.assign({}, layout.scene, { camera }) });
+  }
+
   function render(el: HTMLElement): Promise<unknown> {
     const id = el.dataset.figure!;
     const existing = rendering.get(id);
@@ -71,7 +83,9 @@ export function reportClient(): void {
     if (visible) data.forEach((trace, i) => (trace.visible = visible[i]));
     for (const pair of fig.smooth ?? []) data[pair.target].y = ema(data[pair.source].y as number[], weight);
     el.classList.remove('pending');
-    const done = Plotly.newPlot(el, data, fig.layout, config);
+    const layout = fitScene(fig.layout, el.clientWidth);
+    if (layout.height !== fig.layout.height) el.style.height = `${layout.height}px`;
+    const done = Plotly.newPlot(el, data, layout, config);
     rendering.set(id, done);
     return done;
   }

@@ -63,6 +63,8 @@ export function hoverText(label: string): string {
 export function axis(title: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     title: { text: title },
+    exponentformat: 'none',
+    separatethousands: true,
     gridcolor: '#e4e7eb',
     zerolinecolor: '#cbd2d9',
     linecolor: '#9aa5b1',

@@ -15,8 +15,8 @@ function plotDiv(id: string, figure: Figure): string {
 
 export function summaryHtml(model: ReportModel): string {
   const { summary, files, omittedFiles, ignored, problems } = model.facts;
-  const stat = (label: string, value: string, warn = false) =>
-    `<div><dt>${e(label)}</dt><dd${warn ? ' class="warn"' : ''}>${e(value)}</dd></div>`;
+  const stat = (label: string, value: string, warn = false, wide = false) =>
+    `<div${wide ? ' class="wide"' : ''}><dt>${e(label)}</dt><dd${warn ? ' class="warn"' : ''}>${e(value)}</dd></div>`;
   const xRange =
     summary.x.min === null ? '–' : `${formatValue(summary.x.min)} … ${formatValue(summary.x.max)}`;
   const stats = [
@@ -25,7 +25,7 @@ export function summaryHtml(model: ReportModel): string {
     stat('uid rows', formatValue(summary.uidRows)),
     stat('files', formatValue(summary.files)),
     stat('size', formatBytes(summary.bytes)),
-    stat(`x: ${summary.x.label}`, xRange),
+    stat(`x: ${summary.x.label}`, xRange, false, true),
     ...(summary.x.rowsWithoutX
       ? [stat(`rows without ${summary.x.label}`, formatValue(summary.x.rowsWithoutX), true)]
       : []),

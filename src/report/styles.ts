@@ -32,6 +32,7 @@ dl.stats div { background: var(--bg); border-radius: 8px; padding: 10px 14px; }
 dl.stats dt { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; }
 dl.stats dd { margin: 2px 0 0; font-size: 18px; font-weight: 600; font-variant-numeric: tabular-nums; }
 dl.stats dd.warn { color: #b44d12; }
+dl.stats div.wide { grid-column: span 2; }
 .table-scroll { max-height: 460px; overflow: auto; border: 1px solid var(--line); border-radius: 8px; }
 table.data { border-collapse: collapse; width: 100%; font-size: 13.5px; font-variant-numeric: tabular-nums; }
 table.data th, table.data td { padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
