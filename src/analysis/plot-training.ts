@@ -1,5 +1,5 @@
-import { binnedStats } from '../engine/binned-stats.js';
-import { positionCounts } from '../engine/positions.js';
+import { binnedStats, type BinnedStats } from '../engine/binned-stats.js';
+import { positionCounts, type PositionCounts } from '../engine/positions.js';
 import type { Run } from '../engine/run.js';
 import { quoteIdentifier } from '../engine/session.js';
 import { runCaption } from '../charts/caption.js';
@@ -45,19 +45,30 @@ export async function rewardChart(
   );
   if (!info || info.rows === 0) return undefined;
   const stats = await binnedStats(run, { columns, maxBins: options.maxBins ?? 400 });
+  return rewardChartFromStats(
+    stats,
+    { rows: info.rows, files: info.files, xMin: info.min, xMax: info.max },
+    run.x.label,
+    options.smoothing,
+  );
+}
+
+/** The reward chart from per-bin statistics however they were computed (SQL or the scanner). */
+export function rewardChartFromStats(
+  stats: BinnedStats,
+  info: { rows: number; files: number; xMin: number | null; xMax: number | null },
+  xLabel: string,
+  smoothing?: Partial<Smoothing>,
+): RewardChart {
   const caption = runCaption({
     rows: info.rows,
     files: info.files,
-    xLabel: run.x.label,
-    xMin: info.min,
-    xMax: info.max,
+    xLabel,
+    xMin: info.xMin,
+    xMax: info.xMax,
   });
-  const spec = rewardComponentsSpec(stats, {
-    xTitle: run.x.label,
-    caption,
-    smoothing: options.smoothing,
-  });
-  return { spec, rows: info.rows, files: info.files, xMin: info.min, xMax: info.max };
+  const spec = rewardComponentsSpec(stats, { xTitle: xLabel, caption, smoothing });
+  return { spec, ...info };
 }
 
 /** Position heatmap: per-map small multiples, or one world grid with a region table. */
@@ -68,6 +79,15 @@ export async function positionChart(
   const counts = await positionCounts(run);
   if (!counts || counts.total === 0) return undefined;
   const files = new Set(run.ingest.files.filter((f) => f.rows > 0).map((f) => f.fileId)).size;
+  return positionChartFromCounts(counts, files, options);
+}
+
+/** The position heatmap from exact visit counts however they were computed. */
+export function positionChartFromCounts(
+  counts: PositionCounts,
+  files: number,
+  options: { mapLayout?: string } = {},
+): { spec: VegaLiteSpec; unknownMaps: number[] } {
   const caption = `${counts.total.toLocaleString('en-US')} rows · ${files} file${files === 1 ? '' : 's'}`;
   if (options.mapLayout) {
     const regions = readMapLayout(options.mapLayout);

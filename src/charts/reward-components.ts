@@ -76,7 +76,7 @@ export function rewardComponentsSpec(stats: BinnedStats, options: RewardComponen
               type: 'quantitative',
               title: null,
               scale: { zero: false },
-              axis: { format: '~g' },
+              axis: { format: ',.3~r' },
             },
             y2: { field: 'upper' },
           },

@@ -1,12 +1,21 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { positionChart, rewardChart } from '../analysis/plot-training.js';
+import {
+  positionChart,
+  positionChartFromCounts,
+  rewardChart,
+  rewardChartFromStats,
+  type RewardChart,
+} from '../analysis/plot-training.js';
 import { formatCount } from '../charts/caption.js';
 import { SMOOTHING_METHODS, type SmoothingMethod } from '../charts/smoothing.js';
 import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
-import { CHART_FORMATS, renderChart, type ChartFormat } from '../render/index.js';
-import { progressReporter } from './progress.js';
+import { discoverRun } from '../formats/discover.js';
+import { formatProblem } from '../formats/problems.js';
+import { CHART_FORMATS, renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
+import { scanTrainingRun } from '../scan/fast-training.js';
+import { formatBytes, progressReporter } from './progress.js';
 import type { RegisterCommand } from './commands.js';
 
 interface VisualizeTrainingOptions {
@@ -69,6 +78,11 @@ export const registerVisualizeTraining: RegisterCommand = (program: Command) => 
     .option('--strict', 'treat any corrupt record as fatal')
     .option('--verbose', 'more detail')
     .action(async (options: VisualizeTrainingOptions) => {
+      const fast = await fastTrainingCharts(options);
+      if (fast) {
+        await writeTrainingCharts(fast, options);
+        return;
+      }
       const progress = progressReporter();
       const run = await Run.open(undefined, {
         variant: options.variant,
@@ -79,14 +93,78 @@ export const registerVisualizeTraining: RegisterCommand = (program: Command) => 
       });
       progress.done();
       try {
-        await visualizeTraining(run, options);
+        await writeTrainingCharts(await fullTrainingCharts(run, options), options);
       } finally {
         run.close();
       }
     });
 };
 
-async function visualizeTraining(run: Run, options: VisualizeTrainingOptions): Promise<void> {
+interface TrainingCharts {
+  root: string;
+  runName: string | undefined;
+  entries: number;
+  files: number;
+  xLabel: string;
+  rewards: RewardChart;
+  positions: { spec: VegaLiteSpec; unknownMaps: number[] } | undefined;
+  engine: string;
+}
+
+/**
+ * The projection scanner's path: reads only the reward, position and x fields on every core.
+ * Undefined when it cannot answer exactly (then the full DuckDB path runs and reports problems).
+ * RUNLENS_ENGINE=duckdb forces the full path.
+ */
+async function fastTrainingCharts(options: VisualizeTrainingOptions): Promise<TrainingCharts | undefined> {
+  if (process.env.RUNLENS_ENGINE === 'duckdb') return undefined;
+  const location = discoverRun(undefined, {
+    variant: options.variant,
+    experimentsDir: options.experimentsDir,
+  });
+  const total = location.files.reduce((sum, f) => sum + f.bytes, 0);
+  const tty = process.stderr.isTTY;
+  const started = Date.now();
+  const aggregates = await scanTrainingRun(location, {
+    x: options.x,
+    strict: options.strict,
+    maxBins: 400,
+    onFileDone: (done, count) => {
+      if (!tty) return;
+      const rate = total / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
+      process.stderr.write(`\r\x1b[Kfile ${done}/${count} · ${formatBytes(total)} · ${rate.toFixed(0)} MB/s`);
+    },
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  if (!aggregates || aggregates.rewardRows === 0) return undefined;
+  for (const problem of aggregates.problems) process.stderr.write(`warning: ${formatProblem(problem)}\n`);
+  return {
+    root: location.root,
+    runName: location.runName,
+    entries: aggregates.records,
+    files: location.files.length,
+    xLabel: aggregates.x.label,
+    rewards: rewardChartFromStats(
+      aggregates.stats,
+      {
+        rows: aggregates.rewardRows,
+        files: aggregates.rewardFiles,
+        xMin: aggregates.rewardXMin,
+        xMax: aggregates.rewardXMax,
+      },
+      aggregates.x.label,
+      { method: options.smooth, window: options.smoothWindow },
+    ),
+    positions: aggregates.positions
+      ? positionChartFromCounts(aggregates.positions, aggregates.files.filter((f) => f.records > 0).length, {
+          mapLayout: options.mapLayout,
+        })
+      : undefined,
+    engine: 'projection scanner',
+  };
+}
+
+async function fullTrainingCharts(run: Run, options: VisualizeTrainingOptions): Promise<TrainingCharts> {
   const where = run.location.root;
   if (run.ingest.rows === 0)
     throw new UserError(`run ${where} holds no records (${run.location.files.length} files read)`, {
@@ -103,8 +181,22 @@ async function visualizeTraining(run: Run, options: VisualizeTrainingOptions): P
     throw new UserError(`run ${where} has no reward fields (rewards.total / rewards.components.*)`, {
       hint: 'old flat-format logs carry no rewards; only runs with the nested format can be plotted',
     });
-  const outDir = options.outputDir ?? join(where, 'plots');
-  const stamp = run.location.runName ?? 'run';
+  return {
+    root: where,
+    runName: run.location.runName,
+    entries: run.ingest.rows,
+    files: run.location.files.length,
+    xLabel: run.x.label,
+    rewards,
+    positions: await positionChart(run, { mapLayout: options.mapLayout }),
+    engine: 'DuckDB',
+  };
+}
+
+async function writeTrainingCharts(charts: TrainingCharts, options: VisualizeTrainingOptions): Promise<void> {
+  const { rewards, positions } = charts;
+  const outDir = options.outputDir ?? join(charts.root, 'plots');
+  const stamp = charts.runName ?? 'run';
   const base = join(outDir, `${options.variant}_${stamp}`);
   const render = { formats: options.format, dpi: options.dpi };
   const written = await renderChart(rewards.spec, {
@@ -112,16 +204,16 @@ async function visualizeTraining(run: Run, options: VisualizeTrainingOptions): P
     outBase: `${base}_rewards`,
     title: 'Rewards',
   });
-  const positions = await positionChart(run, { mapLayout: options.mapLayout });
   if (positions)
     written.push(
       ...(await renderChart(positions.spec, { ...render, outBase: `${base}_heatmap`, title: 'Positions' })),
     );
   const out = process.stdout;
-  out.write(`processed ${formatCount(run.ingest.rows)} entries from ${run.location.files.length} files\n`);
+  out.write(`processed ${formatCount(charts.entries)} entries from ${charts.files} files\n`);
   out.write(
-    `rewards: ${formatCount(rewards.rows)} entries in ${rewards.files} files, ${run.x.label} ${formatCount(rewards.xMin)} … ${formatCount(rewards.xMax)}\n`,
+    `rewards: ${formatCount(rewards.rows)} entries in ${rewards.files} files, ${charts.xLabel} ${formatCount(rewards.xMin)} … ${formatCount(rewards.xMax)}\n`,
   );
+  if (options.verbose) out.write(`engine: ${charts.engine}\n`);
   if (!positions) out.write('no position fields: heatmap skipped\n');
   if (positions?.unknownMaps.length)
     out.write(`unknown map ids (not drawn): ${positions.unknownMaps.join(', ')}\n`);

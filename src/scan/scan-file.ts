@@ -169,7 +169,7 @@ async function scanIndent2Array(
       const close = buffer.indexOf(INDENT2_CLOSE, start);
       if (close === -1) break;
       const end = close + INDENT2_CLOSE.length;
-      if (!tryExtract(buffer, start, end, line)) splitRegion(buffer, start, end, line, extract, report);
+      if (!tryExtract(buffer, start, end, line)) splitRegion(buffer, start, end, line, extract);
       for (let i = start; i < end; i++) if (buffer[i] === 0x0a) line++;
       pos = end;
     }
@@ -200,7 +200,6 @@ function splitRegion(
   end: number,
   line: number,
   extract: (buffer: Uint8Array, start: number, end: number, line: number, last: boolean) => void,
-  report: ReportProblem,
 ): void {
   let pos = start;
   while (pos < end) {
