@@ -2,7 +2,7 @@
 // Simulated inputs (cached in bench/data/), the DuckDB yardstick and every runlens command on the
 // same files; prints a table and writes bench/results/<date>-<size>.json.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from './args.js';
 import { cliInfo } from './cli-info.js';
 import { ensureData } from './data.js';
@@ -25,6 +25,11 @@ function countFiles(dir) {
   }
 }
 
+/** JSON replacer: 4 significant digits for fractional numbers keeps the result files small. */
+function roundNumbers(_key, value) {
+  return typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(4)) : value;
+}
+
 function printRow(row) {
   const rate = row.mbPerSecond === undefined ? '' : `${row.mbPerSecond.toFixed(0)} MB/s`;
   const ratio = row.ratio === undefined ? '' : `, ${row.ratio.toFixed(2)}× yardstick`;
@@ -45,7 +50,7 @@ async function runCommand(workload, input, command, yardstickRate) {
     workload,
     inputBytes: input.bytes,
     command: command.name,
-    argv: args.map((arg) => arg.replace(REPO_DIR, '')),
+    argv: args.map((arg) => arg.replace(`${REPO_DIR}/`, '')),
     seconds: result.seconds,
     mbPerSecond: input.bytes / 1e6 / result.seconds,
     peakRssBytes: result.peakRssBytes,
@@ -104,7 +109,8 @@ async function benchWorkload(name, size, options, cli) {
     rows.push(row);
     printRow(row);
   }
-  return { name, size, files: input.files.length, bytes: input.bytes, generation: data.marker, rows };
+  const generation = { seconds: data.marker.seconds, output: data.marker.output.replace(`${REPO_DIR}/`, '') };
+  return { name, size, files: input.files.length, bytes: input.bytes, generation, rows };
 }
 
 async function flatness(sizes, cli) {
@@ -165,8 +171,8 @@ async function main() {
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `${started.toISOString().slice(0, 10)}-${options.sizeName}.json`);
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`results: ${file.replace(REPO_DIR, '')}`);
+    writeFileSync(file, `${JSON.stringify(results, roundNumbers, 1)}\n`);
+    console.log(`results: ${relative(REPO_DIR, file)}`);
   }
   if (rows.some((row) => row.exitCode !== undefined && row.exitCode !== 0)) process.exitCode = 1;
 }
