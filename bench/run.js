@@ -11,6 +11,7 @@ import { measureChild } from './measure-child.js';
 import { CLI, DATA_DIR, REPO_DIR, RESULTS_DIR } from './paths.js';
 import { readAll } from './read-all.js';
 import { formatTable } from './table.js';
+import { checkTargets, formatTargets } from './targets.js';
 import { commandLines, WORKLOADS } from './workloads.js';
 import { duckdbVersion, runYardstick, YARDSTICK_THREADS } from './yardstick.js';
 
@@ -155,7 +156,9 @@ async function main() {
 
   const rows = [...workloads.flatMap((workload) => workload.rows), ...(flat?.rows ?? [])];
   const table = formatTable(rows);
+  const targets = checkTargets(workloads, flat);
   console.log(`\n${table}\n\nload average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}`);
+  console.log(`\ntargets:\n${formatTargets(targets)}`);
 
   if (options.save) {
     const results = {
@@ -167,6 +170,7 @@ async function main() {
       seconds: (Date.now() - started.getTime()) / 1000,
       workloads,
       flatness: flat,
+      targets,
       table,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
