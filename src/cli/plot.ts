@@ -6,7 +6,10 @@ import { formatCount } from '../charts/caption.js';
 import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import { renderChart, type ChartFormat } from '../render/index.js';
-import { progressReporter } from './progress.js';
+import { fileProgress, progressReporter } from './progress.js';
+import { discoverRun } from '../formats/discover.js';
+import { formatProblem } from '../formats/problems.js';
+import { scanTrainingCharts } from '../analysis/training-charts-fast.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
 import { parseFormats, positiveInteger } from './visualize-training.js';
 import type { RegisterCommand } from './commands.js';
@@ -47,6 +50,7 @@ export async function plotRun(
   options: PlotCliOptions,
   outDir: string,
 ): Promise<void> {
+  if (await plotTrainingFast(path, options, outDir)) return;
   const progress = progressReporter();
   const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
   progress.done();
@@ -82,4 +86,59 @@ export async function plotRun(
   } finally {
     run.close();
   }
+}
+
+/**
+ * RL training runs: the reward and position charts from the projection scanner, without
+ * indexing every field. False when the scanner cannot answer exactly; the full path runs then.
+ */
+async function plotTrainingFast(
+  path: string | undefined,
+  options: PlotCliOptions,
+  outDir: string,
+): Promise<boolean> {
+  const location = discoverRun(path, openRunOptions(options));
+  const progress = fileProgress(location.files.reduce((sum, f) => sum + f.bytes, 0));
+  const fast = await scanTrainingCharts(location, {
+    x: options.x,
+    strict: options.strict,
+    mapLayout: options.mapLayout,
+    onFileDone: progress.onFileDone,
+  });
+  progress.done();
+  if (!fast) return false;
+  for (const problem of fast.problems) process.stderr.write(`warning: ${formatProblem(problem)}\n`);
+  const charts = [
+    { name: 'rewards', description: `reward components over ${fast.xLabel}`, spec: fast.rewards.spec },
+    ...(fast.positions
+      ? [{ name: 'heatmap', description: 'position visits per tile', spec: fast.positions.spec }]
+      : []),
+  ];
+  await mkdir(outDir, { recursive: true });
+  const index = [];
+  for (const chart of charts) {
+    const files = await renderChart(chart.spec, {
+      outBase: join(outDir, chart.name),
+      formats: options.format,
+      dpi: options.dpi,
+      title: chart.description,
+    });
+    index.push({ name: chart.name, description: chart.description, files: files.map((f) => resolve(f)) });
+    for (const f of files) process.stdout.write(`wrote ${f}\n`);
+  }
+  const indexPath = join(outDir, 'index.json');
+  const summary = {
+    run: location.root,
+    profile: 'rl',
+    rows: fast.entries,
+    files: fast.files,
+    x: { label: fast.xLabel, min: fast.xMin, max: fast.xMax },
+    engine: 'projection scanner',
+    charts: index,
+  };
+  await writeFile(indexPath, `${JSON.stringify(summary, null, 2)}\n`);
+  process.stdout.write(
+    `${charts.length} charts from ${formatCount(fast.entries)} rows in ${fast.files} files → ${indexPath}\n`,
+  );
+  return true;
 }

@@ -49,3 +49,25 @@ export function formatNumber(value: number | null | undefined): string {
     ? value.toExponential(3)
     : String(+value.toFixed(4));
 }
+
+/** Per-file progress (files done, bytes, rate) on stderr when it is a terminal. */
+export function fileProgress(totalBytes: number, stream: NodeJS.WriteStream = process.stderr) {
+  const started = Date.now();
+  let drawn = false;
+  return {
+    onFileDone(done: number, count: number): void {
+      if (!stream.isTTY) return;
+      const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+      const share = done / count;
+      const eta = share > 0 ? (seconds / share) * (1 - share) : NaN;
+      stream.write(
+        `\r\x1b[Kfile ${done}/${count} of ${formatBytes(totalBytes)} · ${formatBytes((totalBytes * share) / seconds)}/s` +
+          (Number.isFinite(eta) && done < count ? ` · ETA ${Math.ceil(eta)} s` : ''),
+      );
+      drawn = true;
+    },
+    done(): void {
+      if (drawn) stream.write('\r\x1b[K');
+    },
+  };
+}

@@ -1,12 +1,6 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  positionChart,
-  positionChartFromCounts,
-  rewardChart,
-  rewardChartFromStats,
-  type RewardChart,
-} from '../analysis/plot-training.js';
+import { positionChart, rewardChart, type RewardChart } from '../analysis/plot-training.js';
 import { formatCount } from '../charts/caption.js';
 import { SMOOTHING_METHODS, type SmoothingMethod } from '../charts/smoothing.js';
 import { Run } from '../engine/run.js';
@@ -14,8 +8,8 @@ import { UserError } from '../errors.js';
 import { discoverRun } from '../formats/discover.js';
 import { formatProblem } from '../formats/problems.js';
 import { CHART_FORMATS, renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
-import { scanTrainingRun } from '../scan/fast-training.js';
-import { formatBytes, progressReporter } from './progress.js';
+import { scanTrainingCharts } from '../analysis/training-charts-fast.js';
+import { fileProgress, progressReporter } from './progress.js';
 import type { RegisterCommand } from './commands.js';
 
 interface VisualizeTrainingOptions {
@@ -111,57 +105,24 @@ interface TrainingCharts {
   engine: string;
 }
 
-/**
- * The projection scanner's path: reads only the reward, position and x fields on every core.
- * Undefined when it cannot answer exactly (then the full DuckDB path runs and reports problems).
- * RUNLENS_ENGINE=duckdb forces the full path.
- */
+/** The projection scanner's path (see scanTrainingCharts); undefined when the full path must run. */
 async function fastTrainingCharts(options: VisualizeTrainingOptions): Promise<TrainingCharts | undefined> {
-  if (process.env.RUNLENS_ENGINE === 'duckdb') return undefined;
   const location = discoverRun(undefined, {
     variant: options.variant,
     experimentsDir: options.experimentsDir,
   });
-  const total = location.files.reduce((sum, f) => sum + f.bytes, 0);
-  const tty = process.stderr.isTTY;
-  const started = Date.now();
-  const aggregates = await scanTrainingRun(location, {
+  const progress = fileProgress(location.files.reduce((sum, f) => sum + f.bytes, 0));
+  const charts = await scanTrainingCharts(location, {
     x: options.x,
     strict: options.strict,
-    maxBins: 400,
-    onFileDone: (done, count) => {
-      if (!tty) return;
-      const rate = total / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
-      process.stderr.write(`\r\x1b[Kfile ${done}/${count} · ${formatBytes(total)} · ${rate.toFixed(0)} MB/s`);
-    },
+    smoothing: { method: options.smooth, window: options.smoothWindow },
+    mapLayout: options.mapLayout,
+    onFileDone: progress.onFileDone,
   });
-  if (tty) process.stderr.write('\r\x1b[K');
-  if (!aggregates || aggregates.rewardRows === 0) return undefined;
-  for (const problem of aggregates.problems) process.stderr.write(`warning: ${formatProblem(problem)}\n`);
-  return {
-    root: location.root,
-    runName: location.runName,
-    entries: aggregates.records,
-    files: location.files.length,
-    xLabel: aggregates.x.label,
-    rewards: rewardChartFromStats(
-      aggregates.stats,
-      {
-        rows: aggregates.rewardRows,
-        files: aggregates.rewardFiles,
-        xMin: aggregates.rewardXMin,
-        xMax: aggregates.rewardXMax,
-      },
-      aggregates.x.label,
-      { method: options.smooth, window: options.smoothWindow },
-    ),
-    positions: aggregates.positions
-      ? positionChartFromCounts(aggregates.positions, aggregates.files.filter((f) => f.records > 0).length, {
-          mapLayout: options.mapLayout,
-        })
-      : undefined,
-    engine: 'projection scanner',
-  };
+  progress.done();
+  if (!charts) return undefined;
+  for (const problem of charts.problems) process.stderr.write(`warning: ${formatProblem(problem)}\n`);
+  return { ...charts, root: location.root, runName: location.runName, engine: 'projection scanner' };
 }
 
 async function fullTrainingCharts(run: Run, options: VisualizeTrainingOptions): Promise<TrainingCharts> {

@@ -15,6 +15,9 @@ import { unpackPosition, type FileScan, type TrainingScanPlan } from './training
 
 export interface TrainingAggregates {
   x: XAxis;
+  /** x range over every record that has an x. */
+  xMin: number;
+  xMax: number;
   /** Per-bin statistics of the reward columns over x (quantile band approximate). */
   stats: BinnedStats;
   positions: PositionCounts | undefined;
@@ -96,6 +99,8 @@ export async function scanTrainingRun(
   const withValue = scans.filter((s) => s.withValue > 0);
   return {
     x,
+    xMin: xStat.min,
+    xMax: xStat.max,
     stats: { spec, quantiles: 'approximate', band: [0.1, 0.9], series: binGroups(scans, columns, spec) },
     positions: mergePositions(scans),
     records,

@@ -1,0 +1,68 @@
+import type { Smoothing } from '../charts/smoothing.js';
+import type { RunLocation } from '../formats/discover.js';
+import type { ReadProblem } from '../formats/problems.js';
+import type { VegaLiteSpec } from '../render/index.js';
+import { scanTrainingRun } from '../scan/fast-training.js';
+import { positionChartFromCounts, rewardChartFromStats, type RewardChart } from './plot-training.js';
+
+export interface FastTrainingCharts {
+  /** Records read, files, and the x axis with its range over every record. */
+  entries: number;
+  files: number;
+  xLabel: string;
+  xMin: number | null;
+  xMax: number | null;
+  rewards: RewardChart;
+  positions: { spec: VegaLiteSpec; unknownMaps: number[] } | undefined;
+  problems: ReadProblem[];
+}
+
+export interface FastTrainingChartOptions {
+  x?: string;
+  strict?: boolean;
+  smoothing?: Partial<Smoothing>;
+  mapLayout?: string;
+  onFileDone?: (done: number, total: number) => void;
+}
+
+/**
+ * The RL charts (reward components, position heatmap) from the projection scanner, or undefined
+ * when it cannot answer exactly as the full path would (RUNLENS_ENGINE=duckdb forces the full path).
+ */
+export async function scanTrainingCharts(
+  location: RunLocation,
+  options: FastTrainingChartOptions = {},
+): Promise<FastTrainingCharts | undefined> {
+  if (process.env.RUNLENS_ENGINE === 'duckdb') return undefined;
+  const aggregates = await scanTrainingRun(location, {
+    x: options.x,
+    strict: options.strict,
+    maxBins: 400,
+    onFileDone: options.onFileDone,
+  });
+  if (!aggregates || aggregates.rewardRows === 0) return undefined;
+  return {
+    entries: aggregates.records,
+    files: location.files.length,
+    xLabel: aggregates.x.label,
+    xMin: aggregates.xMin,
+    xMax: aggregates.xMax,
+    rewards: rewardChartFromStats(
+      aggregates.stats,
+      {
+        rows: aggregates.rewardRows,
+        files: aggregates.rewardFiles,
+        xMin: aggregates.rewardXMin,
+        xMax: aggregates.rewardXMax,
+      },
+      aggregates.x.label,
+      options.smoothing,
+    ),
+    positions: aggregates.positions
+      ? positionChartFromCounts(aggregates.positions, aggregates.files.filter((f) => f.records > 0).length, {
+          mapLayout: options.mapLayout,
+        })
+      : undefined,
+    problems: aggregates.problems,
+  };
+}
