@@ -5,6 +5,7 @@ import { registerVisualizeTraining } from './visualize-training.js';
 import { registerPlot } from './plot.js';
 import { registerPlotEvents } from './plot-events.js';
 import { registerTail } from './tail.js';
+import { registerServe } from './serve.js';
 import { registerReport } from './report.js';
 
 /** Every CLI command: a function that adds itself to the program. One file per command. */
@@ -14,6 +15,7 @@ export const commands: RegisterCommand[] = [
   registerInspect,
   registerSimulate,
   registerTail,
+  registerServe,
   registerVisualizeTraining,
   registerPlot,
   registerPlotEvents,

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { UserError } from '../errors.js';
+import { expandHome } from '../formats/discover.js';
+import { DEFAULT_WEB_ROOT } from '../server/app.js';
+import { startServer, type RunningServer } from '../server/serve.js';
+import type { RegisterCommand } from './commands.js';
+
+export interface ServeCliOptions {
+  port: number;
+  host: string;
+}
+
+export const registerServe: RegisterCommand = (program) => {
+  program
+    .command('serve')
+    .description('a live local dashboard of every run under DIR (read-only; Ctrl-C stops)')
+    .argument('[dir]', 'directory searched for runs (or one log file)', '.')
+    .option('--port <n>', 'port (0 picks a free one)', parsePort, 8477)
+    .option('--host <address>', 'address to bind; loopback unless you mean to share it', '127.0.0.1')
+    .action(async (dir: string, options: ServeCliOptions) => {
+      const server = await serveDirectory(dir, options);
+      process.stdout.write(`runlens dashboard for ${server.app.registry.root}\n  ${server.url}\n`);
+      if (!isLoopbackHost(options.host))
+        process.stderr.write(
+          `  note: bound to ${options.host}: anyone who can reach it can read these runs\n`,
+        );
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void server.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+};
+
+/** Starts the dashboard for `dir`; clear errors for a missing directory, a busy port or an unbuilt front end. */
+export async function serveDirectory(dir: string, options: ServeCliOptions): Promise<RunningServer> {
+  const root = path.resolve(expandHome(dir));
+  if (!fs.existsSync(root))
+    throw new UserError(`${dir}: no such file or directory`, {
+      hint: 'pass the directory that holds your runs',
+    });
+  if (!fs.existsSync(path.join(DEFAULT_WEB_ROOT, 'index.html')))
+    process.stderr.write(
+      `runlens: the dashboard front end is not built (${DEFAULT_WEB_ROOT}); run \`npm run build\`\n`,
+    );
+  try {
+    return await startServer({ root, port: options.port, host: options.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new UserError(`port ${options.port} is already in use`, {
+        hint: 'pass --port N, or --port 0 for any free port',
+      });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new UserError(`cannot bind to ${options.host}`, {
+        hint: 'use an address of this machine, e.g. 127.0.0.1',
+      });
+    throw error;
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535)
+    throw new InvalidArgumentError(`expected a port 0–65535, got "${text}"`);
+  return port;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { compose, type ConnectionInfo, type Context, type Middleware } from './context.js';
+import { HttpError } from './http-error.js';
+import { bodyLimit } from './middleware/body-limit.js';
+import { errorHandler } from './middleware/error-handler.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { hostGuard, readOnly, requestGuard } from './middleware/request-guard.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import type { Route } from './route.js';
+import { RunRegistry } from './run-registry.js';
+import { binsRoute } from './routes/bins.js';
+import { chartFileRoute } from './routes/chart-file.js';
+import { exportRoute } from './routes/export.js';
+import { heatmapRoute } from './routes/heatmap.js';
+import { liveRoute } from './routes/live.js';
+import { positionsRoute } from './routes/positions.js';
+import { runsRoute } from './routes/runs.js';
+import { sampleRoute } from './routes/sample.js';
+import { staticFiles } from './routes/static-files.js';
+import { summaryRoute } from './routes/summary.js';
+
+export interface AppOptions {
+  /** The directory (or log file) whose runs are served. */
+  root: string;
+  /** Built front end; default: the package's web/dist. */
+  webRoot?: string;
+  /** Host names requests may be addressed to (DNS-rebinding guard); empty: any. */
+  allowedHosts?: readonly string[];
+  /** Largest request body accepted (default 16 KiB: the API takes no bodies). */
+  maxBodyBytes?: number;
+  /** Longest request target (default 4096). */
+  maxTargetLength?: number;
+  /** Per-client rate limit (default bursts of 600, 200 requests/s sustained). */
+  rateLimit?: { burst: number; perSecond: number };
+  /** Live streams per client (default 32). */
+  maxStreamsPerIp?: number;
+  /** How often watched runs look for appended data (default 250 ms). */
+  pollMs?: number;
+  maxOpenRuns?: number;
+  log?: (message: string) => void;
+}
+
+/** The dashboard as a function from request to response: no port needed, tests call it in-process. */
+export interface App {
+  fetch(request: Request, info?: ConnectionInfo): Promise<Response>;
+  readonly registry: RunRegistry;
+  /** Ends live streams and closes every open run. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_WEB_ROOT = path.resolve(import.meta.dirname, '../../web/dist');
+
+export function createApp(options: AppOptions): App {
+  const root = fs.realpathSync(path.resolve(options.root));
+  const registry = new RunRegistry({
+    root,
+    pollMs: options.pollMs,
+    maxOpenRuns: options.maxOpenRuns,
+    log: options.log,
+  });
+  const live = liveRoute({ maxStreamsPerIp: options.maxStreamsPerIp ?? 32 });
+  const routes = new Map<string, Route>(
+    [
+      runsRoute,
+      summaryRoute,
+      binsRoute,
+      sampleRoute,
+      heatmapRoute,
+      positionsRoute,
+      chartFileRoute,
+      exportRoute,
+      live,
+    ].map((r) => [r.path, r]),
+  );
+  const serveStatic = staticFiles(options.webRoot ?? DEFAULT_WEB_ROOT);
+  const middleware: Middleware[] = [
+    securityHeaders(),
+    errorHandler({ log: options.log }),
+    requestGuard({ maxTargetLength: options.maxTargetLength ?? 4096 }),
+    hostGuard({ hosts: options.allowedHosts ?? [] }),
+    rateLimit(options.rateLimit ?? { burst: 600, perSecond: 200 }),
+    bodyLimit({ maxBytes: options.maxBodyBytes ?? 16 * 1024 }),
+    readOnly(),
+  ];
+  const handle = compose(middleware, async (c) => {
+    const route = routes.get(c.url.pathname);
+    if (route) c.res = await route.handle(c);
+    else if (c.url.pathname.startsWith('/api/'))
+      throw new HttpError(404, `no API endpoint ${c.url.pathname}`, { valid: [...routes.keys()] });
+    else c.res = await serveStatic(c);
+  });
+  return {
+    registry,
+    async fetch(request, info = {}) {
+      const url = new URL(request.url);
+      const c: Context = {
+        req: request,
+        url,
+        ip: info.ip ?? 'local',
+        rawTarget: info.rawTarget ?? url.pathname + url.search,
+        registry,
+        res: undefined,
+      };
+      await handle(c);
+      const res = c.res ?? new Response(null, { status: 500 });
+      if (request.method !== 'HEAD' || !res.body) return res;
+      void res.body.cancel();
+      return new Response(null, { status: res.status, headers: res.headers });
+    },
+    async close() {
+      live.close();
+      await registry.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Run } from '../engine/run.js';
+import type { MetricInfo, Table } from './api-types.js';
+import { HttpError } from './http-error.js';
+
+const NUMERIC = /^(DOUBLE|FLOAT|REAL|DECIMAL|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER)/;
+const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid']);
+/** Identifiers, codes and coordinates: numbers whose mean over a bin means nothing. */
+const NOT_A_METRIC = /(^|[._])(uid|uids|hotkey|id|codes?|position\.(x|y|map))$/;
+
+/**
+ * The run's chartable metrics: numeric stored columns of `rows` (per event) and `uid_rows` (per
+ * event × uid) with at least two numeric values, minus bookkeeping, ids, codes, positions and the
+ * x column itself. Counts come from the ingest's field catalogue: no scan.
+ */
+export async function runMetrics(run: Run): Promise<MetricInfo[]> {
+  const counts = new Map<string, number>();
+  for (const field of run.ingest.fields.all()) {
+    if (field.role !== 'scalar' && field.role !== 'per-uid') continue;
+    const numeric = (field.types.int ?? 0) + (field.types.float ?? 0) + (field.types.bool ?? 0);
+    counts.set(`${field.role === 'scalar' ? 'rows' : 'uid_rows'}:${field.path}`, numeric);
+  }
+  const metrics: MetricInfo[] = [];
+  for (const [stored, table] of [
+    ['rows', 'events'],
+    ['uid_rows', 'uid_events'],
+  ] as const) {
+    const columns = await run.session.all<{ name: string; type: string }>(
+      `SELECT name, type FROM pragma_table_info('${stored}') ORDER BY cid`,
+    );
+    for (const { name, type } of columns) {
+      if (!NUMERIC.test(type) || BOOKKEEPING.has(name) || NOT_A_METRIC.test(name)) continue;
+      if (table === 'events' && name === run.x.column) continue;
+      const values = counts.get(`${stored}:${name}`) ?? 0;
+      if (values >= 2) metrics.push({ name, table, values });
+    }
+  }
+  return metrics.sort((a, b) => rank(a) - rank(b));
+}
+
+/** RL reward components first, then per-uid metrics, then the rest in column order. */
+function rank(m: MetricInfo): number {
+  if (m.name === 'rewards.total') return 0;
+  if (m.name.startsWith('rewards.')) return 1;
+  return m.table === 'uid_events' ? 2 : 3;
+}
+
+/**
+ * The metric a request names, checked against the run's stored columns: an unknown name is a 400
+ * that lists the valid ones. The name is only ever used quoted as an identifier.
+ */
+export async function requireMetric(run: Run, table: Table, name: string): Promise<MetricInfo> {
+  const stored = run.storedColumns(table === 'events' ? 'rows' : 'uid_rows');
+  const metrics = (await runMetrics(run)).filter((m) => m.table === table);
+  const metric = metrics.find((m) => m.name === name);
+  if (!metric || !stored.has(name))
+    throw new HttpError(400, `unknown metric "${name}" in ${table}`, {
+      hint: `choose one of the run's ${metrics.length} numeric metrics in ${table}`,
+      valid: metrics.map((m) => m.name),
+    });
+  return metric;
+}

@@ -1,0 +1,54 @@
+import { renderPdf, renderPng, renderSvg, CHART_FORMATS, type ChartFormat } from '../../render/index.js';
+import { findChart, chartCatalog } from '../chart-catalog.js';
+import { chartSpec } from '../chart-specs.js';
+import { HttpError } from '../http-error.js';
+import { runMetrics } from '../metrics.js';
+import { Query } from '../query.js';
+import type { Route } from '../route.js';
+import { runOrPending } from '../run-access.js';
+import { downloadName } from '../download-name.js';
+
+const TYPES: Record<ChartFormat, string> = {
+  png: 'image/png',
+  svg: 'image/svg+xml',
+  pdf: 'application/pdf',
+};
+
+/**
+ * GET /api/chart?run=ID&chart=CHART_ID&format=png|svg|pdf[&dpi=N] — a chart of the run page as a
+ * file, rendered server-side by the CLI's renderer (Vega-Lite → SVG → PNG at `dpi` / vector PDF).
+ */
+export const chartFileRoute: Route = {
+  path: '/api/chart',
+  async handle(c) {
+    const query = new Query(c.url, ['run', 'chart', 'format', 'dpi']);
+    const chartId = query.required('chart');
+    const format = query.oneOf<ChartFormat>('format', CHART_FORMATS, 'png');
+    const dpi = query.int('dpi', { min: 36, max: 600, default: 200 });
+    const { handle, pending } = runOrPending(c, query);
+    if (pending) return pending;
+    const spec = await handle.use(async (run) => {
+      const charts = chartCatalog(run, await runMetrics(run));
+      const chart = findChart(charts, chartId);
+      if (!chart)
+        throw new HttpError(400, `unknown chart "${chartId}" for this run`, {
+          valid: charts.map((ch) => ch.id),
+        });
+      return chartSpec(run, chart);
+    });
+    const svg = await renderSvg(spec);
+    const body =
+      format === 'svg'
+        ? svg
+        : format === 'png'
+          ? renderPng(svg, { dpi })
+          : await renderPdf(svg, { title: chartId });
+    return new Response(body as BodyInit, {
+      headers: {
+        'content-type': TYPES[format],
+        'content-disposition': `attachment; filename="${downloadName(handle.id, chartId, format)}"`,
+        'cache-control': 'no-store',
+      },
+    });
+  },
+};

@@ -1,0 +1,109 @@
+import type { RunListEntry, RunsResponse } from './api-types.js';
+import { HttpError } from './http-error.js';
+import { discoverRuns, type CatalogEntry } from './run-catalog.js';
+import { RunHandle } from './run-handle.js';
+
+export interface RunRegistryOptions {
+  /** The served directory (or a single log file), already resolved to its real path. */
+  root: string;
+  /** Watched runs look for appended data this often (default 250 ms). */
+  pollMs?: number;
+  /** The runs list is rescanned at most this often (default 1 s). */
+  catalogTtlMs?: number;
+  /** Runs kept open at once; the least recently used unwatched one is closed beyond this (default 6). */
+  maxOpenRuns?: number;
+  log?: (message: string) => void;
+}
+
+/** The runs under the served directory and the ones opened so far. */
+export class RunRegistry {
+  readonly root: string;
+  private readonly handles = new Map<string, RunHandle>();
+  private cached: { at: number; entries: CatalogEntry[] } | undefined;
+  private indexing: Promise<unknown> = Promise.resolve();
+  private readonly pollMs: number;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly options: RunRegistryOptions) {
+    this.root = options.root;
+    this.pollMs = options.pollMs ?? 250;
+    this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
+  }
+
+  catalog(): CatalogEntry[] {
+    const now = Date.now();
+    if (!this.cached || now - this.cached.at > (this.options.catalogTtlMs ?? 1000))
+      this.cached = { at: now, entries: discoverRuns(this.root) };
+    return this.cached.entries;
+  }
+
+  /** The handle of a listed run; 404 naming the runs there are when the id is unknown. */
+  handle(id: string): RunHandle {
+    const existing = this.handles.get(id);
+    if (existing) return existing;
+    let entry = this.catalog().find((e) => e.id === id);
+    if (!entry) {
+      this.cached = undefined; // a run created a moment ago
+      entry = this.catalog().find((e) => e.id === id);
+    }
+    if (!entry) {
+      const ids = this.catalog().map((e) => e.id);
+      throw new HttpError(404, `no run "${id}" under the served directory`, {
+        hint: ids.length ? 'runs are listed by /api/runs' : 'the served directory holds no log files yet',
+        valid: ids.slice(0, 50),
+      });
+    }
+    const handle = new RunHandle(entry, {
+      pollMs: this.pollMs,
+      queue: (work) => this.queueIndexing(work),
+      log: this.log,
+    });
+    this.handles.set(id, handle);
+    return handle;
+  }
+
+  list(): RunsResponse {
+    const runs = this.catalog().map((entry): RunListEntry => {
+      const handle = this.handles.get(entry.id);
+      const open = handle?.state === 'ready';
+      return {
+        id: entry.id,
+        kind: entry.kind,
+        files: entry.files,
+        bytes: entry.bytes,
+        modified: entry.modified,
+        profile: (open && handle.profile) || entry.profile,
+        profileGuessed: !open,
+        state: handle?.state ?? 'closed',
+        rows: handle?.rows ?? null,
+        progress: handle?.progress,
+        error: handle?.state === 'error' ? handle.error : undefined,
+      };
+    });
+    return { root: this.root, runs };
+  }
+
+  private queueIndexing<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.indexing.then(async () => {
+      await this.evict();
+      return work();
+    });
+    this.indexing = result.catch(() => {});
+    return result;
+  }
+
+  /** Keeps at most maxOpenRuns − 1 open before another opens: closes the least recently used unwatched ones. */
+  private async evict(): Promise<void> {
+    const max = Math.max(1, this.options.maxOpenRuns ?? 6);
+    const open = [...this.handles.values()]
+      .filter((h) => h.state === 'ready' && !h.watched)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
+    const openCount = [...this.handles.values()].filter((h) => h.state === 'ready').length;
+    for (let i = 0; i < openCount - (max - 1) && i < open.length; i++) await open[i].close();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.handles.values()].map((h) => h.close(true)));
+    this.handles.clear();
+  }
+}

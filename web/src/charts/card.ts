@@ -1,0 +1,58 @@
+import type { ChartInfo } from '../../../src/server/api-types.js';
+import { url } from '../api.js';
+import { h } from '../dom.js';
+
+export interface Card {
+  el: HTMLElement;
+  plot: HTMLDivElement;
+  note: HTMLElement;
+  controls: HTMLElement;
+  setError(message: string | undefined): void;
+}
+
+/** A chart's frame: title, what it shows, downloads (rendered server-side like `runlens plot`), plot area. */
+export function chartCard(run: string, info: ChartInfo, options: { wide?: boolean; height: number }): Card {
+  const link = (format: string) =>
+    h(
+      'a',
+      {
+        href: url('/api/chart', { run, chart: info.id, format }),
+        download: '',
+        title: `Download as ${format.toUpperCase()}`,
+      },
+      format.toUpperCase(),
+    );
+  const plot = h('div', { class: 'plot', style: `height:${options.height}px` });
+  const note = h('p', { class: 'card-note' });
+  const controls = h('div', { class: 'card-controls' });
+  const error = h('p', { class: 'card-error', hidden: true });
+  const el = h(
+    'section',
+    { class: `card${options.wide ? ' wide' : ''}`, 'data-chart': info.id, 'data-kind': info.kind },
+    h(
+      'header',
+      { class: 'card-head' },
+      h(
+        'div',
+        { class: 'card-titles' },
+        h('h3', {}, info.title),
+        h('p', { class: 'card-desc' }, info.description),
+      ),
+      controls,
+      h('div', { class: 'downloads' }, link('png'), link('svg'), link('pdf')),
+    ),
+    error,
+    plot,
+    note,
+  );
+  return {
+    el,
+    plot,
+    note,
+    controls,
+    setError(message) {
+      error.hidden = !message;
+      error.textContent = message ?? '';
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import Plotly, { type Data } from 'plotly.js-dist-min';
+import type { BinsResponse, ChartInfo } from '../../../src/server/api-types.js';
+import { defaultSmoothingWindow, smoothSeries, type SmoothingMethod } from '../../../src/charts/smoothing.js';
+import { getReady } from '../api.js';
+import { count } from '../format.js';
+import type { Drawable } from '../scheduler.js';
+import { chartCard } from './card.js';
+import { ACCENT, axis, baseLayout, CONFIG, PALETTE, withAlpha } from './plotly-theme.js';
+
+export interface LineSettings {
+  smoothing: SmoothingMethod;
+  /** 0 = adaptive. */
+  window: number;
+  splitByTask: boolean;
+}
+
+export interface LineChart extends Drawable {
+  /** Redraws from the data already fetched (smoothing changed). */
+  restyle(): void;
+  destroy(): void;
+}
+
+const MARGIN = { l: 60, r: 16 };
+
+/**
+ * Exact binned line: one bin per pixel column of the plot (fetched again on resize and zoom), the
+ * per-bin mean as the line and the per-bin min–max as the band, so a one-row spike still shows.
+ */
+export function lineChart(run: string, info: ChartInfo, settings: () => LineSettings): LineChart {
+  const card = chartCard(run, info, { height: 270 });
+  let data: BinsResponse | undefined;
+  let range: [number, number] | undefined;
+  let drawn = false;
+  let widthDrawn = 0;
+  const plotWidth = (): number => Math.max(50, Math.round(card.plot.clientWidth - MARGIN.l - MARGIN.r));
+
+  const render = async (): Promise<void> => {
+    if (!data) return;
+    const s = settings();
+    const traces: Data[] = [];
+    const grouped = data.series.length > 1;
+    let window = 1;
+    data.series.forEach((series, i) => {
+      const color = grouped ? PALETTE[i % PALETTE.length] : ACCENT;
+      const name = series.group ?? info.metric ?? 'mean';
+      window = s.window > 0 ? s.window : defaultSmoothingWindow(series.x.length);
+      const mean = series.mean.map((v) => v ?? NaN);
+      const smooth = s.smoothing === 'none' ? undefined : smoothSeries(mean, { method: s.smoothing, window });
+      const custom = series.x.map((_, k) => [series.min[k], series.max[k], series.count[k]]);
+      // A handful of points (e.g. one x per file): show them, not just the segments between.
+      const mode = series.x.length < 60 ? 'lines+markers' : 'lines';
+      traces.push(
+        {
+          x: series.x,
+          y: series.max,
+          type: 'scatter',
+          mode: 'lines',
+          line: { width: 0, color },
+          hoverinfo: 'skip',
+          showlegend: false,
+          legendgroup: name,
+        },
+        {
+          x: series.x,
+          y: series.min,
+          type: 'scatter',
+          mode: 'lines',
+          fill: 'tonexty',
+          fillcolor: withAlpha(color, grouped ? 0.1 : 0.16),
+          line: { width: 0, color },
+          hoverinfo: 'skip',
+          showlegend: false,
+          legendgroup: name,
+        },
+        {
+          x: series.x,
+          y: series.mean,
+          customdata: custom,
+          type: 'scatter',
+          mode,
+          marker: { size: 5, color },
+          name: smooth ? `${name} (mean per bin)` : name,
+          line: { width: smooth ? 1 : 1.6, color: smooth ? withAlpha(color, 0.45) : color },
+          hovertemplate: `${grouped ? `${name}: ` : ''}%{y:.4~g}<br>min %{customdata[0]:.4~g} · max %{customdata[1]:.4~g} · n %{customdata[2]:,}<extra></extra>`,
+          showlegend: grouped && !smooth,
+          legendgroup: name,
+        },
+      );
+      if (smooth)
+        traces.push({
+          x: series.x,
+          y: smooth.map((v) => (Number.isFinite(v) ? v : null)),
+          type: 'scatter',
+          mode: 'lines',
+          name,
+          line: { width: 2, color },
+          hovertemplate: `${grouped ? `${name} ` : ''}${s.smoothing === 'ema' ? 'EMA' : 'mean'}: %{y:.4~g}<extra></extra>`,
+          showlegend: grouped,
+          legendgroup: name,
+        });
+    });
+    const layout = baseLayout({
+      margin: { ...baseLayout().margin, l: MARGIN.l, r: MARGIN.r, t: grouped ? 28 : 8 },
+      xaxis: axis(data.xLabel, { tickformat: '~s' }),
+      yaxis: axis(info.metric ?? '', { tickformat: '~g' }),
+      hovermode: 'x unified',
+      showlegend: grouped,
+      legend: { orientation: 'h', x: 0, y: 1.12, font: { size: 11 } },
+    });
+    await Plotly.react(card.plot, traces, layout, CONFIG);
+    const smoothing =
+      s.smoothing === 'none'
+        ? 'no smoothing'
+        : `${s.smoothing === 'ema' ? 'debiased EMA' : 'running mean'} over ${window} bins`;
+    const filled = Math.max(0, ...data.series.map((x) => x.x.length));
+    card.note.textContent = `${count(data.rows)} ${data.table === 'uid_events' ? 'uid values' : 'events'} in ${count(filled)} of ${count(data.bins.count)} bins (one per pixel column) · line: mean · band: min–max · ${smoothing}${range ? ' · zoomed: re-binned for the visible range' : ''}`;
+    card.el.dataset.rows = String(data.rows);
+    card.el.dataset.version = String(data.version);
+    if (!drawn) {
+      drawn = true;
+      (card.plot as any).on('plotly_relayout', (event: Record<string, unknown>) => {
+        const a = event['xaxis.range[0]'];
+        const b = event['xaxis.range[1]'];
+        if (typeof a === 'number' && typeof b === 'number') range = [a, b];
+        else if (event['xaxis.autorange']) range = undefined;
+        else return;
+        void chart.draw();
+      });
+    }
+  };
+
+  const chart: LineChart = {
+    el: card.el,
+    async draw() {
+      const s = settings();
+      try {
+        widthDrawn = plotWidth();
+        data = await getReady<BinsResponse>('/api/bins', {
+          run,
+          metric: info.metric,
+          table: info.table,
+          bins: widthDrawn,
+          group: s.splitByTask ? 'task' : undefined,
+          xmin: range?.[0],
+          xmax: range?.[1],
+        });
+        card.setError(undefined);
+        await render();
+      } catch (error) {
+        card.setError(error instanceof Error ? error.message : String(error));
+      }
+    },
+    restyle() {
+      void render();
+    },
+    destroy() {
+      Plotly.purge(card.plot);
+    },
+  };
+  return chart;
+}

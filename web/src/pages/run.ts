@@ -1,0 +1,214 @@
+import type { ChartInfo, SummaryResponse, Table } from '../../../src/server/api-types.js';
+import { get, url } from '../api.js';
+import { uidHeatmapChart } from '../charts/heatmap.js';
+import { lineChart, type LineChart, type LineSettings } from '../charts/line.js';
+import { positionsChart } from '../charts/positions.js';
+import { pointCloudChart } from '../charts/scatter.js';
+import { chrome } from '../chrome.js';
+import { h } from '../dom.js';
+import { ago, bytes, count, duration, short } from '../format.js';
+import { watchRun } from '../live.js';
+import { RedrawScheduler, type Drawable } from '../scheduler.js';
+import { progressPanel } from './progress.js';
+import { smoothingControls } from './smoothing-controls.js';
+
+type View = Drawable & { destroy(): void; restyle?: () => void };
+
+/** One run: facts, every chart its data supports, live while the page is open. */
+export function runPage(root: HTMLElement, id: string): () => void {
+  chrome.crumbs({ label: 'Runs', href: '#/' }, { label: id });
+  chrome.live('connecting');
+  const scheduler = new RedrawScheduler(100, 4);
+  const views = new Map<string, View>();
+  const settings: LineSettings = { smoothing: 'ema', window: 0, splitByTask: false };
+  let summary: SummaryResponse | undefined;
+  let reloading: Promise<void> | undefined;
+  let reloadAgain = false;
+
+  const heading = h('h1', {}, id === '.' ? '(this directory)' : id);
+  const badges = h('div', { class: 'badges' });
+  const facts = h('div', { class: 'facts' });
+  const progress = progressPanel();
+  const grid = h('div', { class: 'grid' });
+  const toolbar = h('div', { class: 'toolbar', hidden: true });
+  root.replaceChildren(
+    h('div', { class: 'page-head' }, h('div', {}, heading, badges)),
+    progress.el,
+    facts,
+    toolbar,
+    grid,
+  );
+
+  const restyleLines = (): void => {
+    for (const view of views.values()) view.restyle?.();
+  };
+  const filter = h('input', {
+    type: 'search',
+    class: 'input',
+    placeholder: 'Filter charts…',
+    'aria-label': 'filter charts',
+  });
+  filter.addEventListener('input', () => {
+    const q = filter.value.trim().toLowerCase();
+    for (const [chartId, view] of views) view.el.hidden = q !== '' && !chartId.toLowerCase().includes(q);
+  });
+  const split = h('input', { type: 'checkbox' });
+  split.addEventListener('change', () => {
+    settings.splitByTask = split.checked;
+    for (const view of views.values()) if (view.restyle) scheduler.invalidate(view);
+  });
+  const splitLabel = h('label', { class: 'control', hidden: true }, split, ' split by task');
+  const exportTable = h(
+    'select',
+    { class: 'select', 'aria-label': 'export table' },
+    h('option', { value: 'events' }, 'events'),
+  );
+  const exportLinks = h('span', { class: 'downloads' });
+  const updateExportLinks = (): void => {
+    const table = exportTable.value as Table;
+    exportLinks.replaceChildren(
+      ...(['csv', 'jsonl', 'parquet'] as const).map((format) =>
+        h('a', { href: url('/api/export', { run: id, format, table }), download: '' }, format.toUpperCase()),
+      ),
+    );
+  };
+  exportTable.addEventListener('change', updateExportLinks);
+  updateExportLinks();
+  toolbar.append(
+    smoothingControls(settings, restyleLines),
+    splitLabel,
+    filter,
+    h('span', { class: 'spacer' }),
+    h('span', { class: 'control' }, 'Dataset ', exportTable, exportLinks),
+  );
+
+  const createView = (info: ChartInfo): View | undefined => {
+    switch (info.kind) {
+      case 'line':
+        return lineChart(id, info, () => settings) as LineChart;
+      case 'scatter':
+        return pointCloudChart(id, info, 2);
+      case 'scatter3d':
+        return pointCloudChart(id, info, 3);
+      case 'heatmap':
+        return uidHeatmapChart(id, info);
+      case 'positions':
+        return positionsChart(id, info);
+    }
+  };
+
+  const renderFacts = (s: SummaryResponse): void => {
+    const fact = (label: string, value: string, title = '') => [
+      h(
+        'div',
+        { class: 'fact', title },
+        h('span', { class: 'fact-label' }, label),
+        h('span', { class: 'fact-value' }, value),
+      ),
+    ];
+    const problems = s.problems + s.truncated;
+    facts.replaceChildren(
+      ...fact('rows', count(s.rows)),
+      ...(s.uidRows ? fact('uid rows', count(s.uidRows)) : []),
+      ...fact(
+        'files',
+        count(s.files.length),
+        s.files.map((f) => `${f.name}: ${count(f.rows)} rows, ${f.status}`).join('\n'),
+      ),
+      ...fact('size', bytes(s.bytes)),
+      ...fact(`x: ${s.x.label}`, `${short(s.x.min)} … ${short(s.x.max)}`, s.x.reason),
+      ...(s.uids ? fact('uids', count(s.uids)) : []),
+      ...(problems
+        ? fact('problems', count(problems), 'corrupt or truncated records (skipped and counted)')
+        : []),
+      ...fact('indexed in', duration(s.indexMs)),
+      ...fact('updated', ago(s.updatedAt)),
+    );
+    facts.dataset.rows = String(s.rows);
+    badges.replaceChildren(
+      h('span', { class: `badge badge-${s.profile}` }, s.profile),
+      h('span', { class: 'subtle' }, `${s.charts.length} charts`),
+    );
+  };
+
+  const applySummary = (s: SummaryResponse): void => {
+    summary = s;
+    progress.el.hidden = true;
+    toolbar.hidden = false;
+    renderFacts(s);
+    splitLabel.hidden = s.tasks.length < 2;
+    if (s.uidRows && exportTable.options.length === 1)
+      exportTable.append(h('option', { value: 'uid_events' }, 'uid rows'));
+    for (const info of s.charts) {
+      if (views.has(info.id)) continue;
+      const view = createView(info);
+      if (!view) continue;
+      views.set(info.id, view);
+      grid.append(view.el);
+      scheduler.add(view);
+    }
+    if (!s.charts.length)
+      grid.replaceChildren(
+        h('div', { class: 'panel empty' }, 'Nothing to chart yet: this run has no numeric fields.'),
+      );
+  };
+
+  const reload = (): Promise<void> => {
+    if (reloading) {
+      reloadAgain = true;
+      return reloading;
+    }
+    reloading = (async () => {
+      try {
+        const answer = await get<SummaryResponse>('/api/summary', { run: id });
+        if (answer.ready) applySummary(answer.body);
+        else progress.show(answer.pending.state, answer.pending.progress, answer.pending.error);
+      } catch (error) {
+        progress.el.hidden = false;
+        progress.show('error', undefined, error instanceof Error ? error.message : String(error));
+      } finally {
+        reloading = undefined;
+        if (reloadAgain) {
+          reloadAgain = false;
+          void reload();
+        }
+      }
+    })();
+    return reloading;
+  };
+
+  const stopWatching = watchRun(id, {
+    connection: (open) => chrome.live(open ? 'live' : 'lost'),
+    state: (event) => {
+      if (event.state === 'ready') {
+        if (!summary) void reload();
+      } else {
+        progress.el.hidden = false;
+        progress.show(event.state, event.progress, event.error);
+      }
+    },
+    update: () => {
+      void reload();
+      scheduler.invalidateAll();
+      chrome.live('live', `live · ${new Date().toLocaleTimeString()}`);
+    },
+  });
+  void reload();
+
+  let resizeTimer: number | undefined;
+  const onResize = (): void => {
+    clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => scheduler.invalidateAll(), 300);
+  };
+  window.addEventListener('resize', onResize);
+  const ticker = window.setInterval(() => summary && renderFacts(summary), 5000);
+
+  return () => {
+    stopWatching();
+    scheduler.destroy();
+    window.removeEventListener('resize', onResize);
+    clearInterval(ticker);
+    for (const view of views.values()) view.destroy();
+    chrome.live('off');
+  };
+}
