@@ -62,7 +62,7 @@ export function reportClient(): void {
     const camera = Object.assign({}, layout.scene.camera, {
       eye: { x: eye.x * k, y: eye.y * k, z: eye.z * k },
     });
-    const height = Math.max(340, Math.round(width * 1.05));
+    const height = Math.min(layout.height ?? 500, Math.max(340, Math.round(width * 1.05)));
     return Object.assign({}, layout, { height, scene: Object.assign({}, layout.scene, { camera }) });
   }
 

@@ -109,7 +109,7 @@ export async function pointCloudSection(
             },
             yaxis: { title: { text: 'uid' }, backgroundcolor: '#f5f7fa', showbackground: true },
             zaxis: { title: { text: v.title }, backgroundcolor: '#eef1f5', showbackground: true },
-            camera: { eye: { x: 1.55, y: -1.55, z: 0.7 }, center: { x: 0, y: 0, z: -0.12 } },
+            camera: { eye: { x: 1.55, y: -1.55, z: 0.7 }, center: { x: 0, y: 0, z: -0.2 } },
             aspectmode: 'manual',
             aspectratio: { x: 1.6, y: 1, z: 0.75 },
           },
