@@ -17,6 +17,9 @@ export interface NamedChart {
   spec: VegaLiteSpec;
 }
 
+/** The per-uid vectors the validator charts read; `plot` stores only these. */
+export const VALIDATOR_CHART_VECTORS: readonly string[] = ['rewards', 'completion_times', 'successful'];
+
 export interface ValidatorChartOptions {
   seed?: number;
   sampleSize?: number;

@@ -2,6 +2,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runCharts } from '../analysis/plot-run.js';
+import { VALIDATOR_CHART_VECTORS } from '../analysis/plot-validator.js';
 import { formatCount } from '../charts/caption.js';
 import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
@@ -52,7 +53,11 @@ export async function plotRun(
 ): Promise<void> {
   if (await plotTrainingFast(path, options, outDir)) return;
   const progress = progressReporter();
-  const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
+  const run = await Run.open(path, {
+    ...openRunOptions(options),
+    onProgress: progress.onProgress,
+    perUidFields: VALIDATOR_CHART_VECTORS,
+  });
   progress.done();
   try {
     if (run.ingest.rows === 0)

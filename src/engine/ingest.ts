@@ -62,6 +62,11 @@ export class OrderStat {
 }
 
 export interface IngestOptions {
+  /**
+   * Store only these per-uid vectors (all are still listed among the fields). Commands that need
+   * a few vectors (plots) skip the cost of the others (OpenValidators logs carry ~25 per event).
+   */
+  perUidFields?: readonly string[];
   /** A run still being written: a partial last line is held back rather than reported as truncated. */
   live?: boolean;
   /** Fields whose order is tracked to choose the x axis (`--x` adds one). */
@@ -127,7 +132,14 @@ export class Ingestor {
     private readonly uidIndexed: TableWriter,
     private readonly options: IngestOptions,
   ) {
-    this.sink = new IngestSink(options.xCandidates ?? X_CANDIDATES, rows, uidRows, uidIndexed, this.fields);
+    this.sink = new IngestSink(
+      options.xCandidates ?? X_CANDIDATES,
+      rows,
+      uidRows,
+      uidIndexed,
+      this.fields,
+      options.perUidFields ? new Set(options.perUidFields) : undefined,
+    );
   }
 
   static async create(session: Session, options: IngestOptions = {}): Promise<Ingestor> {
@@ -389,6 +401,7 @@ class IngestSink implements EventSink {
     private readonly uidRows: TableWriter,
     private readonly indexedRows: TableWriter,
     private readonly fields: FieldCatalog,
+    private readonly storedPerUid: ReadonlySet<string> | undefined,
   ) {
     for (const path of xCandidates) this.order.set(path, new OrderStat());
   }
@@ -451,7 +464,7 @@ class IngestSink implements EventSink {
 
   uidVector(path: string, values: readonly unknown[]): void {
     this.fields.list(path, 'per-uid', values);
-    if (this.uidBase < 0) return;
+    if (this.uidBase < 0 || (this.storedPerUid !== undefined && !this.storedPerUid.has(path))) return;
     const existing = this.uidRows.typeOf(path);
     let type = existing;
     if (type === undefined) {
