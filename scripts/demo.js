@@ -25,7 +25,20 @@ if (!existsSync(join(root, 'dist', 'index.js'))) {
 const validator = join(out, 'filetao');
 const training = join(out, 'rl');
 runlens('simulate', 'filetao', '--out', validator, '--size', '20MB', '--seed', '1');
-runlens('simulate', 'rl', '--out', training, '--size', '30MB', '--seed', '1', '--records-per-file', '2048', '--envs', '8');
+runlens(
+  'simulate',
+  'rl',
+  '--out',
+  training,
+  '--size',
+  '30MB',
+  '--seed',
+  '1',
+  '--records-per-file',
+  '2048',
+  '--envs',
+  '8',
+);
 runlens('plot', join(validator, 'events.json'), '--out', join(out, 'filetao-plots'), '--format', 'png,svg');
 runlens(
   'visualize-training',
