@@ -176,12 +176,12 @@ export class Ingestor {
     let bytesBefore = 0;
     await this.guard(async () => {
       for (let i = 0; i < files.length; i++) {
-        await this.readFile(files[i], i, this.options.live ?? false, (rows) =>
+        await this.readFile(files[i], i, this.options.live ?? false, (rows, bytes) =>
           this.options.onProgress?.({
             fileIndex: i,
             fileCount: files.length,
             fileName: files[i].name,
-            bytesDone: bytesBefore,
+            bytesDone: bytesBefore + bytes,
             bytesTotal,
             rows,
           }),
@@ -288,7 +288,7 @@ export class Ingestor {
     file: LogFile,
     order: number,
     live: boolean,
-    onBatch?: (rows: number) => void,
+    onBatch?: (rows: number, bytesRead: number) => void,
     resume?: FileState,
     reuseId?: number,
   ): Promise<void> {
@@ -333,7 +333,11 @@ export class Ingestor {
       }
     };
     const position = state.position;
+    let bytesRead = 0;
     const records = readRecords(file, onProblem, {
+      onBytes: (bytes) => {
+        bytesRead = bytes;
+      },
       position,
       holdPartial: live,
       onLayout: (layout) => {
@@ -346,7 +350,7 @@ export class Ingestor {
         if (this.sink.needsFlush) await this.sink.flush();
       }
       report.rows = this.sink.fileRows;
-      onBatch?.(this.rows.rowsWritten + this.rows.buffered);
+      onBatch?.(this.rows.rowsWritten + this.rows.buffered, bytesRead);
     }
     report.rows = this.sink.fileRows;
     report.bytes = stat?.size ?? file.bytes;

@@ -4,13 +4,19 @@ import type { LogFile } from './log-file.js';
 
 export const CHUNK_BYTES = 1 << 20;
 
+/** A file's bytes as chunks; `diskBytes()` counts bytes read from disk (compressed bytes for gzip). */
+export interface ByteStream extends AsyncIterable<Buffer> {
+  diskBytes(): number;
+}
+
 /** The file's bytes as a stream of chunks (decompressed when gzip), read with bounded memory. */
-export function openByteStream(file: Pick<LogFile, 'path' | 'gzip'>, start = 0): AsyncIterable<Buffer> {
+export function openByteStream(file: Pick<LogFile, 'path' | 'gzip'>, start = 0): ByteStream {
   const raw = fs.createReadStream(file.path, { highWaterMark: CHUNK_BYTES, start });
-  if (!file.gzip) return raw;
+  const diskBytes = (): number => raw.bytesRead;
+  if (!file.gzip) return Object.assign(raw, { diskBytes });
   const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES });
   raw.on('error', (error) => gunzip.destroy(error));
-  return raw.pipe(gunzip);
+  return Object.assign(raw.pipe(gunzip), { diskBytes });
 }
 
 export function stripBom(buffer: Buffer): Buffer {

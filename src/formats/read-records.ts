@@ -12,6 +12,8 @@ import type { RecordBatches, ReportProblem } from './record.js';
 export interface ReadRecordsOptions extends JsonLinesOptions {
   /** Called once the layout is known: JSON lines can be resumed from `position`, the others cannot. */
   onLayout?: (layout: 'json-lines' | 'json-values' | 'csv') => void;
+  /** Called after each chunk with the bytes read from disk so far (for progress). */
+  onBytes?: (bytesRead: number) => void;
 }
 
 export async function* readRecords(
@@ -20,7 +22,19 @@ export async function* readRecords(
   options: ReadRecordsOptions = {},
 ): RecordBatches {
   const start = file.gzip ? 0 : (options.position?.offset ?? 0);
-  const chunks = peekable(openByteStream(file, start));
+  const stream = openByteStream(file, start);
+  const onBytes = options.onBytes;
+  const counted: AsyncIterable<Buffer> = onBytes
+    ? {
+        async *[Symbol.asyncIterator]() {
+          for await (const chunk of stream) {
+            yield chunk;
+            onBytes(stream.diskBytes());
+          }
+        },
+      }
+    : stream;
+  const chunks = peekable(counted);
   try {
     if (file.container === 'csv') {
       options.onLayout?.('csv');
