@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Run, type OpenRunOptions } from '../engine/run.js';
 import type { IndexProgress, LiveStateEvent, LiveUpdateEvent, RunState } from './api-types.js';
 import type { CatalogEntry } from './run-catalog.js';
@@ -32,7 +33,10 @@ export class RunHandle {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(event: LiveEvent) => void>();
   private timer: NodeJS.Timeout | undefined;
+  private watcher: fs.FSWatcher | undefined;
+  private nudge: NodeJS.Timeout | undefined;
   private polling = false;
+  private pollAgain = false;
   private lastRefresh = 0;
   private closed = false;
 
@@ -161,15 +165,43 @@ export class RunHandle {
     for (const listener of this.listeners) listener(event);
   }
 
+  /**
+   * Polls every pollMs, and sooner when fs.watch reports a change (most writes arrive within a few
+   * milliseconds that way; polling covers file systems where watching does not work).
+   */
   private startPolling(): void {
     if (this.timer || this.closed) return;
     this.timer = setInterval(() => void this.poll(), this.options.pollMs);
     this.timer.unref();
+    try {
+      this.watcher = fs.watch(
+        this.entry.path,
+        { recursive: this.entry.kind === 'directory', persistent: false },
+        () => {
+          if (this.nudge) return;
+          this.nudge = setTimeout(() => {
+            this.nudge = undefined;
+            void this.poll();
+          }, 15);
+        },
+      );
+      this.watcher.on('error', () => this.stopWatching());
+    } catch {
+      // polling alone
+    }
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.nudge) clearTimeout(this.nudge);
+    this.nudge = undefined;
   }
 
   private stopPolling(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopWatching();
   }
 
   private async poll(): Promise<void> {

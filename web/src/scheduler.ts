@@ -5,18 +5,23 @@ export interface Drawable {
 }
 
 /**
- * Decides when charts redraw: only charts on (or near) the screen, each at most every `minIntervalMs`
- * (live updates may arrive faster; ~10 redraws per second at most), never two fetches of one chart
- * at once, and at most `maxConcurrent` fetches overall.
+ * Decides when charts redraw: charts on the screen first, charts near it only for their first
+ * drawing (so scrolling finds them ready), anything else once it scrolls into view. Each chart
+ * redraws at most every `minIntervalMs` (live updates may arrive faster; ~10 redraws per second at
+ * most), never with two fetches at once, and at most `maxConcurrent` fetches run overall.
  */
 export class RedrawScheduler {
   private readonly all = new Set<Drawable>();
   private readonly dirty = new Set<Drawable>();
-  private readonly visible = new Set<Drawable>();
+  /** Within 400 px of the screen. */
+  private readonly near = new Set<Drawable>();
+  /** On the screen. */
+  private readonly onScreen = new Set<Drawable>();
+  private readonly drawn = new Set<Drawable>();
   private readonly inFlight = new Set<Drawable>();
   private readonly lastStart = new Map<Drawable, number>();
   private readonly byElement = new Map<Element, Drawable>();
-  private readonly observer: IntersectionObserver;
+  private readonly observers: IntersectionObserver[];
   private timer: number | undefined;
   private destroyed = false;
 
@@ -24,24 +29,26 @@ export class RedrawScheduler {
     private readonly minIntervalMs = 100,
     private readonly maxConcurrent = 4,
   ) {
-    this.observer = new IntersectionObserver(
-      (entries) => {
-        for (const entry of entries) {
-          const d = this.byElement.get(entry.target);
-          if (!d) continue;
-          if (entry.isIntersecting) this.visible.add(d);
-          else this.visible.delete(d);
-        }
-        this.tick();
-      },
-      { rootMargin: '400px 0px' },
-    );
+    const observe = (set: Set<Drawable>, rootMargin: string): IntersectionObserver =>
+      new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            const d = this.byElement.get(entry.target);
+            if (!d) continue;
+            if (entry.isIntersecting) set.add(d);
+            else set.delete(d);
+          }
+          this.tick();
+        },
+        { rootMargin },
+      );
+    this.observers = [observe(this.near, '400px 0px'), observe(this.onScreen, '0px')];
   }
 
   add(d: Drawable): void {
     this.all.add(d);
     this.byElement.set(d.el, d);
-    this.observer.observe(d.el);
+    for (const observer of this.observers) observer.observe(d.el);
     this.dirty.add(d);
   }
 
@@ -59,8 +66,12 @@ export class RedrawScheduler {
     if (this.destroyed) return;
     const now = performance.now();
     let waitMs = Infinity;
-    for (const d of this.dirty) {
-      if (!this.visible.has(d) || this.inFlight.has(d)) continue;
+    const candidates = [...this.dirty].filter(
+      (d) => this.onScreen.has(d) || (this.near.has(d) && !this.drawn.has(d)),
+    );
+    candidates.sort((a, b) => Number(this.onScreen.has(b)) - Number(this.onScreen.has(a)));
+    for (const d of candidates) {
+      if (this.inFlight.has(d)) continue;
       if (this.inFlight.size >= this.maxConcurrent) break;
       const since = now - (this.lastStart.get(d) ?? -Infinity);
       if (since < this.minIntervalMs) {
@@ -69,6 +80,7 @@ export class RedrawScheduler {
       }
       this.dirty.delete(d);
       this.inFlight.add(d);
+      this.drawn.add(d);
       this.lastStart.set(d, now);
       d.draw()
         .catch((error: unknown) => console.error(error))
@@ -86,7 +98,7 @@ export class RedrawScheduler {
 
   destroy(): void {
     this.destroyed = true;
-    this.observer.disconnect();
+    for (const observer of this.observers) observer.disconnect();
     if (this.timer !== undefined) clearTimeout(this.timer);
   }
 }

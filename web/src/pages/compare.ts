@@ -25,7 +25,7 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
   const legend = h('table', { class: 'runs compact' });
   const card = h(
     'section',
-    { class: 'card wide', 'data-chart': 'compare' },
+    { class: 'card wide spaced', 'data-chart': 'compare' },
     plot,
     h('p', { class: 'card-note' }),
   );

@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../src/server/serve.js';
+import { validatorLine, writeMetricsLog, writeValidatorLog } from './helpers/dashboard-runs.js';
+import { readPixels } from './helpers/images.js';
+import { tempDir } from './helpers/temp.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+const REPO = path.resolve(import.meta.dirname, '..');
+const WEB = path.join(REPO, 'web');
+/** Screenshots to look at (not compared): $RUNLENS_SCREENSHOTS or a temp directory. */
+const SHOTS = process.env.RUNLENS_SCREENSHOTS ?? path.join(os.tmpdir(), 'runlens-dashboard-screenshots');
+
+/** Builds web/dist when it is missing or older than any front-end source (npm test builds it first). */
+async function ensureFrontEnd(): Promise<void> {
+  const built = path.join(WEB, 'dist', 'index.html');
+  const sources = [
+    path.join(WEB, 'index.html'),
+    path.join(WEB, 'vite.config.ts'),
+    path.join(REPO, 'src', 'server', 'api-types.ts'),
+    path.join(REPO, 'src', 'charts', 'smoothing.ts'),
+    ...fs
+      .readdirSync(path.join(WEB, 'src'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name)),
+  ];
+  const builtAt = fs.statSync(built, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  if (sources.every((s) => fs.statSync(s).mtimeMs <= builtAt)) return;
+  const { build } = await import('vite');
+  await build({ root: WEB, logLevel: 'warn' });
+}
+
+/** Distinct colours in a screenshot of an element: a drawn chart has many, a blank one a few. */
+async function distinctColours(page: Page, selector: string): Promise<number> {
+  const pixels = readPixels(await page.locator(selector).screenshot());
+  const colours = new Set<string>();
+  for (let y = 0; y < pixels.height; y += 2)
+    for (let x = 0; x < pixels.width; x += 2) colours.add(pixels.at(x, y).slice(0, 3).join(','));
+  return colours.size;
+}
+
+const available = fs.existsSync(CHROMIUM);
+
+describe.skipIf(!available)('dashboard in Chromium', () => {
+  let server: RunningServer;
+  let context: BrowserContext;
+  let page: Page;
+  let root: string;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    await ensureFrontEnd();
+    root = path.join(tempDir('runlens-dashboard-'), 'runs');
+    writeValidatorLog(path.join(root, 'validator-a', 'events.json'), 600);
+    writeValidatorLog(path.join(root, 'validator-b', 'events.json'), 400, { start: 1100 });
+    writeMetricsLog(path.join(root, 'training', 'metrics.jsonl'), 200);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    server = await startServer({ root, port: 0, host: '127.0.0.1', log: (m) => errors.push(m) });
+    context = await chromium.launchPersistentContext(tempDir('runlens-chromium-'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1360, height: 900 },
+      acceptDownloads: true,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+  });
+
+  it('lists the runs', async () => {
+    await page.goto(server.url);
+    await page.waitForSelector('tr[data-run="validator-b"]');
+    const ids = await page
+      .locator('tr[data-run]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')));
+    expect(ids).toEqual(['training', 'validator-a', 'validator-b']);
+    await expect(page.locator('tr[data-run="validator-a"] .badge').textContent()).resolves.toBe('filetao');
+    await page.screenshot({ path: path.join(SHOTS, 'runs.png') });
+  });
+
+  it('opens a run and draws its charts (lines, scatter, heatmaps, 3-D)', async () => {
+    await page.click('a.run-link:text-is("validator-a")');
+    await page.waitForSelector('[data-chart="scatter:rewards"]');
+    // Charts draw when they come near the screen.
+    const line = '[data-chart="line:events:step_length"]';
+    await page.locator(line).scrollIntoViewIfNeeded();
+    await page.waitForSelector(`${line}[data-rows="600"] .main-svg`, { timeout: 30_000 });
+    const path0 = await page
+      .locator(`${line} .scatterlayer path.js-line`)
+      .evaluateAll((paths) => Math.max(...paths.map((p) => (p.getAttribute('d') ?? '').length)));
+    expect(path0).toBeGreaterThan(500);
+    expect(await distinctColours(page, `${line} .plot`)).toBeGreaterThan(20);
+    await page.waitForSelector(
+      '[data-chart="heatmap:scores"] .main-svg .hm, [data-chart="heatmap:scores"] .main-svg image',
+    );
+    expect(await distinctColours(page, '[data-chart="heatmap:scores"] .plot')).toBeGreaterThan(50);
+    await page.waitForSelector('[data-chart="scatter:rewards"][data-rows] canvas');
+    expect(await distinctColours(page, '[data-chart="scatter:rewards"] .plot')).toBeGreaterThan(50);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForSelector('[data-chart="heatmap:scores"] .main-svg');
+    await page.screenshot({ path: path.join(SHOTS, 'run.png') });
+    const cloud = '[data-chart="scatter3d:rewards"]';
+    await page.locator(cloud).scrollIntoViewIfNeeded();
+    await page.waitForSelector(`${cloud}[data-rows] .gl-container canvas`, { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    expect(await distinctColours(page, `${cloud} .plot`)).toBeGreaterThan(50);
+    await page.locator(cloud).screenshot({ path: path.join(SHOTS, 'run-3d.png') });
+  });
+
+  it('shows appended lines within 2 s', async () => {
+    const line = '[data-chart="line:events:step_length"]';
+    await page.waitForSelector('#live.live-live');
+    await page.locator(line).evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    const before = await page.locator(`${line} .scatterlayer path.js-line`).first().getAttribute('d');
+    const log = path.join(root, 'validator-a', 'events.json');
+    let text = '';
+    for (let block = 1600; block < 1650; block++) text += validatorLine(block, 1620);
+    const started = Date.now();
+    fs.appendFileSync(log, text);
+    await page.waitForSelector(`${line}[data-rows="650"]`, { timeout: 2_000 });
+    const elapsed = Date.now() - started;
+    console.info(`appended lines drawn ${elapsed} ms after the write`);
+    expect(elapsed).toBeLessThan(2_000);
+    const after = await page.locator(`${line} .scatterlayer path.js-line`).first().getAttribute('d');
+    expect(after).not.toBe(before);
+    await expect(page.locator('.facts').getAttribute('data-rows')).resolves.toBe('650');
+    await page.locator(line).screenshot({ path: path.join(SHOTS, 'line-after-append.png') });
+  });
+
+  it('downloads a chart as PNG rendered by the server', async () => {
+    const link = page.locator('[data-chart="line:events:step_length"] .downloads a', { hasText: 'PNG' });
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const file = path.join(SHOTS, 'download-step_length.png');
+    await download.saveAs(file);
+    const bytes = fs.readFileSync(file);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(readPixels(bytes).width).toBeGreaterThan(500);
+  });
+
+  it('compares two runs on one metric', async () => {
+    await page.goto(server.url);
+    await page.check('tr[data-run="validator-a"] input[type=checkbox]');
+    await page.check('tr[data-run="validator-b"] input[type=checkbox]');
+    await page.click('button:has-text("Compare 2 runs")');
+    await page.waitForSelector('[data-chart="compare"][data-runs="2"] .main-svg', { timeout: 30_000 });
+    const lines = await page.locator('[data-chart="compare"] .scatterlayer .trace').count();
+    expect(lines).toBeGreaterThanOrEqual(2);
+    expect(await distinctColours(page, '[data-chart="compare"] .plot')).toBeGreaterThan(20);
+    await page.screenshot({ path: path.join(SHOTS, 'compare.png') });
+    expect(errors).toEqual([]);
+  });
+});
