@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { registerInspect } from './inspect.js';
+import { registerAnalyze } from './analyze.js';
+import { registerExport } from './export.js';
 import { registerSimulate } from './simulate.js';
 import { registerVisualizeTraining } from './visualize-training.js';
 import { registerPlot } from './plot.js';
@@ -13,6 +15,8 @@ export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
   registerInspect,
+  registerAnalyze,
+  registerExport,
   registerSimulate,
   registerTail,
   registerServe,

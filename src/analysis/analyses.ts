@@ -1,0 +1,40 @@
+import type { Run } from '../engine/run.js';
+import { UserError } from '../errors.js';
+import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
+import { completionDiversity } from './completion-diversity.js';
+import { completionRates } from './completion-rates.js';
+import { completionSimilarity } from './completion-similarity.js';
+import { leaderboard } from './leaderboard.js';
+import { checkTasks } from './run-columns.js';
+import { successRate } from './success-rate.js';
+import { throughput } from './throughput.js';
+import { weightsOverTime } from './weights-over-time.js';
+
+export type AnalysisKind = keyof typeof ANALYSES;
+
+/** Every `runlens analyze --kind`: one function per file, SQL in DuckDB, a small table out. */
+export const ANALYSES = {
+  throughput,
+  leaderboard,
+  success: successRate,
+  diversity: completionDiversity,
+  'completion-rates': completionRates,
+  weights: weightsOverTime,
+  similarity: completionSimilarity,
+} satisfies Record<string, (run: Run, options: AnalysisOptions) => Promise<AnalysisResult>>;
+
+export const ANALYSIS_KINDS = Object.keys(ANALYSES) as AnalysisKind[];
+
+/** Runs one analysis over an open run. */
+export async function analyzeRun(
+  run: Run,
+  kind: string,
+  options: AnalysisOptions = {},
+): Promise<AnalysisResult> {
+  if (!(kind in ANALYSES))
+    throw new UserError(`unknown analysis "${kind}"`, {
+      hint: `choose one of: ${ANALYSIS_KINDS.join(', ')}`,
+    });
+  await checkTasks(run, options.task);
+  return ANALYSES[kind as AnalysisKind](run, options);
+}

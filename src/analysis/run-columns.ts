@@ -1,0 +1,89 @@
+import type { Run } from '../engine/run.js';
+import { quoteIdentifier, quoteString } from '../engine/session.js';
+import { UserError } from '../errors.js';
+
+/** Bookkeeping columns of the stored tables, not fields of the log. */
+const INTERNAL: Record<'rows' | 'uid_rows', ReadonlySet<string>> = {
+  rows: new Set(['file_id', 'rec', 'line']),
+  uid_rows: new Set(['file_id', 'rec', 'pos']),
+};
+
+/** The log's one-value-per-event fields, by dotted path, in stored order. */
+export function scalarColumns(run: Run): string[] {
+  return [...run.storedColumns('rows')].filter((c) => !INTERNAL.rows.has(c));
+}
+
+/** `uid` and the per-uid vectors (rewards, completions, …), in stored order. */
+export function uidColumns(run: Run): string[] {
+  return [...run.storedColumns('uid_rows')].filter((c) => !INTERNAL.uid_rows.has(c));
+}
+
+/** DuckDB type of every column of a stored table. */
+export async function columnTypes(run: Run, table: 'rows' | 'uid_rows'): Promise<Map<string, string>> {
+  const rows = await run.session.all<{ name: string; type: string }>(
+    `SELECT name, type FROM pragma_table_info(${quoteString(table)})`,
+  );
+  return new Map(rows.map((r) => [r.name, r.type]));
+}
+
+/** Numeric per-uid columns (what `--metric` can name). */
+export async function numericUidColumns(run: Run): Promise<string[]> {
+  const types = await columnTypes(run, 'uid_rows');
+  return uidColumns(run).filter(
+    (c) => c !== 'uid' && ['DOUBLE', 'INTEGER', 'BIGINT'].includes(types.get(c) ?? ''),
+  );
+}
+
+/** Throws a UserError naming what the analysis needs and what the run has. */
+export function requireUidColumn(run: Run, column: string, purpose: string): void {
+  if (run.storedColumns('uid_rows').has(column)) return;
+  const have = uidColumns(run).filter((c) => c !== 'uid');
+  throw new UserError(
+    `${purpose} needs the per-uid field "${column}", which this ${run.profile} run does not have`,
+    {
+      hint: have.length
+        ? `per-uid fields in this run: ${have.join(', ')}`
+        : 'this run has no per-uid fields (no `uids` lists)',
+    },
+  );
+}
+
+/** A metric for `--metric`: a numeric per-uid column, or a clear error listing the choices. */
+export async function requireMetric(run: Run, metric: string): Promise<string> {
+  const numeric = await numericUidColumns(run);
+  if (numeric.includes(metric)) return quoteIdentifier(metric);
+  throw new UserError(`unknown metric "${metric}": not a numeric per-uid field of this run`, {
+    hint: numeric.length
+      ? `numeric per-uid fields: ${numeric.join(', ')}`
+      : 'this run has no numeric per-uid fields',
+  });
+}
+
+/** `--task` names must exist in the run (a typo would otherwise give an empty, silent result). */
+export async function checkTasks(run: Run, tasks: readonly string[] | undefined): Promise<void> {
+  if (!tasks?.length) return;
+  if (run.taskColumn === undefined)
+    throw new UserError('--task was given, but this run has no task field (task_name or name)', {
+      hint: 'leave out --task, or run `runlens inspect` to see the fields',
+    });
+  const known = (
+    await run.session.all<{ task: string }>(
+      'SELECT DISTINCT task FROM events WHERE task IS NOT NULL ORDER BY task',
+    )
+  ).map((r) => r.task);
+  const unknown = tasks.filter((t) => !known.includes(t));
+  if (unknown.length)
+    throw new UserError(
+      `unknown task${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}`,
+      {
+        hint: `tasks (${run.taskColumn}) in this run: ${known.join(', ') || 'none'}`,
+      },
+    );
+}
+
+/** `uid_events` with `_timestamp` added when the run has it (for intervals of time). */
+export function uidEventsWithTime(run: Run): string {
+  return run.storedColumns('rows').has('_timestamp')
+    ? '(SELECT u.*, r."_timestamp" FROM uid_events u JOIN rows r USING (file_id, rec))'
+    : 'uid_events';
+}

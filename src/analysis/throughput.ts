@@ -1,0 +1,70 @@
+import type { Run } from '../engine/run.js';
+import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
+import { throughputChart } from './analysis-charts.js';
+import { eventConditions, whereClause } from './filters.js';
+import { bucketExpression, bucketStart, checkBucketCount, resolveInterval } from './interval.js';
+import { uidEventsWithTime } from './run-columns.js';
+
+/** Events (and per-uid calls) per interval of `_timestamp` time or of x, empty intervals included. */
+export async function throughput(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
+  const interval = await resolveInterval(run, options.interval, true);
+  const bucket = bucketExpression(interval);
+  const filters = eventConditions(options);
+  const valid = `isfinite(${interval.expression})`;
+  const events = await run.session.all<{ bucket: number; n: number }>(
+    `SELECT CAST(${bucket} AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM events
+     ${whereClause([...filters, valid])} GROUP BY ALL ORDER BY bucket`,
+  );
+  const hasCalls = run.storedColumns('uid_rows').has('uid');
+  const calls = hasCalls
+    ? await run.session.all<{ bucket: number; n: number }>(
+        `SELECT CAST(${bucket} AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM ${uidEventsWithTime(run)}
+         ${whereClause([...filters, valid])} GROUP BY ALL`,
+      )
+    : [];
+  const missing = await run.session.one<{ n: number }>(
+    `SELECT CAST(count(*) AS DOUBLE) AS n FROM events ${whereClause([...filters, `NOT coalesce(${valid}, false)`])}`,
+  );
+  const rows: AnalysisResult['rows'] = [];
+  const timeAxis = interval.axis === 'time';
+  if (events.length) {
+    const lo = events[0].bucket;
+    const hi = events[events.length - 1].bucket;
+    checkBucketCount(interval, lo, hi);
+    const eventsBy = new Map(events.map((r) => [r.bucket, r.n]));
+    const callsBy = new Map(calls.map((r) => [r.bucket, r.n]));
+    for (let b = lo; b <= hi; b++) {
+      const n = eventsBy.get(b) ?? 0;
+      rows.push({
+        start: bucketStart(interval, b),
+        end: bucketStart(interval, b + 1),
+        events: n,
+        ...(hasCalls ? { calls: callsBy.get(b) ?? 0 } : {}),
+        ...(timeAxis ? { events_per_minute: +((n * 60) / interval.width).toPrecision(6) } : {}),
+      });
+    }
+  }
+  const notes = [
+    `interval ${interval.label} of ${timeAxis ? '_timestamp (UTC)' : run.x.label}; intervals without events are listed with 0`,
+  ];
+  if (missing?.n)
+    notes.push(
+      `${missing.n} events without a finite ${timeAxis ? '_timestamp' : run.x.label} are not counted`,
+    );
+  const columns: AnalysisResult['columns'] = [
+    { name: 'start', type: timeAxis ? 'text' : 'number' },
+    { name: 'end', type: timeAxis ? 'text' : 'number' },
+    { name: 'events', type: 'number' },
+  ];
+  if (hasCalls) columns.push({ name: 'calls', type: 'number' });
+  if (timeAxis) columns.push({ name: 'events_per_minute', type: 'number' });
+  const result: AnalysisResult = {
+    kind: 'throughput',
+    title: `Events per ${interval.label}`,
+    columns,
+    rows,
+    notes,
+  };
+  result.chart = throughputChart(result, { timeAxis, xTitle: timeAxis ? 'time (UTC)' : run.x.label });
+  return result;
+}

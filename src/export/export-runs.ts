@@ -1,0 +1,271 @@
+import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Run } from '../engine/run.js';
+import { quoteString } from '../engine/session.js';
+import { UserError } from '../errors.js';
+import { blacklistCountQuery, readBlacklist, type PhraseCount } from './blacklist.js';
+import {
+  checkExportOptions,
+  exportFormat,
+  exportMode,
+  type ExportFormat,
+  type ExportMode,
+  type ExportOptions,
+} from './export-options.js';
+import { checkColumns, chunkQuery, planChunks } from './export-queries.js';
+import { exportScope, type ExportScope } from './export-scope.js';
+import { incrementalTarget, optionsFingerprint, removeStaleOutputs } from './incremental.js';
+import {
+  manifestPath,
+  readManifest,
+  resumePoints,
+  writeManifest,
+  type ExportManifest,
+  type ManifestFile,
+} from './manifest.js';
+import { writeOutput, type OutputTarget } from './output-writer.js';
+
+export interface ExportProgress {
+  run: number;
+  runs: number;
+  chunk: number;
+  chunks: number;
+}
+
+export interface ExportReport {
+  output: string;
+  /** Every file written this time (parquet incremental runs add a part file). */
+  written: string[];
+  format: ExportFormat;
+  mode: ExportMode;
+  rows: number;
+  columns: string[];
+  runs: { id: string; root: string; files: number; events: number; exportedFrom: number }[];
+  blacklist?: { phrases: PhraseCount[]; removed: number };
+  incremental?: { manifest: string; previousRows: number; totalRows: number; notes: string[] };
+  seconds: number;
+}
+
+/**
+ * Exports one or more runs to one file: each run is opened, filtered and staged chunk by chunk as
+ * parquet in a temporary directory (bounded memory whatever the run size), then one COPY writes
+ * the output. Several runs get a `run_id` column (the path as given).
+ */
+export async function exportRuns(
+  paths: readonly string[],
+  options: ExportOptions,
+  onProgress?: (p: ExportProgress) => void,
+): Promise<ExportReport> {
+  const started = performance.now();
+  if (!paths.length)
+    throw new UserError('no run given', { hint: 'pass one or more log files or run directories' });
+  const duplicate = paths.find((p, i) => paths.indexOf(p) !== i);
+  if (duplicate) throw new UserError(`${duplicate} is given twice`, { hint: 'pass each run once' });
+  const format = exportFormat(options.output, options.format);
+  const mode = exportMode(options);
+  checkExportOptions(options, format);
+  const phrases = options.blacklist === undefined ? undefined : readBlacklist(options.blacklist);
+  const fingerprint = optionsFingerprint(options, format, mode, phrases);
+  const previous = options.incremental ? readManifest(options.output) : undefined;
+  if (options.incremental && previous === undefined && existsSync(options.output))
+    throw new UserError(`${options.output} exists but has no manifest (${manifestPath(options.output)})`, {
+      hint: 'runlens cannot tell which rows it holds: remove it or choose another output for --incremental',
+    });
+  if (previous) prepareAppend(options.output, previous, fingerprint, format);
+  const known: ManifestFile[] = previous?.runs.flatMap((r) => r.files) ?? [];
+  const staging = mkdtempSync(join(tmpdir(), 'runlens-export-'));
+  const report: ExportReport = {
+    output: options.output,
+    written: [],
+    format,
+    mode,
+    rows: 0,
+    columns: [],
+    runs: [],
+    seconds: 0,
+  };
+  const counts = phrases?.map((phrase) => ({ phrase, matched: 0, removed: 0 }));
+  const notes: string[] = [];
+  const manifestRuns: ExportManifest['runs'] = [];
+  try {
+    const parts: string[] = [];
+    for (let runIndex = 0; runIndex < paths.length; runIndex++) {
+      const run = await Run.open(paths[runIndex], options.run);
+      try {
+        await run.session.run('SET preserve_insertion_order = true');
+        const scope = await exportScope(run, options, mode, phrases);
+        checkColumns(scope, mode, options.columns);
+        const files = run.ingest.files.map((f) => ({ fileId: f.fileId, path: f.path, rows: f.rows }));
+        const resume = options.incremental ? await resumePoints(files, known) : undefined;
+        if (resume) {
+          notes.push(...resume.notes);
+          manifestRuns.push({ id: paths[runIndex], files: resume.entries });
+        }
+        const since = resume?.since ?? new Map<number, number>();
+        if (counts && phrases) await countBlacklist(run, scope, mode, phrases, since, counts);
+        const chunks = await planChunks(run, since);
+        const context = {
+          runIndex,
+          runId: paths.length > 1 ? paths[runIndex] : undefined,
+          columns: options.columns,
+        };
+        for (let i = 0; i < chunks.length; i++) {
+          onProgress?.({ run: runIndex, runs: paths.length, chunk: i, chunks: chunks.length });
+          const part = join(staging, `run${runIndex}-part${i}.parquet`);
+          await runExportQuery(
+            run,
+            `COPY (${chunkQuery(scope, mode, chunks[i], context)}) TO ${quoteString(part)} (FORMAT parquet)`,
+            options,
+          );
+          parts.push(part);
+        }
+        report.runs.push({
+          id: paths[runIndex],
+          root: run.location.root,
+          files: run.location.files.length,
+          events: run.ingest.rows,
+          exportedFrom: [...since.values()].reduce((a, b) => a + b, 0),
+        });
+      } finally {
+        run.close();
+      }
+    }
+    const target: OutputTarget = previous
+      ? incrementalTarget(options.output, previous, format)
+      : { path: options.output, append: false };
+    const written = await writeOutput(
+      parts,
+      {
+        mode,
+        format,
+        columns: options.columns,
+        dedupe: options.dedupe,
+        withScores: options.withScores,
+        runIds: paths.length > 1,
+      },
+      target,
+    );
+    report.rows = written.rows;
+    report.columns = written.columns;
+    if (!previous || target.path !== options.output || written.rows > 0) report.written.push(target.path);
+    if (!previous) removeStaleOutputs(options.output);
+    if (previous && format === 'parquet' && written.rows === 0) rmSync(target.path, { force: true });
+    if (options.incremental) {
+      const manifest = nextManifest(
+        options.output,
+        previous,
+        format,
+        fingerprint,
+        manifestRuns,
+        written,
+        target,
+      );
+      writeManifest(options.output, manifest);
+      report.incremental = {
+        manifest: manifestPath(options.output),
+        previousRows: previous?.rows ?? 0,
+        totalRows: manifest.rows,
+        notes,
+      };
+      if (previous && format === 'parquet' && written.rows === 0) report.written = [];
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  if (counts) report.blacklist = { phrases: counts, removed: counts.reduce((sum, c) => sum + c.removed, 0) };
+  report.seconds = (performance.now() - started) / 1000;
+  return report;
+}
+
+/** Runs export SQL; a DuckDB error caused by `--where` (e.g. a failed cast at run time) names it. */
+async function runExportQuery(run: Run, sql: string, options: ExportOptions): Promise<void> {
+  try {
+    await run.session.run(sql);
+  } catch (error) {
+    if (options.where === undefined) throw error;
+    const message = (error as Error).message.split('\n')[0];
+    throw new UserError(`while exporting with --where "${options.where}": ${message}`, {
+      hint: 'check the expression against the column types (`runlens inspect` lists them)',
+      cause: error,
+    });
+  }
+}
+
+async function countBlacklist(
+  run: Run,
+  scope: ExportScope,
+  mode: ExportMode,
+  phrases: readonly string[],
+  since: ReadonlyMap<number, number>,
+  counts: PhraseCount[],
+): Promise<void> {
+  const conditions = [...scope.eventLevel, ...scope.uidLevelBeforeBlacklist, 'completions IS NOT NULL'];
+  if (since.size)
+    conditions.push(
+      `rec >= CASE file_id ${[...since].map(([f, r]) => `WHEN ${f} THEN ${r}`).join(' ')} ELSE 0 END`,
+    );
+  if (mode === 'mining' || mode === 'openai')
+    conditions.push(`prompt IS NOT NULL AND prompt <> '' AND completions <> '' AND isfinite(rewards)`);
+  const relation = `(SELECT completions FROM ${scope.uidEvents} WHERE ${conditions.map((c) => `(${c})`).join(' AND ')})`;
+  const row = await run.session.one<Record<string, number>>(blacklistCountQuery(phrases, relation));
+  phrases.forEach((_, i) => {
+    counts[i].matched += row?.[`m${i}`] ?? 0;
+    counts[i].removed += row?.[`r${i}`] ?? 0;
+  });
+}
+
+/** Checks a re-run matches the manifest and cuts back an append that was interrupted. */
+function prepareAppend(
+  output: string,
+  manifest: ExportManifest,
+  fingerprint: Record<string, unknown>,
+  format: ExportFormat,
+): void {
+  if (manifest.format !== format || JSON.stringify(manifest.options) !== JSON.stringify(fingerprint))
+    throw new UserError(`the options differ from the ones ${output} was exported with`, {
+      hint: `use the same filters and format as recorded in ${manifestPath(output)}, or export afresh to a new file`,
+    });
+  if (format === 'parquet') return;
+  if (!existsSync(output))
+    throw new UserError(`${output} is missing but its manifest exists`, {
+      hint: `delete ${manifestPath(output)} to export afresh`,
+    });
+  const size = statSync(output).size;
+  const expected = manifest.outputBytes ?? 0;
+  if (size < expected)
+    throw new UserError(
+      `${output} is shorter (${size} bytes) than when it was last exported (${expected} bytes)`,
+      {
+        hint: 'it was changed by something else; export afresh',
+      },
+    );
+  if (size > expected) truncateSync(output, expected);
+}
+
+function nextManifest(
+  output: string,
+  previous: ExportManifest | undefined,
+  format: ExportFormat,
+  fingerprint: Record<string, unknown>,
+  runs: ExportManifest['runs'],
+  written: { rows: number; columns: string[] },
+  target: OutputTarget,
+): ExportManifest {
+  const manifest: ExportManifest = {
+    version: 1,
+    format,
+    options: fingerprint,
+    rows: (previous?.rows ?? 0) + written.rows,
+    runs,
+    updated: new Date().toISOString(),
+  };
+  if (format === 'parquet') {
+    manifest.parts = [...(previous?.parts ?? [])];
+    if (!previous || written.rows > 0) manifest.parts.push({ path: target.path, rows: written.rows });
+  } else manifest.outputBytes = statSync(output).size;
+  if (format === 'csv') manifest.columns = previous?.columns?.length ? previous.columns : written.columns;
+  // Runs exported before but not named this time keep their place.
+  for (const run of previous?.runs ?? []) if (!runs.some((r) => r.id === run.id)) manifest.runs.push(run);
+  return manifest;
+}
