@@ -42,3 +42,4 @@ export { followFile, followLines, type FollowedLine, type FollowNotice, type Fol
 export { readCompleteLines } from './live/read-lines.js';
 export { buildReport, writeReport, type BuiltReport, type WrittenReport } from './report/write-report.js';
 export type { ReportOptions, ReportModel } from './report/gather-report.js';
+export * from './server/index.js';
