@@ -44,7 +44,7 @@ describe('chart snapshots', () => {
     const run = await Run.open(undefined, { variant: 'v4', experimentsDir: RL });
     runs.push(run);
     const charts = await runCharts(run);
-    expect(charts.map((c) => c.name)).toEqual(['rewards', 'heatmap']);
+    expect(charts.map((c) => c.name)).toEqual(['rewards', 'heatmap', 'metrics']);
     for (const chart of charts)
       await expectSvgSnapshot(`chart-rl-${chart.name}`, await renderSvg(chart.spec));
     const world = await positionChart(run, { mapLayout: join(SHARED, 'data', 'pokemon-red-map_data.json') });
@@ -120,4 +120,36 @@ describe('runlens visualize-training', () => {
     expectCleanError(runlens('plot', join(work, 'missing.json')), /no such file/);
     expect(existsSync(join(work, 'plots'))).toBe(false);
   }, 60_000);
+});
+
+describe('plot on a generic log', () => {
+  it('charts every numeric metric and names the bad record on stderr', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'runlens-generic-'));
+    const lines = Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify({ step: i, loss: 1 / (i + 1), eval: { acc: i / 200 } }),
+    );
+    lines.splice(50, 0, '{"step": 50, "loss": ');
+    writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
+    const bin = join(import.meta.dirname, '..', 'bin', 'runlens.js');
+    const result = spawnSync(
+      process.execPath,
+      [bin, 'plot', dir, '--out', join(dir, 'plots'), '--format', 'svg'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/1 bad record skipped \(1 corrupt\)/);
+    expect(result.stderr).toMatch(/metrics\.jsonl:51: not valid JSON/);
+    const index = JSON.parse(readFileSync(join(dir, 'plots', 'index.json'), 'utf8'));
+    expect(index.charts.map((c: { name: string }) => c.name)).toEqual(['metrics']);
+    const svg = readFileSync(join(dir, 'plots', 'metrics.svg'), 'utf8');
+    expect(svg).toContain('loss');
+    expect(svg).toContain('eval.acc');
+    expect(svg).toMatch(/200 rows/);
+  });
 });

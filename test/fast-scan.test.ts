@@ -20,9 +20,11 @@ async function expectSameAsOracle(dir: string, maxBins = 50): Promise<void> {
     expect(fast!.x.column).toBe(run.x.column);
     expect(fast!.records).toBe(run.ingest.rows);
     const columns = fast!.stats.series.map((s) => s.column);
-    expect(columns.sort()).toEqual(
-      [...run.storedColumns('rows')].filter((c) => c.startsWith('rewards.')).sort(),
-    );
+    const rewards = (list: string[]): string[] => list.filter((c) => c.startsWith('rewards.')).sort();
+    expect(rewards(columns)).toEqual(rewards([...run.storedColumns('rows')]));
+    // The metrics it reads are exactly those the full path charts (same fields, same order).
+    const { metricColumns } = await import('../src/analysis/plot-metrics.js');
+    expect(columns.filter((c) => !c.startsWith('rewards.'))).toEqual(metricColumns(run));
     const oracle = await binnedStats(run, { columns, maxBins });
     expect(fast!.stats.spec).toEqual(oracle.spec);
     for (const series of oracle.series) {

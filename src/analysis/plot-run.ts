@@ -1,5 +1,6 @@
 import type { Run } from '../engine/run.js';
 import type { Smoothing } from '../charts/smoothing.js';
+import { metricsChart } from './plot-metrics.js';
 import { positionChart, rewardChart } from './plot-training.js';
 import { validatorCharts, type NamedChart, type ValidatorChartOptions } from './plot-validator.js';
 
@@ -23,7 +24,11 @@ export async function runCharts(run: Run, options: RunChartOptions = {}): Promis
   const positions = await positionChart(run, { mapLayout: options.mapLayout });
   if (positions)
     charts.push({ name: 'heatmap', description: 'position visits per tile', spec: positions.spec });
-  if (run.storedColumns('uid_rows').size || run.profile === 'filetao' || run.profile === 'openvalidators')
-    charts.push(...(await validatorCharts(run, options)));
+  const validator =
+    run.storedColumns('uid_rows').size > 0 || run.profile === 'filetao' || run.profile === 'openvalidators';
+  if (validator) charts.push(...(await validatorCharts(run, options)));
+  // Validator charts already show step length on its own.
+  const metrics = await metricsChart(run, options.smoothing, validator ? ['step_length'] : []);
+  if (metrics) charts.push(metrics);
   return charts;
 }

@@ -3,7 +3,10 @@ import type { RunLocation } from '../formats/discover.js';
 import type { ReadProblem } from '../formats/problems.js';
 import type { VegaLiteSpec } from '../render/index.js';
 import { scanTrainingRun } from '../scan/fast-training.js';
+import { runCaption } from '../charts/caption.js';
+import { metricsChartFromStats } from './plot-metrics.js';
 import { positionChartFromCounts, rewardChartFromStats, type RewardChart } from './plot-training.js';
+import type { NamedChart } from './plot-validator.js';
 
 export interface FastTrainingCharts {
   /** Records read, files, and the x axis with its range over every record. */
@@ -13,6 +16,8 @@ export interface FastTrainingCharts {
   xMin: number | null;
   xMax: number | null;
   rewards: RewardChart;
+  /** Every other numeric metric (health, levels, deaths, …), as the full path's metrics chart. */
+  metrics: NamedChart | undefined;
   positions: { spec: VegaLiteSpec; unknownMaps: number[] } | undefined;
   problems: ReadProblem[];
 }
@@ -41,14 +46,37 @@ export async function scanTrainingCharts(
     onFileDone: options.onFileDone,
   });
   if (!aggregates || aggregates.rewardRows === 0) return undefined;
+  const isReward = (column: string): boolean => column.startsWith('rewards.');
+  const rewardStats = {
+    ...aggregates.stats,
+    series: aggregates.stats.series.filter((s) => isReward(s.column)),
+  };
+  const metricStats = {
+    ...aggregates.stats,
+    series: aggregates.stats.series.filter((s) => !isReward(s.column)),
+  };
+  const caption = runCaption({
+    rows: aggregates.records,
+    files: location.files.length,
+    xLabel: aggregates.x.label,
+    xMin: aggregates.xMin,
+    xMax: aggregates.xMax,
+  });
   return {
     entries: aggregates.records,
     files: location.files.length,
     xLabel: aggregates.x.label,
     xMin: aggregates.xMin,
     xMax: aggregates.xMax,
+    metrics: metricsChartFromStats(
+      metricStats,
+      caption,
+      aggregates.x.label,
+      metricStats.series.length,
+      options.smoothing,
+    ),
     rewards: rewardChartFromStats(
-      aggregates.stats,
+      rewardStats,
       {
         rows: aggregates.rewardRows,
         files: aggregates.rewardFiles,

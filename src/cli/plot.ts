@@ -8,6 +8,7 @@ import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import { renderChart, type ChartFormat } from '../render/index.js';
 import { fileProgress, progressReporter } from './progress.js';
+import { runSummaryText } from './summary.js';
 import { discoverRun } from '../formats/discover.js';
 import { formatProblem } from '../formats/problems.js';
 import { scanTrainingCharts } from '../analysis/training-charts-fast.js';
@@ -88,6 +89,7 @@ export async function plotRun(
     process.stdout.write(
       `${charts.length} charts from ${formatCount(summary.rows)} rows in ${summary.files} files → ${indexPath}\n`,
     );
+    process.stderr.write(await runSummaryText(run, options.verbose));
   } finally {
     run.close();
   }
@@ -118,6 +120,7 @@ async function plotTrainingFast(
     ...(fast.positions
       ? [{ name: 'heatmap', description: 'position visits per tile', spec: fast.positions.spec }]
       : []),
+    ...(fast.metrics ? [fast.metrics] : []),
   ];
   await mkdir(outDir, { recursive: true });
   const index = [];

@@ -8,6 +8,7 @@ import { normalizeRecord } from '../formats/normalize.js';
 import { formatProblem, type ReadProblem } from '../formats/problems.js';
 import { readRecords } from '../formats/read-records.js';
 import type { EventSink } from '../formats/event-sink.js';
+import { isMetricPath } from '../analysis/metric-paths.js';
 import { SAMPLE_SIZE, type GroupStats } from './group-stats.js';
 import { scanFilesInParallel } from './pool.js';
 import { UnsupportedLayout } from './scan-file.js';
@@ -55,8 +56,8 @@ export async function scanTrainingRun(
 ): Promise<TrainingAggregates | undefined> {
   if (!location.files.length || location.files.some((f) => f.container === 'csv')) return undefined;
   const preview = await previewFields(location);
-  const columns = preview.rewardColumns;
-  if (!columns.length) return undefined;
+  if (!preview.rewardColumns.length) return undefined;
+  const columns = [...preview.rewardColumns, ...preview.metricColumns];
   const predicted = options.x ?? X_CANDIDATES.find((c) => preview.present.has(c) && c !== 'step');
   if (predicted === undefined || predicted === 'ordinal' || predicted === 'row') return undefined;
   const xCandidates = X_CANDIDATES.includes(predicted) ? [...X_CANDIDATES] : [...X_CANDIDATES, predicted];
@@ -226,7 +227,7 @@ function mergePositions(scans: FileScan[]): PositionCounts | undefined {
 /** Reward columns and x candidates, from the first records of the first, middle and last file. */
 async function previewFields(
   location: RunLocation,
-): Promise<{ rewardColumns: string[]; present: Set<string> }> {
+): Promise<{ rewardColumns: string[]; metricColumns: string[]; present: Set<string> }> {
   const files = location.files;
   const picks = [...new Set([0, Math.floor(files.length / 2), files.length - 1])].map((i) => files[i]);
   const paths = new Set<string>();
@@ -260,7 +261,9 @@ async function previewFields(
   const rewardColumns = [...paths]
     .filter((p) => p.startsWith('rewards.'))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  return { rewardColumns, present: paths };
+  // Same order as the full path's field catalogue (sorted paths), so both pick the same metrics.
+  const metricColumns = [...paths].filter(isMetricPath).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { rewardColumns, metricColumns, present: paths };
 }
 
 export { formatProblem };

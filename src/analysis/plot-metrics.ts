@@ -1,0 +1,65 @@
+import { formatCount, runCaption } from '../charts/caption.js';
+import { rewardComponentsSpec } from '../charts/reward-components.js';
+import type { Smoothing } from '../charts/smoothing.js';
+import { binnedStats, type BinnedStats } from '../engine/binned-stats.js';
+import type { Run } from '../engine/run.js';
+import { isMetricPath } from './metric-paths.js';
+import type { NamedChart } from './plot-validator.js';
+
+export const MAX_METRICS = 24;
+
+/** Numeric per-event fields worth a line (see isMetricPath), at most MAX_METRICS. */
+export function metricColumns(run: Run, exclude: readonly string[] = []): string[] {
+  return allMetricColumns(run, exclude).slice(0, MAX_METRICS);
+}
+
+function allMetricColumns(run: Run, exclude: readonly string[]): string[] {
+  const stored = run.storedColumns('rows');
+  return run.ingest.fields
+    .all()
+    .filter((f) => f.role === 'scalar' && stored.has(f.path) && isMetricPath(f.path))
+    .filter((f) => (f.types.int ?? 0) + (f.types.float ?? 0) + (f.types.nan ?? 0) > (f.types.string ?? 0))
+    .map((f) => f.path)
+    .filter((path) => path !== run.x.column && !exclude.includes(path));
+}
+
+/** Every numeric metric over x: exact per-bin mean with its band, small multiples. */
+export async function metricsChart(
+  run: Run,
+  smoothing?: Partial<Smoothing>,
+  exclude: readonly string[] = [],
+): Promise<NamedChart | undefined> {
+  const columns = metricColumns(run, exclude);
+  if (!columns.length) return undefined;
+  const stats = await binnedStats(run, { columns, maxBins: 400 });
+  const summary = await run.summary();
+  const caption = runCaption({
+    rows: summary.rows,
+    files: summary.files,
+    xLabel: run.x.label,
+    xMin: summary.x.min,
+    xMax: summary.x.max,
+  });
+  return metricsChartFromStats(stats, caption, run.x.label, allMetricColumns(run, exclude).length, smoothing);
+}
+
+/** The metrics chart from per-bin statistics however they were computed (SQL or the scanner). */
+export function metricsChartFromStats(
+  stats: BinnedStats,
+  caption: string,
+  xLabel: string,
+  total: number,
+  smoothing?: Partial<Smoothing>,
+): NamedChart | undefined {
+  const series = stats.series.filter((s) => s.count.some((n) => n > 0)).slice(0, MAX_METRICS);
+  if (!series.length) return undefined;
+  const more = total > series.length ? ` · first ${series.length} of ${total} metrics` : '';
+  return {
+    name: 'metrics',
+    description: `${formatCount(series.length)} numeric metrics over ${xLabel}`,
+    spec: rewardComponentsSpec(
+      { ...stats, series },
+      { title: 'Metrics', xTitle: xLabel, caption: caption + more, smoothing },
+    ),
+  };
+}
