@@ -1,27 +1,28 @@
 import type { Command } from 'commander';
-import { registerInspect } from './inspect.js';
-import { registerAnalyze } from './analyze.js';
-import { registerExport } from './export.js';
-import { registerSimulate } from './simulate.js';
-import { registerVisualizeTraining } from './visualize-training.js';
-import { registerPlot } from './plot.js';
-import { registerPlotEvents } from './plot-events.js';
-import { registerTail } from './tail.js';
-import { registerServe } from './serve.js';
-import { registerReport } from './report.js';
 
 /** Every CLI command: a function that adds itself to the program. One file per command. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [
-  registerInspect,
-  registerAnalyze,
-  registerExport,
-  registerSimulate,
-  registerTail,
-  registerServe,
-  registerVisualizeTraining,
-  registerPlot,
-  registerPlotEvents,
-  registerReport,
-];
+/**
+ * The commands by name, each loaded only when needed: a command pulls in DuckDB, Vega, fonts or
+ * Plotly, and `runlens tail` should not wait for the modules `runlens report` needs.
+ */
+export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
+  inspect: async () => (await import('./inspect.js')).registerInspect,
+  plot: async () => (await import('./plot.js')).registerPlot,
+  'plot-events': async () => (await import('./plot-events.js')).registerPlotEvents,
+  'visualize-training': async () => (await import('./visualize-training.js')).registerVisualizeTraining,
+  report: async () => (await import('./report.js')).registerReport,
+  analyze: async () => (await import('./analyze.js')).registerAnalyze,
+  export: async () => (await import('./export.js')).registerExport,
+  serve: async () => (await import('./serve.js')).registerServe,
+  tail: async () => (await import('./tail.js')).registerTail,
+  simulate: async () => (await import('./simulate.js')).registerSimulate,
+};
+
+/** The named command's registration, or all of them (for help, or an unknown name). */
+export async function loadCommands(name: string | undefined): Promise<RegisterCommand[]> {
+  const loader = name === undefined ? undefined : commandLoaders[name];
+  if (loader) return [await loader()];
+  return Promise.all(Object.values(commandLoaders).map((load) => load()));
+}

@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
-import { commands } from './commands.js';
+import { commandLoaders, loadCommands, type RegisterCommand } from './commands.js';
 
-/** Builds the `runlens` program. Each command lives in its own file and registers itself here. */
-export function buildProgram(): Command {
+/** Builds the `runlens` program with the given commands (each lives in its own file). */
+export function buildProgram(commands: RegisterCommand[]): Command {
   const program = new Command('runlens')
     .description('See what your validator or RL training run did, from its event logs, at any size.')
     .version('0.1.0')
@@ -17,7 +17,7 @@ export function buildProgram(): Command {
 /** Runs the CLI; returns the process exit code. Errors print one clear message (stack only with --verbose). */
 export async function main(argv: string[]): Promise<number> {
   process.env.TZ = 'UTC';
-  const program = buildProgram();
+  const program = buildProgram(await loadCommands(commandName(argv)));
   const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv);
@@ -40,4 +40,10 @@ export async function main(argv: string[]): Promise<number> {
     else process.stderr.write('  run again with --verbose for details\n');
     return 1;
   }
+}
+
+/** The command named on the command line (the first argument that is not an option), if any. */
+function commandName(argv: string[]): string | undefined {
+  const first = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  return first !== undefined && first in commandLoaders ? first : undefined;
 }
