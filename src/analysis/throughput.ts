@@ -39,7 +39,7 @@ export async function throughput(run: Run, options: AnalysisOptions): Promise<An
         start: bucketStart(interval, b),
         end: bucketStart(interval, b + 1),
         events: n,
-        ...(hasCalls ? { calls: callsBy.get(b) ?? 0 } : {}),
+        ...(hasCalls ? { uid_rows: callsBy.get(b) ?? 0 } : {}),
         ...(timeAxis ? { events_per_minute: +((n * 60) / interval.width).toPrecision(6) } : {}),
       });
     }
@@ -56,7 +56,7 @@ export async function throughput(run: Run, options: AnalysisOptions): Promise<An
     { name: 'end', type: timeAxis ? 'text' : 'number' },
     { name: 'events', type: 'number' },
   ];
-  if (hasCalls) columns.push({ name: 'calls', type: 'number' });
+  if (hasCalls) columns.push({ name: 'uid_rows', type: 'number' });
   if (timeAxis) columns.push({ name: 'events_per_minute', type: 'number' });
   const result: AnalysisResult = {
     kind: 'throughput',
