@@ -6,7 +6,7 @@ import { VALIDATOR_CHART_VECTORS } from '../analysis/plot-validator.js';
 import { formatCount } from '../charts/caption.js';
 import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
-import { renderChart, type ChartFormat } from '../render/index.js';
+import { renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
 import { fileProgress, progressReporter } from './progress.js';
 import { runSummaryText } from './summary.js';
 import { discoverRun } from '../formats/discover.js';
@@ -68,27 +68,15 @@ export async function plotRun(
       throw new UserError(`${run.location.root}: no field this run holds can be charted`, {
         hint: 'run `runlens inspect` to see its fields',
       });
-    await mkdir(outDir, { recursive: true });
-    const index = [];
-    for (const chart of charts) {
-      const files = await renderChart(chart.spec, {
-        outBase: join(outDir, chart.name),
-        formats: options.format,
-        dpi: options.dpi,
-        title: chart.description,
-      });
-      index.push({ name: chart.name, description: chart.description, files: files.map((f) => resolve(f)) });
-      for (const f of files) process.stdout.write(`wrote ${f}\n`);
-    }
     const summary = await run.summary();
-    const indexPath = join(outDir, 'index.json');
-    await writeFile(
-      indexPath,
-      `${JSON.stringify({ run: run.location.root, profile: run.profile, rows: summary.rows, files: summary.files, x: { label: run.x.label, min: summary.x.min, max: summary.x.max }, charts: index }, null, 2)}\n`,
-    );
-    process.stdout.write(
-      `${charts.length} charts from ${formatCount(summary.rows)} rows in ${summary.files} files → ${indexPath}\n`,
-    );
+    await writeCharts(charts, outDir, options, {
+      run: run.location.root,
+      profile: run.profile,
+      rows: summary.rows,
+      files: summary.files,
+      x: { label: run.x.label, min: summary.x.min, max: summary.x.max },
+    });
+
     process.stderr.write(await runSummaryText(run, options.verbose));
   } finally {
     run.close();
@@ -122,6 +110,24 @@ async function plotTrainingFast(
       : []),
     ...(fast.metrics ? [fast.metrics] : []),
   ];
+  await writeCharts(charts, outDir, options, {
+    run: location.root,
+    profile: 'rl',
+    rows: fast.entries,
+    files: fast.files,
+    x: { label: fast.xLabel, min: fast.xMin, max: fast.xMax },
+    engine: 'projection scanner',
+  });
+  return true;
+}
+
+/** Renders the charts into `outDir`, writes index.json (run facts + what was written), prints the paths. */
+async function writeCharts(
+  charts: { name: string; description: string; spec: VegaLiteSpec }[],
+  outDir: string,
+  options: PlotCliOptions,
+  facts: { run: string; profile: string; rows: number; files: number; x: object; engine?: string },
+): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const index = [];
   for (const chart of charts) {
@@ -135,18 +141,8 @@ async function plotTrainingFast(
     for (const f of files) process.stdout.write(`wrote ${f}\n`);
   }
   const indexPath = join(outDir, 'index.json');
-  const summary = {
-    run: location.root,
-    profile: 'rl',
-    rows: fast.entries,
-    files: fast.files,
-    x: { label: fast.xLabel, min: fast.xMin, max: fast.xMax },
-    engine: 'projection scanner',
-    charts: index,
-  };
-  await writeFile(indexPath, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFile(indexPath, `${JSON.stringify({ ...facts, charts: index }, null, 2)}\n`);
   process.stdout.write(
-    `${charts.length} charts from ${formatCount(fast.entries)} rows in ${fast.files} files → ${indexPath}\n`,
+    `${charts.length} charts from ${formatCount(facts.rows)} rows in ${facts.files} files → ${indexPath}\n`,
   );
-  return true;
 }

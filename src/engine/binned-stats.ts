@@ -113,7 +113,7 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
   return { spec, quantiles: exact ? 'exact' : 'approximate', band, series };
 }
 
-function emptySeries(column: string, group: string | undefined): BinnedSeries {
+export function emptySeries(column: string, group: string | undefined): BinnedSeries {
   return {
     column,
     group,

@@ -1,4 +1,4 @@
-import type { BinnedSeries, BinnedStats } from '../engine/binned-stats.js';
+import { emptySeries, type BinnedSeries, type BinnedStats } from '../engine/binned-stats.js';
 import { binIndex, binSpec } from '../engine/bins.js';
 import { OrderStat, X_CANDIDATES } from '../engine/ingest.js';
 import type { PositionCounts } from '../engine/positions.js';
@@ -130,22 +130,7 @@ function binGroups(scans: FileScan[], columns: string[], spec: BinnedStats['spec
   }
   const bins = [...byBin.keys()].sort((a, b) => a - b);
   return columns.map((column, c) => {
-    const series: BinnedSeries = {
-      column,
-      group: undefined,
-      bin: [],
-      x0: [],
-      x1: [],
-      xMean: [],
-      count: [],
-      mean: [],
-      min: [],
-      max: [],
-      lower: [],
-      upper: [],
-      last: [],
-      nonFinite: [],
-    };
+    const series = emptySeries(column, undefined);
     for (const bin of bins) {
       let n = 0;
       let sum = 0;
