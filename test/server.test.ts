@@ -6,6 +6,7 @@ import { createApp, type App } from '../src/server/app.js';
 import type { BinsResponse, RunsResponse, SummaryResponse } from '../src/server/api-types.js';
 import { discoverRuns } from '../src/server/run-catalog.js';
 import { startServer } from '../src/server/serve.js';
+import { WorkQueue } from '../src/server/work-queue.js';
 import { validatorLine, writeMetricsLog, writeValidatorLog } from './helpers/dashboard-runs.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -442,5 +443,28 @@ describe('discoverRuns', () => {
       ['wandb/history.jsonl', 'file', 1],
     ]);
     expect(runs[0].profile).toBe('rl');
+  });
+});
+
+describe('WorkQueue', () => {
+  it('runs one task at a time, quick ones before heavy ones queued earlier, overdue heavy ones first', async () => {
+    const queue = new WorkQueue(50);
+    const order: string[] = [];
+    const task =
+      (name: string, ms = 5) =>
+      () =>
+        new Promise<string>((resolve) => setTimeout(() => (order.push(name), resolve(name)), ms));
+    const first = queue.run(task('running', 30), { heavy: true });
+    const heavy = queue.run(task('heavy'), { heavy: true });
+    const quick = queue.run(task('quick'));
+    await Promise.all([first, heavy, quick]);
+    expect(order).toEqual(['running', 'quick', 'heavy']);
+    order.length = 0;
+    const blocker = queue.run(task('blocker', 80));
+    const late = queue.run(task('late-heavy'), { heavy: true });
+    await new Promise((r) => setTimeout(r, 60));
+    const quick2 = queue.run(task('quick-2'));
+    await Promise.all([blocker, late, quick2]);
+    expect(order).toEqual(['blocker', 'late-heavy', 'quick-2']);
   });
 });

@@ -33,6 +33,20 @@ export function compose(middleware: readonly Middleware[], last: (c: Context) =>
   };
 }
 
+/** A response from JSON text already serialised. */
+export function jsonText(text: string, status = 200): Response {
+  return new Response(text, {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
+/** The request's path and query with parameters sorted: the key of a cached answer. */
+export function requestKey(url: URL): string {
+  const params = [...url.searchParams].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${url.pathname}?${new URLSearchParams(params).toString()}`;
+}
+
 /** A JSON response; NaN and ±Infinity become null. */
 export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(data, finiteOrNull), {

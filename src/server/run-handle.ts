@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { Run, type OpenRunOptions } from '../engine/run.js';
 import type { IndexProgress, LiveStateEvent, LiveUpdateEvent, RunState } from './api-types.js';
+import { ResultCache } from './result-cache.js';
 import type { CatalogEntry } from './run-catalog.js';
+import { WorkQueue } from './work-queue.js';
 
 export type LiveEvent = { type: 'state'; data: LiveStateEvent } | { type: 'update'; data: LiveUpdateEvent };
 
@@ -30,7 +32,8 @@ export class RunHandle {
   private run: Run | undefined;
   private opening: Promise<Run> | undefined;
   private failedAt = 0;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue = new WorkQueue();
+  private readonly cache = new ResultCache();
   private readonly listeners = new Set<(event: LiveEvent) => void>();
   private timer: NodeJS.Timeout | undefined;
   private watcher: fs.FSWatcher | undefined;
@@ -113,22 +116,33 @@ export class RunHandle {
   }
 
   /**
-   * Runs `work` against the open run, alone. A run nobody watches is refreshed first (at most every
-   * 250 ms), so what is asked for is never staler than the files.
+   * Runs `work` against the open run, alone (`heavy`: after the quick work queued with it). A run
+   * nobody watches is refreshed first (at most every poll period), so what is asked for is never
+   * staler than the files.
    */
-  async use<T>(work: (run: Run) => Promise<T>): Promise<T> {
+  async use<T>(work: (run: Run) => Promise<T>, options: { heavy?: boolean } = {}): Promise<T> {
     this.lastUsed = Date.now();
     const run = this.run ?? (await this.open());
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       if (!this.watched && Date.now() - this.lastRefresh > this.options.pollMs) await this.refreshNow(run);
       return work(run);
-    });
+    }, options);
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.chain.then(work);
-    this.chain = result.catch(() => {});
-    return result;
+  /**
+   * An API answer as JSON text, computed once per version of the run and request `key` (NaN and
+   * ±Infinity become null).
+   */
+  async answer(
+    key: string,
+    work: (run: Run) => Promise<unknown>,
+    options: { heavy?: boolean } = {},
+  ): Promise<string> {
+    if (!this.watched && Date.now() - this.lastRefresh > this.options.pollMs && this.run)
+      await this.queue.run(() => this.refreshNow(this.run!));
+    return this.cache.get(this.version, key, () =>
+      this.use(async (run) => JSON.stringify(await work(run), finiteOrNull), options),
+    );
   }
 
   /** Listens to state changes and updates; polling runs while anyone listens. Returns the unsubscribe. */
@@ -209,7 +223,7 @@ export class RunHandle {
     if (this.polling || !run) return;
     this.polling = true;
     try {
-      await this.exclusive(() => this.refreshNow(run));
+      await this.queue.run(() => this.refreshNow(run));
     } catch (error) {
       this.options.log(
         `runlens serve: refreshing ${this.id}: ${error instanceof Error ? error.message : error}`,
@@ -244,7 +258,7 @@ export class RunHandle {
   async close(final = false): Promise<void> {
     if (final) this.closed = true;
     this.stopPolling();
-    await this.chain;
+    await this.queue.idle();
     const run = this.run;
     this.run = undefined;
     if (run) {
@@ -253,6 +267,10 @@ export class RunHandle {
       this.version++;
     }
   }
+}
+
+function finiteOrNull(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
 /**

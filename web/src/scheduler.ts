@@ -1,6 +1,8 @@
 /** Something on the page that fetches its data and draws itself. */
 export interface Drawable {
   readonly el: HTMLElement;
+  /** How much work the server does for it: cheaper charts are fetched first (default 0). */
+  readonly cost?: number;
   draw(): Promise<void>;
 }
 
@@ -69,7 +71,9 @@ export class RedrawScheduler {
     const candidates = [...this.dirty].filter(
       (d) => this.onScreen.has(d) || (this.near.has(d) && !this.drawn.has(d)),
     );
-    candidates.sort((a, b) => Number(this.onScreen.has(b)) - Number(this.onScreen.has(a)));
+    candidates.sort(
+      (a, b) => Number(this.onScreen.has(b)) - Number(this.onScreen.has(a)) || (a.cost ?? 0) - (b.cost ?? 0),
+    );
     for (const d of candidates) {
       if (this.inFlight.has(d)) continue;
       if (this.inFlight.size >= this.maxConcurrent) break;

@@ -1,6 +1,6 @@
 import { binnedStats } from '../../engine/binned-stats.js';
 import type { BinsResponse, Table } from '../api-types.js';
-import { json } from '../context.js';
+import { jsonText, requestKey } from '../context.js';
 import { requireMetric } from '../metrics.js';
 import { Query } from '../query.js';
 import type { Route } from '../route.js';
@@ -26,37 +26,41 @@ export const binsRoute: Route = {
     const range = [xmin === undefined ? '' : `x >= ${xmin}`, xmax === undefined ? '' : `x <= ${xmax}`].filter(
       Boolean,
     );
-    const body = await handle.use(async (run): Promise<BinsResponse> => {
-      const metric = await requireMetric(run, table, metricName);
-      const stats = await binnedStats(run, {
-        columns: [metric.name],
-        table,
-        maxBins,
-        groupBy: group === 'task' ? 'task' : undefined,
-        where: range.length ? range.join(' AND ') : undefined,
-      });
-      return {
-        run: handle.id,
-        version: handle.version,
-        metric: metric.name,
-        table,
-        xLabel: run.x.label,
-        bins: stats.spec,
-        quantiles: stats.quantiles,
-        rows: stats.series.reduce((sum, s) => sum + s.count.reduce((a, b) => a + b, 0), 0),
-        series: stats.series.map((s) => ({
-          group: s.group ?? null,
-          x: s.xMean,
-          count: s.count,
-          mean: s.mean,
-          min: s.min,
-          max: s.max,
-          lower: s.lower,
-          upper: s.upper,
-          nonFinite: s.nonFinite,
-        })),
-      };
-    });
-    return json(body);
+    const body = await handle.answer(
+      requestKey(c.url),
+      async (run): Promise<BinsResponse> => {
+        const metric = await requireMetric(run, table, metricName);
+        const stats = await binnedStats(run, {
+          columns: [metric.name],
+          table,
+          maxBins,
+          groupBy: group === 'task' ? 'task' : undefined,
+          where: range.length ? range.join(' AND ') : undefined,
+        });
+        return {
+          run: handle.id,
+          version: handle.version,
+          metric: metric.name,
+          table,
+          xLabel: run.x.label,
+          bins: stats.spec,
+          quantiles: stats.quantiles,
+          rows: stats.series.reduce((sum, s) => sum + s.count.reduce((a, b) => a + b, 0), 0),
+          series: stats.series.map((s) => ({
+            group: s.group ?? null,
+            x: s.xMean,
+            count: s.count,
+            mean: s.mean,
+            min: s.min,
+            max: s.max,
+            lower: s.lower,
+            upper: s.upper,
+            nonFinite: s.nonFinite,
+          })),
+        };
+      },
+      { heavy: table === 'uid_events' },
+    );
+    return jsonText(body);
   },
 };

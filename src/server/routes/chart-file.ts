@@ -27,15 +27,18 @@ export const chartFileRoute: Route = {
     const dpi = query.int('dpi', { min: 36, max: 600, default: 200 });
     const { handle, pending } = runOrPending(c, query);
     if (pending) return pending;
-    const spec = await handle.use(async (run) => {
-      const charts = chartCatalog(run, await runMetrics(run));
-      const chart = findChart(charts, chartId);
-      if (!chart)
-        throw new HttpError(400, `unknown chart "${chartId}" for this run`, {
-          valid: charts.map((ch) => ch.id),
-        });
-      return chartSpec(run, chart);
-    });
+    const spec = await handle.use(
+      async (run) => {
+        const charts = chartCatalog(run, await runMetrics(run));
+        const chart = findChart(charts, chartId);
+        if (!chart)
+          throw new HttpError(400, `unknown chart "${chartId}" for this run`, {
+            valid: charts.map((ch) => ch.id),
+          });
+        return chartSpec(run, chart);
+      },
+      { heavy: true },
+    );
     const svg = await renderSvg(spec);
     const body =
       format === 'svg'

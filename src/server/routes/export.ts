@@ -32,16 +32,19 @@ export const exportRoute: Route = {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'runlens-export-'));
     const file = path.join(dir, `export.${format}`);
     try {
-      await handle.use(async (run) => {
-        const names =
-          run.ingest.files.map((f) => `(${f.fileId}, ${quoteString(f.name)})`).join(', ') || '(-1, NULL)';
-        const order = table === 'uid_events' ? 't.ord, t.pos' : 't.ord';
-        await run.session.run(`COPY (
+      await handle.use(
+        async (run) => {
+          const names =
+            run.ingest.files.map((f) => `(${f.fileId}, ${quoteString(f.name)})`).join(', ') || '(-1, NULL)';
+          const order = table === 'uid_events' ? 't.ord, t.pos' : 't.ord';
+          await run.session.run(`COPY (
           SELECT n.file, t.* EXCLUDE (file_id) FROM ${table} t
           LEFT JOIN (VALUES ${names}) AS n(file_id, file) ON t.file_id = n.file_id
           ORDER BY ${order}
         ) TO ${quoteString(file)} (${FORMATS[format].copy})`);
-      });
+        },
+        { heavy: true },
+      );
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;

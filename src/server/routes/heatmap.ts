@@ -1,5 +1,5 @@
 import type { HeatmapResponse } from '../api-types.js';
-import { json } from '../context.js';
+import { jsonText, requestKey } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { Query } from '../query.js';
 import type { Route } from '../route.js';
@@ -18,33 +18,37 @@ export const heatmapRoute: Route = {
     const bins = query.int('bins', { min: 2, max: 2000, default: 400 });
     const { handle, pending } = runOrPending(c, query);
     if (pending) return pending;
-    const body = await handle.use(async (run): Promise<HeatmapResponse> => {
-      const matrix = await uidMatrix(run, kind, bins);
-      if (!matrix)
-        throw new HttpError(
-          404,
-          `this run has no ${kind === 'scores' ? 'rewards or logged scores' : 'weights'}`,
-          {
-            hint: 'the run page lists the charts its data supports',
-          },
+    const body = await handle.answer(
+      requestKey(c.url),
+      async (run): Promise<HeatmapResponse> => {
+        const matrix = await uidMatrix(run, kind, bins);
+        if (!matrix)
+          throw new HttpError(
+            404,
+            `this run has no ${kind === 'scores' ? 'rewards or logged scores' : 'weights'}`,
+            {
+              hint: 'the run page lists the charts its data supports',
+            },
+          );
+        const { spec, uids, values } = matrix;
+        const z: (number | null)[][] = uids.map((_, r) =>
+          Array.from(values.subarray(r * spec.count, (r + 1) * spec.count), (v) =>
+            Number.isFinite(v) ? v : null,
+          ),
         );
-      const { spec, uids, values } = matrix;
-      const z: (number | null)[][] = uids.map((_, r) =>
-        Array.from(values.subarray(r * spec.count, (r + 1) * spec.count), (v) =>
-          Number.isFinite(v) ? v : null,
-        ),
-      );
-      return {
-        run: handle.id,
-        version: handle.version,
-        kind,
-        xLabel: run.x.label,
-        caption: matrix.caption,
-        uids,
-        x: Array.from({ length: spec.count }, (_, i) => spec.x0 + (i + 0.5) * spec.width),
-        z,
-      };
-    });
-    return json(body);
+        return {
+          run: handle.id,
+          version: handle.version,
+          kind,
+          xLabel: run.x.label,
+          caption: matrix.caption,
+          uids,
+          x: Array.from({ length: spec.count }, (_, i) => spec.x0 + (i + 0.5) * spec.width),
+          z,
+        };
+      },
+      { heavy: true },
+    );
+    return jsonText(body);
   },
 };

@@ -1,7 +1,7 @@
 import { reservoirSample } from '../../engine/reservoir.js';
 import { quoteIdentifier } from '../../engine/session.js';
 import type { SampleResponse } from '../api-types.js';
-import { json } from '../context.js';
+import { jsonText, requestKey } from '../context.js';
 import { requireMetric } from '../metrics.js';
 import { Query } from '../query.js';
 import type { Route } from '../route.js';
@@ -20,30 +20,34 @@ export const sampleRoute: Route = {
     const seed = query.int('seed', { min: 0, max: 2 ** 31 - 1, default: 0 });
     const { handle, pending } = runOrPending(c, query);
     if (pending) return pending;
-    const body = await handle.use(async (run): Promise<SampleResponse> => {
-      const metric = await requireMetric(run, 'uid_events', metricName);
-      const v = quoteIdentifier(metric.name);
-      const sample = await reservoirSample(run, {
-        table: 'uid_events',
-        columns: ['x', 'uid', 'task', metric.name],
-        where: `${v} IS NOT NULL AND isfinite(${v}) AND x IS NOT NULL`,
-        size,
-        seed,
-      });
-      return {
-        run: handle.id,
-        version: handle.version,
-        metric: metric.name,
-        xLabel: run.x.label,
-        seed,
-        population: sample.population,
-        size: sample.size,
-        x: (sample.columns.x ?? []) as number[],
-        uid: (sample.columns.uid ?? []) as number[],
-        task: (sample.columns.task ?? []) as (string | null)[],
-        value: (sample.columns[metric.name] ?? []) as number[],
-      };
-    });
-    return json(body);
+    const body = await handle.answer(
+      requestKey(c.url),
+      async (run): Promise<SampleResponse> => {
+        const metric = await requireMetric(run, 'uid_events', metricName);
+        const v = quoteIdentifier(metric.name);
+        const sample = await reservoirSample(run, {
+          table: 'uid_events',
+          columns: ['x', 'uid', 'task', metric.name],
+          where: `${v} IS NOT NULL AND isfinite(${v}) AND x IS NOT NULL`,
+          size,
+          seed,
+        });
+        return {
+          run: handle.id,
+          version: handle.version,
+          metric: metric.name,
+          xLabel: run.x.label,
+          seed,
+          population: sample.population,
+          size: sample.size,
+          x: (sample.columns.x ?? []) as number[],
+          uid: (sample.columns.uid ?? []) as number[],
+          task: (sample.columns.task ?? []) as (string | null)[],
+          value: (sample.columns[metric.name] ?? []) as number[],
+        };
+      },
+      { heavy: true },
+    );
+    return jsonText(body);
   },
 };

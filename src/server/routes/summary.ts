@@ -1,6 +1,6 @@
 import type { SummaryResponse } from '../api-types.js';
 import { chartCatalog } from '../chart-catalog.js';
-import { json } from '../context.js';
+import { jsonText, requestKey } from '../context.js';
 import { runMetrics } from '../metrics.js';
 import { Query } from '../query.js';
 import type { Route } from '../route.js';
@@ -13,44 +13,48 @@ export const summaryRoute: Route = {
     const query = new Query(c.url, ['run']);
     const { handle, pending } = runOrPending(c, query);
     if (pending) return pending;
-    const body = await handle.use(async (run): Promise<SummaryResponse> => {
-      const summary = await run.summary();
-      const metrics = await runMetrics(run);
-      const tasks = await run.session.all<{ task: string }>(
-        `SELECT DISTINCT task FROM events WHERE task IS NOT NULL ORDER BY task LIMIT 50`,
-      );
-      return {
-        id: handle.id,
-        state: 'ready',
-        profile: run.profile,
-        version: handle.version,
-        updatedAt: handle.updatedAt,
-        x: {
-          label: run.x.label,
-          column: run.x.column ?? null,
-          reason: run.x.reason,
-          min: summary.x.min,
-          max: summary.x.max,
-        },
-        rows: summary.rows,
-        uidRows: summary.uidRows,
-        files: run.ingest.files.map((f) => ({
-          name: f.name,
-          rows: f.rows,
-          bytes: f.bytes,
-          status: f.status,
-          problems: Object.values(f.problems).reduce((a, b) => a + (b ?? 0), 0),
-        })),
-        bytes: summary.bytes,
-        uids: summary.uids,
-        problems: summary.problems,
-        truncated: summary.truncated,
-        tasks: tasks.map((t) => t.task),
-        metrics,
-        charts: chartCatalog(run, metrics),
-        indexMs: handle.indexMs,
-      };
-    });
-    return json(body);
+    const body = await handle.answer(
+      requestKey(c.url),
+      async (run): Promise<SummaryResponse> => {
+        const summary = await run.summary();
+        const metrics = await runMetrics(run);
+        const tasks = await run.session.all<{ task: string }>(
+          `SELECT DISTINCT task FROM events WHERE task IS NOT NULL ORDER BY task LIMIT 50`,
+        );
+        return {
+          id: handle.id,
+          state: 'ready',
+          profile: run.profile,
+          version: handle.version,
+          updatedAt: handle.updatedAt,
+          x: {
+            label: run.x.label,
+            column: run.x.column ?? null,
+            reason: run.x.reason,
+            min: summary.x.min,
+            max: summary.x.max,
+          },
+          rows: summary.rows,
+          uidRows: summary.uidRows,
+          files: run.ingest.files.map((f) => ({
+            name: f.name,
+            rows: f.rows,
+            bytes: f.bytes,
+            status: f.status,
+            problems: Object.values(f.problems).reduce((a, b) => a + (b ?? 0), 0),
+          })),
+          bytes: summary.bytes,
+          uids: summary.uids,
+          problems: summary.problems,
+          truncated: summary.truncated,
+          tasks: tasks.map((t) => t.task),
+          metrics,
+          charts: chartCatalog(run, metrics),
+          indexMs: handle.indexMs,
+        };
+      },
+      { heavy: false },
+    );
+    return jsonText(body);
   },
 };

@@ -8,6 +8,8 @@ export interface Card {
   note: HTMLElement;
   controls: HTMLElement;
   setError(message: string | undefined): void;
+  /** The plot was drawn: the "computing" placeholder goes. */
+  drawn(): void;
 }
 
 /** A chart's frame: title, what it shows, downloads (rendered server-side like `runlens plot`), plot area. */
@@ -28,7 +30,7 @@ export function chartCard(run: string, info: ChartInfo, options: { wide?: boolea
   const error = h('p', { class: 'card-error', hidden: true });
   const el = h(
     'section',
-    { class: `card${options.wide ? ' wide' : ''}`, 'data-chart': info.id, 'data-kind': info.kind },
+    { class: `card loading${options.wide ? ' wide' : ''}`, 'data-chart': info.id, 'data-kind': info.kind },
     h(
       'header',
       { class: 'card-head' },
@@ -53,6 +55,10 @@ export function chartCard(run: string, info: ChartInfo, options: { wide?: boolea
     setError(message) {
       error.hidden = !message;
       error.textContent = message ?? '';
+      if (message) el.classList.remove('loading');
+    },
+    drawn() {
+      el.classList.remove('loading');
     },
   };
 }

@@ -14,6 +14,7 @@ export function uidHeatmapChart(run: string, info: ChartInfo): HeatmapChart {
   const card = chartCard(run, info, { height: 380, wide: true });
   return {
     el: card.el,
+    cost: info.heatmap === 'scores' ? 2 : 1,
     async draw() {
       try {
         const bins = Math.max(20, Math.min(1000, Math.round((card.plot.clientWidth - 140) / 2)));
@@ -44,6 +45,7 @@ export function uidHeatmapChart(run: string, info: ChartInfo): HeatmapChart {
         );
         card.note.textContent = `${m.caption} · ${m.x.length} columns`;
         card.el.dataset.version = String(m.version);
+        card.drawn();
       } catch (error) {
         card.setError(error instanceof Error ? error.message : String(error));
       }

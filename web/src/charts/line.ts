@@ -116,6 +116,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
     card.note.textContent = `${count(data.rows)} ${data.table === 'uid_events' ? 'uid values' : 'events'} in ${count(filled)} of ${count(data.bins.count)} bins (one per pixel column) · line: mean · band: min–max · ${smoothing}${range ? ' · zoomed: re-binned for the visible range' : ''}`;
     card.el.dataset.rows = String(data.rows);
     card.el.dataset.version = String(data.version);
+    card.drawn();
     if (!drawn) {
       drawn = true;
       (card.plot as any).on('plotly_relayout', (event: Record<string, unknown>) => {
@@ -131,6 +132,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
 
   const chart: LineChart = {
     el: card.el,
+    cost: info.table === 'uid_events' ? 1 : 0,
     async draw() {
       const s = settings();
       try {

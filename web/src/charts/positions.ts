@@ -71,6 +71,7 @@ export function positionsChart(run: string, info: ChartInfo): PositionsChart {
 
   return {
     el: card.el,
+    cost: 1,
     async draw() {
       try {
         data = await getReady<PositionsResponse>('/api/positions', { run });
@@ -81,6 +82,7 @@ export function positionsChart(run: string, info: ChartInfo): PositionsChart {
         );
         if (current && data.maps.some((m) => String(m.map) === current)) select.value = current;
         card.el.dataset.version = String(data.version);
+        card.drawn();
         await render();
       } catch (error) {
         card.setError(error instanceof Error ? error.message : String(error));

@@ -18,6 +18,7 @@ export function pointCloudChart(run: string, info: ChartInfo, dimensions: 2 | 3)
   const card = chartCard(run, info, { height: dimensions === 3 ? 520 : 300, wide: dimensions === 3 });
   return {
     el: card.el,
+    cost: 2,
     async draw() {
       try {
         const sample = await getReady<SampleResponse>('/api/sample', {
@@ -100,6 +101,7 @@ export function pointCloudChart(run: string, info: ChartInfo, dimensions: 2 | 3)
         card.note.textContent = `seeded uniform sample of ${count(sample.size)} of ${count(sample.population)} (event, uid) values (${pct} %, seed ${sample.seed}) · colour: ${dimensions === 3 ? sample.metric : 'uid'}`;
         card.el.dataset.rows = String(sample.population);
         card.el.dataset.version = String(sample.version);
+        card.drawn();
       } catch (error) {
         card.setError(error instanceof Error ? error.message : String(error));
       }
