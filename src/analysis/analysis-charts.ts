@@ -31,11 +31,11 @@ function axisFor(timeAxis: boolean, xTitle: string, field = 'start') {
 
 export function throughputChart(
   result: AnalysisResult,
-  o: { timeAxis: boolean; xTitle: string },
+  o: { timeAxis: boolean; xTitle: string; caption: string },
 ): VegaLiteSpec {
   const values = result.rows.map((r) => ({ start: timeOf(r.start), end: timeOf(r.end), events: r.events }));
   return {
-    title: title(result, result.notes.join(' · ')),
+    title: title(result, o.caption),
     width: WIDTH,
     height: 260,
     data: { values },
@@ -43,7 +43,7 @@ export function throughputChart(
     encoding: {
       x: axisFor(o.timeAxis, o.xTitle),
       x2: { field: 'end' },
-      y: { field: 'events', type: 'quantitative', title: 'events' },
+      y: { field: 'events', type: 'quantitative', title: 'events', axis: { tickMinStep: 1, format: 'd' } },
     },
   } as unknown as VegaLiteSpec;
 }
@@ -58,9 +58,8 @@ export function leaderboardChart(
     value: finite(r[o.sortColumn]),
   }));
   return {
-    title: title(result, `${result.notes[0]} · ${values.length} of ${result.total ?? values.length}`),
-    width: 420,
-    height: Math.max(120, values.length * 14),
+    title: title(result, `${values.length} of ${result.total ?? values.length} · finite values only`),
+    height: Math.max(200, values.length * 17 + 100),
     data: { values },
     mark: { type: 'bar', color: BLUE },
     encoding: {
@@ -69,7 +68,7 @@ export function leaderboardChart(
         type: 'nominal',
         title: null,
         sort: { field: 'rank', order: 'ascending' },
-        axis: { labelLimit: 260 },
+        axis: { labelLimit: 220, labelOverlap: false },
       },
       x: {
         field: 'value',
@@ -90,7 +89,7 @@ export function uidBarChart(
     width: WIDTH,
     height: 220,
     data: { values },
-    mark: { type: 'bar', color: BLUE, width: { band: 0.9 } },
+    mark: { type: 'bar', color: BLUE },
     encoding: {
       x: { field: 'uid', type: 'quantitative', title: 'uid', scale: { nice: false }, bin: false },
       y: {
@@ -106,7 +105,7 @@ export function uidBarChart(
 
 export function completionRatesChart(
   result: AnalysisResult,
-  o: { timeAxis: boolean; xTitle: string; metric: string },
+  o: { timeAxis: boolean; xTitle: string; metric: string; caption: string },
 ): VegaLiteSpec {
   const values = result.rows.map((r) => ({
     start: timeOf(r.start),
@@ -115,21 +114,32 @@ export function completionRatesChart(
     reward: finite(r.mean_reward),
   }));
   const x = axisFor(o.timeAxis, o.xTitle);
+  const series = new Set(values.map((v) => v.series)).size;
   const color = {
     field: 'series',
     type: 'nominal',
     title: 'completion',
+    scale: { scheme: series > 10 ? 'tableau20' : 'tableau10' },
     legend: { labelLimit: 260, orient: 'bottom', columns: 2 },
   };
   return {
-    title: title(result, result.notes[0]),
+    title: title(result, o.caption),
     data: { values },
     vconcat: [
       {
         width: WIDTH,
         height: 170,
         mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after' },
-        encoding: { x, y: { field: 'count', type: 'quantitative', title: 'occurrences' }, color },
+        encoding: {
+          x,
+          y: {
+            field: 'count',
+            type: 'quantitative',
+            title: 'occurrences',
+            axis: { tickMinStep: 1, format: 'd' },
+          },
+          color,
+        },
       },
       {
         width: WIDTH,
@@ -143,16 +153,16 @@ export function completionRatesChart(
 
 export function weightsChart(
   result: AnalysisResult,
-  o: { first: string; uids: number[]; xTitle: string; kind: string },
+  o: { first: string; uids: number[]; xTitle: string; kind: string; caption: string },
 ): VegaLiteSpec {
   const values = result.rows.flatMap((r) =>
     o.uids.map((uid) => ({ x: timeOf(r[o.first]), uid: String(uid), w: finite(r[`uid_${uid}`]) })),
   );
   const temporal = result.rows.some((r) => typeof r[o.first] === 'string');
   return {
-    title: title(result, result.notes.join(' · ')),
+    title: title(result, o.caption),
     width: WIDTH,
-    height: 260,
+    height: 300,
     data: { values },
     mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after' },
     encoding: {
@@ -163,13 +173,14 @@ export function weightsChart(
         type: 'nominal',
         title: 'uid',
         sort: o.uids.map(String),
+        scale: { scheme: o.uids.length > 10 ? 'tableau20' : 'tableau10' },
         ...(o.uids.length > 12 ? { legend: null } : {}),
       },
     },
   } as unknown as VegaLiteSpec;
 }
 
-export function similarityChart(result: AnalysisResult): VegaLiteSpec {
+export function similarityChart(result: AnalysisResult, caption: string): VegaLiteSpec {
   const values = result.rows.flatMap((r) => [
     { a: r.uid_a, b: r.uid_b, shared: r.shared },
     { a: r.uid_b, b: r.uid_a, shared: r.shared },
@@ -181,9 +192,9 @@ export function similarityChart(result: AnalysisResult): VegaLiteSpec {
     scale: { nice: false, zero: false },
   });
   return {
-    title: title(result, result.notes.join(' · ')),
-    width: 420,
-    height: 420,
+    title: title(result, caption),
+    width: 504,
+    height: 470,
     data: { values },
     mark: { type: 'square', size: 14, opacity: 0.9 },
     encoding: {

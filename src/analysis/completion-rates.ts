@@ -94,6 +94,10 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
     ],
   };
   result.chart = completionRatesChart(result, {
+    caption:
+      options.match !== undefined
+        ? `completions matching /${options.match}/ · interval ${interval.label}`
+        : `the ${series.length} most frequent completions · interval ${interval.label}`,
     timeAxis,
     xTitle: timeAxis ? 'time (UTC)' : run.x.label,
     metric: metricName,

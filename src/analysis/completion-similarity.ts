@@ -41,6 +41,9 @@ export async function completionSimilarity(run: Run, options: AnalysisOptions): 
     ],
     total,
   };
-  result.chart = similarityChart(result);
+  result.chart = similarityChart(
+    result,
+    `${result.rows.length.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} pairs · links from the ${pool} most frequent completions`,
+  );
   return result;
 }

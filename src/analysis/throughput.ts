@@ -65,6 +65,10 @@ export async function throughput(run: Run, options: AnalysisOptions): Promise<An
     rows,
     notes,
   };
-  result.chart = throughputChart(result, { timeAxis, xTitle: timeAxis ? 'time (UTC)' : run.x.label });
+  result.chart = throughputChart(result, {
+    timeAxis,
+    xTitle: timeAxis ? 'time (UTC)' : run.x.label,
+    caption: `${rows.reduce((sum, r) => sum + (r.events as number), 0).toLocaleString('en-US')} events · interval ${interval.label}`,
+  });
   return result;
 }

@@ -93,6 +93,7 @@ export async function weightsOverTime(run: Run, options: AnalysisOptions): Promi
     ],
   };
   result.chart = weightsChart(result, {
+    caption: `${chosen.vectors.toLocaleString('en-US')} weight vectors · top ${topUids.length} uids by mean weight`,
     first,
     uids: topUids,
     xTitle: first === 'x' ? run.x.label : 'interval start',
