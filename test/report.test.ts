@@ -152,7 +152,8 @@ describe('report model', () => {
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM))('report in Chromium, offline', () => {
+// CI installs Chromium: there a missing browser fails instead of skipping.
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('report in Chromium, offline', () => {
   let context: BrowserContext;
   const attempted: string[] = [];
   const problems: string[] = [];
