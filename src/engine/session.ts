@@ -27,7 +27,7 @@ export class Session {
     // Each session spills to its own directory: closing one must never delete another's files.
     const tempDirectory = options.tempDirectory ?? fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-spill-'));
     const config: Record<string, string> = {
-      memory_limit: options.memoryLimit ?? '512MB',
+      memory_limit: options.memoryLimit ?? process.env.RUNLENS_MEMORY_LIMIT ?? '512MB',
       threads: String(options.threads ?? Math.max(1, Math.min(os.availableParallelism(), 4))),
       temp_directory: tempDirectory,
       preserve_insertion_order: 'false',
