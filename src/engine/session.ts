@@ -43,6 +43,10 @@ export class Session {
   static async createOnDisk(options: Omit<SessionOptions, 'databasePath'> = {}): Promise<Session> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-'));
     return Session.create({
+      // Peak RSS is about DuckDB's limit plus ~600 MB (Node, results, DuckDB memory outside its
+      // buffer pool); 320 MB keeps large runs under 1 GB (a 1 GB FileTAO report: 1.15 GB at 512 MB,
+      // 0.80 GB at 256 MB). RUNLENS_MEMORY_LIMIT raises it on machines with memory to spare.
+      memoryLimit: process.env.RUNLENS_MEMORY_LIMIT ?? '320MB',
       ...options,
       databasePath: path.join(dir, 'run.duckdb'),
       tempDirectory: path.join(dir, 'tmp'),
