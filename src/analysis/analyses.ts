@@ -10,6 +10,7 @@ import { successRate } from './success-rate.js';
 import { throughput } from './throughput.js';
 import { weightsOverTime } from './weights-over-time.js';
 
+export type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 export type AnalysisKind = keyof typeof ANALYSES;
 
 /** Every `runlens analyze --kind`: one function per file, SQL in DuckDB, a small table out. */

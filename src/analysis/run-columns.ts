@@ -34,9 +34,21 @@ export async function numericUidColumns(run: Run): Promise<string[]> {
   );
 }
 
+/** Does the run have any per-uid rows (events with a `uids` list)? */
+export function hasUidRows(run: Run): boolean {
+  return run.ingest.uidRows > 0;
+}
+
 /** Throws a UserError naming what the analysis needs and what the run has. */
 export function requireUidColumn(run: Run, column: string, purpose: string): void {
-  if (run.storedColumns('uid_rows').has(column)) return;
+  if (hasUidRows(run) && run.storedColumns('uid_rows').has(column)) return;
+  if (!hasUidRows(run))
+    throw new UserError(
+      `${purpose} needs per-uid rows (events with a uids list); this ${run.profile} run has none`,
+      {
+        hint: 'run `runlens inspect` to see its fields',
+      },
+    );
   const have = uidColumns(run).filter((c) => c !== 'uid');
   throw new UserError(
     `${purpose} needs the per-uid field "${column}", which this ${run.profile} run does not have`,

@@ -3,7 +3,7 @@ import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { throughputChart } from './analysis-charts.js';
 import { eventConditions, whereClause } from './filters.js';
 import { bucketExpression, bucketStart, checkBucketCount, resolveInterval } from './interval.js';
-import { uidEventsWithTime } from './run-columns.js';
+import { hasUidRows, uidEventsWithTime } from './run-columns.js';
 
 /** Events (and per-uid calls) per interval of `_timestamp` time or of x, empty intervals included. */
 export async function throughput(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
@@ -15,7 +15,7 @@ export async function throughput(run: Run, options: AnalysisOptions): Promise<An
     `SELECT CAST(${bucket} AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM events
      ${whereClause([...filters, valid])} GROUP BY ALL ORDER BY bucket`,
   );
-  const hasCalls = run.storedColumns('uid_rows').has('uid');
+  const hasCalls = hasUidRows(run);
   const calls = hasCalls
     ? await run.session.all<{ bucket: number; n: number }>(
         `SELECT CAST(${bucket} AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM ${uidEventsWithTime(run)}

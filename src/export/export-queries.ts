@@ -1,3 +1,4 @@
+import { hasUidRows } from '../analysis/run-columns.js';
 import type { Run } from '../engine/run.js';
 import { quoteIdentifier as q, quoteString } from '../engine/session.js';
 import { UserError } from '../errors.js';
@@ -20,7 +21,7 @@ export async function planChunks(run: Run, since: ReadonlyMap<number, number> = 
   const files = await run.session.all<{ file_id: number; rows: number }>(
     'SELECT file_id, CAST(rows AS DOUBLE) AS rows FROM files ORDER BY file_id',
   );
-  const perFile = run.storedColumns('uid_rows').has('uid')
+  const perFile = hasUidRows(run)
     ? new Map(
         (
           await run.session.all<{ file_id: number; n: number }>(

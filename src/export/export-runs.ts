@@ -26,6 +26,8 @@ import {
 } from './manifest.js';
 import { writeOutput, type OutputTarget } from './output-writer.js';
 
+export type { ExportFormat, ExportOptions } from './export-options.js';
+
 export interface ExportProgress {
   run: number;
   runs: number;

@@ -3,6 +3,7 @@ import { eventConditions } from '../analysis/filters.js';
 import {
   checkTasks,
   columnTypes,
+  hasUidRows,
   requireUidColumn,
   scalarColumns,
   uidColumns,
@@ -38,12 +39,12 @@ export async function exportScope(
   phrases: readonly string[] | undefined,
 ): Promise<ExportScope> {
   const { scalars, vectors } = exportColumns(run, await columnTypes(run, 'rows'));
-  const hasUidRows = run.storedColumns('uid_rows').has('uid');
+  const withUidRows = hasUidRows(run);
   const s = run.session;
   await s.run(`CREATE OR REPLACE TEMP VIEW export_events AS SELECT * EXCLUDE (line) FROM events`);
   const clashes = scalarColumns(run).filter((c) => !scalars.some((k) => k.name === c));
   await s.run(
-    hasUidRows
+    withUidRows
       ? `CREATE OR REPLACE TEMP VIEW export_uid_events AS
          SELECT e.* EXCLUDE (${['line', ...clashes].map(quoteIdentifier).join(', ')}), u.* EXCLUDE (file_id, rec)
          FROM uid_rows u JOIN events e USING (file_id, rec)`
@@ -54,6 +55,7 @@ export async function exportScope(
   const eventLevel = eventConditions(options);
   const uidLevel: string[] = [];
   const needs = (column: string, what: string) => requireUidColumn(run, column, what);
+  if (mode === 'uid-rows') needs('uid', '--explode');
   if (mode === 'mining' || mode === 'openai') {
     needs('completions', `--${mode}`);
     needs('rewards', `--${mode}`);
@@ -87,7 +89,7 @@ export async function exportScope(
     eventLevel,
     uidLevel,
     uidLevelBeforeBlacklist,
-    hasUidRows,
+    hasUidRows: withUidRows,
   };
 }
 
