@@ -43,3 +43,17 @@ export { readCompleteLines } from './live/read-lines.js';
 export { buildReport, writeReport, type BuiltReport, type WrittenReport } from './report/write-report.js';
 export type { ReportOptions, ReportModel } from './report/gather-report.js';
 export * from './server/index.js';
+export {
+  analyzeRun,
+  ANALYSES,
+  ANALYSIS_KINDS,
+  type AnalysisKind,
+  type AnalysisOptions,
+  type AnalysisResult,
+} from './analysis/analyses.js';
+export {
+  exportRuns,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportReport,
+} from './export/export-runs.js';
