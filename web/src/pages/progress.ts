@@ -2,7 +2,7 @@ import type { IndexProgress, RunState } from '../../../src/server/api-types.js';
 import { h } from '../dom.js';
 import { bytes, count, duration } from '../format.js';
 
-/** "Indexing…" panel: files, bytes, rows, rate and (with several files) a byte-based ETA. */
+/** "Indexing…" panel: file, bytes, rows, rate and a byte-based ETA. */
 export function progressPanel(): {
   el: HTMLElement;
   show(state: RunState, progress?: IndexProgress, error?: string): void;
@@ -29,16 +29,16 @@ export function progressPanel(): {
       }
       const seconds = p.elapsedMs / 1000;
       const rate = seconds > 0 ? p.rows / seconds : 0;
-      const fraction = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 0;
-      const several = p.fileCount > 1;
-      el.classList.toggle('indeterminate', !several);
-      fill.style.width = several ? `${Math.max(2, fraction * 100).toFixed(1)}%` : '';
-      label.textContent = `Indexing ${p.fileName} (file ${p.fileIndex + 1} of ${p.fileCount})`;
+      const fraction = p.bytesTotal > 0 ? Math.min(1, p.bytesDone / p.bytesTotal) : 0;
+      el.classList.toggle('indeterminate', fraction === 0);
+      fill.style.width = fraction > 0 ? `${Math.max(2, fraction * 100).toFixed(1)}%` : '';
+      label.textContent =
+        p.fileCount > 1
+          ? `Indexing ${p.fileName} (file ${p.fileIndex + 1} of ${p.fileCount})`
+          : `Indexing ${p.fileName}`;
       const eta =
-        several && fraction > 0.02
-          ? ` · about ${duration((p.elapsedMs / fraction) * (1 - fraction))} left`
-          : '';
-      detail.textContent = `${count(p.rows)} rows · ${count(rate)} rows/s · ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)} done · ${duration(p.elapsedMs)}${eta}`;
+        fraction > 0.02 ? ` · about ${duration((p.elapsedMs / fraction) * (1 - fraction))} left` : '';
+      detail.textContent = `${(fraction * 100).toFixed(0)} % · ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)} · ${count(p.rows)} rows · ${count(rate)} rows/s · ${duration(p.elapsedMs)}${eta}`;
     },
   };
 }
