@@ -79,7 +79,14 @@ export const registerExport: RegisterCommand = (program: Command) => {
         incremental: options.incremental,
         run: { x: options.x, strict: options.strict, onProgress: progress.onProgress },
       };
-      const report = await exportRuns(paths, exportOptions);
+      const report = await exportRuns(paths, exportOptions, (p) => {
+        progress.done();
+        if (process.stderr.isTTY)
+          process.stderr.write(
+            `\r\x1b[Kexport: run ${p.run + 1}/${p.runs} · chunk ${p.chunk + 1}/${p.chunks}`,
+          );
+      });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       progress.done();
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       if (report.rows === 0)
