@@ -30,7 +30,12 @@ export const registerServe: RegisterCommand = (program) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void server.close().then(resolve);
+          // A second Ctrl-C, or a run still being indexed after a second, does not keep the process.
+          process.once('SIGINT', () => process.exit(130));
+          void server.close().then(() => {
+            setTimeout(() => process.exit(), 1000).unref();
+            resolve();
+          });
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
