@@ -443,6 +443,13 @@ describe('discoverRuns', () => {
       ['wandb/history.jsonl', 'file', 1],
     ]);
     expect(runs[0].profile).toBe('rl');
+    // Served from inside: the RL run directory itself is the one run.
+    expect(
+      discoverRuns(path.join(root, 'experiments/v4/20250101_120000')).map((r) => [r.id, r.files]),
+    ).toEqual([['.', 2]]);
+    expect(discoverRuns(path.join(root, 'validator/events.json')).map((r) => [r.id, r.kind])).toEqual([
+      ['events.json', 'file'],
+    ]);
   });
 });
 

@@ -50,7 +50,7 @@ export function discoverRuns(root: string): CatalogEntry[] {
       .map((e) => e.name)
       .sort();
     const id = relativeId(root, dir);
-    if (dir !== root && (RUN_DIR.test(path.basename(dir)) || dirs.includes('json_logs'))) {
+    if (RUN_DIR.test(path.basename(dir)) || dirs.includes('json_logs')) {
       const entry = directoryEntry(dir, id);
       if (entry.files > 0) runs.push(entry);
       return entry.files > 0;
