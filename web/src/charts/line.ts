@@ -45,7 +45,10 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
       const name = series.group ?? info.metric ?? 'mean';
       window = s.window > 0 ? s.window : defaultSmoothingWindow(series.x.length);
       const mean = series.mean.map((v) => v ?? NaN);
-      const smooth = s.smoothing === 'none' ? undefined : smoothSeries(mean, { method: s.smoothing, window });
+      const smooth =
+        s.smoothing === 'none' || window <= 1
+          ? undefined
+          : smoothSeries(mean, { method: s.smoothing, window });
       const custom = series.x.map((_, k) => [series.min[k], series.max[k], series.count[k]]);
       // A handful of points (e.g. one x per file): show them, not just the segments between.
       const mode = series.x.length < 60 ? 'lines+markers' : 'lines';
@@ -109,7 +112,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
     });
     await Plotly.react(card.plot, traces, layout, CONFIG);
     const smoothing =
-      s.smoothing === 'none'
+      s.smoothing === 'none' || window <= 1
         ? 'no smoothing'
         : `${s.smoothing === 'ema' ? 'debiased EMA' : 'running mean'} over ${window} bins`;
     const filled = Math.max(0, ...data.series.map((x) => x.x.length));
