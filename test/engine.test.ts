@@ -281,3 +281,16 @@ describe('bad input through a whole run', () => {
     run.close();
   });
 });
+
+describe('opening runs repeatedly', () => {
+  it('never fails on writer close (statements on one connection do not overlap)', async () => {
+    // Parallel appender closes raced ALTER TABLE on the shared connection: ~1 open in 16 failed.
+    for (let i = 0; i < 40; i++) {
+      const run = await Run.open(
+        path.join(FORMATS, i % 2 ? 'openvalidators/history.jsonl' : 'filetao/events.json'),
+      );
+      expect(run.ingest.rows).toBeGreaterThan(0);
+      run.close();
+    }
+  });
+});

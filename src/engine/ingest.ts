@@ -161,7 +161,8 @@ export class Ingestor {
       { name: 'uid', type: 'INTEGER' },
       { name: 'value', type: 'DOUBLE' },
     ]);
-    await Promise.all([rows.create(), uidRows.create(), uidIndexed.create()]);
+    // One connection: statements and appenders on it must not overlap, so one writer at a time.
+    for (const writer of [rows, uidRows, uidIndexed]) await writer.create();
     return new Ingestor(session, rows, uidRows, uidIndexed, options);
   }
 
@@ -266,7 +267,8 @@ export class Ingestor {
   }
 
   private async closeWriters(): Promise<void> {
-    await Promise.all([this.rows.close(), this.uidRows.close(), this.uidIndexed.close()]);
+    // Sequential: a writer's ALTER TABLE must not run while another writer's appender closes.
+    for (const writer of [this.rows, this.uidRows, this.uidIndexed]) await writer.close();
   }
 
   private async dropFile(fileId: number): Promise<void> {
