@@ -1,8 +1,8 @@
 import { binnedStats } from '../engine/binned-stats.js';
-import { binSpec } from '../engine/bins.js';
 import { movingAverageScores } from '../engine/moving-average-scores.js';
 import { reservoirSample } from '../engine/reservoir.js';
 import type { Run } from '../engine/run.js';
+import { weightsMatrix } from '../engine/uid-indexed-matrix.js';
 import { quoteIdentifier } from '../engine/session.js';
 import { formatCount } from '../charts/caption.js';
 import { binnedLineSpec } from '../charts/binned-line.js';
@@ -66,7 +66,7 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
       }),
     });
   }
-  const weights = await weightMatrix(run);
+  const weights = await weightsMatrix(run, 300);
   if (weights) {
     charts.push({
       name: 'weights',
@@ -105,41 +105,6 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
       });
   }
   return charts;
-}
-
-async function weightMatrix(run: Run) {
-  const kinds = await run.session.all<{ kind: string; n: number }>(
-    `SELECT kind, CAST(count(DISTINCT ord) AS DOUBLE) AS n FROM uid_indexed_events
-     WHERE kind IN ('set_weights', 'neuron_weights') AND x IS NOT NULL GROUP BY kind ORDER BY n DESC`,
-  );
-  if (!kinds.length) return undefined;
-  const kind = kinds[0].kind;
-  const range = await run.session.one<{ min: number; max: number; integer: boolean }>(
-    `SELECT min(x) AS min, max(x) AS max, bool_and(x = round(x)) AS integer FROM uid_indexed_events WHERE kind = '${kind}' AND x IS NOT NULL`,
-  );
-  if (!range || range.min === null) return undefined;
-  const spec = binSpec(range.min, range.max, 300, range.integer);
-  const cols = await run.session.columns(`
-    SELECT bin, uid, arg_max(value, ord) AS value FROM (
-      SELECT LEAST(CAST(FLOOR((x - ${spec.x0}) / ${spec.width}) AS INTEGER), ${spec.count - 1}) AS bin, uid, value, ord
-      FROM uid_indexed_events WHERE kind = '${kind}' AND x IS NOT NULL AND isfinite(value))
-    GROUP BY bin, uid ORDER BY bin, uid`);
-  const uids = [...new Set(cols.uid as number[])].sort((a, b) => a - b);
-  if (!uids.length) return undefined;
-  const rowOf = new Map(uids.map((u, i) => [u, i]));
-  const values = new Float64Array(uids.length * spec.count).fill(NaN);
-  const bins = cols.bin as number[];
-  for (let i = 0; i < bins.length; i++)
-    values[rowOf.get(cols.uid[i] as number)! * spec.count + bins[i]] = cols.value[i] as number;
-  for (let r = 0; r < uids.length; r++) {
-    let last = NaN;
-    for (let c = 0; c < spec.count; c++) {
-      const k = r * spec.count + c;
-      if (Number.isNaN(values[k])) values[k] = last;
-      else last = values[k];
-    }
-  }
-  return { kind, uids, spec, values, updates: kinds[0].n };
 }
 
 async function uidPerformance(run: Run, uidColumns: Set<string>) {

@@ -1,6 +1,7 @@
 import { binIndex, binSpec, type BinSpec } from './bins.js';
 import type { Run } from './run.js';
 import { quoteIdentifier } from './session.js';
+import { forwardFill, uidIndexedMatrix } from './uid-indexed-matrix.js';
 
 export interface ScoreMatrix {
   /** uid of each matrix row. */
@@ -82,26 +83,8 @@ export async function movingAverageScores(
 }
 
 async function loggedScores(run: Run, alpha: number, maxBins: number): Promise<ScoreMatrix | undefined> {
-  const range = await run.session.one<{ min: number; max: number; integer: boolean; n: number }>(
-    `SELECT min(x) AS min, max(x) AS max, bool_and(x = round(x)) AS integer, CAST(count(DISTINCT ord) AS DOUBLE) AS n
-     FROM uid_indexed_events WHERE kind = 'moving_averaged_scores' AND x IS NOT NULL`,
-  );
-  if (!range || range.min === null) return undefined;
-  const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  const columns = await run.session.columns(`
-    SELECT bin, uid, arg_max(value, ord) AS value FROM (
-      SELECT LEAST(CAST(FLOOR((x - ${spec.x0}) / ${spec.width}) AS INTEGER), ${spec.count - 1}) AS bin, uid, value, ord
-      FROM uid_indexed_events WHERE kind = 'moving_averaged_scores' AND x IS NOT NULL)
-    GROUP BY bin, uid ORDER BY bin, uid`);
-  const uidSet = [...new Set(columns.uid as number[])].sort((a, b) => a - b);
-  const rowOf = new Map(uidSet.map((u, i) => [u, i]));
-  const values = new Float64Array(uidSet.length * spec.count).fill(NaN);
-  const bins = columns.bin as number[];
-  for (let i = 0; i < bins.length; i++) {
-    values[rowOf.get(columns.uid[i] as number)! * spec.count + bins[i]] = columns.value[i] as number;
-  }
-  forwardFill(values, uidSet.length, spec.count);
-  return { uids: uidSet, spec, values, source: 'logged', alpha, events: range.n };
+  const matrix = await uidIndexedMatrix(run, 'moving_averaged_scores', maxBins);
+  return matrix && { uids: matrix.uids, spec: matrix.spec, values: matrix.values, source: 'logged', alpha, events: matrix.vectors };
 }
 
 function fillMatrix(uids: number[], spec: BinSpec, snapshots: Map<number, Float64Array>): Float64Array {
@@ -111,15 +94,4 @@ function fillMatrix(uids: number[], spec: BinSpec, snapshots: Map<number, Float6
   }
   forwardFill(values, uids.length, spec.count);
   return values;
-}
-
-function forwardFill(values: Float64Array, rows: number, cols: number): void {
-  for (let row = 0; row < rows; row++) {
-    let last = NaN;
-    for (let col = 0; col < cols; col++) {
-      const i = row * cols + col;
-      if (Number.isNaN(values[i])) values[i] = last;
-      else last = values[i];
-    }
-  }
 }

@@ -13,7 +13,7 @@ import { pointCloudSection, type PointCloudSection } from './point-clouds.js';
 import { positionMapsFigure, type PositionMaps } from './position-maps.js';
 import { runFacts, type RunFacts } from './run-facts.js';
 import { uidMatrixFigure } from './uid-matrix-figure.js';
-import { weightsMatrix } from './weights-matrix.js';
+import { weightsMatrix } from '../engine/uid-indexed-matrix.js';
 
 export interface ReportOptions {
   /** Seed of the reservoir sample behind the 3-D maps (default 0). */

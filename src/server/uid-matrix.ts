@@ -1,7 +1,7 @@
 import type { BinSpec } from '../engine/bins.js';
 import { movingAverageScores } from '../engine/moving-average-scores.js';
 import type { Run } from '../engine/run.js';
-import { weightsMatrix } from './weights-matrix.js';
+import { weightsMatrix } from '../engine/uid-indexed-matrix.js';
 
 export interface UidMatrix {
   uids: number[];
