@@ -1,5 +1,30 @@
 export { UserError } from './errors.js';
 export { parseJsonRecord, stringifyJsonRecord } from './formats/json-record.js';
+export { discoverRun, type RunLocation, type DiscoverOptions } from './formats/discover.js';
+export { readRecords } from './formats/read-records.js';
+export { normalizeRecord } from './formats/normalize.js';
+export type { EventSink } from './formats/event-sink.js';
+export type { ReadProblem } from './formats/problems.js';
+export type { Profile } from './formats/profile.js';
+export { Run, type OpenRunOptions, type RunSummary } from './engine/run.js';
+export { Session } from './engine/session.js';
+export {
+  binnedStats,
+  type BinnedStats,
+  type BinnedSeries,
+  type BinnedStatsOptions,
+} from './engine/binned-stats.js';
+export { reservoirSample, type ReservoirSample, type ReservoirOptions } from './engine/reservoir.js';
+export { positionCounts, type PositionCounts } from './engine/positions.js';
+export { movingAverageScores, type ScoreMatrix } from './engine/moving-average-scores.js';
+export { inspectRun, type RunInspection } from './analysis/inspect.js';
+export {
+  uidIndexedMatrix,
+  weightsMatrix,
+  type UidIndexedMatrix,
+  type WeightsMatrix,
+} from './engine/uid-indexed-matrix.js';
+export { scanTrainingRun, type TrainingAggregates } from './scan/fast-training.js';
 export {
   renderChart,
   renderSvg,
@@ -38,7 +63,13 @@ export {
   type OpenValidatorsEvent,
   type SystemEvent,
 } from './log/index.js';
-export { followFile, followLines, type FollowedLine, type FollowNotice, type FollowOptions } from './live/follow.js';
+export {
+  followFile,
+  followLines,
+  type FollowedLine,
+  type FollowNotice,
+  type FollowOptions,
+} from './live/follow.js';
 export { readCompleteLines } from './live/read-lines.js';
 export { buildReport, writeReport, type BuiltReport, type WrittenReport } from './report/write-report.js';
 export type { ReportOptions, ReportModel } from './report/gather-report.js';
