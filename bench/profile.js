@@ -34,11 +34,41 @@ function placeOf(url) {
   return { file: relative(REPO_DIR, path), owner: 'runlens' };
 }
 
+/**
+ * Coarse stages of a runlens command, by where the code lives (first match wins). A rough map of
+ * today's layout: update it when the engine moves.
+ */
+const STAGES = [
+  [
+    'JSON parsing (JSON.parse in parseJsonRecord, readers)',
+    /dist\/formats\/(json-record|read-json|read-csv)/,
+  ],
+  ['projection scanner (dist/scan)', /dist\/scan\//],
+  ['record normalising and type counting', /dist\/(formats\/normalize|engine\/(field-stats|ingest))\.js/],
+  [
+    'appending rows into DuckDB (table-writer, appender, vectors)',
+    /dist\/engine\/table-writer|@duckdb\/node-api\/lib\/(DuckDBAppender|DuckDBDataChunk|vectors\/)/,
+  ],
+  ['reading DuckDB results, other DuckDB API', /@duckdb\/node-api/],
+  ['main thread idle (waiting for DuckDB queries, workers or I/O)', /^\(idle\)$/],
+  ['garbage collector', /^\(garbage collector\)$/],
+  [
+    'charts and rendering (vega, resvg, pdfkit, fonts)',
+    /dist\/(render|charts|report)\/|node_modules\/(vega|d3|@resvg|pdfkit|fontkit|svg-to-pdfkit|fflate|tiny-inflate|fast-png|linebreak|restructure|unicode|brotli|dfa|@noble|iobuffer|plotly)/,
+  ],
+  ['module loading (startup)', /^node:internal\/(modules|deps\/cjs-module-lexer)/],
+];
+
+function stageOf(fileOrName) {
+  return STAGES.find(([, pattern]) => pattern.test(fileOrName))?.[0] ?? 'other';
+}
+
 /** Self time in ms per function, file and owner, summed over every profile (one per thread). */
 function summarise(profiles) {
   const byFunction = new Map();
   const byFile = new Map();
   const byOwner = new Map();
+  const byStage = new Map();
   let total = 0;
   const add = (map, key, ms) => map.set(key, (map.get(key) ?? 0) + ms);
   for (const profile of profiles) {
@@ -50,12 +80,14 @@ function summarise(profiles) {
       const name = frame.functionName || '(anonymous)';
       const where = frame.url ? ` ${place.file}:${frame.lineNumber + 1}` : '';
       add(byFunction, `${name}${where}`, ms);
-      add(byFile, frame.url ? place.file : name.startsWith('(') ? name : place.file, ms);
+      const file = frame.url ? place.file : name.startsWith('(') ? name : place.file;
+      add(byFile, file, ms);
+      add(byStage, stageOf(file), ms);
       add(byOwner, frame.url ? place.owner : name.startsWith('(') ? name : place.owner, ms);
       total += ms;
     });
   }
-  return { total, byFunction, byFile, byOwner };
+  return { total, byFunction, byFile, byOwner, byStage };
 }
 
 function printTop(title, map, total, top) {
@@ -83,6 +115,7 @@ async function main() {
   const profiles = files.map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')));
   const summary = summarise(profiles);
   console.log(`${files.length} profile(s), ${(summary.total / 1000).toFixed(1)} s sampled`);
+  printTop('self time by stage (rough)', summary.byStage, summary.total, options.top);
   printTop('self time by owner', summary.byOwner, summary.total, options.top);
   printTop('self time by file', summary.byFile, summary.total, options.top);
   printTop('self time by function', summary.byFunction, summary.total, options.top);

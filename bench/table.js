@@ -34,6 +34,9 @@ export function formatTable(rows) {
   );
   const line = (values) =>
     `| ${values.map((value, i) => (COLUMNS[i].right ? value.padStart(widths[i]) : value.padEnd(widths[i]))).join(' | ')} |`;
-  const rule = `|${widths.map((width, i) => (COLUMNS[i].right ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
+  // The rule line as Prettier writes it, so the table can be pasted into Markdown files unchanged.
+  const rule = line(
+    widths.map((width, i) => (COLUMNS[i].right ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width))),
+  );
   return [line(COLUMNS.map((column) => column.title)), rule, ...cells.map(line)].join('\n');
 }
