@@ -142,10 +142,13 @@ export class Run {
       SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${this.x.column === undefined ? 'CAST(f.first_ord + r.rec AS DOUBLE)' : this.xExpression} AS x,
              CAST(${task} AS VARCHAR) AS task
       FROM rows r JOIN files f USING (file_id)`);
+    // Per-uid rows join a compact key table, built once per (re)index, rather than the events
+    // view with all its columns and expressions: per-uid queries on large runs are several times faster.
+    await s.run(`CREATE OR REPLACE TABLE event_keys AS SELECT file_id, rec, ord, x, task FROM events`);
     await s.run(`CREATE OR REPLACE VIEW uid_events AS
-      SELECT u.*, e.x, e.ord, e.task FROM uid_rows u JOIN events e USING (file_id, rec)`);
+      SELECT u.*, k.x, k.ord, k.task FROM uid_rows u JOIN event_keys k USING (file_id, rec)`);
     await s.run(`CREATE OR REPLACE VIEW uid_indexed_events AS
-      SELECT i.*, e.x, e.ord FROM uid_indexed i JOIN events e USING (file_id, rec)`);
+      SELECT i.*, k.x, k.ord FROM uid_indexed i JOIN event_keys k USING (file_id, rec)`);
   }
 
   async summary(): Promise<RunSummary> {
