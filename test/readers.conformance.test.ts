@@ -274,3 +274,20 @@ describe('reader details', () => {
     expect(problems.length).toBeGreaterThan(0);
   });
 });
+
+describe('NaN / Infinity tokens', () => {
+  it('are read outside strings only, escapes and lookalikes included', async () => {
+    const { parseJsonRecord } = await import('../src/formats/json-record.js');
+    const value = parseJsonRecord(
+      '{"a": "NaN", "b": NaN, "c": "x\\"NaN\\\\", "d": [-Infinity, Infinity, 1], "NaN": "Infinity", "e": "\\\\"}',
+    ) as Record<string, unknown>;
+    expect(value.a).toBe('NaN');
+    expect(Number.isNaN(value.b)).toBe(true);
+    expect(value.c).toBe('x"NaN\\');
+    expect(value.d).toEqual([-Infinity, Infinity, 1]);
+    expect(value.NaN).toBe('Infinity');
+    expect(value.e).toBe('\\');
+    expect(parseJsonRecord('{"text": "NaN is not a number"}')).toEqual({ text: 'NaN is not a number' });
+    expect(() => parseJsonRecord('{"a": NaNa}')).toThrow();
+  });
+});

@@ -9,6 +9,8 @@ const POS_INF_SENTINEL = '\u0000runlens:+Inf';
 const NEG_INF_SENTINEL = '\u0000runlens:-Inf';
 
 export function parseJsonRecord(text: string): unknown {
+  // Text that mentions a token goes straight to the tolerant path (a failed parse costs a scan).
+  if (!text.includes('NaN') && !text.includes('Infinity')) return JSON.parse(text);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -18,43 +20,23 @@ export function parseJsonRecord(text: string): unknown {
   }
 }
 
+/** Strings (skipped whole, escapes included) or a bare token outside them. */
+const TOKENS = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
+const SENTINEL_JSON: Record<string, string> = {
+  NaN: JSON.stringify(NAN_SENTINEL),
+  Infinity: JSON.stringify(POS_INF_SENTINEL),
+  '-Infinity': JSON.stringify(NEG_INF_SENTINEL),
+};
+
 /** Returns the text with NaN/Infinity tokens (outside strings) quoted as sentinels, or undefined if none. */
 function replaceNonFiniteTokens(text: string): string | undefined {
-  let out = '';
-  let last = 0;
   let found = false;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-      continue;
-    }
-    if (c === 34) {
-      inString = true;
-      continue;
-    }
-    let token: string | undefined;
-    let length = 0;
-    if (c === 78 /* N */ && text.startsWith('NaN', i)) {
-      token = NAN_SENTINEL;
-      length = 3;
-    } else if (c === 73 /* I */ && text.startsWith('Infinity', i)) {
-      token = POS_INF_SENTINEL;
-      length = 8;
-    } else if (c === 45 /* - */ && text.startsWith('-Infinity', i)) {
-      token = NEG_INF_SENTINEL;
-      length = 9;
-    }
-    if (token !== undefined) {
-      out += text.slice(last, i) + JSON.stringify(token);
-      i += length - 1;
-      last = i + 1;
-      found = true;
-    }
-  }
-  return found ? out + text.slice(last) : undefined;
+  const out = text.replace(TOKENS, (match) => {
+    if (match.charCodeAt(0) === 34) return match;
+    found = true;
+    return SENTINEL_JSON[match];
+  });
+  return found ? out : undefined;
 }
 
 function sentinelValue(value: string): number | undefined {
