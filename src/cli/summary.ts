@@ -16,7 +16,8 @@ export async function runSummaryText(run: Run, verbose = false): Promise<string>
   if (s.problems > 0) {
     const byKind = new Map<string, number>();
     for (const f of run.ingest.files)
-      for (const [kind, n] of Object.entries(f.problems)) byKind.set(kind, (byKind.get(kind) ?? 0) + (n ?? 0));
+      for (const [kind, n] of Object.entries(f.problems))
+        byKind.set(kind, (byKind.get(kind) ?? 0) + (n ?? 0));
     lines.push(
       `${formatNumber(s.problems)} bad record${s.problems === 1 ? '' : 's'} skipped (${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}); every good row was read`,
     );

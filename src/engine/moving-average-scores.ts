@@ -84,7 +84,16 @@ export async function movingAverageScores(
 
 async function loggedScores(run: Run, alpha: number, maxBins: number): Promise<ScoreMatrix | undefined> {
   const matrix = await uidIndexedMatrix(run, 'moving_averaged_scores', maxBins);
-  return matrix && { uids: matrix.uids, spec: matrix.spec, values: matrix.values, source: 'logged', alpha, events: matrix.vectors };
+  return (
+    matrix && {
+      uids: matrix.uids,
+      spec: matrix.spec,
+      values: matrix.values,
+      source: 'logged',
+      alpha,
+      events: matrix.vectors,
+    }
+  );
 }
 
 function fillMatrix(uids: number[], spec: BinSpec, snapshots: Map<number, Float64Array>): Float64Array {

@@ -16,9 +16,18 @@ export interface UidIndexedMatrix {
  * `set_weights`, `neuron_weights` or `moving_averaged_scores` per uid over x: the last vector in
  * each bin (in row order), carried forward until the next one.
  */
-export async function uidIndexedMatrix(run: Run, kind: string, maxBins: number): Promise<UidIndexedMatrix | undefined> {
+export async function uidIndexedMatrix(
+  run: Run,
+  kind: string,
+  maxBins: number,
+): Promise<UidIndexedMatrix | undefined> {
   const where = `kind = ${quoteString(kind)} AND x IS NOT NULL AND isfinite(x) AND isfinite(value) AND uid >= 0`;
-  const range = await run.session.one<{ min: number | null; max: number | null; integer: boolean; n: number }>(
+  const range = await run.session.one<{
+    min: number | null;
+    max: number | null;
+    integer: boolean;
+    n: number;
+  }>(
     `SELECT min(x) AS min, max(x) AS max, bool_and(x = round(x)) AS integer, CAST(count(DISTINCT ord) AS DOUBLE) AS n
      FROM uid_indexed_events WHERE ${where}`,
   );
@@ -33,7 +42,8 @@ export async function uidIndexedMatrix(run: Run, kind: string, maxBins: number):
   const rowOf = new Map(uids.map((u, i) => [u, i]));
   const values = new Float64Array(uids.length * spec.count).fill(NaN);
   const bins = cols.bin as number[];
-  for (let i = 0; i < bins.length; i++) values[rowOf.get(cols.uid[i] as number)! * spec.count + bins[i]] = cols.value[i] as number;
+  for (let i = 0; i < bins.length; i++)
+    values[rowOf.get(cols.uid[i] as number)! * spec.count + bins[i]] = cols.value[i] as number;
   forwardFill(values, uids.length, spec.count);
   return { uids, spec, values, vectors: range.n };
 }
