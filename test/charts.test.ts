@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCharts } from '../src/analysis/plot-run.js';
 import { positionChart } from '../src/analysis/plot-training.js';
+import { validatorCharts, type NamedChart } from '../src/analysis/plot-validator.js';
 import { smoothSeries, defaultSmoothingWindow } from '../src/charts/smoothing.js';
 import { Run } from '../src/engine/run.js';
 import { renderSvg } from '../src/render/index.js';
@@ -59,6 +60,28 @@ describe('chart snapshots', () => {
     expect(charts.length).toBeGreaterThanOrEqual(4);
     for (const chart of charts)
       await expectSvgSnapshot(`chart-filetao-${chart.name}`, await renderSvg(chart.spec));
+    const names = charts.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['rewards-3d', 'completion-times-3d', 'weights-top']));
+    expect(names).not.toContain('block-duration');
+    const again = await validatorCharts(run, { seed: 1 });
+    const cloud = (list: NamedChart[]) => list.find((c) => c.name === 'rewards-3d')!.spec;
+    expect(await renderSvg(cloud(again))).toBe(await renderSvg(cloud(charts)));
+    const top = await renderSvg(charts.find((c) => c.name === 'weights-top')!.spec);
+    expect(top).toMatch(/top \d+ of [\d,]+ uids by mean weight/);
+  });
+
+  it('OpenValidators sample: block duration from _timestamp', async () => {
+    const run = await Run.open(join(FORMATS, 'openvalidators', 'history.jsonl'));
+    runs.push(run);
+    const charts = await validatorCharts(run, { seed: 1 });
+    const names = charts.map((c) => c.name);
+    expect(names).toContain('block-duration');
+    for (const name of ['block-duration', 'weights-top', 'rewards-3d'])
+      if (names.includes(name))
+        await expectSvgSnapshot(
+          `chart-openvalidators-${name}`,
+          await renderSvg(charts.find((c) => c.name === name)!.spec),
+        );
   });
 });
 

@@ -1,4 +1,5 @@
-import { binnedStats } from '../engine/binned-stats.js';
+import { binnedStats, type BinnedSeries } from '../engine/binned-stats.js';
+import { binIndexSql, binSpec } from '../engine/bins.js';
 import { movingAverageScores } from '../engine/moving-average-scores.js';
 import { reservoirSample } from '../engine/reservoir.js';
 import type { Run } from '../engine/run.js';
@@ -9,6 +10,8 @@ import { binnedLineSpec } from '../charts/binned-line.js';
 import { uidMatrixHeatmapSpec } from '../charts/uid-matrix-heatmap.js';
 import { uidPerformanceSpec } from '../charts/uid-performance.js';
 import { uidScatterSpec } from '../charts/uid-scatter.js';
+import { uidTopLinesSpec } from '../charts/uid-top-lines.js';
+import { projected3dSpec } from '../charts/projected-3d.js';
 import type { VegaLiteSpec } from '../render/index.js';
 
 export interface NamedChart {
@@ -33,9 +36,10 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
   const xTitle = run.x.label;
   const files = run.location.files.length;
   const base = `${formatCount(run.ingest.rows)} events · ${files} file${files === 1 ? '' : 's'}`;
-  for (const [value, title, name] of [
-    ['rewards', 'Reward', 'rewards-by-uid'],
-    ['completion_times', 'Completion time (s)', 'completion-times-by-uid'],
+  const clouds: NamedChart[] = [];
+  for (const [value, title, name, name3d] of [
+    ['rewards', 'Reward', 'rewards-by-uid', 'rewards-3d'],
+    ['completion_times', 'Completion time (s)', 'completion-times-by-uid', 'completion-times-3d'],
   ] as const) {
     if (!uidColumns.has(value)) continue;
     const sample = await reservoirSample(run, {
@@ -52,7 +56,13 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
       description: `${title} over ${xTitle} by uid (reservoir sample, per task)`,
       spec: uidScatterSpec({ sample: sample.columns, value, valueTitle: title, xTitle, caption }),
     });
+    clouds.push({
+      name: name3d,
+      description: `${title} as a static 3-D projection of ${xTitle} × uid × value (reservoir sample)`,
+      spec: projected3dSpec({ sample: sample.columns, value, valueTitle: title, xTitle, caption }),
+    });
   }
+  charts.push(...clouds);
   const scores = await movingAverageScores(run, { alpha: options.alpha });
   if (scores && scores.uids.length) {
     charts.push({
@@ -80,6 +90,20 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
       }),
     });
   }
+  if (weights && weights.uids.length) {
+    const top = Math.min(10, weights.uids.length);
+    charts.push({
+      name: 'weights-top',
+      description: `the ${top} uids with the highest mean ${weights.kind} over ${xTitle}`,
+      spec: uidTopLinesSpec(weights, {
+        title: `Top ${top} weights over time`,
+        caption: `${base} · ${weights.kind} · ${formatCount(weights.updates)} weight vectors · top ${top} of ${formatCount(weights.uids.length)} uids by mean weight, last value per bin`,
+        xTitle,
+        yTitle: 'weight',
+        top,
+      }),
+    });
+  }
   if (uidColumns.has('successful') || uidColumns.has('completion_times')) {
     const perf = await uidPerformance(run, uidColumns);
     if (perf.uid.length)
@@ -104,7 +128,67 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
         }),
       });
   }
+  const durations = await blockDurations(run, 300);
+  if (durations?.count.length)
+    charts.push({
+      name: 'block-duration',
+      description: 'seconds per block over block',
+      spec: binnedLineSpec(durations, {
+        title: 'Block duration',
+        caption: `${base} · (first _timestamp of the next block − first of this block) ÷ blocks advanced, per-bin mean, band p10–p90`,
+        xTitle: 'block',
+        yTitle: 'seconds per block',
+      }),
+    });
   return charts;
+}
+
+/**
+ * Seconds per block: over events in row order, each run of one block starts at its first
+ * timestamp; its duration is the time to the next run's start divided by the blocks advanced.
+ * Binned over block with the exact mean and p10–p90 band. Undefined without `block` and `_timestamp`.
+ */
+async function blockDurations(run: Run, maxBins: number): Promise<BinnedSeries | undefined> {
+  const stored = run.storedColumns('rows');
+  if (!stored.has('block') || !stored.has('_timestamp')) return undefined;
+  const durations = `
+    WITH timed AS (
+      SELECT ord, CAST(block AS DOUBLE) AS block, CAST(_timestamp AS DOUBLE) AS t FROM events
+      WHERE block IS NOT NULL AND isfinite(CAST(block AS DOUBLE)) AND _timestamp IS NOT NULL AND isfinite(CAST(_timestamp AS DOUBLE))),
+    starts AS (
+      SELECT ord, block, t, lag(block) OVER (ORDER BY ord) AS previous FROM timed),
+    runs AS (
+      SELECT block, t, lead(block) OVER (ORDER BY ord) AS next_block, lead(t) OVER (ORDER BY ord) AS next_t
+      FROM starts WHERE previous IS NULL OR previous <> block)
+    SELECT block AS x, (next_t - t) / (next_block - block) AS d FROM runs
+    WHERE next_block > block AND next_t > t`;
+  const range = await run.session.one<{ min: number | null; max: number | null }>(
+    `SELECT min(x) AS min, max(x) AS max FROM (${durations})`,
+  );
+  if (!range || range.min === null || range.max === null) return undefined;
+  const spec = binSpec(range.min, range.max, maxBins, true);
+  const cols = await run.session.columns(`
+    SELECT ${binIndexSql('x', spec)} AS bin, avg(x) AS x_mean, CAST(count(*) AS DOUBLE) AS n, avg(d) AS mean,
+      min(d) AS lo, max(d) AS hi, quantile_cont(d, [0.1, 0.9]) AS band, arg_max(d, x) AS last
+    FROM (${durations}) GROUP BY bin ORDER BY bin`);
+  const bin = cols.bin as number[];
+  const band = cols.band as number[][];
+  return {
+    column: 'block_duration',
+    group: undefined,
+    bin,
+    x0: bin.map((b) => spec.x0 + b * spec.width),
+    x1: bin.map((b) => spec.x0 + (b + 1) * spec.width),
+    xMean: cols.x_mean as number[],
+    count: cols.n as number[],
+    mean: cols.mean as number[],
+    min: cols.lo as number[],
+    max: cols.hi as number[],
+    lower: band.map((q) => q[0]),
+    upper: band.map((q) => q[1]),
+    last: cols.last as number[],
+    nonFinite: bin.map(() => 0),
+  };
 }
 
 async function uidPerformance(run: Run, uidColumns: Set<string>) {

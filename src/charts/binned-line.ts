@@ -1,5 +1,6 @@
 import type { BinnedSeries } from '../engine/binned-stats.js';
 import type { VegaLiteSpec } from '../render/index.js';
+import { captionLines } from './caption-lines.js';
 
 /** One exact per-bin mean line with its min–max band, e.g. step length over block. */
 export function binnedLineSpec(
@@ -16,11 +17,11 @@ export function binnedLineSpec(
     field: 'x',
     type: 'quantitative',
     title: options.xTitle,
-    scale: { zero: false },
-    axis: { format: '~s' },
+    scale: { zero: false, nice: false },
+    axis: { format: ',~f', tickCount: 6 },
   };
   return {
-    title: { text: options.title, subtitle: options.caption },
+    title: { text: options.title, subtitle: captionLines(options.caption, 95) },
     data: { values },
     layer: [
       {

@@ -37,8 +37,8 @@ export function uidScatterSpec(options: UidScatterOptions): VegaLiteSpec {
           field: 'x',
           type: 'quantitative',
           title: options.xTitle,
-          scale: { zero: false },
-          axis: { format: '~s' },
+          scale: { zero: false, nice: false },
+          axis: { format: ',~f', tickCount: tasks.length > 1 ? 4 : 6 },
         },
         y: { field: 'v', type: 'quantitative', title: options.valueTitle },
         color: {
