@@ -135,7 +135,7 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
       description: 'seconds per block over block',
       spec: binnedLineSpec(durations, {
         title: 'Block duration',
-        caption: `${base} · (first _timestamp of the next block − first of this block) ÷ blocks advanced, per-bin mean, band p10–p90`,
+        caption: `${base} · seconds from a block's first _timestamp to the next block's ÷ blocks advanced · per-bin mean, band p10–p90`,
         xTitle: 'block',
         yTitle: 'seconds per block',
       }),

@@ -21,7 +21,7 @@ export function binnedLineSpec(
     axis: { format: ',~f', tickCount: 6 },
   };
   return {
-    title: { text: options.title, subtitle: captionLines(options.caption, 95) },
+    title: { text: options.title, subtitle: captionLines(options.caption, 80) },
     data: { values },
     layer: [
       {
