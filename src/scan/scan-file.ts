@@ -1,6 +1,6 @@
 import { openByteStream, stripBom } from '../formats/byte-source.js';
 import type { LogFile } from '../formats/log-file.js';
-import { snippet } from '../formats/problems.js';
+import { snippet, type ReadProblem } from '../formats/problems.js';
 import { looksLikeJsonLines } from '../formats/read-records.js';
 import { scanJsonValues } from '../formats/read-json-values.js';
 import type { ReportProblem } from '../formats/record.js';
@@ -29,19 +29,22 @@ export async function scanFile(
   if (file.container === 'csv') throw new UnsupportedLayout('CSV is read by the full reader');
   const values = new Float64Array(slots);
   const seen = new Uint8Array(slots);
+  /** Where problems go; the indent=2 path defers them (a negative line encodes a byte offset). */
+  let deliver: ReportProblem = report;
+  const deferred: Omit<ReadProblem, 'file'>[] = [];
   const extract = (buffer: Uint8Array, start: number, end: number, line: number, last: boolean): void => {
     try {
       extractRecord(buffer, start, end, trie, values, seen);
     } catch (error) {
       if (!(error instanceof ExtractError)) throw error;
       if (last) {
-        report({
+        deliver({
           line,
           kind: 'truncated',
           message: `last line is incomplete (${end - start} bytes, no newline): the writer crashed or is still writing; skipped`,
         });
       } else {
-        report({
+        deliver({
           line,
           kind: 'corrupt',
           message: `not valid JSON (${error.message}): ${snippet(Buffer.from(buffer.subarray(start, Math.min(end, start + 80))).toString('utf8'))}`,
@@ -76,8 +79,15 @@ export async function scanFile(
     },
   };
   if (looksLikeJsonLines(first.value)) await scanJsonLines(rest, extract);
-  else if (startsIndent2Array(first.value)) await scanIndent2Array(rest, extract, report, tryExtract);
-  else
+  else if (startsIndent2Array(first.value)) {
+    // Line numbers are only needed for bad records: record byte offsets while scanning and turn
+    // them into lines afterwards, re-reading the file only when something was wrong.
+    deliver = (problem) => {
+      deferred.push(problem);
+    };
+    await scanIndent2Array(rest, extract, deliver, tryExtract);
+    if (deferred.length) await reportWithLines(file, deferred, report);
+  } else
     await scanJsonValues(rest, report, (buffer, start, end, line) => {
       extract(buffer, start, end, line, false);
     });
@@ -140,13 +150,17 @@ async function scanIndent2Array(
   tryExtract: (buffer: Uint8Array, start: number, end: number, line: number) => boolean,
 ): Promise<void> {
   let carry: Buffer | undefined;
-  let line = 1;
+  /** Byte offset in the file of the buffer's first byte. */
+  let base = 0;
   let first = true;
   let closed = false;
+  const at = (pos: number): number => -(base + pos) - 1;
   for await (const chunk of chunks) {
     let buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     if (first) {
-      buffer = stripBom(buffer);
+      const stripped = stripBom(buffer);
+      base += buffer.length - stripped.length;
+      buffer = stripped;
       first = false;
     }
     let pos = 0;
@@ -155,8 +169,7 @@ async function scanIndent2Array(
       let start = pos;
       while (start < buffer.length) {
         const c = buffer[start];
-        if (c === 0x0a) line++;
-        else if (c !== 0x20 && c !== 0x2c && c !== 0x0d && c !== 0x09 && c !== 0x5b) break;
+        if (c !== 0x20 && c !== 0x0a && c !== 0x2c && c !== 0x0d && c !== 0x09 && c !== 0x5b) break;
         start++;
       }
       pos = start;
@@ -169,25 +182,59 @@ async function scanIndent2Array(
       const close = buffer.indexOf(INDENT2_CLOSE, start);
       if (close === -1) break;
       const end = close + INDENT2_CLOSE.length;
-      if (!tryExtract(buffer, start, end, line)) splitRegion(buffer, start, end, line, extract);
-      for (let i = start; i < end; i++) if (buffer[i] === 0x0a) line++;
+      if (!tryExtract(buffer, start, end, 0)) splitRegion(buffer, start, end, at, extract);
       pos = end;
     }
+    base += pos;
     carry = pos < buffer.length ? buffer.subarray(pos) : undefined;
   }
   if (carry && !isBlank(carry, 0, carry.length)) {
+    const skip = carry.findIndex((c) => c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0x2c);
     report({
-      line,
+      line: at(Math.max(0, skip)),
       kind: 'truncated',
       message: `file ends inside a record (${carry.length} bytes): the writer crashed or is still writing; skipped`,
     });
   } else if (!closed) {
     report({
-      line,
+      line: at(carry?.length ?? 0),
       kind: 'truncated',
       message: 'file ends before the closing "]" of its array; the records before it were read',
     });
   }
+}
+
+/**
+ * Problems found with byte offsets (line = −offset − 1) reported with their line numbers: the file
+ * is read again up to the last offset, counting newlines.
+ */
+async function reportWithLines(
+  file: Pick<LogFile, 'path' | 'gzip'>,
+  problems: Omit<ReadProblem, 'file'>[],
+  report: ReportProblem,
+): Promise<void> {
+  const offsets = problems.map((p) => (p.line < 0 ? -p.line - 1 : -1));
+  const order = offsets.map((_, i) => i).sort((a, b) => offsets[a] - offsets[b]);
+  const lines = new Array<number>(problems.length);
+  let next = 0;
+  for (; next < order.length && offsets[order[next]] < 0; next++)
+    lines[order[next]] = problems[order[next]].line;
+  let base = 0;
+  let line = 1;
+  for await (const chunk of openByteStream(file)) {
+    let pos = 0;
+    while (next < order.length) {
+      const target = offsets[order[next]] - base;
+      if (target >= chunk.length) break;
+      for (; pos < target; pos++) if (chunk[pos] === 0x0a) line++;
+      lines[order[next++]] = line;
+    }
+    if (next >= order.length) break;
+    for (; pos < chunk.length; pos++) if (chunk[pos] === 0x0a) line++;
+    base += chunk.length;
+  }
+  while (next < order.length) lines[order[next++]] = line;
+  problems.forEach((problem, i) => report({ ...problem, line: lines[i] }));
 }
 
 /**
@@ -198,15 +245,14 @@ function splitRegion(
   buffer: Uint8Array,
   start: number,
   end: number,
-  line: number,
+  lineAt: (pos: number) => number,
   extract: (buffer: Uint8Array, start: number, end: number, line: number, last: boolean) => void,
 ): void {
   let pos = start;
   while (pos < end) {
     while (pos < end) {
       const c = buffer[pos];
-      if (c === 0x0a) line++;
-      else if (c !== 0x20 && c !== 0x2c && c !== 0x0d && c !== 0x09) break;
+      if (c !== 0x20 && c !== 0x0a && c !== 0x2c && c !== 0x0d && c !== 0x09) break;
       pos++;
     }
     if (pos >= end) return;
@@ -214,11 +260,10 @@ function splitRegion(
     try {
       valueEnd = skipValue(buffer, pos, end);
     } catch {
-      extract(buffer, pos, end, line, false); // reports it as corrupt
+      extract(buffer, pos, end, lineAt(pos), false); // reports it as corrupt
       return;
     }
-    extract(buffer, pos, valueEnd, line, false);
-    for (let i = pos; i < valueEnd; i++) if (buffer[i] === 0x0a) line++;
+    extract(buffer, pos, valueEnd, lineAt(pos), false);
     pos = valueEnd;
   }
 }
