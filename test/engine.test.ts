@@ -294,3 +294,35 @@ describe('opening runs repeatedly', () => {
     }
   });
 });
+
+describe('moving-averaged scores replay order', () => {
+  it('falls back to a sorted replay when per-uid rows are not in insertion order, with the same numbers', async () => {
+    const file = path.join(FORMATS, 'filetao/events.json');
+    const events = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => parseJsonRecord(l) as { block: number; uids: number[]; rewards: number[] });
+    const run = await Run.open(file);
+    try {
+      // An extra reward for uid 7 in the first event, appended after every other row.
+      await run.session.run(
+        'INSERT INTO uid_rows (file_id, rec, pos, uid, rewards) VALUES (0, 0, 999, 7, 1.0)',
+      );
+      const matrix = (await movingAverageScores(run, { alpha: 0.05, maxBins: 10 }))!;
+      const scores = new Map<number, number>();
+      events.forEach((e, index) => {
+        const updates = e.rewards.length === e.uids.length ? e.uids.map((u, k) => [u, e.rewards[k]]) : [];
+        if (index === 0) updates.push([7, 1.0]);
+        for (const [uid, reward] of updates) scores.set(uid, 0.05 * reward + 0.95 * (scores.get(uid) ?? 0));
+      });
+      const last = matrix.spec.count - 1;
+      for (const [row, uid] of matrix.uids.entries()) {
+        expect(matrix.values[row * matrix.spec.count + last]).toBeCloseTo(scores.get(uid)!, 12);
+      }
+      expect(matrix.uids).toContain(7);
+    } finally {
+      run.close();
+    }
+  });
+});

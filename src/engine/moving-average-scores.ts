@@ -47,39 +47,117 @@ export async function movingAverageScores(
   );
   if (!range || range.min === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  const scores = new Float64Array(range.maxUid + 1);
-  const seen = new Uint8Array(range.maxUid + 1);
-  const snapshots = new Map<number, Float64Array>();
-  let currentBin = -1;
-  let events = 0;
-  let lastRow = '';
-  const flushBin = (): void => {
-    if (currentBin >= 0) snapshots.set(currentBin, scores.slice());
-  };
-  for await (const [x, uid, value, fileId, rec] of run.session.chunks(
-    `SELECT x, uid, ${r}, file_id, rec FROM uid_events
-     WHERE ${r} IS NOT NULL AND isfinite(${r}) AND x IS NOT NULL ORDER BY ord, pos`,
-  )) {
-    for (let i = 0; i < x.length; i++) {
-      const bin = binIndex(x[i] as number, spec);
-      if (bin !== currentBin) {
-        flushBin();
-        currentBin = bin;
-      }
-      const u = uid[i] as number;
-      if (u < 0) continue;
-      scores[u] = alpha * (value[i] as number) + (1 - alpha) * scores[u];
-      seen[u] = 1;
-      const row = `${fileId[i]}:${rec[i]}`;
-      if (row !== lastRow) {
-        events++;
-        lastRow = row;
-      }
+  let replay = new Replay(alpha, spec, range.maxUid);
+  if (!(await replayFileByFile(run, r, replay))) {
+    replay = new Replay(alpha, spec, range.maxUid);
+    await replaySorted(run, r, replay);
+  }
+  return replay.result();
+}
+
+/** The validator's score state, updated event by event, with a snapshot per x bin. */
+class Replay {
+  private readonly scores: Float64Array;
+  private readonly seen: Uint8Array;
+  private readonly snapshots = new Map<number, Float64Array>();
+  private currentBin = -1;
+  private lastEvent = -1;
+  events = 0;
+
+  constructor(
+    private readonly alpha: number,
+    private readonly spec: BinSpec,
+    maxUid: number,
+  ) {
+    this.scores = new Float64Array(maxUid + 1);
+    this.seen = new Uint8Array(maxUid + 1);
+  }
+
+  /** One reward of one uid; `event` identifies the event (file · 2^32 + record). */
+  add(x: number, uid: number, reward: number, event: number): void {
+    const bin = binIndex(x, this.spec);
+    if (bin !== this.currentBin) {
+      if (this.currentBin >= 0) this.snapshots.set(this.currentBin, this.scores.slice());
+      this.currentBin = bin;
+    }
+    if (uid < 0) return;
+    this.scores[uid] = this.alpha * reward + (1 - this.alpha) * this.scores[uid];
+    this.seen[uid] = 1;
+    if (event !== this.lastEvent) {
+      this.events++;
+      this.lastEvent = event;
     }
   }
-  flushBin();
-  const uids = [...seen.keys()].filter((u) => seen[u]);
-  return { uids, spec, values: fillMatrix(uids, spec, snapshots), source: 'reconstructed', alpha, events };
+
+  result(): ScoreMatrix {
+    if (this.currentBin >= 0) this.snapshots.set(this.currentBin, this.scores.slice());
+    const uids = [...this.seen.keys()].filter((u) => this.seen[u]);
+    return {
+      uids,
+      spec: this.spec,
+      values: fillMatrix(uids, this.spec, this.snapshots),
+      source: 'reconstructed',
+      alpha: this.alpha,
+      events: this.events,
+    };
+  }
+}
+
+/**
+ * Replays file by file, each file's per-uid rows in insertion order, which is (record, position)
+ * order: the ingest appends them that way. This avoids sorting every uid row of the run (tens of
+ * millions on large runs). The order is checked as rows arrive; false means it did not hold and
+ * the caller replays from a sorted query instead.
+ */
+async function replayFileByFile(run: Run, reward: string, replay: Replay): Promise<boolean> {
+  const files = await run.session.all<{ file_id: number; rows: number }>(
+    'SELECT file_id, CAST(rows AS INTEGER) AS rows FROM files WHERE rows > 0 ORDER BY first_ord',
+  );
+  await run.session.run('SET preserve_insertion_order = true');
+  try {
+    for (const { file_id: fileId, rows } of files) {
+      const keys = await run.session.columns(`SELECT rec, x FROM event_keys WHERE file_id = ${fileId}`);
+      const xs = new Float64Array(rows).fill(NaN);
+      const recs = keys.rec as number[];
+      for (let i = 0; i < recs.length; i++) xs[recs[i]] = (keys.x[i] as number | null) ?? NaN;
+      let lastRec = -1;
+      let lastPos = -1;
+      for await (const [rec, pos, uid, value] of run.session.chunks(
+        `SELECT rec, pos, uid, ${reward} FROM uid_rows
+         WHERE file_id = ${fileId} AND ${reward} IS NOT NULL AND isfinite(${reward})`,
+      )) {
+        for (let i = 0; i < rec.length; i++) {
+          const r = rec[i] as number;
+          const p = pos[i] as number;
+          if (r < lastRec || (r === lastRec && p <= lastPos)) return false;
+          lastRec = r;
+          lastPos = p;
+          const x = xs[r];
+          if (Number.isNaN(x)) continue;
+          replay.add(x, uid[i] as number, value[i] as number, fileId * 4294967296 + r);
+        }
+      }
+    }
+    return true;
+  } finally {
+    await run.session.run('SET preserve_insertion_order = false');
+  }
+}
+
+async function replaySorted(run: Run, reward: string, replay: Replay): Promise<void> {
+  for await (const [x, uid, value, fileId, rec] of run.session.chunks(
+    `SELECT x, uid, ${reward}, file_id, rec FROM uid_events
+     WHERE ${reward} IS NOT NULL AND isfinite(${reward}) AND x IS NOT NULL ORDER BY ord, pos`,
+  )) {
+    for (let i = 0; i < x.length; i++) {
+      replay.add(
+        x[i] as number,
+        uid[i] as number,
+        value[i] as number,
+        (fileId[i] as number) * 4294967296 + (rec[i] as number),
+      );
+    }
+  }
 }
 
 async function loggedScores(run: Run, alpha: number, maxBins: number): Promise<ScoreMatrix | undefined> {
