@@ -122,8 +122,8 @@ async function replayFileByFile(run: Run, reward: string, replay: Replay): Promi
       for (let i = 0; i < recs.length; i++) xs[recs[i]] = (keys.x[i] as number | null) ?? NaN;
       let lastRec = -1;
       let lastPos = -1;
-      for await (const [rec, pos, uid, value] of run.session.chunks(
-        `SELECT rec, pos, uid, ${reward} FROM uid_rows
+      for await (const [rec, pos, uid, value] of run.session.numericChunks(
+        `SELECT rec, pos, uid, CAST(${reward} AS DOUBLE) FROM uid_rows
          WHERE file_id = ${fileId} AND ${reward} IS NOT NULL AND isfinite(${reward})`,
       )) {
         for (let i = 0; i < rec.length; i++) {
@@ -145,8 +145,8 @@ async function replayFileByFile(run: Run, reward: string, replay: Replay): Promi
 }
 
 async function replaySorted(run: Run, reward: string, replay: Replay): Promise<void> {
-  for await (const [x, uid, value, fileId, rec] of run.session.chunks(
-    `SELECT x, uid, ${reward}, file_id, rec FROM uid_events
+  for await (const [x, uid, value, fileId, rec] of run.session.numericChunks(
+    `SELECT x, uid, CAST(${reward} AS DOUBLE), file_id, rec FROM uid_events
      WHERE ${reward} IS NOT NULL AND isfinite(${reward}) AND x IS NOT NULL ORDER BY ord, pos`,
   )) {
     for (let i = 0; i < x.length; i++) {
