@@ -1,26 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server/serve.js';
 import { validatorLine, writeMetricsLog, writeValidatorLog } from './helpers/dashboard-runs.js';
 import { readPixels } from './helpers/images.js';
+import { launchChromium, skipWithoutChromium } from './helpers/chromium.js';
 import { tempDir } from './helpers/temp.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 const REPO = path.resolve(import.meta.dirname, '..');
 const WEB = path.join(REPO, 'web');
 /** Screenshots to look at (not compared): $RUNLENS_SCREENSHOTS or a temp directory. */
@@ -54,8 +42,7 @@ async function distinctColours(page: Page, selector: string): Promise<number> {
   return colours.size;
 }
 
-// CI installs Chromium: there a missing browser fails instead of skipping.
-describe.skipIf(!fs.existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium', () => {
+describe.skipIf(skipWithoutChromium)('dashboard in Chromium', () => {
   let server: RunningServer;
   let context: BrowserContext;
   let page: Page;
@@ -70,13 +57,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chrom
     writeMetricsLog(path.join(root, 'training', 'metrics.jsonl'), 200);
     fs.mkdirSync(SHOTS, { recursive: true });
     server = await startServer({ root, port: 0, host: '127.0.0.1', log: (m) => errors.push(m) });
-    context = await chromium.launchPersistentContext(tempDir('runlens-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1360, height: 900 },
-      acceptDownloads: true,
-    });
+    context = await launchChromium({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
     page.on('console', (message) => {

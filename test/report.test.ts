@@ -1,8 +1,8 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { Run } from '../src/engine/run.js';
@@ -10,9 +10,9 @@ import { buildReport } from '../src/report/write-report.js';
 import { REPORT_CSP } from '../src/report/page-html.js';
 import { simulate } from '../src/simulate/index.js';
 import { readPixels, type Pixels } from './helpers/images.js';
+import { launchChromium, skipWithoutChromium } from './helpers/chromium.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots are kept after the run, to be looked at. */
 const SCREENSHOTS = process.env.RUNLENS_SCREENSHOT_DIR ?? join(os.tmpdir(), 'runlens-report-screenshots');
 const work = tempDir('runlens-report-');
@@ -152,31 +152,14 @@ describe('report model', () => {
   });
 });
 
-// CI installs Chromium: there a missing browser fails instead of skipping.
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('report in Chromium, offline', () => {
+describe.skipIf(skipWithoutChromium)('report in Chromium, offline', () => {
   let context: BrowserContext;
   const attempted: string[] = [];
   const problems: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    context = await chromium.launchPersistentContext(tempDir('runlens-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
-      ],
-    });
+    context = await launchChromium({ viewport: { width: 1400, height: 900 } });
     await context.route('**', (route) => {
       const url = route.request().url();
       if (url.startsWith('file:')) return route.continue();
