@@ -455,23 +455,42 @@ describe('discoverRuns', () => {
 
 describe('WorkQueue', () => {
   it('runs one task at a time, quick ones before heavy ones queued earlier, overdue heavy ones first', async () => {
-    const queue = new WorkQueue(50);
+    // A controlled clock and hand-released tasks: the order depends on the rules, not on timing.
+    let clock = 0;
+    const queue = new WorkQueue(50, () => clock);
     const order: string[] = [];
+    const release = new Map<string, () => void>();
+    let running = 0;
+    let maxRunning = 0;
     const task =
-      (name: string, ms = 5) =>
+      (name: string, held = false) =>
       () =>
-        new Promise<string>((resolve) => setTimeout(() => (order.push(name), resolve(name)), ms));
-    const first = queue.run(task('running', 30), { heavy: true });
+        new Promise<string>((resolve) => {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          const finish = (): void => {
+            running--;
+            order.push(name);
+            resolve(name);
+          };
+          if (held) release.set(name, finish);
+          else setImmediate(finish);
+        });
+    const first = queue.run(task('running', true), { heavy: true });
     const heavy = queue.run(task('heavy'), { heavy: true });
     const quick = queue.run(task('quick'));
+    clock = 30; // not yet overdue
+    release.get('running')!();
     await Promise.all([first, heavy, quick]);
     expect(order).toEqual(['running', 'quick', 'heavy']);
     order.length = 0;
-    const blocker = queue.run(task('blocker', 80));
+    const blocker = queue.run(task('blocker', true));
     const late = queue.run(task('late-heavy'), { heavy: true });
-    await new Promise((r) => setTimeout(r, 60));
+    clock = 100; // the heavy task has now waited longer than 50
     const quick2 = queue.run(task('quick-2'));
+    release.get('blocker')!();
     await Promise.all([blocker, late, quick2]);
     expect(order).toEqual(['blocker', 'late-heavy', 'quick-2']);
+    expect(maxRunning).toBe(1);
   });
 });

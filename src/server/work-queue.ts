@@ -15,7 +15,11 @@ export class WorkQueue {
   private readonly tasks: Task[] = [];
   private busy = false;
 
-  constructor(private readonly maxWaitMs = 2000) {}
+  /** `now` is the clock used for waiting times (injectable so tests need no real waiting). */
+  constructor(
+    private readonly maxWaitMs = 2000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   run<T>(work: () => Promise<T>, options: { heavy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -24,7 +28,7 @@ export class WorkQueue {
         resolve: resolve as (value: unknown) => void,
         reject,
         heavy: options.heavy ?? false,
-        queuedAt: Date.now(),
+        queuedAt: this.now(),
       });
       this.next();
     });
@@ -39,7 +43,7 @@ export class WorkQueue {
 
   private next(): void {
     if (this.busy || !this.tasks.length) return;
-    const now = Date.now();
+    const now = this.now();
     const overdue = this.tasks.findIndex((t) => t.heavy && now - t.queuedAt > this.maxWaitMs);
     const quick = this.tasks.findIndex((t) => !t.heavy);
     const index = overdue >= 0 ? overdue : quick >= 0 ? quick : 0;
