@@ -114,3 +114,20 @@ describe('runlens inspect on every format sample', () => {
     expect(strict.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('discovery', () => {
+  it('does not read hidden files or directories, and says so', async () => {
+    const { discoverRun } = await import('../src/formats/discover.js');
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'events.jsonl'), '{"step": 1}\n');
+    fs.writeFileSync(path.join(dir, '.bench-complete.json'), '{"args": []}\n');
+    fs.mkdirSync(path.join(dir, '.cache'));
+    fs.writeFileSync(path.join(dir, '.cache', 'old.jsonl'), '{"step": 0}\n');
+    const run = discoverRun(dir);
+    expect(run.files.map((f) => f.name)).toEqual(['events.jsonl']);
+    expect(run.ignored.map((f) => [f.name, f.reason])).toEqual([
+      ['.bench-complete.json', 'hidden'],
+      ['.cache/', 'hidden'],
+    ]);
+  });
+});

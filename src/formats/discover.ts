@@ -58,6 +58,10 @@ export function discoverDirectory(root: string): RunLocation {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       const name = path.relative(root, full);
+      if (entry.name.startsWith('.')) {
+        ignored.push({ path: full, name: entry.isDirectory() ? `${name}/` : name, reason: 'hidden' });
+        continue;
+      }
       if (entry.isDirectory()) {
         if (SKIP_DIRS.has(entry.name))
           ignored.push({ path: full, name: `${name}/`, reason: 'not a log directory' });

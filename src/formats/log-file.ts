@@ -27,6 +27,9 @@ const CONTAINERS: Record<string, Container> = {
 
 /** Classifies a file name by extension (`.gz` allowed on top); undefined when it is not a log we read. */
 export function containerOf(fileName: string): { container: Container; gzip: boolean } | undefined {
+  // Hidden files (.bench-complete.json, editor swap files) are not logs.
+  if (fileName.slice(Math.max(fileName.lastIndexOf('/'), fileName.lastIndexOf('\\')) + 1).startsWith('.'))
+    return undefined;
   const lower = fileName.toLowerCase();
   const gzip = lower.endsWith('.gz');
   // A rotated member (`events.json.3`, `events.json.3.gz`) reads like its live file.
