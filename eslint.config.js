@@ -23,6 +23,8 @@ export default tseslint.config(
         structuredClone: 'readonly',
         AbortController: 'readonly',
         fetch: 'readonly',
+        Request: 'readonly',
+        Response: 'readonly',
         window: 'readonly',
         document: 'readonly',
       },
