@@ -123,11 +123,13 @@ describe('discovery', () => {
     fs.writeFileSync(path.join(dir, '.bench-complete.json'), '{"args": []}\n');
     fs.mkdirSync(path.join(dir, '.cache'));
     fs.writeFileSync(path.join(dir, '.cache', 'old.jsonl'), '{"step": 0}\n');
+    fs.writeFileSync(path.join(dir, 'out.jsonl.manifest.json'), '{"files": []}\n');
     const run = discoverRun(dir);
     expect(run.files.map((f) => f.name)).toEqual(['events.jsonl']);
     expect(run.ignored.map((f) => [f.name, f.reason])).toEqual([
       ['.bench-complete.json', 'hidden'],
       ['.cache/', 'hidden'],
+      ['out.jsonl.manifest.json', 'runlens export manifest'],
     ]);
   });
 });

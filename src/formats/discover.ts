@@ -69,6 +69,10 @@ export function discoverDirectory(root: string): RunLocation {
         continue;
       }
       if (!entry.isFile()) continue;
+      if (entry.name.endsWith('.manifest.json')) {
+        ignored.push({ path: full, name, reason: 'runlens export manifest' });
+        continue;
+      }
       const kind = containerOf(entry.name);
       if (!kind) {
         ignored.push({

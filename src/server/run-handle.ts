@@ -82,7 +82,7 @@ export class RunHandle {
     this.progress = undefined;
     this.setState('indexing');
     try {
-      const run = await openWithRetry(this.entry.path, {
+      const run = await Run.open(this.entry.path, {
         live: true,
         onProgress: (p) => {
           this.progress = { ...p, elapsedMs: Date.now() - started };
@@ -271,20 +271,4 @@ export class RunHandle {
 
 function finiteOrNull(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
-}
-
-/**
- * Run.open, tried again when DuckDB reports a query interleaved on the connection: the ingest
- * closes its three appenders concurrently and one may run while another's ALTER TABLE is pending
- * (seen in about 1 open in 5 on small validator logs). Opening again from scratch is safe.
- */
-async function openWithRetry(input: string, options: OpenRunOptions): Promise<Run> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await Run.open(input, options);
-    } catch (error) {
-      const racy = error instanceof Error && error.message.includes('closed pending query result');
-      if (!racy || attempt >= 4) throw error;
-    }
-  }
 }
