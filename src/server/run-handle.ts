@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Run, type OpenRunOptions } from '../engine/run.js';
+import { Run } from '../engine/run.js';
 import type { IndexProgress, LiveStateEvent, LiveUpdateEvent, RunState } from './api-types.js';
 import { ResultCache } from './result-cache.js';
 import type { CatalogEntry } from './run-catalog.js';
