@@ -23,6 +23,8 @@ export interface FastTrainingCharts {
 }
 
 export interface FastTrainingChartOptions {
+  /** Aggregate the metrics chart's fields too (default true; visualize-training needs only rewards). */
+  metrics?: boolean;
   x?: string;
   strict?: boolean;
   smoothing?: Partial<Smoothing>;
@@ -43,6 +45,7 @@ export async function scanTrainingCharts(
     x: options.x,
     strict: options.strict,
     maxBins: 400,
+    metrics: options.metrics,
     onFileDone: options.onFileDone,
   });
   if (!aggregates || aggregates.rewardRows === 0) return undefined;

@@ -113,6 +113,7 @@ async function fastTrainingCharts(options: VisualizeTrainingOptions): Promise<Tr
   });
   const progress = fileProgress(location.files.reduce((sum, f) => sum + f.bytes, 0));
   const charts = await scanTrainingCharts(location, {
+    metrics: false,
     x: options.x,
     strict: options.strict,
     smoothing: { method: options.smooth, window: options.smoothWindow },

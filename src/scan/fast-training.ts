@@ -33,6 +33,8 @@ export interface TrainingAggregates {
 }
 
 export interface FastTrainingOptions {
+  /** Also aggregate the other numeric metrics (health, levels, …) for the metrics chart (default true). */
+  metrics?: boolean;
   maxBins?: number;
   threads?: number;
   /** `--x`: the fast path only handles a detected or named column, not the row ordinal. */
@@ -57,7 +59,7 @@ export async function scanTrainingRun(
   if (!location.files.length || location.files.some((f) => f.container === 'csv')) return undefined;
   const preview = await previewFields(location);
   if (!preview.rewardColumns.length) return undefined;
-  const columns = [...preview.rewardColumns, ...preview.metricColumns];
+  const columns = [...preview.rewardColumns, ...(options.metrics === false ? [] : preview.metricColumns)];
   const predicted = options.x ?? X_CANDIDATES.find((c) => preview.present.has(c) && c !== 'step');
   if (predicted === undefined || predicted === 'ordinal' || predicted === 'row') return undefined;
   const xCandidates = X_CANDIDATES.includes(predicted) ? [...X_CANDIDATES] : [...X_CANDIDATES, predicted];
