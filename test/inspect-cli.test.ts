@@ -133,3 +133,28 @@ describe('discovery', () => {
     ]);
   });
 });
+
+describe('every command that reads a run names its bad records on stderr', () => {
+  it('export, analyze and report say file:line and keep the good rows', () => {
+    const dir = tempDir();
+    fs.writeFileSync(
+      path.join(dir, 'events.jsonl'),
+      '{"block": 1, "v": 1, "uids": [1, 2], "rewards": [0.5, 0.2]}\n{"block": 2, "v": \n{"block": 3, "v": 2, "uids": [1, 2], "rewards": [0.1, 0.9]}\n',
+    );
+    for (const args of [
+      ['export', dir, '-o', path.join(dir, 'out', 'rows.csv')],
+      ['analyze', dir, '--kind', 'leaderboard'],
+      ['report', dir, '-o', path.join(dir, 'out', 'report.html')],
+    ]) {
+      const result = runCli(args);
+      expect(result.code, args[0]).toBe(0);
+      expect(result.stderr, args[0]).toMatch(/1 bad record skipped \(1 corrupt\); every good row was read/);
+      expect(result.stderr, args[0]).toMatch(/events\.jsonl:2: not valid JSON/);
+    }
+    const csv = fs
+      .readFileSync(path.join(dir, 'out', 'rows.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv.length).toBe(3); // header + the two good events
+  });
+});

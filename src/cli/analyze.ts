@@ -7,6 +7,7 @@ import { formatCsv, formatTable, resultJson } from '../analysis/result-format.js
 import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import { CHART_FORMATS, renderChart, type ChartFormat } from '../render/index.js';
+import { problemSummaryText } from './summary.js';
 import type { RegisterCommand } from './commands.js';
 import { progressReporter } from './progress.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
@@ -105,6 +106,7 @@ export const registerAnalyze: RegisterCommand = (program: Command) => {
         );
       else if (options.csv) process.stdout.write(formatCsv(result));
       else process.stdout.write(formatTable(result));
+      process.stderr.write(problemSummaryText(run.ingest, options.verbose));
       if (!result.rows.length) {
         process.stderr.write(
           `runlens: ${options.kind}: no rows — nothing in this run matched (${run.ingest.rows} events read)\n`,

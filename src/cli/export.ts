@@ -3,6 +3,7 @@ import { parseNameList, parseUidList, parseXRange } from '../analysis/filters.js
 import { formatCount } from '../charts/caption.js';
 import { UserError } from '../errors.js';
 import { exportRuns, type ExportReport } from '../export/export-runs.js';
+import { problemSummaryText } from './summary.js';
 import type { ExportOptions } from '../export/export-options.js';
 import type { RegisterCommand } from './commands.js';
 import { progressReporter } from './progress.js';
@@ -89,6 +90,13 @@ export const registerExport: RegisterCommand = (program: Command) => {
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       progress.done();
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      for (const run of report.runs) {
+        const text = problemSummaryText(
+          { problemCount: run.problemCount, problems: run.problems, files: run.fileProblems },
+          options.verbose,
+        );
+        if (text) process.stderr.write(report.runs.length > 1 ? `${run.id}: ${text}` : text);
+      }
       if (report.rows === 0)
         process.stderr.write(
           report.incremental && report.incremental.previousRows > 0

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Run } from '../engine/run.js';
+import { problemSummaryText } from './summary.js';
 import { UserError } from '../errors.js';
 import { formatRows } from '../report/numbers.js';
 import { writeReport } from '../report/write-report.js';
@@ -75,6 +76,7 @@ export const registerReport: RegisterCommand = (program: Command) => {
       process.stdout.write(
         `wrote ${report.path} (${formatBytes(report.bytes)}) in ${((performance.now() - started) / 1000).toFixed(1)} s\n  ${parts.join(' · ')}\n`,
       );
+      process.stderr.write(problemSummaryText(run.ingest, options.verbose));
     } finally {
       run.close();
     }

@@ -1,6 +1,33 @@
+import type { FileReport } from '../engine/ingest.js';
 import type { Run } from '../engine/run.js';
-import { formatProblem } from '../formats/problems.js';
+import { formatProblem, type ReadProblem } from '../formats/problems.js';
 import { formatNumber } from './progress.js';
+
+/** What a read run says about its bad input. */
+export interface ProblemFacts {
+  problemCount: number;
+  files: Pick<FileReport, 'problems'>[];
+  problems: ReadProblem[];
+}
+
+/**
+ * Bad input, for stderr: how many records were skipped by kind, the first few as file:line (all
+ * with --verbose). Empty when the input was clean.
+ */
+export function problemSummaryText(facts: ProblemFacts, verbose = false): string {
+  if (facts.problemCount === 0) return '';
+  const byKind = new Map<string, number>();
+  for (const f of facts.files)
+    for (const [kind, n] of Object.entries(f.problems)) byKind.set(kind, (byKind.get(kind) ?? 0) + (n ?? 0));
+  const n = facts.problemCount;
+  const lines = [
+    `${formatNumber(n)} bad record${n === 1 ? '' : 's'} skipped (${[...byKind].map(([k, c]) => `${c} ${k}`).join(', ')}); every good row was read`,
+  ];
+  const shown = verbose ? facts.problems : facts.problems.slice(0, 3);
+  for (const p of shown) lines.push(`  ${formatProblem(p)}`);
+  if (n > shown.length) lines.push('  … (runlens inspect --verbose lists them)');
+  return `${lines.join('\n')}\n`;
+}
 
 /**
  * The closing summary of a command that read a run, for stderr: rows, files, x range and every
@@ -8,22 +35,9 @@ import { formatNumber } from './progress.js';
  */
 export async function runSummaryText(run: Run, verbose = false): Promise<string> {
   const s = await run.summary();
-  const lines = [
+  const head =
     `read ${formatNumber(s.rows)} rows from ${s.files} file${s.files === 1 ? '' : 's'}; ` +
-      `${s.x.label} ${formatNumber(s.x.min)} … ${formatNumber(s.x.max)}` +
-      (s.x.rowsWithoutX ? ` (${formatNumber(s.x.rowsWithoutX)} rows without ${s.x.label})` : ''),
-  ];
-  if (s.problems > 0) {
-    const byKind = new Map<string, number>();
-    for (const f of run.ingest.files)
-      for (const [kind, n] of Object.entries(f.problems))
-        byKind.set(kind, (byKind.get(kind) ?? 0) + (n ?? 0));
-    lines.push(
-      `${formatNumber(s.problems)} bad record${s.problems === 1 ? '' : 's'} skipped (${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}); every good row was read`,
-    );
-    const shown = verbose ? run.ingest.problems : run.ingest.problems.slice(0, 3);
-    for (const p of shown) lines.push(`  ${formatProblem(p)}`);
-    if (s.problems > shown.length) lines.push(`  … (runlens inspect --verbose lists them)`);
-  }
-  return `${lines.join('\n')}\n`;
+    `${s.x.label} ${formatNumber(s.x.min)} … ${formatNumber(s.x.max)}` +
+    (s.x.rowsWithoutX ? ` (${formatNumber(s.x.rowsWithoutX)} rows without ${s.x.label})` : '');
+  return `${head}\n${problemSummaryText(run.ingest, verbose)}`;
 }

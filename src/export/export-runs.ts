@@ -1,3 +1,5 @@
+import type { FileReport } from '../engine/ingest.js';
+import type { ReadProblem } from '../formats/problems.js';
 import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +45,17 @@ export interface ExportReport {
   mode: ExportMode;
   rows: number;
   columns: string[];
-  runs: { id: string; root: string; files: number; events: number; exportedFrom: number }[];
+  runs: {
+    id: string;
+    root: string;
+    files: number;
+    events: number;
+    exportedFrom: number;
+    /** Bad input of the run (records skipped while reading it). */
+    problemCount: number;
+    problems: ReadProblem[];
+    fileProblems: Pick<FileReport, 'problems'>[];
+  }[];
   blacklist?: { phrases: PhraseCount[]; removed: number };
   incremental?: { manifest: string; previousRows: number; totalRows: number; notes: string[] };
   seconds: number;
@@ -128,6 +140,9 @@ export async function exportRuns(
           files: run.location.files.length,
           events: run.ingest.rows,
           exportedFrom: [...since.values()].reduce((a, b) => a + b, 0),
+          problemCount: run.ingest.problemCount,
+          problems: run.ingest.problems,
+          fileProblems: run.ingest.files.map((f) => ({ problems: f.problems })),
         });
       } finally {
         run.close();

@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { quoteIdentifier as q, quoteString, Session } from '../engine/session.js';
 import type { ExportFormat, ExportMode } from './export-options.js';
@@ -33,6 +34,8 @@ export async function writeOutput(
   plan: OutputPlan,
   target: OutputTarget,
 ): Promise<{ rows: number; columns: string[] }> {
+  // The output's directory is created like `plot --out` creates its own.
+  mkdirSync(dirname(resolve(target.path)), { recursive: true });
   const session = await Session.create();
   const temp = `${target.path}.tmp-${process.pid}`;
   try {
