@@ -176,3 +176,27 @@ describe('plot on a generic log', () => {
     expect(svg).toMatch(/200 rows/);
   });
 });
+
+describe('plot summary', () => {
+  it('states the sampling ratio of the point clouds', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const out = mkdtempSync(join(tmpdir(), 'runlens-plot-summary-'));
+    const bin = join(import.meta.dirname, '..', 'bin', 'runlens.js');
+    const events = join(import.meta.dirname, '..', '..', 'shared', 'formats', 'filetao', 'events.json');
+    const result = spawnSync(
+      process.execPath,
+      [bin, 'plot', events, '--out', out, '--format', 'svg', '--seed', '5'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/^read 5 rows from 1 file; block 2,400,001 … 2,400,121\n/);
+    expect(result.stderr).toMatch(
+      /point clouds: a seeded uniform sample of 60 of 60 uid rows \(100 %, seed 5\)/,
+    );
+  });
+});

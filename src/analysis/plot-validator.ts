@@ -18,6 +18,8 @@ export interface NamedChart {
   name: string;
   description: string;
   spec: VegaLiteSpec;
+  /** Point clouds drawn from the reservoir: how many rows of how many eligible ones, and the seed. */
+  sample?: { size: number; population: number; seed: number };
 }
 
 /** The per-uid vectors the validator charts read; `plot` stores only these. */
@@ -51,12 +53,15 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
     });
     if (!sample.size) continue;
     const caption = `${base} · sample of ${formatCount(sample.size)} of ${formatCount(sample.population)} uid rows (${(sample.ratio * 100).toPrecision(3)} %, seed ${options.seed ?? 0})`;
+    const facts = { size: sample.size, population: sample.population, seed: options.seed ?? 0 };
     charts.push({
+      sample: facts,
       name,
       description: `${title} over ${xTitle} by uid (reservoir sample, per task)`,
       spec: uidScatterSpec({ sample: sample.columns, value, valueTitle: title, xTitle, caption }),
     });
     clouds.push({
+      sample: facts,
       name: name3d,
       description: `${title} as a static 3-D projection of ${xTitle} × uid × value (reservoir sample)`,
       spec: projected3dSpec({ sample: sample.columns, value, valueTitle: title, xTitle, caption }),

@@ -77,7 +77,7 @@ export async function plotRun(
       x: { label: run.x.label, min: summary.x.min, max: summary.x.max },
     });
 
-    process.stderr.write(await runSummaryText(run, options.verbose));
+    process.stderr.write(await runSummaryText(run, options.verbose, charts.find((c) => c.sample)?.sample));
   } finally {
     run.close();
   }

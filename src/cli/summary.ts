@@ -33,11 +33,18 @@ export function problemSummaryText(facts: ProblemFacts, verbose = false): string
  * The closing summary of a command that read a run, for stderr: rows, files, x range and every
  * kind of problem, with the first few bad records as file:line (all of them with --verbose).
  */
-export async function runSummaryText(run: Run, verbose = false): Promise<string> {
+export async function runSummaryText(
+  run: Run,
+  verbose = false,
+  sample?: { size: number; population: number; seed: number },
+): Promise<string> {
   const s = await run.summary();
+  const sampled = sample
+    ? `\npoint clouds: a seeded uniform sample of ${formatNumber(sample.size)} of ${formatNumber(sample.population)} uid rows (${((sample.size / Math.max(1, sample.population)) * 100).toPrecision(3)} %, seed ${sample.seed})`
+    : '';
   const head =
     `read ${formatNumber(s.rows)} rows from ${s.files} file${s.files === 1 ? '' : 's'}; ` +
     `${s.x.label} ${formatNumber(s.x.min)} … ${formatNumber(s.x.max)}` +
     (s.x.rowsWithoutX ? ` (${formatNumber(s.x.rowsWithoutX)} rows without ${s.x.label})` : '');
-  return `${head}\n${problemSummaryText(run.ingest, verbose)}`;
+  return `${head}${sampled}\n${problemSummaryText(run.ingest, verbose)}`;
 }
