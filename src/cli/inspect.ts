@@ -3,7 +3,8 @@ import { inspectRun, type RunInspection } from '../analysis/inspect.js';
 import { describeTypes } from '../engine/field-stats.js';
 import { Run } from '../engine/run.js';
 import { formatProblem } from '../formats/problems.js';
-import { formatBytes, formatNumber, progressReporter } from './progress.js';
+import { formatBytes } from '../format-bytes.js';
+import { formatNumber, progressReporter } from './progress.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
 
 export function registerInspect(program: Command): void {

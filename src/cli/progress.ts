@@ -1,3 +1,4 @@
+import { formatBytes } from '../format-bytes.js';
 import type { IngestProgress } from '../engine/ingest.js';
 
 /** Live progress on stderr (files, bytes, rows, rate, ETA) — only when stderr is a terminal. */
@@ -28,18 +29,6 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
       if (drawn) stream.write('\r\x1b[K');
     },
   };
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 export function formatNumber(value: number | null | undefined): string {

@@ -5,7 +5,8 @@ import { UserError } from '../errors.js';
 import { formatRows } from '../report/numbers.js';
 import { writeReport } from '../report/write-report.js';
 import type { RegisterCommand } from './commands.js';
-import { formatBytes, progressReporter } from './progress.js';
+import { formatBytes } from '../format-bytes.js';
+import { progressReporter } from './progress.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
 
 interface ReportCliOptions extends RunCliOptions {

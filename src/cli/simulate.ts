@@ -5,7 +5,7 @@ import {
   type SimulateOptions,
   type SimulateProgress,
 } from '../simulate/index.js';
-import { formatBytes } from './progress.js';
+import { formatBytes } from '../format-bytes.js';
 import type { RegisterCommand } from './commands.js';
 
 interface SimulateCliOptions {

@@ -44,19 +44,6 @@ export function formatPercent(ratio: number): string {
   return `${Number(percent.toPrecision(2))} %`;
 }
 
-/** 20 MB · 1.0 GB · 512 B */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
 /** A number for a table cell or caption: integers with separators, others with 4 significant digits. */
 export function formatValue(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';

@@ -1,7 +1,8 @@
 import type { Figure } from './figure.js';
 import type { ReportModel } from './gather-report.js';
 import { escapeHtml as e, jsonForScript, scriptText } from './html-text.js';
-import { formatBytes, formatValue } from './numbers.js';
+import { formatBytes } from '../format-bytes.js';
+import { formatValue } from './numbers.js';
 import {
   heatmapsHtml,
   leaderboardHtml,

@@ -1,7 +1,8 @@
 import type { Figure } from './figure.js';
 import type { ReportModel, TitledFigure } from './gather-report.js';
 import { escapeHtml as e } from './html-text.js';
-import { formatBytes, formatValue } from './numbers.js';
+import { formatBytes } from '../format-bytes.js';
+import { formatValue } from './numbers.js';
 
 /** A figure placeholder: the page script renders it when it scrolls into view. */
 export function chartHtml(item: TitledFigure): string {
