@@ -8,3 +8,16 @@ const SHOWN_ELSEWHERE = /^(rewards\.|position\.)|(^|\.)(uid|best_uid)$/;
 export function isMetricPath(path: string): boolean {
   return !NOT_METRICS.has(path) && !SHOWN_ELSEWHERE.test(path);
 }
+
+const COMPONENT_ORDER = ['total', 'event', 'level', 'heal', 'badge', 'explore', 'dead', 'stuck'];
+
+/** The `rewards.*` paths among these, total first, then the usual RL component order, then by name. */
+export function rewardColumnsInOrder(paths: Iterable<string>): string[] {
+  const rank = (c: string): number => {
+    const i = COMPONENT_ORDER.indexOf(c.replace(/^rewards\.(components\.)?/, ''));
+    return i < 0 ? COMPONENT_ORDER.length : i;
+  };
+  return [...paths]
+    .filter((c) => c.startsWith('rewards.'))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}

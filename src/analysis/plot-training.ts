@@ -8,18 +8,11 @@ import { positionHeatmapSpec } from '../charts/position-heatmap.js';
 import { rewardComponentsSpec } from '../charts/reward-components.js';
 import type { Smoothing } from '../charts/smoothing.js';
 import type { VegaLiteSpec } from '../render/index.js';
-
-const COMPONENT_ORDER = ['total', 'event', 'level', 'heal', 'badge', 'explore', 'dead', 'stuck'];
+import { rewardColumnsInOrder } from './metric-paths.js';
 
 /** The run's reward columns (`rewards.*`), total first, then the usual component order. */
 export function rewardColumns(run: Run): string[] {
-  const rank = (c: string): number => {
-    const i = COMPONENT_ORDER.indexOf(c.replace(/^rewards\.(components\.)?/, ''));
-    return i < 0 ? COMPONENT_ORDER.length : i;
-  };
-  return [...run.storedColumns('rows')]
-    .filter((c) => c.startsWith('rewards.'))
-    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return rewardColumnsInOrder(run.storedColumns('rows'));
 }
 
 export interface RewardChart {

@@ -5,10 +5,10 @@ import type { PositionCounts } from '../engine/positions.js';
 import { chooseXAxis, type XAxis } from '../engine/x-axis.js';
 import type { RunLocation } from '../formats/discover.js';
 import { normalizeRecord } from '../formats/normalize.js';
-import { formatProblem, type ReadProblem } from '../formats/problems.js';
+import type { ReadProblem } from '../formats/problems.js';
 import { readRecords } from '../formats/read-records.js';
 import type { EventSink } from '../formats/event-sink.js';
-import { isMetricPath } from '../analysis/metric-paths.js';
+import { isMetricPath, rewardColumnsInOrder } from '../analysis/metric-paths.js';
 import { SAMPLE_SIZE, type GroupStats } from './group-stats.js';
 import { scanFilesInParallel } from './pool.js';
 import { UnsupportedLayout } from './scan-file.js';
@@ -240,17 +240,8 @@ async function previewFields(
     }
     await records.return(undefined);
   }
-  const order = ['total', 'event', 'level', 'heal', 'badge', 'explore', 'dead', 'stuck'];
-  const rank = (c: string): number => {
-    const i = order.indexOf(c.replace(/^rewards\.(components\.)?/, ''));
-    return i < 0 ? order.length : i;
-  };
-  const rewardColumns = [...paths]
-    .filter((p) => p.startsWith('rewards.'))
-    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const rewardColumns = rewardColumnsInOrder(paths);
   // Same order as the full path's field catalogue (sorted paths), so both pick the same metrics.
   const metricColumns = [...paths].filter(isMetricPath).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { rewardColumns, metricColumns, present: paths };
 }
-
-export { formatProblem };
