@@ -89,15 +89,6 @@ export class Run {
     return `CAST(${quoteIdentifier(this.x.column ?? 'rec')} AS DOUBLE)`;
   }
 
-  /** Does `rows` (or `uid_rows`) have this column? */
-  hasColumn(name: string, table: 'rows' | 'uid_rows' = 'rows'): boolean {
-    const role = table === 'rows' ? 'scalar' : 'per-uid';
-    return (
-      this.ingest.fields.all().some((f) => f.path === name && f.role === role) &&
-      this.storedColumns(table).has(name)
-    );
-  }
-
   private readonly columnCache = new Map<string, Set<string>>();
 
   storedColumns(table: 'rows' | 'uid_rows'): Set<string> {

@@ -73,16 +73,6 @@ export class Session {
     return reader.getColumnsObjectJS() as Record<string, unknown[]>;
   }
 
-  /** Streams a query in chunks of up to 2048 rows, column-major. */
-  async *chunks(sql: string): AsyncGenerator<unknown[][]> {
-    const result = await this.connection.stream(sql);
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) return;
-      yield chunk.getColumns() as unknown[][];
-    }
-  }
-
   /**
    * Streams a query whose columns are all numeric and non-null as typed arrays (no per-value
    * conversion: 5–10× faster than `chunks` for millions of rows). Uses the vectors' own typed

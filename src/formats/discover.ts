@@ -98,12 +98,9 @@ export function discoverDirectory(root: string): RunLocation {
       reason: 'compressed copy of a rotated file being gzipped; the plain file is read',
     });
   }
-  const kept = files.filter((f) => !duplicates.includes(f));
-  files.length = 0;
-  files.push(...kept);
-  files.sort((a, b) => compareLogPaths(a.path, b.path));
+  const read = files.filter((f) => !duplicates.includes(f)).sort((a, b) => compareLogPaths(a.path, b.path));
   ignored.sort((a, b) => compareLogPaths(a.path, b.path));
-  return { root, files, ignored };
+  return { root, files: read, ignored };
 }
 
 function discoverVariant(variant: string, experimentsDir: string | undefined): RunLocation {
