@@ -19,10 +19,14 @@ describe('Run.refresh reads only what a live run adds', () => {
     try {
       expect(await steps(run)).toEqual([0, 1]);
       expect(run.ingest.problemCount).toBe(0);
+      expect((await run.summary()).rows).toBe(2);
       fs.appendFileSync(log, 'ss": 0.3}\n' + line(3));
       let result = await run.refresh();
       expect(result.newRows).toBe(2);
       expect(await steps(run)).toEqual([0, 1, 2, 3]);
+      // The summary is cached per (re)index and follows the refresh.
+      expect((await run.summary()).rows).toBe(4);
+      expect((await run.summary()).x.max).toBe(3);
       expect(
         (await run.session.all<{ line: number }>('SELECT line FROM events ORDER BY ord')).map((r) => r.line),
       ).toEqual([1, 2, 3, 4]);

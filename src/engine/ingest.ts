@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
-import type { RunLocation } from '../formats/discover.js';
 import type { EventSink } from '../formats/event-sink.js';
 import type { LogFile } from '../formats/log-file.js';
 import { normalizeRecord } from '../formats/normalize.js';
@@ -368,17 +367,6 @@ export class Ingestor {
     state.ino = stat?.ino ?? 0;
     state.mtimeMs = stat?.mtimeMs ?? 0;
   }
-}
-
-/** Reads every file of a run once (see `Ingestor`). */
-export async function ingestRun(
-  session: Session,
-  run: RunLocation,
-  options: IngestOptions = {},
-): Promise<IngestResult> {
-  const ingestor = await Ingestor.create(session, options);
-  await ingestor.ingestAll(run.files);
-  return ingestor.result();
 }
 
 function majorityProfile(votes: Record<Profile, number>): Profile {

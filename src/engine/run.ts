@@ -103,8 +103,10 @@ export class Run {
     const location = discoverRun(this.input, this.options);
     const result = await this.ingestor.refresh(location.files);
     this.currentLocation = location;
-    if (result.newRows > 0 || result.newFiles.length > 0 || result.reread.length > 0)
+    if (result.newRows > 0 || result.newFiles.length > 0 || result.reread.length > 0) {
+      this.summaryCache = undefined;
       await this.createViews();
+    }
     return result;
   }
 
@@ -142,7 +144,15 @@ export class Run {
       SELECT i.*, k.x, k.ord FROM uid_indexed i JOIN event_keys k USING (file_id, rec)`);
   }
 
-  async summary(): Promise<RunSummary> {
+  private summaryCache: Promise<RunSummary> | undefined;
+
+  /** Rows, files, x range, uids, problems: computed once per (re)index (it scans every uid row). */
+  summary(): Promise<RunSummary> {
+    this.summaryCache ??= this.computeSummary();
+    return this.summaryCache;
+  }
+
+  private async computeSummary(): Promise<RunSummary> {
     const xs = await this.session.one<{ min: number | null; max: number | null; missing: number }>(
       `SELECT min(x) AS min, max(x) AS max, CAST(count(*) FILTER (WHERE x IS NULL OR NOT isfinite(x)) AS INTEGER) AS missing FROM events`,
     );
