@@ -1,9 +1,9 @@
 import { binnedStats, type BinnedSeries } from '../engine/binned-stats.js';
 import { binIndexSql, binSpec } from '../engine/bins.js';
-import { movingAverageScores } from '../engine/moving-average-scores.js';
+import { movingAverageScores, type ScoreMatrix } from '../engine/moving-average-scores.js';
 import { reservoirSample } from '../engine/reservoir.js';
 import type { Run } from '../engine/run.js';
-import { weightsMatrix } from '../engine/uid-indexed-matrix.js';
+import { weightsMatrix, type WeightsMatrix } from '../engine/uid-indexed-matrix.js';
 import { quoteIdentifier } from '../engine/session.js';
 import { formatCount } from '../charts/caption.js';
 import { binnedLineSpec } from '../charts/binned-line.js';
@@ -31,29 +31,111 @@ export interface ValidatorChartOptions {
   alpha?: number;
 }
 
+/** A reservoir sample of one per-uid value for the point clouds. */
+export interface UidCloud {
+  value: 'rewards' | 'completion_times';
+  /** Column-major: x, uid, task, and the value. */
+  columns: Record<string, unknown[]>;
+  size: number;
+  population: number;
+}
+
+export interface UidPerformance {
+  uid: number[];
+  successRate: number[];
+  p10: number[];
+  p25: number[];
+  p50: number[];
+  p75: number[];
+  p90: number[];
+  count: number[];
+}
+
+/**
+ * What the validator charts show, however it was computed: by SQL over an indexed run
+ * (validatorData) or by the projection scanner in one pass (scan/validator-run.ts).
+ */
+export interface ValidatorData {
+  events: number;
+  files: number;
+  xTitle: string;
+  seed: number;
+  clouds: UidCloud[];
+  scores: ScoreMatrix | undefined;
+  weights: WeightsMatrix | undefined;
+  performance: UidPerformance | undefined;
+  stepLength: BinnedSeries | undefined;
+  blockDurations: BinnedSeries | undefined;
+}
+
+export const SCORE_BINS = 200;
+export const WEIGHT_BINS = 300;
+export const STEP_LENGTH_BINS = 300;
+export const BLOCK_DURATION_BINS = 300;
+
 /** Every validator chart the run's fields support. */
 export async function validatorCharts(run: Run, options: ValidatorChartOptions = {}): Promise<NamedChart[]> {
-  const charts: NamedChart[] = [];
+  return validatorChartsFromData(await validatorData(run, options));
+}
+
+/** The validator charts' data, by SQL over the indexed run. */
+export async function validatorData(run: Run, options: ValidatorChartOptions = {}): Promise<ValidatorData> {
   const uidColumns = run.storedColumns('uid_rows');
-  const xTitle = run.x.label;
-  const files = run.location.files.length;
-  const base = `${formatCount(run.ingest.rows)} events · ${files} file${files === 1 ? '' : 's'}`;
-  const clouds: NamedChart[] = [];
-  for (const [value, title, name, name3d] of [
-    ['rewards', 'Reward', 'rewards-by-uid', 'rewards-3d'],
-    ['completion_times', 'Completion time (s)', 'completion-times-by-uid', 'completion-times-3d'],
-  ] as const) {
+  const seed = options.seed ?? 0;
+  const clouds: UidCloud[] = [];
+  for (const value of ['rewards', 'completion_times'] as const) {
     if (!uidColumns.has(value)) continue;
     const sample = await reservoirSample(run, {
       table: 'uid_events',
       columns: ['x', 'uid', 'task', value],
       where: `${quoteIdentifier(value)} IS NOT NULL AND isfinite(${quoteIdentifier(value)}) AND x IS NOT NULL`,
       size: options.sampleSize ?? 10_000,
-      seed: options.seed ?? 0,
+      seed,
     });
-    if (!sample.size) continue;
-    const caption = `${base} · sample of ${formatCount(sample.size)} of ${formatCount(sample.population)} uid rows (${(sample.ratio * 100).toPrecision(3)} %, seed ${options.seed ?? 0})`;
-    const facts = { size: sample.size, population: sample.population, seed: options.seed ?? 0 };
+    if (sample.size)
+      clouds.push({ value, columns: sample.columns, size: sample.size, population: sample.population });
+  }
+  const performance =
+    uidColumns.has('successful') || uidColumns.has('completion_times')
+      ? await uidPerformance(run, uidColumns)
+      : undefined;
+  let stepLength: BinnedSeries | undefined;
+  if (run.storedColumns('rows').has('step_length')) {
+    const stats = await binnedStats(run, { columns: ['step_length'], maxBins: STEP_LENGTH_BINS });
+    stepLength = stats.series[0];
+  }
+  return {
+    events: run.ingest.rows,
+    files: run.location.files.length,
+    xTitle: run.x.label,
+    seed,
+    clouds,
+    scores: await movingAverageScores(run, { alpha: options.alpha, maxBins: SCORE_BINS }),
+    weights: await weightsMatrix(run, WEIGHT_BINS),
+    performance,
+    stepLength,
+    blockDurations: await blockDurations(run, BLOCK_DURATION_BINS),
+  };
+}
+
+const CLOUD_TITLES = {
+  rewards: ['Reward', 'rewards-by-uid', 'rewards-3d'],
+  completion_times: ['Completion time (s)', 'completion-times-by-uid', 'completion-times-3d'],
+} as const;
+
+/** The validator charts from their data. */
+export function validatorChartsFromData(data: ValidatorData): NamedChart[] {
+  const charts: NamedChart[] = [];
+  const xTitle = data.xTitle;
+  const files = data.files;
+  const base = `${formatCount(data.events)} events · ${files} file${files === 1 ? '' : 's'}`;
+  const clouds: NamedChart[] = [];
+  for (const sample of data.clouds) {
+    const [title, name, name3d] = CLOUD_TITLES[sample.value];
+    const value = sample.value;
+    const ratio = sample.size / sample.population;
+    const caption = `${base} · sample of ${formatCount(sample.size)} of ${formatCount(sample.population)} uid rows (${(ratio * 100).toPrecision(3)} %, seed ${data.seed})`;
+    const facts = { size: sample.size, population: sample.population, seed: data.seed };
     charts.push({
       sample: facts,
       name,
@@ -68,7 +150,7 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
     });
   }
   charts.push(...clouds);
-  const scores = await movingAverageScores(run, { alpha: options.alpha });
+  const scores = data.scores;
   if (scores && scores.uids.length) {
     charts.push({
       name: 'moving-averaged-scores',
@@ -81,7 +163,7 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
       }),
     });
   }
-  const weights = await weightsMatrix(run, 300);
+  const weights = data.weights;
   if (weights) {
     charts.push({
       name: 'weights',
@@ -109,31 +191,26 @@ export async function validatorCharts(run: Run, options: ValidatorChartOptions =
       }),
     });
   }
-  if (uidColumns.has('successful') || uidColumns.has('completion_times')) {
-    const perf = await uidPerformance(run, uidColumns);
-    if (perf.uid.length)
-      charts.push({
-        name: 'uid-performance',
-        description: 'success rate and completion time distribution per uid',
-        spec: uidPerformanceSpec(perf, { caption: `${base} · every uid row` }),
-      });
-  }
-  if (run.storedColumns('rows').has('step_length')) {
-    const stats = await binnedStats(run, { columns: ['step_length'], maxBins: 300 });
-    const series = stats.series[0];
-    if (series?.count.length)
-      charts.push({
-        name: 'step-length',
-        description: `step length over ${xTitle}`,
-        spec: binnedLineSpec(series, {
-          title: 'Step length',
-          caption: `${base} · per-bin mean of every event, band p10–p90`,
-          xTitle,
-          yTitle: 'step length (s)',
-        }),
-      });
-  }
-  const durations = await blockDurations(run, 300);
+  const perf = data.performance;
+  if (perf?.uid.length)
+    charts.push({
+      name: 'uid-performance',
+      description: 'success rate and completion time distribution per uid',
+      spec: uidPerformanceSpec(perf, { caption: `${base} · every uid row` }),
+    });
+  const series = data.stepLength;
+  if (series?.count.length)
+    charts.push({
+      name: 'step-length',
+      description: `step length over ${xTitle}`,
+      spec: binnedLineSpec(series, {
+        title: 'Step length',
+        caption: `${base} · per-bin mean of every event, band p10–p90`,
+        xTitle,
+        yTitle: 'step length (s)',
+      }),
+    });
+  const durations = data.blockDurations;
   if (durations?.count.length)
     charts.push({
       name: 'block-duration',
@@ -167,11 +244,13 @@ async function blockDurations(run: Run, maxBins: number): Promise<BinnedSeries |
       FROM starts WHERE previous IS NULL OR previous <> block)
     SELECT block AS x, (next_t - t) / (next_block - block) AS d FROM runs
     WHERE next_block > block AND next_t > t`;
-  const range = await run.session.one<{ min: number | null; max: number | null }>(
-    `SELECT min(x) AS min, max(x) AS max FROM (${durations})`,
+  // Bins cut the range of block over every event (not only the durations'), like x for the other charts.
+  const range = await run.session.one<{ min: number | null; max: number | null; integer: boolean }>(
+    `SELECT min(b) AS min, max(b) AS max, coalesce(bool_and(b = round(b)), false) AS integer
+     FROM (SELECT CAST(block AS DOUBLE) AS b FROM events) WHERE isfinite(b)`,
   );
   if (!range || range.min === null || range.max === null) return undefined;
-  const spec = binSpec(range.min, range.max, maxBins, true);
+  const spec = binSpec(range.min, range.max, maxBins, range.integer);
   const cols = await run.session.columns(`
     SELECT ${binIndexSql('x', spec)} AS bin, avg(x) AS x_mean, CAST(count(*) AS DOUBLE) AS n, avg(d) AS mean,
       min(d) AS lo, max(d) AS hi, quantile_cont(d, [0.1, 0.9]) AS band, arg_max(d, x) AS last
@@ -196,7 +275,7 @@ async function blockDurations(run: Run, maxBins: number): Promise<BinnedSeries |
   };
 }
 
-async function uidPerformance(run: Run, uidColumns: Set<string>) {
+async function uidPerformance(run: Run, uidColumns: Set<string>): Promise<UidPerformance> {
   const ok = uidColumns.has('successful') ? 'avg(CAST(successful AS DOUBLE))' : 'NULL';
   const t = uidColumns.has('completion_times')
     ? `quantile_cont(completion_times, [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite(completion_times))`

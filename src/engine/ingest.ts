@@ -369,7 +369,8 @@ export class Ingestor {
   }
 }
 
-function majorityProfile(votes: Record<Profile, number>): Profile {
+/** A file's profile from its records' votes. */
+export function majorityProfile(votes: Record<Profile, number>): Profile {
   let best: Profile = 'generic';
   for (const profile of ['filetao', 'openvalidators', 'rl'] as const)
     if (votes[profile] > votes[best]) best = profile;

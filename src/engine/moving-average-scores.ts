@@ -26,7 +26,8 @@ export interface ScoreOptions {
  * The validator's moving-averaged scores as a uid × x-bin matrix. Logged scores are used when the
  * log has them; otherwise the state is rebuilt by replaying every event in order:
  * `score[uid] = α·reward + (1−α)·score[uid]` for the queried uids (scores start at 0). Each bin
- * holds the state after its last event; bins without events carry the state forward.
+ * holds the state after its last event; bins without events carry the state forward. Bins cut the
+ * run's x range (Run.xRange), like every chart over x.
  */
 export async function movingAverageScores(
   run: Run,
@@ -41,15 +42,16 @@ export async function movingAverageScores(
   const reward = options.rewardColumn ?? 'rewards';
   if (!run.storedColumns('uid_rows').has(reward)) return undefined;
   const r = quoteIdentifier(reward);
-  const range = await run.session.one<{ min: number; max: number; maxUid: number; integer: boolean }>(
-    `SELECT min(x) AS min, max(x) AS max, max(uid) AS "maxUid", bool_and(x = round(x)) AS integer
+  const rows = await run.session.one<{ n: number; maxUid: number }>(
+    `SELECT CAST(count(*) AS DOUBLE) AS n, max(uid) AS "maxUid"
      FROM uid_events WHERE ${r} IS NOT NULL AND isfinite(${r}) AND x IS NOT NULL`,
   );
-  if (!range || range.min === null) return undefined;
+  const range = await run.xRange();
+  if (!rows?.n || range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  let replay = new Replay(alpha, spec, range.maxUid);
+  let replay = new Replay(alpha, spec, Math.max(0, rows.maxUid));
   if (!(await replayFileByFile(run, r, replay))) {
-    replay = new Replay(alpha, spec, range.maxUid);
+    replay = new Replay(alpha, spec, Math.max(0, rows.maxUid));
     await replaySorted(run, r, replay);
   }
   return replay.result();

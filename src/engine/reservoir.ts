@@ -1,4 +1,5 @@
 import type { Run } from './run.js';
+import { sampleHashSql, sampleSeed } from './sample-hash.js';
 import { quoteIdentifier } from './session.js';
 
 export interface ReservoirOptions {
@@ -22,14 +23,15 @@ export interface ReservoirSample {
 
 /**
  * A seeded uniform sample of at most N rows over all rows of all files: every row gets a key from
- * a hash of (seed, file, record, position) and the N smallest keys win. Each row is equally likely
+ * a hash of (seed, file, line, position) (sampleHash: the scanner computes the same) and the N
+ * smallest keys win. Each row is equally likely
  * whatever the file sizes, the result does not depend on read order or threads, and the same seed
  * gives the same sample.
  */
 export async function reservoirSample(run: Run, options: ReservoirOptions): Promise<ReservoirSample> {
   const table = options.table ?? 'events';
   const size = options.size ?? 10_000;
-  const seed = Math.trunc(options.seed ?? 0);
+  const seed = sampleSeed(options.seed ?? 0);
   const where = options.where ? `WHERE ${options.where}` : '';
   const position = table === 'uid_events' ? 'pos' : '0';
   const selected = options.columns.map((c) => `${quoteIdentifier(c)}`).join(', ');
@@ -39,7 +41,7 @@ export async function reservoirSample(run: Run, options: ReservoirOptions): Prom
   const columns = await run.session.columns(`
     SELECT ${selected} FROM (
       SELECT ${selected}, ord AS __ord, ${position} AS __pos FROM ${table} ${where}
-      ORDER BY hash(${seed}, file_id, rec, ${position}), __ord, __pos LIMIT ${size}
+      ORDER BY ${sampleHashSql(seed, 'file_id', 'line', position)}, __ord, __pos LIMIT ${size}
     ) ORDER BY __ord, __pos`);
   const total = population?.n ?? 0;
   const taken = (Object.values(columns)[0] ?? []).length;

@@ -18,6 +18,12 @@ export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xC
   onDiskAboveBytes?: number;
 }
 
+export type XRange = {
+  min: number | null;
+  max: number | null;
+  integer: boolean;
+};
+
 export interface RunSummary {
   profile: Profile;
   files: number;
@@ -105,6 +111,7 @@ export class Run {
     this.currentLocation = location;
     if (result.newRows > 0 || result.newFiles.length > 0 || result.reread.length > 0) {
       this.summaryCache = undefined;
+      this.xRangeCache = undefined;
       await this.createViews();
     }
     return result;
@@ -137,11 +144,27 @@ export class Run {
       FROM rows r JOIN files f USING (file_id)`);
     // Per-uid rows join a compact key table, built once per (re)index, rather than the events
     // view with all its columns and expressions: per-uid queries on large runs are several times faster.
-    await s.run(`CREATE OR REPLACE TABLE event_keys AS SELECT file_id, rec, ord, x, task FROM events`);
+    await s.run(`CREATE OR REPLACE TABLE event_keys AS SELECT file_id, rec, line, ord, x, task FROM events`);
     await s.run(`CREATE OR REPLACE VIEW uid_events AS
-      SELECT u.*, k.x, k.ord, k.task FROM uid_rows u JOIN event_keys k USING (file_id, rec)`);
+      SELECT u.*, k.line, k.x, k.ord, k.task FROM uid_rows u JOIN event_keys k USING (file_id, rec)`);
     await s.run(`CREATE OR REPLACE VIEW uid_indexed_events AS
       SELECT i.*, k.x, k.ord FROM uid_indexed i JOIN event_keys k USING (file_id, rec)`);
+  }
+
+  private xRangeCache: Promise<XRange> | undefined;
+
+  /**
+   * x over every event with a finite x: min, max, all integers. Every chart over x bins this
+   * range (binSpec), so the charts of one run line up and the scanner can bin as it reads.
+   */
+  xRange(): Promise<XRange> {
+    this.xRangeCache ??= this.session
+      .one<XRange>(
+        `SELECT min(x) AS min, max(x) AS max, coalesce(bool_and(x = round(x)), false) AS integer
+         FROM events WHERE x IS NOT NULL AND isfinite(x)`,
+      )
+      .then((r) => r ?? { min: null, max: null, integer: false });
+    return this.xRangeCache;
   }
 
   private summaryCache: Promise<RunSummary> | undefined;
@@ -179,8 +202,13 @@ export class Run {
 }
 
 function runProfile(ingest: IngestResult): Profile {
+  return profileOfFiles(ingest.files);
+}
+
+/** A run's profile: the one with the most rows over its files' profiles. */
+export function profileOfFiles(files: readonly { profile: Profile; rows: number }[]): Profile {
   const weight: Record<Profile, number> = { filetao: 0, openvalidators: 0, rl: 0, generic: 0 };
-  for (const file of ingest.files) weight[file.profile] += file.rows;
+  for (const file of files) weight[file.profile] += file.rows;
   let best: Profile = 'generic';
   for (const profile of ['filetao', 'openvalidators', 'rl'] as const)
     if (weight[profile] > weight[best]) best = profile;

@@ -14,7 +14,7 @@ export interface UidIndexedMatrix {
 
 /**
  * `set_weights`, `neuron_weights` or `moving_averaged_scores` per uid over x: the last vector in
- * each bin (in row order), carried forward until the next one.
+ * each bin (in row order), carried forward until the next one. Bins cut the run's x range.
  */
 export async function uidIndexedMatrix(
   run: Run,
@@ -22,16 +22,11 @@ export async function uidIndexedMatrix(
   maxBins: number,
 ): Promise<UidIndexedMatrix | undefined> {
   const where = `kind = ${quoteString(kind)} AND x IS NOT NULL AND isfinite(x) AND isfinite(value) AND uid >= 0`;
-  const range = await run.session.one<{
-    min: number | null;
-    max: number | null;
-    integer: boolean;
-    n: number;
-  }>(
-    `SELECT min(x) AS min, max(x) AS max, bool_and(x = round(x)) AS integer, CAST(count(DISTINCT ord) AS DOUBLE) AS n
-     FROM uid_indexed_events WHERE ${where}`,
+  const vectors = await run.session.one<{ n: number }>(
+    `SELECT CAST(count(DISTINCT ord) AS DOUBLE) AS n FROM uid_indexed_events WHERE ${where}`,
   );
-  if (!range || range.min === null || range.max === null) return undefined;
+  const range = await run.xRange();
+  if (!vectors?.n || range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
   const cols = await run.session.columns(`
     SELECT bin, uid, arg_max(value, ord) AS value FROM (
@@ -45,7 +40,7 @@ export async function uidIndexedMatrix(
   for (let i = 0; i < bins.length; i++)
     values[rowOf.get(cols.uid[i] as number)! * spec.count + bins[i]] = cols.value[i] as number;
   forwardFill(values, uids.length, spec.count);
-  return { uids, spec, values, vectors: range.n };
+  return { uids, spec, values, vectors: vectors.n };
 }
 
 export interface WeightsMatrix extends UidIndexedMatrix {

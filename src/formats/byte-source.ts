@@ -10,8 +10,13 @@ export interface ByteStream extends AsyncIterable<Buffer> {
 }
 
 /** The file's bytes as a stream of chunks (decompressed when gzip), read with bounded memory. */
-export function openByteStream(file: Pick<LogFile, 'path' | 'gzip'>, start = 0): ByteStream {
-  const raw = fs.createReadStream(file.path, { highWaterMark: CHUNK_BYTES, start });
+export function openByteStream(file: Pick<LogFile, 'path' | 'gzip'>, start = 0, end?: number): ByteStream {
+  // `end` (exclusive) limits a plain file to a byte range; createReadStream's own end is inclusive.
+  const raw = fs.createReadStream(file.path, {
+    highWaterMark: CHUNK_BYTES,
+    start,
+    ...(end !== undefined && !file.gzip ? { end: end - 1 } : {}),
+  });
   const diskBytes = (): number => raw.bytesRead;
   if (!file.gzip) return Object.assign(raw, { diskBytes });
   const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES });

@@ -4,29 +4,28 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LogFile } from '../formats/log-file.js';
 import { UnsupportedLayout } from './scan-file.js';
-import { scanTrainingFile, type FileScan, type TrainingScanPlan } from './training-scan.js';
+import type { FileScan, TrainingScanPlan } from './training-scan.js';
+import { runJob, type WorkerJob } from './worker.js';
 
 /**
- * Scans files on one worker thread per core (whole files each), results in file order. Runs in
- * this thread when asked to (threads ≤ 1) or when the compiled worker is not there (tests run
- * the TypeScript sources).
+ * Runs jobs on one worker thread per core and hands each result to `onResult` in job order (a
+ * result that arrives early waits for its predecessors, so at most about one per worker is held).
+ * Runs in this thread when asked to (threads ≤ 1) or when the compiled worker is not there (tests
+ * run the TypeScript sources).
  */
-export async function scanFilesInParallel(
-  files: readonly LogFile[],
-  plan: TrainingScanPlan,
-  options: { threads?: number; onFileDone?: (done: number) => void } = {},
-): Promise<FileScan[]> {
+export async function runJobsInOrder<R>(
+  jobs: readonly WorkerJob[],
+  onResult: (result: R, index: number) => void,
+  options: { threads?: number } = {},
+): Promise<void> {
   const workerUrl = new URL('./worker.js', import.meta.url);
-  const threads = Math.min(options.threads ?? os.availableParallelism(), files.length);
-  const results: FileScan[] = new Array(files.length);
-  let done = 0;
+  const threads = Math.min(options.threads ?? os.availableParallelism(), jobs.length);
   if (threads <= 1 || !fs.existsSync(fileURLToPath(workerUrl))) {
-    for (let i = 0; i < files.length; i++) {
-      results[i] = await scanTrainingFile(files[i], i, plan);
-      options.onFileDone?.(++done);
-    }
-    return results;
+    for (let i = 0; i < jobs.length; i++) onResult((await runJob(jobs[i])) as R, i);
+    return;
   }
+  const waiting = new Map<number, R>();
+  let delivered = 0;
   let next = 0;
   const workers = Array.from({ length: threads }, () => new Worker(workerUrl));
   try {
@@ -34,26 +33,32 @@ export async function scanFilesInParallel(
       workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
+            let current = -1;
             const send = (): void => {
-              if (next >= files.length) return resolve();
-              const fileIndex = next++;
-              worker.postMessage({ file: files[fileIndex], fileIndex, plan });
+              if (next >= jobs.length) return resolve();
+              current = next++;
+              worker.postMessage(jobs[current]);
             };
-            worker.on(
-              'message',
-              (message: { ok: boolean; result?: FileScan; error?: string; name?: string }) => {
-                if (!message.ok) {
-                  const error =
-                    message.name === 'UnsupportedLayout'
-                      ? new UnsupportedLayout(message.error)
-                      : new Error(message.error);
-                  return reject(error);
+            worker.on('message', (message: { ok: boolean; result?: R; error?: string; name?: string }) => {
+              if (!message.ok) {
+                const error =
+                  message.name === 'UnsupportedLayout'
+                    ? new UnsupportedLayout(message.error)
+                    : new Error(message.error);
+                return reject(error);
+              }
+              waiting.set(current, message.result!);
+              try {
+                while (waiting.has(delivered)) {
+                  const result = waiting.get(delivered)!;
+                  waiting.delete(delivered);
+                  onResult(result, delivered++);
                 }
-                results[message.result!.fileIndex] = message.result!;
-                options.onFileDone?.(++done);
-                send();
-              },
-            );
+              } catch (error) {
+                return reject(error as Error);
+              }
+              send();
+            });
             worker.on('error', reject);
             send();
           }),
@@ -62,5 +67,22 @@ export async function scanFilesInParallel(
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/** Scans RL files (whole files each) on the worker pool; results in file order. */
+export async function scanFilesInParallel(
+  files: readonly LogFile[],
+  plan: TrainingScanPlan,
+  options: { threads?: number; onFileDone?: (done: number) => void } = {},
+): Promise<FileScan[]> {
+  const results: FileScan[] = [];
+  await runJobsInOrder<FileScan>(
+    files.map((file, fileIndex) => ({ kind: 'training', file, fileIndex, plan })),
+    (result) => {
+      results.push(result);
+      options.onFileDone?.(results.length);
+    },
+    options,
+  );
   return results;
 }

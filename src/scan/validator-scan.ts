@@ -1,0 +1,762 @@
+import { isMetricPath } from '../analysis/metric-paths.js';
+import { binIndex, type BinSpec } from '../engine/bins.js';
+import {
+  countTypes,
+  typeOfValue,
+  type FieldRole,
+  type FieldStat,
+  type ValueType,
+} from '../engine/field-stats.js';
+import { OrderStat } from '../engine/ingest.js';
+import { sampleHash } from '../engine/sample-hash.js';
+import type { EventSink } from '../formats/event-sink.js';
+import type { LogFile } from '../formats/log-file.js';
+import { normalizeRecord } from '../formats/normalize.js';
+import type { ReadProblem } from '../formats/problems.js';
+import type { Profile } from '../formats/profile.js';
+import { readRecords } from '../formats/read-records.js';
+import { seededRandom } from './group-stats.js';
+import { addToBin, newBinAcc, offer, type BinAcc } from './bin-acc.js';
+
+/** One unit of work: a whole file, or a newline-aligned byte range of a plain JSON lines file. */
+export interface ValidatorTask {
+  file: LogFile;
+  fileIndex: number;
+  /** Position in the run's task order (row order). */
+  index: number;
+  start: number;
+  /** Exclusive; undefined = to the end of the file. */
+  end: number | undefined;
+  /** Lines before `start` (so problems and sample keys use the file's own line numbers). */
+  line: number;
+}
+
+/** What the scan computes, with bin specs fixed in advance (see validator-run.ts). */
+export interface ValidatorScanPlan {
+  x: string;
+  xCandidates: string[];
+  taskColumn: string | undefined;
+  /** Bins over x: reconstructed and logged scores, weights, step length, metrics. */
+  scoreSpec: BinSpec;
+  weightSpec: BinSpec;
+  stepSpec: BinSpec;
+  metricSpec: BinSpec;
+  /** Bins over block for the block durations (undefined without a block field). */
+  blockSpec: BinSpec | undefined;
+  seed: number;
+  sampleSize: number;
+  alpha: number;
+  /** Caps beyond which the scan gives up (overflow) and the full path runs. */
+  maxMetricPaths: number;
+  maxSnapshots: number;
+}
+
+export const CLOUD_VALUES = ['rewards', 'completion_times'] as const;
+const MATRIX_KINDS = ['moving_averaged_scores', 'set_weights', 'neuron_weights'] as const;
+type MatrixKind = (typeof MATRIX_KINDS)[number];
+export const PERF_SAMPLE = 256;
+
+/** Bottom-k reservoir candidates of one cloud: parallel arrays, unsorted. */
+export interface CloudCandidates {
+  population: number;
+  hash: Float64Array;
+  file: Float64Array;
+  line: Float64Array;
+  pos: Float64Array;
+  x: Float64Array;
+  uid: Float64Array;
+  value: Float64Array;
+  task: (string | null)[];
+}
+
+/** The EMA of rewards over one task as affine maps of the state at the task's start, per uid. */
+export interface ScoreChunk {
+  /** Snapshots: the bin left, and per uid (A, B) so that score = A · start + B. */
+  bins: number[];
+  a: Float64Array[];
+  b: Float64Array[];
+  /** The state at the task's end as a map of its start. */
+  endA: Float64Array;
+  endB: Float64Array;
+  seen: Uint8Array;
+  events: number;
+}
+
+/** Last finite value per (bin, uid) of one uid-indexed kind; NaN where none. */
+export interface MatrixChunk {
+  /** Rows of this kind (any x): the SQL path's "logged" test. */
+  rows: number;
+  /** Events with the kind and a finite x (which weights kind wins), and those with a cell (vectors). */
+  eventsWithX: number;
+  vectors: number;
+  uids: number;
+  values: Float64Array;
+}
+
+export interface BlockRunEdges {
+  /** First timed event (block, t); NaN when the task has none. */
+  headBlock: number;
+  headT: number;
+  /** The second run start in the task (the first one's successor), if any. */
+  secondBlock: number;
+  secondT: number;
+  /** The last run start and the block of the last timed event. */
+  lastStartBlock: number;
+  lastStartT: number;
+  lastBlock: number;
+}
+
+export interface ValidatorPartial {
+  index: number;
+  fileIndex: number;
+  records: number;
+  problems: Omit<ReadProblem, 'file'>[];
+  problemCounts: Partial<Record<ReadProblem['kind'], number>>;
+  votes: Record<Profile, number>;
+  fields: FieldStat[];
+  /** Per x candidate: order statistics, first and last finite value, all integers. */
+  order: {
+    present: number;
+    decreases: number;
+    min: number;
+    max: number;
+    first: number;
+    last: number;
+    integral: boolean;
+  }[];
+  rowsWithoutX: number;
+  /** A field this path does not model (x or task as text, an empty task name, …): fall back. */
+  unsupported: string | undefined;
+  overflow: boolean;
+  /** Scalar metric paths (and step_length) binned over metricSpec / stepSpec. */
+  metrics: Record<string, BinAcc>;
+  stepLength: BinAcc | undefined;
+  blockDurations: BinAcc | undefined;
+  blockEdges: BlockRunEdges;
+  clouds: Partial<Record<(typeof CLOUD_VALUES)[number], CloudCandidates>>;
+  scores: ScoreChunk | undefined;
+  matrices: Partial<Record<MatrixKind, MatrixChunk>>;
+  /** Per uid ≥ 0 (sparse: uid list): uid rows, successful sum and count, completion time sample. */
+  perf: {
+    uid: Float64Array;
+    rows: Float64Array;
+    okSum: Float64Array;
+    okN: Float64Array;
+    sample: Float64Array;
+    seen: Float64Array;
+  };
+  /** Distinct uids of uid rows and uid-indexed cells. */
+  uids: number[];
+}
+
+/** Scans one task for the validator charts. */
+export async function scanValidatorTask(
+  task: ValidatorTask,
+  plan: ValidatorScanPlan,
+): Promise<ValidatorPartial> {
+  const sink = new ValidatorSink(task, plan);
+  const problems: Omit<ReadProblem, 'file'>[] = [];
+  const problemCounts: Partial<Record<ReadProblem['kind'], number>> = {};
+  const votes: Record<Profile, number> = { filetao: 0, openvalidators: 0, rl: 0, generic: 0 };
+  const records = readRecords(
+    task.file,
+    (p) => {
+      problemCounts[p.kind] = (problemCounts[p.kind] ?? 0) + 1;
+      if (problems.length < 200) problems.push(p);
+    },
+    { position: { offset: task.start, line: task.line }, end: task.end },
+  );
+  for await (const batch of records) {
+    for (const record of batch)
+      votes[normalizeRecord(record.value as Record<string, unknown>, record.line, sink)]++;
+    if (sink.overflow) break;
+  }
+  return sink.result(problems, problemCounts, votes);
+}
+
+class ValidatorSink implements EventSink {
+  private readonly fields = new Map<string, FieldStat>();
+  private readonly order: OrderStat[];
+  private readonly orderFirst: number[];
+  private readonly integral: boolean[];
+  private readonly candidateIndex = new Map<string, number>();
+  private readonly random: () => number;
+  records = 0;
+  rowsWithoutX = 0;
+  unsupported: string | undefined;
+  overflow = false;
+  // The current event.
+  private line = 0;
+  private x = NaN;
+  private xText = false;
+  private block = NaN;
+  private timestamp = NaN;
+  private taskName: string | null = null;
+  private eventUids: readonly number[] | undefined;
+  private readonly vectors = new Map<string, readonly unknown[]>();
+  private readonly indexed = new Map<MatrixKind, readonly unknown[]>();
+  private scalarPaths: string[] = [];
+  private scalarValues: number[] = [];
+  // Aggregates.
+  private readonly metrics = new Map<string, BinAcc>();
+  private stepLength: BinAcc | undefined;
+  private readonly blockDurations: BinAcc | undefined;
+  private readonly edges: BlockRunEdges = {
+    headBlock: NaN,
+    headT: NaN,
+    secondBlock: NaN,
+    secondT: NaN,
+    lastStartBlock: NaN,
+    lastStartT: NaN,
+    lastBlock: NaN,
+  };
+  private starts = 0;
+  private readonly clouds = new Map<string, Cloud>();
+  private scores: ScoreState | undefined;
+  private readonly matrices = new Map<MatrixKind, MatrixChunk>();
+  private readonly perf = new Map<number, PerfState>();
+  private readonly uidSet = new Set<number>();
+
+  constructor(
+    private readonly task: ValidatorTask,
+    private readonly plan: ValidatorScanPlan,
+  ) {
+    this.order = plan.xCandidates.map(() => new OrderStat());
+    this.orderFirst = plan.xCandidates.map(() => NaN);
+    this.integral = plan.xCandidates.map(() => true);
+    plan.xCandidates.forEach((c, i) => this.candidateIndex.set(c, i));
+    this.random = seededRandom(0x5bd1e995 ^ (task.index * 2654435761));
+    if (plan.blockSpec) this.blockDurations = newBinAcc(plan.blockSpec.count);
+    for (const value of CLOUD_VALUES) this.clouds.set(value, new Cloud(plan.sampleSize));
+  }
+
+  private field(path: string, role: FieldRole): FieldStat {
+    const key = `${role}\u0000${path}`;
+    let stat = this.fields.get(key);
+    if (stat === undefined) {
+      stat = { path, role, events: 0, types: {} };
+      this.fields.set(key, stat);
+    }
+    return stat;
+  }
+
+  private count(path: string, role: FieldRole, type: ValueType): void {
+    const stat = this.field(path, role);
+    stat.events++;
+    stat.types[type] = (stat.types[type] ?? 0) + 1;
+  }
+
+  beginEvent(line: number): void {
+    this.line = line;
+    this.x = NaN;
+    this.xText = false;
+    this.block = NaN;
+    this.timestamp = NaN;
+    this.taskName = null;
+    this.eventUids = undefined;
+    this.vectors.clear();
+    this.indexed.clear();
+    this.scalarPaths = [];
+    this.scalarValues = [];
+  }
+
+  number(path: string, value: number): void {
+    this.count(path, 'scalar', typeOfValue(value));
+    const k = this.candidateIndex.get(path);
+    if (k !== undefined && Number.isFinite(value)) {
+      if (this.order[k].present === 0) this.orderFirst[k] = value;
+      this.order[k].see(value);
+      if (!Number.isInteger(value)) this.integral[k] = false;
+    }
+    if (path === this.plan.x) {
+      if (!Number.isFinite(value)) this.unsupported ??= `a non-finite ${path} at line ${this.line}`;
+      this.x = value;
+    }
+    if (path === 'block') this.block = value;
+    else if (path === '_timestamp') this.timestamp = value;
+    if (path === this.plan.taskColumn) this.unsupported ??= `a number in ${path} at line ${this.line}`;
+    if (path === 'step_length' || isMetricPath(path)) {
+      this.scalarPaths.push(path);
+      this.scalarValues.push(value);
+    }
+  }
+
+  text(path: string, value: string): void {
+    this.count(path, 'scalar', 'string');
+    if (path === this.plan.taskColumn) {
+      if (value === '') this.unsupported ??= `an empty ${path} at line ${this.line}`;
+      this.taskName = value;
+    } else if (path === this.plan.x || path === 'block' || path === '_timestamp') this.xText = true;
+  }
+
+  uids(uids: readonly number[]): void {
+    const stat = this.field('uids', 'per-uid');
+    stat.events++;
+    countTypes(stat, uids);
+    this.eventUids = uids;
+  }
+
+  uidVector(path: string, values: readonly unknown[]): void {
+    const stat = this.field(path, 'per-uid');
+    stat.events++;
+    countTypes(stat, values);
+    if (path === 'rewards' || path === 'completion_times' || path === 'successful')
+      this.vectors.set(path, values);
+  }
+
+  uidIndexed(kind: string, values: readonly unknown[]): void {
+    const stat = this.field(kind, 'uid-indexed');
+    stat.events++;
+    countTypes(stat, values);
+    if ((MATRIX_KINDS as readonly string[]).includes(kind)) this.indexed.set(kind as MatrixKind, values);
+    for (let uid = 0; uid < values.length; uid++) {
+      const v = values[uid];
+      if (typeof v === 'number' || typeof v === 'boolean') this.uidSet.add(uid);
+    }
+  }
+
+  other(path: string, type: 'list' | 'null' | 'object'): void {
+    if (type === 'null') this.count(path, 'scalar', 'null');
+    else this.count(path, 'unstored', type);
+  }
+
+  endEvent(): void {
+    this.records++;
+    if (this.xText) this.unsupported ??= `text in ${this.plan.x}, block or _timestamp at line ${this.line}`;
+    const x = this.x;
+    const hasX = Number.isFinite(x);
+    if (!hasX) this.rowsWithoutX++;
+    const rank = this.line;
+    if (hasX) this.scalars(x);
+    if (Number.isFinite(this.block) && Number.isFinite(this.timestamp))
+      this.blockRun(this.block, this.timestamp);
+    const uids = this.eventUids;
+    if (uids && uids.length > 0) this.uidRows(uids, x, hasX, rank);
+    for (const [kind, values] of this.indexed) this.indexedRow(kind, values, x, hasX);
+    if (this.metrics.size > this.plan.maxMetricPaths) this.overflow = true;
+  }
+
+  private scalars(x: number): void {
+    const metricBin = binIndex(x, this.plan.metricSpec);
+    for (let i = 0; i < this.scalarPaths.length; i++) {
+      const path = this.scalarPaths[i];
+      const value = this.scalarValues[i];
+      if (path === 'step_length') {
+        this.stepLength ??= newBinAcc(this.plan.stepSpec.count);
+        addToBin(this.stepLength, binIndex(x, this.plan.stepSpec), x, value, this.random);
+      }
+      if (!isMetricPath(path)) continue;
+      let acc = this.metrics.get(path);
+      if (acc === undefined) {
+        acc = newBinAcc(this.plan.metricSpec.count);
+        this.metrics.set(path, acc);
+      }
+      addToBin(acc, metricBin, x, value, this.random);
+    }
+  }
+
+  /** Runs of one block among timed events (see plot-validator's blockDurations). */
+  private blockRun(block: number, t: number): void {
+    const e = this.edges;
+    if (Number.isNaN(e.headBlock)) {
+      e.headBlock = block;
+      e.headT = t;
+      e.lastStartBlock = block;
+      e.lastStartT = t;
+      e.lastBlock = block;
+      this.starts = 1;
+      return;
+    }
+    if (block !== e.lastBlock) {
+      // A new run starts. Its predecessor's duration is known here unless the predecessor is the
+      // task's first run (whose start may continue the previous task's run: the merge decides).
+      if (this.starts === 1) {
+        e.secondBlock = block;
+        e.secondT = t;
+      } else
+        addDuration(
+          this.blockDurations!,
+          this.plan.blockSpec!,
+          e.lastStartBlock,
+          e.lastStartT,
+          block,
+          t,
+          this.random,
+        );
+      this.starts++;
+      e.lastStartBlock = block;
+      e.lastStartT = t;
+    }
+    e.lastBlock = block;
+  }
+
+  private uidRows(uids: readonly number[], x: number, hasX: boolean, rank: number): void {
+    const rewards = this.vectors.get('rewards');
+    const times = this.vectors.get('completion_times');
+    const ok = this.vectors.get('successful');
+    const fileIndex = this.task.fileIndex;
+    for (let pos = 0; pos < uids.length; pos++) {
+      const uid = uids[pos];
+      this.uidSet.add(uid);
+      if (uid >= 0) {
+        let p = this.perf.get(uid);
+        if (p === undefined) {
+          p = { rows: 0, okSum: 0, okN: 0, sample: new Float64Array(PERF_SAMPLE), seen: new Float64Array(1) };
+          this.perf.set(uid, p);
+        }
+        p.rows++;
+        const s = ok === undefined ? null : numeric(ok[pos]);
+        if (s !== null) {
+          p.okSum += s;
+          p.okN++;
+        }
+        const c = times === undefined ? null : numeric(times[pos]);
+        if (c !== null && Number.isFinite(c)) offer(p.sample, p.seen, 0, PERF_SAMPLE, c, this.random);
+      }
+      if (!hasX) continue;
+      let hash = -1;
+      for (const [name, vector] of [
+        ['rewards', rewards],
+        ['completion_times', times],
+      ] as const) {
+        if (vector === undefined) continue;
+        const v = numeric(vector[pos]);
+        if (v === null || !Number.isFinite(v)) continue;
+        if (hash < 0) hash = sampleHash(this.plan.seed, fileIndex, rank, pos);
+        this.clouds.get(name)!.offer(hash, fileIndex, rank, pos, x, uid, v, this.taskName);
+      }
+      if (rewards !== undefined) {
+        const r = numeric(rewards[pos]);
+        if (r !== null && Number.isFinite(r)) {
+          this.scores ??= new ScoreState(this.plan.alpha);
+          this.scores.add(binIndex(x, this.plan.scoreSpec), uid, r, rank);
+          if (this.scores.snapshots > this.plan.maxSnapshots) this.overflow = true;
+        }
+      }
+    }
+  }
+
+  private indexedRow(kind: MatrixKind, values: readonly unknown[], x: number, hasX: boolean): void {
+    let m = this.matrices.get(kind);
+    const spec = kind === 'moving_averaged_scores' ? this.plan.scoreSpec : this.plan.weightSpec;
+    if (m === undefined) {
+      m = { rows: 0, eventsWithX: 0, vectors: 0, uids: 0, values: new Float64Array(0) };
+      this.matrices.set(kind, m);
+    }
+    let rows = 0;
+    let cells = 0;
+    const bin = hasX ? binIndex(x, spec) : -1;
+    for (let uid = 0; uid < values.length; uid++) {
+      const v = numeric(values[uid]);
+      if (v === null) continue;
+      rows++;
+      if (!hasX || !Number.isFinite(v)) continue;
+      if (uid >= m.uids) {
+        const grown = new Float64Array(Math.max(uid + 1, m.uids * 2) * spec.count).fill(NaN);
+        grown.set(m.values);
+        m.values = grown;
+        m.uids = grown.length / spec.count;
+      }
+      m.values[uid * spec.count + bin] = v;
+      cells++;
+    }
+    m.rows += rows;
+    if (hasX && rows > 0) m.eventsWithX++;
+    if (cells > 0) m.vectors++;
+  }
+
+  result(
+    problems: Omit<ReadProblem, 'file'>[],
+    problemCounts: Partial<Record<ReadProblem['kind'], number>>,
+    votes: Record<Profile, number>,
+  ): ValidatorPartial {
+    const perfUids = [...this.perf.keys()].sort((a, b) => a - b);
+    const perf = {
+      uid: Float64Array.from(perfUids),
+      rows: new Float64Array(perfUids.length),
+      okSum: new Float64Array(perfUids.length),
+      okN: new Float64Array(perfUids.length),
+      sample: new Float64Array(perfUids.length * PERF_SAMPLE),
+      seen: new Float64Array(perfUids.length),
+    };
+    perfUids.forEach((uid, i) => {
+      const p = this.perf.get(uid)!;
+      perf.rows[i] = p.rows;
+      perf.okSum[i] = p.okSum;
+      perf.okN[i] = p.okN;
+      perf.sample.set(p.sample, i * PERF_SAMPLE);
+      perf.seen[i] = p.seen[0];
+    });
+    const clouds: ValidatorPartial['clouds'] = {};
+    for (const value of CLOUD_VALUES) {
+      const cloud = this.clouds.get(value)!;
+      if (cloud.population > 0) clouds[value] = cloud.candidates();
+    }
+    const matrices: ValidatorPartial['matrices'] = {};
+    for (const [kind, m] of this.matrices) matrices[kind] = m;
+    return {
+      index: this.task.index,
+      fileIndex: this.task.fileIndex,
+      records: this.records,
+      problems,
+      problemCounts,
+      votes,
+      fields: [...this.fields.values()],
+      order: this.order.map((o, k) => ({
+        present: o.present,
+        decreases: o.decreases,
+        min: o.min,
+        max: o.max,
+        first: this.orderFirst[k],
+        last: o.last,
+        integral: this.integral[k],
+      })),
+      rowsWithoutX: this.rowsWithoutX,
+      unsupported: this.unsupported,
+      overflow: this.overflow,
+      metrics: Object.fromEntries(this.metrics),
+      stepLength: this.stepLength,
+      blockDurations: this.blockDurations,
+      blockEdges: this.edges,
+      clouds,
+      scores: this.scores?.result(),
+      matrices,
+      perf,
+      uids: [...this.uidSet],
+    };
+  }
+}
+
+/** A per-uid value as the SQL path stores it: numbers as they are, booleans 1/0, anything else null. */
+function numeric(v: unknown): number | null {
+  return typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null;
+}
+
+/** One block duration: from a run start to the next one, per block advanced. */
+export function addDuration(
+  acc: BinAcc,
+  spec: BinSpec,
+  block: number,
+  t: number,
+  nextBlock: number,
+  nextT: number,
+  random: () => number,
+): void {
+  if (!(nextBlock > block && nextT > t)) return;
+  addToBin(acc, binIndex(block, spec), block, (nextT - t) / (nextBlock - block), random);
+}
+
+interface PerfState {
+  rows: number;
+  okSum: number;
+  okN: number;
+  sample: Float64Array;
+  seen: Float64Array;
+}
+
+/** Bottom-k by (hash, file, line, pos): a max-heap of the k smallest keys seen. */
+class Cloud {
+  population = 0;
+  private readonly heap: number[] = [];
+  private readonly hash: number[] = [];
+  private readonly file: number[] = [];
+  private readonly line: number[] = [];
+  private readonly pos: number[] = [];
+  private readonly x: number[] = [];
+  private readonly uid: number[] = [];
+  private readonly value: number[] = [];
+  private readonly task: (string | null)[] = [];
+
+  constructor(private readonly k: number) {}
+
+  offer(
+    hash: number,
+    file: number,
+    line: number,
+    pos: number,
+    x: number,
+    uid: number,
+    value: number,
+    task: string | null,
+  ): void {
+    this.population++;
+    if (this.k <= 0) return;
+    if (this.heap.length < this.k) {
+      const slot = this.hash.length;
+      this.store(slot, hash, file, line, pos, x, uid, value, task);
+      this.heap.push(slot);
+      this.up(this.heap.length - 1);
+      return;
+    }
+    const top = this.heap[0];
+    if (!this.less(hash, file, line, pos, top)) return;
+    this.store(top, hash, file, line, pos, x, uid, value, task);
+    this.down(0);
+  }
+
+  private store(
+    slot: number,
+    hash: number,
+    file: number,
+    line: number,
+    pos: number,
+    x: number,
+    uid: number,
+    value: number,
+    task: string | null,
+  ): void {
+    this.hash[slot] = hash;
+    this.file[slot] = file;
+    this.line[slot] = line;
+    this.pos[slot] = pos;
+    this.x[slot] = x;
+    this.uid[slot] = uid;
+    this.value[slot] = value;
+    this.task[slot] = task;
+  }
+
+  /** Key (hash, file, line, pos) of a new row is smaller than that of a slot. */
+  private less(hash: number, file: number, line: number, pos: number, slot: number): boolean {
+    return (
+      compareKeys(hash, file, line, pos, this.hash[slot], this.file[slot], this.line[slot], this.pos[slot]) <
+      0
+    );
+  }
+
+  private greater(a: number, b: number): boolean {
+    return (
+      compareKeys(
+        this.hash[a],
+        this.file[a],
+        this.line[a],
+        this.pos[a],
+        this.hash[b],
+        this.file[b],
+        this.line[b],
+        this.pos[b],
+      ) > 0
+    );
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.greater(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let largest = i;
+      if (l < h.length && this.greater(h[l], h[largest])) largest = l;
+      if (r < h.length && this.greater(h[r], h[largest])) largest = r;
+      if (largest === i) return;
+      [h[i], h[largest]] = [h[largest], h[i]];
+      i = largest;
+    }
+  }
+
+  candidates(): CloudCandidates {
+    return {
+      population: this.population,
+      hash: Float64Array.from(this.hash),
+      file: Float64Array.from(this.file),
+      line: Float64Array.from(this.line),
+      pos: Float64Array.from(this.pos),
+      x: Float64Array.from(this.x),
+      uid: Float64Array.from(this.uid),
+      value: Float64Array.from(this.value),
+      task: this.task,
+    };
+  }
+}
+
+export function compareKeys(
+  h1: number,
+  f1: number,
+  l1: number,
+  p1: number,
+  h2: number,
+  f2: number,
+  l2: number,
+  p2: number,
+): number {
+  return h1 - h2 || f1 - f2 || l1 - l2 || p1 - p2;
+}
+
+/**
+ * The reward EMA of one task as affine maps of the scores at its start: per uid, after k rewards,
+ * score = (1−α)^k · start + B. A snapshot is taken whenever the bin changes (as the SQL path's
+ * replay does) and at the task's end; the merge applies them in task order.
+ */
+class ScoreState {
+  private a = new Float64Array(0);
+  private b = new Float64Array(0);
+  private seen = new Uint8Array(0);
+  private readonly snapBins: number[] = [];
+  private readonly snapA: Float64Array[] = [];
+  private readonly snapB: Float64Array[] = [];
+  private currentBin = -1;
+  private lastEvent = -1;
+  events = 0;
+
+  constructor(private readonly alpha: number) {}
+
+  get snapshots(): number {
+    return this.snapBins.length;
+  }
+
+  add(bin: number, uid: number, reward: number, event: number): void {
+    if (bin !== this.currentBin) {
+      if (this.currentBin >= 0) this.snapshot();
+      this.currentBin = bin;
+    }
+    if (uid < 0) return;
+    if (uid >= this.a.length) this.grow(uid + 1);
+    this.a[uid] *= 1 - this.alpha;
+    this.b[uid] = this.alpha * reward + (1 - this.alpha) * this.b[uid];
+    this.seen[uid] = 1;
+    if (event !== this.lastEvent) {
+      this.events++;
+      this.lastEvent = event;
+    }
+  }
+
+  private grow(size: number): void {
+    const n = Math.max(size, this.a.length * 2, 16);
+    const a = new Float64Array(n).fill(1);
+    a.set(this.a);
+    const b = new Float64Array(n);
+    b.set(this.b);
+    const seen = new Uint8Array(n);
+    seen.set(this.seen);
+    this.a = a;
+    this.b = b;
+    this.seen = seen;
+  }
+
+  private snapshot(): void {
+    this.snapBins.push(this.currentBin);
+    this.snapA.push(this.a.slice());
+    this.snapB.push(this.b.slice());
+  }
+
+  result(): ScoreChunk {
+    if (this.currentBin >= 0) this.snapshot();
+    return {
+      bins: this.snapBins,
+      a: this.snapA,
+      b: this.snapB,
+      endA: this.a,
+      endB: this.b,
+      seen: this.seen,
+      events: this.events,
+    };
+  }
+}
