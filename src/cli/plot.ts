@@ -2,13 +2,16 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runCharts } from '../analysis/plot-run.js';
-import { VALIDATOR_CHART_VECTORS } from '../analysis/plot-validator.js';
+import { VALIDATOR_CHART_VECTORS, validatorChartsFromData } from '../analysis/plot-validator.js';
+import { metricsChartFromStats } from '../analysis/plot-metrics.js';
+import { runCaption } from '../charts/caption.js';
+import { scanValidatorRun } from '../scan/validator-run.js';
 import { formatCount } from '../charts/caption.js';
 import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import { renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
 import { fileProgress, progressReporter } from './progress.js';
-import { runSummaryText } from './summary.js';
+import { closingSummaryText, runSummaryText } from './summary.js';
 import { discoverRun } from '../formats/discover.js';
 import { formatProblem } from '../formats/problems.js';
 import { scanTrainingCharts } from '../analysis/training-charts-fast.js';
@@ -53,6 +56,7 @@ export async function plotRun(
   outDir: string,
 ): Promise<void> {
   if (await plotTrainingFast(path, options, outDir)) return;
+  if (await plotValidatorFast(path, options, outDir)) return;
   const progress = progressReporter();
   const run = await Run.open(path, {
     ...openRunOptions(options),
@@ -118,6 +122,74 @@ async function plotTrainingFast(
     x: { label: fast.xLabel, min: fast.xMin, max: fast.xMax },
     engine: 'projection scanner',
   });
+  return true;
+}
+
+/**
+ * Validator runs (FileTAO, OpenValidators): every chart from one parallel pass of the projection
+ * scanner (see scanValidatorRun). False when it cannot answer as the full path would.
+ */
+async function plotValidatorFast(
+  path: string | undefined,
+  options: PlotCliOptions,
+  outDir: string,
+): Promise<boolean> {
+  const location = discoverRun(path, openRunOptions(options));
+  const bytes = location.files.reduce((sum, f) => sum + f.bytes, 0);
+  const progress = fileProgress(bytes);
+  const rangeBytes = Number(process.env.RUNLENS_RANGE_BYTES) || undefined;
+  const fast = await scanValidatorRun(location, {
+    x: options.x,
+    strict: options.strict,
+    seed: options.seed,
+    rangeBytes,
+    onProgress: (done) => progress.onBytes(done),
+  });
+  progress.done();
+  if (!fast) return false;
+  if (fast.records === 0)
+    throw new UserError(`${location.root}: no records to plot`, { hint: 'is the log empty?' });
+  const charts = validatorChartsFromData(fast.data);
+  const metrics = metricsChartFromStats(
+    fast.metrics,
+    runCaption({
+      rows: fast.records,
+      files: fast.files,
+      xLabel: fast.x.label,
+      xMin: fast.xMin,
+      xMax: fast.xMax,
+    }),
+    fast.x.label,
+    fast.metricTotal,
+  );
+  if (metrics) charts.push(metrics);
+  if (!charts.length)
+    throw new UserError(`${location.root}: no field this run holds can be charted`, {
+      hint: 'run `runlens inspect` to see its fields',
+    });
+  await writeCharts(charts, outDir, options, {
+    run: location.root,
+    profile: fast.profile,
+    rows: fast.records,
+    files: fast.files,
+    x: { label: fast.x.label, min: fast.xMin, max: fast.xMax },
+    engine: 'projection scanner',
+  });
+  process.stderr.write(
+    closingSummaryText(
+      {
+        rows: fast.records,
+        files: fast.files,
+        xLabel: fast.x.label,
+        xMin: fast.xMin,
+        xMax: fast.xMax,
+        rowsWithoutX: fast.rowsWithoutX,
+      },
+      { problemCount: fast.problemCount, files: fast.fileReports, problems: fast.problems },
+      options.verbose,
+      charts.find((c) => c.sample)?.sample,
+    ),
+  );
   return true;
 }
 

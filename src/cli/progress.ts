@@ -55,6 +55,18 @@ export function fileProgress(totalBytes: number, stream: NodeJS.WriteStream = pr
       );
       drawn = true;
     },
+    /** Bytes read so far (the validator scan reports byte ranges as they are merged). */
+    onBytes(done: number): void {
+      if (!stream.isTTY) return;
+      const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+      const share = totalBytes > 0 ? done / totalBytes : 1;
+      const eta = share > 0 ? (seconds / share) * (1 - share) : NaN;
+      stream.write(
+        `\r\x1b[K${formatBytes(done)} of ${formatBytes(totalBytes)} · ${formatBytes(done / seconds)}/s` +
+          (Number.isFinite(eta) && share < 1 ? ` · ETA ${Math.ceil(eta)} s` : ''),
+      );
+      drawn = true;
+    },
     done(): void {
       if (drawn) stream.write('\r\x1b[K');
     },

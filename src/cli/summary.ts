@@ -39,12 +39,41 @@ export async function runSummaryText(
   sample?: { size: number; population: number; seed: number },
 ): Promise<string> {
   const s = await run.summary();
+  return closingSummaryText(
+    {
+      rows: s.rows,
+      files: s.files,
+      xLabel: s.x.label,
+      xMin: s.x.min,
+      xMax: s.x.max,
+      rowsWithoutX: s.x.rowsWithoutX,
+    },
+    run.ingest,
+    verbose,
+    sample,
+  );
+}
+
+/** runSummaryText from plain facts (the projection scanner has no indexed run). */
+export function closingSummaryText(
+  s: {
+    rows: number;
+    files: number;
+    xLabel: string;
+    xMin: number | null;
+    xMax: number | null;
+    rowsWithoutX: number;
+  },
+  problems: ProblemFacts,
+  verbose = false,
+  sample?: { size: number; population: number; seed: number },
+): string {
   const sampled = sample
     ? `\npoint clouds: a seeded uniform sample of ${formatNumber(sample.size)} of ${formatNumber(sample.population)} uid rows (${((sample.size / Math.max(1, sample.population)) * 100).toPrecision(3)} %, seed ${sample.seed})`
     : '';
   const head =
     `read ${formatNumber(s.rows)} rows from ${s.files} file${s.files === 1 ? '' : 's'}; ` +
-    `${s.x.label} ${formatNumber(s.x.min)} … ${formatNumber(s.x.max)}` +
-    (s.x.rowsWithoutX ? ` (${formatNumber(s.x.rowsWithoutX)} rows without ${s.x.label})` : '');
-  return `${head}${sampled}\n${problemSummaryText(run.ingest, verbose)}`;
+    `${s.xLabel} ${formatNumber(s.xMin)} … ${formatNumber(s.xMax)}` +
+    (s.rowsWithoutX ? ` (${formatNumber(s.rowsWithoutX)} rows without ${s.xLabel})` : '');
+  return `${head}${sampled}\n${problemSummaryText(problems, verbose)}`;
 }

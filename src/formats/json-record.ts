@@ -11,13 +11,10 @@ const NEG_INF_SENTINEL = '\u0000runlens:-Inf';
 export function parseJsonRecord(text: string): unknown {
   // Text that mentions a token goes straight to the tolerant path (a failed parse costs a scan).
   if (!text.includes('NaN') && !text.includes('Infinity')) return JSON.parse(text);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const replaced = replaceNonFiniteTokens(text);
-    if (replaced === undefined) throw error;
-    return restoreNonFinite(JSON.parse(replaced));
-  }
+  // One pass over the text finds the bare tokens (strings skipped); a first JSON.parse attempt
+  // would fail at the first token on nearly every such line and cost a second parse.
+  const replaced = replaceNonFiniteTokens(text);
+  return replaced === undefined ? JSON.parse(text) : restoreNonFinite(JSON.parse(replaced));
 }
 
 /** Strings (skipped whole, escapes included) or a bare token outside them. */

@@ -175,7 +175,13 @@ export async function scanValidatorTask(
 }
 
 class ValidatorSink implements EventSink {
-  private readonly fields = new Map<string, FieldStat>();
+  /** Field statistics by role, then path (two lookups, no key strings built per value). */
+  private readonly fields: Record<FieldRole, Map<string, FieldStat>> = {
+    scalar: new Map(),
+    'per-uid': new Map(),
+    'uid-indexed': new Map(),
+    unstored: new Map(),
+  };
   private readonly order: OrderStat[];
   private readonly orderFirst: number[];
   private readonly integral: boolean[];
@@ -195,8 +201,8 @@ class ValidatorSink implements EventSink {
   private eventUids: readonly number[] | undefined;
   private readonly vectors = new Map<string, readonly unknown[]>();
   private readonly indexed = new Map<MatrixKind, readonly unknown[]>();
-  private scalarPaths: string[] = [];
-  private scalarValues: number[] = [];
+  private readonly scalarPaths: string[] = [];
+  private readonly scalarValues: number[] = [];
   // Aggregates.
   private readonly metrics = new Map<string, BinAcc>();
   private stepLength: BinAcc | undefined;
@@ -211,11 +217,14 @@ class ValidatorSink implements EventSink {
     lastBlock: NaN,
   };
   private starts = 0;
-  private readonly clouds = new Map<string, Cloud>();
   private scores: ScoreState | undefined;
   private readonly matrices = new Map<MatrixKind, MatrixChunk>();
-  private readonly perf = new Map<number, PerfState>();
-  private readonly uidSet = new Set<number>();
+  private readonly perf = new DensePerf();
+  /** Uids ≥ 0 of uid rows are perf's; negative ones and uid-indexed cells are kept here. */
+  private readonly negativeUids = new Set<number>();
+  private indexedUids: Uint8Array = new Uint8Array(0);
+  private readonly rewardCloud: Cloud;
+  private readonly timeCloud: Cloud;
 
   constructor(
     private readonly task: ValidatorTask,
@@ -227,15 +236,16 @@ class ValidatorSink implements EventSink {
     plan.xCandidates.forEach((c, i) => this.candidateIndex.set(c, i));
     this.random = seededRandom(0x5bd1e995 ^ (task.index * 2654435761));
     if (plan.blockSpec) this.blockDurations = newBinAcc(plan.blockSpec.count);
-    for (const value of CLOUD_VALUES) this.clouds.set(value, new Cloud(plan.sampleSize));
+    this.rewardCloud = new Cloud(plan.sampleSize);
+    this.timeCloud = new Cloud(plan.sampleSize);
   }
 
   private field(path: string, role: FieldRole): FieldStat {
-    const key = `${role}\u0000${path}`;
-    let stat = this.fields.get(key);
+    const map = this.fields[role];
+    let stat = map.get(path);
     if (stat === undefined) {
       stat = { path, role, events: 0, types: {} };
-      this.fields.set(key, stat);
+      map.set(path, stat);
     }
     return stat;
   }
@@ -256,8 +266,8 @@ class ValidatorSink implements EventSink {
     this.eventUids = undefined;
     this.vectors.clear();
     this.indexed.clear();
-    this.scalarPaths = [];
-    this.scalarValues = [];
+    this.scalarPaths.length = 0;
+    this.scalarValues.length = 0;
   }
 
   number(path: string, value: number): void {
@@ -311,7 +321,10 @@ class ValidatorSink implements EventSink {
     if ((MATRIX_KINDS as readonly string[]).includes(kind)) this.indexed.set(kind as MatrixKind, values);
     for (let uid = 0; uid < values.length; uid++) {
       const v = values[uid];
-      if (typeof v === 'number' || typeof v === 'boolean') this.uidSet.add(uid);
+      if (typeof v === 'number' || typeof v === 'boolean') {
+        if (uid >= this.indexedUids.length) this.indexedUids = growBytes(this.indexedUids, uid + 1);
+        this.indexedUids[uid] = 1;
+      }
     }
   }
 
@@ -395,43 +408,39 @@ class ValidatorSink implements EventSink {
     const times = this.vectors.get('completion_times');
     const ok = this.vectors.get('successful');
     const fileIndex = this.task.fileIndex;
+    const perf = this.perf;
+    const scoreBin = hasX ? binIndex(x, this.plan.scoreSpec) : -1;
     for (let pos = 0; pos < uids.length; pos++) {
       const uid = uids[pos];
-      this.uidSet.add(uid);
+      if (uid >= MAX_DENSE_UID) {
+        this.unsupported ??= `uid ${uid} at line ${this.line} (this path keeps uids below ${MAX_DENSE_UID})`;
+        return;
+      }
       if (uid >= 0) {
-        let p = this.perf.get(uid);
-        if (p === undefined) {
-          p = { rows: 0, okSum: 0, okN: 0, sample: new Float64Array(PERF_SAMPLE), seen: new Float64Array(1) };
-          this.perf.set(uid, p);
-        }
-        p.rows++;
+        if (uid >= perf.size) perf.grow(uid + 1);
+        perf.rows[uid]++;
         const s = ok === undefined ? null : numeric(ok[pos]);
         if (s !== null) {
-          p.okSum += s;
-          p.okN++;
+          perf.okSum[uid] += s;
+          perf.okN[uid]++;
         }
         const c = times === undefined ? null : numeric(times[pos]);
-        if (c !== null && Number.isFinite(c)) offer(p.sample, p.seen, 0, PERF_SAMPLE, c, this.random);
-      }
+        if (c !== null && Number.isFinite(c)) offer(perf.sample, perf.seen, uid, PERF_SAMPLE, c, this.random);
+      } else this.negativeUids.add(uid);
       if (!hasX) continue;
-      let hash = -1;
-      for (const [name, vector] of [
-        ['rewards', rewards],
-        ['completion_times', times],
-      ] as const) {
-        if (vector === undefined) continue;
-        const v = numeric(vector[pos]);
-        if (v === null || !Number.isFinite(v)) continue;
-        if (hash < 0) hash = sampleHash(this.plan.seed, fileIndex, rank, pos);
-        this.clouds.get(name)!.offer(hash, fileIndex, rank, pos, x, uid, v, this.taskName);
+      const r = rewards === undefined ? null : numeric(rewards[pos]);
+      const c = times === undefined ? null : numeric(times[pos]);
+      const rewardOk = r !== null && Number.isFinite(r);
+      const timeOk = c !== null && Number.isFinite(c);
+      if (rewardOk || timeOk) {
+        const hash = sampleHash(this.plan.seed, fileIndex, rank, pos);
+        if (rewardOk) this.rewardCloud.offer(hash, fileIndex, rank, pos, x, uid, r, this.taskName);
+        if (timeOk) this.timeCloud.offer(hash, fileIndex, rank, pos, x, uid, c, this.taskName);
       }
-      if (rewards !== undefined) {
-        const r = numeric(rewards[pos]);
-        if (r !== null && Number.isFinite(r)) {
-          this.scores ??= new ScoreState(this.plan.alpha);
-          this.scores.add(binIndex(x, this.plan.scoreSpec), uid, r, rank);
-          if (this.scores.snapshots > this.plan.maxSnapshots) this.overflow = true;
-        }
+      if (rewardOk) {
+        this.scores ??= new ScoreState(this.plan.alpha);
+        this.scores.add(scoreBin, uid, r, rank);
+        if (this.scores.snapshots > this.plan.maxSnapshots) this.overflow = true;
       }
     }
   }
@@ -470,28 +479,13 @@ class ValidatorSink implements EventSink {
     problemCounts: Partial<Record<ReadProblem['kind'], number>>,
     votes: Record<Profile, number>,
   ): ValidatorPartial {
-    const perfUids = [...this.perf.keys()].sort((a, b) => a - b);
-    const perf = {
-      uid: Float64Array.from(perfUids),
-      rows: new Float64Array(perfUids.length),
-      okSum: new Float64Array(perfUids.length),
-      okN: new Float64Array(perfUids.length),
-      sample: new Float64Array(perfUids.length * PERF_SAMPLE),
-      seen: new Float64Array(perfUids.length),
-    };
-    perfUids.forEach((uid, i) => {
-      const p = this.perf.get(uid)!;
-      perf.rows[i] = p.rows;
-      perf.okSum[i] = p.okSum;
-      perf.okN[i] = p.okN;
-      perf.sample.set(p.sample, i * PERF_SAMPLE);
-      perf.seen[i] = p.seen[0];
-    });
+    const perf = this.perf.compact();
     const clouds: ValidatorPartial['clouds'] = {};
-    for (const value of CLOUD_VALUES) {
-      const cloud = this.clouds.get(value)!;
-      if (cloud.population > 0) clouds[value] = cloud.candidates();
-    }
+    if (this.rewardCloud.population > 0) clouds.rewards = this.rewardCloud.candidates();
+    if (this.timeCloud.population > 0) clouds.completion_times = this.timeCloud.candidates();
+    const uids = [...this.negativeUids];
+    for (let u = 0; u < this.perf.size; u++) if (this.perf.rows[u] > 0) uids.push(u);
+    for (let u = 0; u < this.indexedUids.length; u++) if (this.indexedUids[u]) uids.push(u);
     const matrices: ValidatorPartial['matrices'] = {};
     for (const [kind, m] of this.matrices) matrices[kind] = m;
     return {
@@ -501,7 +495,7 @@ class ValidatorSink implements EventSink {
       problems,
       problemCounts,
       votes,
-      fields: [...this.fields.values()],
+      fields: Object.values(this.fields).flatMap((map) => [...map.values()]),
       order: this.order.map((o, k) => ({
         present: o.present,
         decreases: o.decreases,
@@ -522,7 +516,7 @@ class ValidatorSink implements EventSink {
       scores: this.scores?.result(),
       matrices,
       perf,
-      uids: [...this.uidSet],
+      uids,
     };
   }
 }
@@ -546,12 +540,60 @@ export function addDuration(
   addToBin(acc, binIndex(block, spec), block, (nextT - t) / (nextBlock - block), random);
 }
 
-interface PerfState {
-  rows: number;
-  okSum: number;
-  okN: number;
-  sample: Float64Array;
-  seen: Float64Array;
+/** Uids at or above this make the scan decline (dense per-uid arrays). */
+const MAX_DENSE_UID = 1 << 20;
+
+function growBytes(bytes: Uint8Array, size: number): Uint8Array {
+  const grown = new Uint8Array(Math.max(size, bytes.length * 2, 256));
+  grown.set(bytes);
+  return grown;
+}
+
+/** Per-uid performance statistics in dense arrays indexed by uid. */
+class DensePerf {
+  size = 0;
+  rows: Float64Array = new Float64Array(0);
+  okSum: Float64Array = new Float64Array(0);
+  okN: Float64Array = new Float64Array(0);
+  sample: Float64Array = new Float64Array(0);
+  seen: Float64Array = new Float64Array(0);
+
+  grow(needed: number): void {
+    const size = Math.max(needed, this.size * 2, 256);
+    const grow = (a: Float64Array, width = 1): Float64Array => {
+      const out = new Float64Array(size * width);
+      out.set(a);
+      return out;
+    };
+    this.rows = grow(this.rows);
+    this.okSum = grow(this.okSum);
+    this.okN = grow(this.okN);
+    this.sample = grow(this.sample, PERF_SAMPLE);
+    this.seen = grow(this.seen);
+    this.size = size;
+  }
+
+  /** Only the uids with rows, for posting. */
+  compact(): ValidatorPartial['perf'] {
+    const uids: number[] = [];
+    for (let u = 0; u < this.size; u++) if (this.rows[u] > 0) uids.push(u);
+    const out = {
+      uid: Float64Array.from(uids),
+      rows: new Float64Array(uids.length),
+      okSum: new Float64Array(uids.length),
+      okN: new Float64Array(uids.length),
+      sample: new Float64Array(uids.length * PERF_SAMPLE),
+      seen: new Float64Array(uids.length),
+    };
+    uids.forEach((u, i) => {
+      out.rows[i] = this.rows[u];
+      out.okSum[i] = this.okSum[u];
+      out.okN[i] = this.okN[u];
+      out.sample.set(this.sample.subarray(u * PERF_SAMPLE, (u + 1) * PERF_SAMPLE), i * PERF_SAMPLE);
+      out.seen[i] = this.seen[u];
+    });
+    return out;
+  }
 }
 
 /** Bottom-k by (hash, file, line, pos): a max-heap of the k smallest keys seen. */
