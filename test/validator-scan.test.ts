@@ -14,6 +14,7 @@ import { mergeSamples } from '../src/scan/bin-acc.js';
 import { seededRandom } from '../src/scan/group-stats.js';
 import { scanValidatorRun, splitTasks } from '../src/scan/validator-run.js';
 import { simulate } from '../src/simulate/index.js';
+import { runCli } from './helpers/cli.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
 
 /** Relative closeness for sums computed in another order. */
@@ -238,5 +239,39 @@ describe('validator scan agrees with the DuckDB path', () => {
     expect(
       await scanValidatorRun(discoverRun(path.join(FORMATS, 'filetao')), { x: 'ordinal' }),
     ).toBeUndefined();
+  });
+});
+
+describe('runlens plot on a validator run (built CLI, worker threads)', () => {
+  it('draws from the scan what the DuckDB path draws: same charts, identical point clouds and weights', async () => {
+    const dir = tempDir();
+    await simulate('filetao', { out: dir, size: '1MB', seed: 4 });
+    const out = tempDir();
+    // Small byte ranges: the file is read as many ranges on two worker threads.
+    const fast = runCli(['plot', dir, '--out', path.join(out, 'fast'), '--format', 'svg'], {
+      env: { RUNLENS_RANGE_BYTES: String(64 << 10) },
+    });
+    const full = runCli(['plot', dir, '--out', path.join(out, 'full'), '--format', 'svg'], {
+      env: { RUNLENS_ENGINE: 'duckdb' },
+    });
+    expect(fast.code, fast.stderr).toBe(0);
+    expect(full.code, full.stderr).toBe(0);
+    const index = (kind: string) =>
+      JSON.parse(fs.readFileSync(path.join(out, kind, 'index.json'), 'utf8')) as {
+        engine?: string;
+        rows: number;
+        charts: { name: string }[];
+      };
+    expect(index('fast').engine).toBe('projection scanner');
+    expect(index('full').engine).toBeUndefined();
+    expect(index('fast').rows).toBe(index('full').rows);
+    expect(index('fast').charts.map((c) => c.name)).toEqual(index('full').charts.map((c) => c.name));
+    expect(index('fast').charts.length).toBeGreaterThanOrEqual(9);
+    for (const name of ['rewards-by-uid', 'completion-times-3d', 'weights', 'weights-top']) {
+      const svg = (kind: string) => fs.readFileSync(path.join(out, kind, `${name}.svg`), 'utf8');
+      expect(svg('fast') === svg('full'), `${name}.svg identical`).toBe(true);
+    }
+    // The closing summary says the same (rows, x range, the sample's size and ratio).
+    expect(fast.stderr).toBe(full.stderr);
   });
 });
