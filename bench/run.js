@@ -114,25 +114,47 @@ async function benchWorkload(name, size, options, cli) {
   return { name, size, files: input.files.length, bytes: input.bytes, generation, rows };
 }
 
+/** Peak RSS of inspect (full index) and plot (the scanner's path) on FileTAO at two sizes. */
 async function flatness(sizes, cli) {
-  console.log(`\nflatness: runlens inspect on FileTAO at ${sizes.join(' and ')}`);
+  console.log(`\nflatness: runlens inspect and plot on FileTAO at ${sizes.join(' and ')}`);
   const rows = [];
   for (const size of sizes) {
     const data = await ensureData('filetao', size, WORKLOADS.filetao.simulateArgs);
     const input = WORKLOADS.filetao.locate(data.dir);
     await readAll(input.files);
-    const [inspect] = commandLines('filetao', input, join(OUT_DIR, 'filetao'), cli);
-    const row = await runCommand('filetao', input, inspect, undefined);
-    row.command = `inspect (flatness ${size})`;
-    rows.push(row);
-    printRow(row);
+    for (const command of commandLines('filetao', input, join(OUT_DIR, 'filetao'), cli)) {
+      if (command.name !== 'inspect' && command.name !== 'plot') continue;
+      const row = await runCommand('filetao', input, command, undefined);
+      row.command = `${command.name} (flatness ${size})`;
+      row.flatnessCommand = command.name;
+      rows.push(row);
+      printRow(row);
+    }
   }
-  const [small, large] = rows;
-  const growth = large.peakRssBytes / small.peakRssBytes;
-  console.log(
-    `  peak RSS grows ${growth.toFixed(2)}× for ${(large.inputBytes / small.inputBytes).toFixed(1)}× input`,
-  );
-  return { sizes, rows, peakRssGrowth: growth, inputGrowth: large.inputBytes / small.inputBytes };
+  const commands = {};
+  for (const name of ['inspect', 'plot']) {
+    const [small, large] = rows.filter((row) => row.flatnessCommand === name);
+    if (!small || !large) continue;
+    const growth = large.peakRssBytes / small.peakRssBytes;
+    commands[name] = {
+      growth,
+      small: small.peakRssBytes,
+      large: large.peakRssBytes,
+      largeInput: large.inputBytes,
+    };
+    console.log(
+      `  ${name}: peak RSS grows ${growth.toFixed(2)}× for ${(large.inputBytes / small.inputBytes).toFixed(1)}× input`,
+    );
+  }
+  const growths = Object.values(commands).map((c) => c.growth);
+  const [first, last] = [rows[0], rows.at(-1)];
+  return {
+    sizes,
+    rows,
+    commands,
+    peakRssGrowth: Math.max(...growths),
+    inputGrowth: last.inputBytes / first.inputBytes,
+  };
 }
 
 async function main() {
