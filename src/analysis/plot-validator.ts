@@ -8,7 +8,9 @@ import { quoteIdentifier } from '../engine/session.js';
 import { formatCount } from '../charts/caption.js';
 import { binnedLineSpec } from '../charts/binned-line.js';
 import { uidMatrixHeatmapSpec } from '../charts/uid-matrix-heatmap.js';
-import { uidPerformanceSpec } from '../charts/uid-performance.js';
+import { uidPerformanceSpec, type UidPerformance } from '../charts/uid-performance.js';
+
+export type { UidPerformance };
 import { uidScatterSpec } from '../charts/uid-scatter.js';
 import { uidTopLinesSpec } from '../charts/uid-top-lines.js';
 import { projected3dSpec } from '../charts/projected-3d.js';
@@ -38,17 +40,6 @@ export interface UidCloud {
   columns: Record<string, unknown[]>;
   size: number;
   population: number;
-}
-
-export interface UidPerformance {
-  uid: number[];
-  successRate: number[];
-  p10: number[];
-  p25: number[];
-  p50: number[];
-  p75: number[];
-  p90: number[];
-  count: number[];
 }
 
 /**

@@ -201,20 +201,41 @@ async function writeCharts(
   facts: { run: string; profile: string; rows: number; files: number; x: object; engine?: string },
 ): Promise<void> {
   await mkdir(outDir, { recursive: true });
-  const index = [];
-  for (const chart of charts) {
-    const files = await renderChart(chart.spec, {
+  // Two charts at a time: one builds its SVG (JS, this thread) while the other's PNG is encoded on
+  // the thread pool. Paths are printed and indexed in chart order.
+  const written = await mapConcurrently(charts, 2, (chart) =>
+    renderChart(chart.spec, {
       outBase: join(outDir, chart.name),
       formats: options.format,
       dpi: options.dpi,
       title: chart.description,
-    });
-    index.push({ name: chart.name, description: chart.description, files: files.map((f) => resolve(f)) });
-    for (const f of files) process.stdout.write(`wrote ${f}\n`);
-  }
+    }),
+  );
+  const index = charts.map((chart, i) => {
+    for (const f of written[i]) process.stdout.write(`wrote ${f}\n`);
+    return { name: chart.name, description: chart.description, files: written[i].map((f) => resolve(f)) };
+  });
   const indexPath = join(outDir, 'index.json');
   await writeFile(indexPath, `${JSON.stringify({ ...facts, charts: index }, null, 2)}\n`);
   process.stdout.write(
     `${charts.length} charts from ${formatCount(facts.rows)} rows in ${facts.files} files → ${indexPath}\n`,
   );
+}
+
+/** `work` over items with at most `limit` in flight; results in item order. */
+async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }

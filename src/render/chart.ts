@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { renderPdf } from './pdf.js';
-import { DEFAULT_DPI, renderPng } from './png.js';
+import { DEFAULT_DPI, renderPngAsync } from './png.js';
 import { renderSvg, type RenderSvgOptions, type VegaLiteSpec } from './svg.js';
 
 export const CHART_FORMATS = ['png', 'svg', 'pdf'] as const;
@@ -51,7 +51,7 @@ async function encodeChart(
     case 'svg':
       return svg;
     case 'png':
-      return renderPng(svg, { dpi: options.dpi ?? DEFAULT_DPI });
+      return renderPngAsync(svg, { dpi: options.dpi ?? DEFAULT_DPI });
     case 'pdf':
       return renderPdf(svg, { title: options.title });
   }

@@ -1,4 +1,4 @@
-import { Resvg } from '@resvg/resvg-js';
+import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { FONT_FAMILY, fontFiles } from './fonts.js';
 import { setPngDpi } from './png-resolution.js';
 import { UNITS_PER_INCH } from './theme.js';
@@ -21,11 +21,28 @@ const PIXELATED_DECLARATION = /\s*image-rendering:\s*pixelated;?/g;
  * the same on every machine), scaled to `dpi` and declaring it in a pHYs chunk.
  */
 export function renderPng(svg: string, options: RenderPngOptions = {}): Buffer {
+  const dpi = checkedDpi(options);
+  const resvg = new Resvg(svg.replace(PIXELATED_DECLARATION, ''), resvgOptions(dpi));
+  return setPngDpi(resvg.render().asPng(), dpi);
+}
+
+/** renderPng on libuv's thread pool: the same bytes, while this thread goes on (e.g. to the next chart). */
+export async function renderPngAsync(svg: string, options: RenderPngOptions = {}): Promise<Buffer> {
+  const dpi = checkedDpi(options);
+  const image = await renderAsync(svg.replace(PIXELATED_DECLARATION, ''), resvgOptions(dpi));
+  return setPngDpi(image.asPng(), dpi);
+}
+
+function checkedDpi(options: RenderPngOptions): number {
   const dpi = options.dpi ?? DEFAULT_DPI;
   if (!(Number.isFinite(dpi) && dpi > 0)) {
     throw new RangeError(`renderPng: dpi must be a positive number, got ${dpi}`);
   }
-  const resvg = new Resvg(svg.replace(PIXELATED_DECLARATION, ''), {
+  return dpi;
+}
+
+function resvgOptions(dpi: number): ResvgRenderOptions {
+  return {
     fitTo: { mode: 'zoom', value: dpi / UNITS_PER_INCH },
     font: {
       loadSystemFonts: false,
@@ -33,6 +50,5 @@ export function renderPng(svg: string, options: RenderPngOptions = {}): Buffer {
       defaultFontFamily: FONT_FAMILY,
       sansSerifFamily: FONT_FAMILY,
     },
-  });
-  return setPngDpi(resvg.render().asPng(), dpi);
+  };
 }
