@@ -54,7 +54,7 @@ export interface ValidatorScanPlan {
 export const CLOUD_VALUES = ['rewards', 'completion_times'] as const;
 const MATRIX_KINDS = ['moving_averaged_scores', 'set_weights', 'neuron_weights'] as const;
 type MatrixKind = (typeof MATRIX_KINDS)[number];
-export const PERF_SAMPLE = 256;
+export const PERF_SAMPLE = 1024;
 
 /** Bottom-k reservoir candidates of one cloud: parallel arrays, unsorted. */
 export interface CloudCandidates {
