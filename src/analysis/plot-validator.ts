@@ -9,8 +9,6 @@ import { formatCount } from '../charts/caption.js';
 import { binnedLineSpec } from '../charts/binned-line.js';
 import { uidMatrixHeatmapSpec } from '../charts/uid-matrix-heatmap.js';
 import { uidPerformanceSpec, type UidPerformance } from '../charts/uid-performance.js';
-
-export type { UidPerformance };
 import { uidScatterSpec } from '../charts/uid-scatter.js';
 import { uidTopLinesSpec } from '../charts/uid-top-lines.js';
 import { projected3dSpec } from '../charts/projected-3d.js';

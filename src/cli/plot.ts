@@ -12,7 +12,7 @@ import { UserError } from '../errors.js';
 import { renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
 import { fileProgress, progressReporter } from './progress.js';
 import { closingSummaryText, runSummaryText } from './summary.js';
-import { discoverRun } from '../formats/discover.js';
+import { discoverRun, type RunLocation } from '../formats/discover.js';
 import { formatProblem } from '../formats/problems.js';
 import { scanTrainingCharts } from '../analysis/training-charts-fast.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
@@ -55,8 +55,9 @@ export async function plotRun(
   options: PlotCliOptions,
   outDir: string,
 ): Promise<void> {
-  if (await plotTrainingFast(path, options, outDir)) return;
-  if (await plotValidatorFast(path, options, outDir)) return;
+  const location = discoverRun(path, openRunOptions(options));
+  if (await plotTrainingFast(location, options, outDir)) return;
+  if (await plotValidatorFast(location, options, outDir)) return;
   const progress = progressReporter();
   const run = await Run.open(path, {
     ...openRunOptions(options),
@@ -92,11 +93,10 @@ export async function plotRun(
  * indexing every field. False when the scanner cannot answer exactly; the full path runs then.
  */
 async function plotTrainingFast(
-  path: string | undefined,
+  location: RunLocation,
   options: PlotCliOptions,
   outDir: string,
 ): Promise<boolean> {
-  const location = discoverRun(path, openRunOptions(options));
   const progress = fileProgress(location.files.reduce((sum, f) => sum + f.bytes, 0));
   const fast = await scanTrainingCharts(location, {
     x: options.x,
@@ -130,11 +130,10 @@ async function plotTrainingFast(
  * scanner (see scanValidatorRun). False when it cannot answer as the full path would.
  */
 async function plotValidatorFast(
-  path: string | undefined,
+  location: RunLocation,
   options: PlotCliOptions,
   outDir: string,
 ): Promise<boolean> {
-  const location = discoverRun(path, openRunOptions(options));
   const bytes = location.files.reduce((sum, f) => sum + f.bytes, 0);
   const progress = fileProgress(bytes);
   const rangeBytes = Number(process.env.RUNLENS_RANGE_BYTES) || undefined;

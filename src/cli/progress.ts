@@ -43,29 +43,24 @@ export function formatNumber(value: number | null | undefined): string {
 export function fileProgress(totalBytes: number, stream: NodeJS.WriteStream = process.stderr) {
   const started = Date.now();
   let drawn = false;
+  /** One line: what is done, the rate over the share of `totalBytes` done, the time left. */
+  const draw = (what: string, share: number): void => {
+    if (!stream.isTTY) return;
+    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+    const eta = share > 0 ? (seconds / share) * (1 - share) : NaN;
+    stream.write(
+      `\r\x1b[K${what} · ${formatBytes((totalBytes * share) / seconds)}/s` +
+        (Number.isFinite(eta) && share < 1 ? ` · ETA ${Math.ceil(eta)} s` : ''),
+    );
+    drawn = true;
+  };
   return {
     onFileDone(done: number, count: number): void {
-      if (!stream.isTTY) return;
-      const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-      const share = done / count;
-      const eta = share > 0 ? (seconds / share) * (1 - share) : NaN;
-      stream.write(
-        `\r\x1b[Kfile ${done}/${count} of ${formatBytes(totalBytes)} · ${formatBytes((totalBytes * share) / seconds)}/s` +
-          (Number.isFinite(eta) && done < count ? ` · ETA ${Math.ceil(eta)} s` : ''),
-      );
-      drawn = true;
+      draw(`file ${done}/${count} of ${formatBytes(totalBytes)}`, done / count);
     },
     /** Bytes read so far (the validator scan reports byte ranges as they are merged). */
     onBytes(done: number): void {
-      if (!stream.isTTY) return;
-      const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-      const share = totalBytes > 0 ? done / totalBytes : 1;
-      const eta = share > 0 ? (seconds / share) * (1 - share) : NaN;
-      stream.write(
-        `\r\x1b[K${formatBytes(done)} of ${formatBytes(totalBytes)} · ${formatBytes(done / seconds)}/s` +
-          (Number.isFinite(eta) && share < 1 ? ` · ETA ${Math.ceil(eta)} s` : ''),
-      );
-      drawn = true;
+      draw(`${formatBytes(done)} of ${formatBytes(totalBytes)}`, totalBytes > 0 ? done / totalBytes : 1);
     },
     done(): void {
       if (drawn) stream.write('\r\x1b[K');

@@ -110,3 +110,8 @@ export function describeTypes(types: Partial<Record<ValueType, number>>): string
     .map(([type]) => type)
     .join('|');
 }
+
+/** A list element as both engine paths store it: numbers as they are, booleans 1/0, anything else null. */
+export function numericValue(v: unknown): number | null {
+  return typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null;
+}

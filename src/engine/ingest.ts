@@ -7,7 +7,7 @@ import { formatProblem, type ReadProblem } from '../formats/problems.js';
 import type { Profile } from '../formats/profile.js';
 import { readRecords } from '../formats/read-records.js';
 import type { LinePosition } from '../formats/read-json-lines.js';
-import { FieldCatalog, typeOfValue } from './field-stats.js';
+import { FieldCatalog, numericValue, typeOfValue } from './field-stats.js';
 import type { Session } from './session.js';
 import { BATCH_ROWS, TableWriter } from './table-writer.js';
 
@@ -487,8 +487,7 @@ class IngestSink implements EventSink {
   uidIndexed(kind: string, values: readonly unknown[]): void {
     this.fields.list(kind, 'uid-indexed', values);
     for (let uid = 0; uid < values.length; uid++) {
-      const v = values[uid];
-      const value = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null;
+      const value = numericValue(values[uid]);
       if (value === null) continue;
       const row = this.indexedRows.beginRow();
       this.indexedRows.setAt(row, 'file_id', this.fileId);

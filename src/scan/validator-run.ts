@@ -7,9 +7,9 @@ import {
   STEP_LENGTH_BINS,
   WEIGHT_BINS,
   type UidCloud,
-  type UidPerformance,
   type ValidatorData,
 } from '../analysis/plot-validator.js';
+import type { UidPerformance } from '../charts/uid-performance.js';
 import { emptySeries, type BinnedSeries, type BinnedStats } from '../engine/binned-stats.js';
 import { binSpec, type BinSpec } from '../engine/bins.js';
 import type { FieldStat } from '../engine/field-stats.js';
@@ -410,7 +410,7 @@ function mergePart(
     const into = m.order[k];
     if (o.present === 0) return;
     // Within one file, a value lower than the previous range's last is one more decrease.
-    if (sameFile && into.present > 0 && !Number.isNaN(into.last) && o.first < into.last) into.decreases++;
+    if (into.present > 0 && !Number.isNaN(into.last) && o.first < into.last) into.decreases++;
     into.present += o.present;
     into.decreases += o.decreases;
     into.min = Math.min(into.min, o.min);

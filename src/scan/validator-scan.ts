@@ -2,6 +2,7 @@ import { isMetricPath } from '../analysis/metric-paths.js';
 import { binIndex, type BinSpec } from '../engine/bins.js';
 import {
   countTypes,
+  numericValue,
   typeOfValue,
   type FieldRole,
   type FieldStat,
@@ -419,17 +420,17 @@ class ValidatorSink implements EventSink {
       if (uid >= 0) {
         if (uid >= perf.size) perf.grow(uid + 1);
         perf.rows[uid]++;
-        const s = ok === undefined ? null : numeric(ok[pos]);
+        const s = ok === undefined ? null : numericValue(ok[pos]);
         if (s !== null) {
           perf.okSum[uid] += s;
           perf.okN[uid]++;
         }
-        const c = times === undefined ? null : numeric(times[pos]);
+        const c = times === undefined ? null : numericValue(times[pos]);
         if (c !== null && Number.isFinite(c)) offer(perf.sample, perf.seen, uid, PERF_SAMPLE, c, this.random);
       } else this.negativeUids.add(uid);
       if (!hasX) continue;
-      const r = rewards === undefined ? null : numeric(rewards[pos]);
-      const c = times === undefined ? null : numeric(times[pos]);
+      const r = rewards === undefined ? null : numericValue(rewards[pos]);
+      const c = times === undefined ? null : numericValue(times[pos]);
       const rewardOk = r !== null && Number.isFinite(r);
       const timeOk = c !== null && Number.isFinite(c);
       if (rewardOk || timeOk) {
@@ -456,7 +457,7 @@ class ValidatorSink implements EventSink {
     let cells = 0;
     const bin = hasX ? binIndex(x, spec) : -1;
     for (let uid = 0; uid < values.length; uid++) {
-      const v = numeric(values[uid]);
+      const v = numericValue(values[uid]);
       if (v === null) continue;
       rows++;
       if (!hasX || !Number.isFinite(v)) continue;
@@ -519,11 +520,6 @@ class ValidatorSink implements EventSink {
       uids,
     };
   }
-}
-
-/** A per-uid value as the SQL path stores it: numbers as they are, booleans 1/0, anything else null. */
-function numeric(v: unknown): number | null {
-  return typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null;
 }
 
 /** One block duration: from a run start to the next one, per block advanced. */
