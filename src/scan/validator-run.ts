@@ -26,6 +26,7 @@ import { normalizeRecord } from '../formats/normalize.js';
 import type { ReadProblem } from '../formats/problems.js';
 import type { Profile } from '../formats/profile.js';
 import { looksLikeJsonLines, readRecords } from '../formats/read-records.js';
+import { EventWalker } from './event-walker.js';
 import {
   BIN_SAMPLE,
   mergeBinAcc,
@@ -63,6 +64,8 @@ export interface ValidatorScanOptions {
   /** How much of the run's start (records) and end (bytes) predicts the ranges (tests shrink it). */
   probe?: { records: number; bytes: number };
   onProgress?: (bytesDone: number) => void;
+  /** false: parse every line with JSON.parse instead of the byte-level EventWalker (tests compare both). */
+  byteWalker?: boolean;
 }
 
 /** Everything `plot` needs from a validator run, computed in one parallel pass. */
@@ -166,8 +169,19 @@ async function predict(
       line = 1;
       if (start >= file.bytes || !isJsonLines(file)) return;
     }
-    const records = readRecords(file, () => {}, { position: { offset: start, line } });
     let read = 0;
+    const walker = new EventWalker(sink, () => false);
+    const records = readRecords(file, () => {}, {
+      position: { offset: start, line },
+      fastLine: (buffer, from, to, lineNumber) => {
+        if (!fromEnd && read >= limits.records) return true;
+        const profile = walker.walk(buffer, from, to, lineNumber);
+        if (profile === undefined) return false;
+        votes[profile]++;
+        read++;
+        return true;
+      },
+    });
     for await (const batch of records) {
       for (const record of batch) {
         if (!fromEnd && read >= limits.records) break;
@@ -292,6 +306,7 @@ function planFor(prediction: Prediction, options: ValidatorScanOptions): Validat
     alpha: options.alpha ?? 0.05,
     maxMetricPaths: 512,
     maxSnapshots: 4096,
+    byteWalker: options.byteWalker ?? process.env.RUNLENS_BYTE_WALKER !== '0',
   };
 }
 

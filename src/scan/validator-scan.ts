@@ -18,6 +18,7 @@ import type { Profile } from '../formats/profile.js';
 import { readRecords } from '../formats/read-records.js';
 import { seededRandom } from './group-stats.js';
 import { addToBin, newBinAcc, offer, type BinAcc } from './bin-acc.js';
+import { EventWalker } from './event-walker.js';
 
 /** One unit of work: a whole file, or a newline-aligned byte range of a plain JSON lines file. */
 export interface ValidatorTask {
@@ -50,6 +51,8 @@ export interface ValidatorScanPlan {
   /** Caps beyond which the scan gives up (overflow) and the full path runs. */
   maxMetricPaths: number;
   maxSnapshots: number;
+  /** Read JSON lines with the byte-level EventWalker (false: JSON.parse every line; for tests). */
+  byteWalker: boolean;
 }
 
 export const CLOUD_VALUES = ['rewards', 'completion_times'] as const;
@@ -159,13 +162,27 @@ export async function scanValidatorTask(
   const problems: Omit<ReadProblem, 'file'>[] = [];
   const problemCounts: Partial<Record<ReadProblem['kind'], number>> = {};
   const votes: Record<Profile, number> = { filetao: 0, openvalidators: 0, rl: 0, generic: 0 };
+  // Lines the walker declines (bad JSON, loguru, …) come back as records, in order.
+  const walker = plan.byteWalker ? new EventWalker(sink, (path) => path === plan.taskColumn) : undefined;
   const records = readRecords(
     task.file,
     (p) => {
       problemCounts[p.kind] = (problemCounts[p.kind] ?? 0) + 1;
       if (problems.length < 200) problems.push(p);
     },
-    { position: { offset: task.start, line: task.line }, end: task.end },
+    {
+      position: { offset: task.start, line: task.line },
+      end: task.end,
+      fastLine: walker
+        ? (buffer, start, end, line) => {
+            if (sink.overflow) return true;
+            const profile = walker.walk(buffer, start, end, line);
+            if (profile === undefined) return false;
+            votes[profile]++;
+            return true;
+          }
+        : undefined,
+    },
   );
   for await (const batch of records) {
     for (const record of batch)
