@@ -11,7 +11,8 @@ const USAGE = `usage: npm run bench -- [options]
   --quick               100MB per workload (same as --size 100MB)
   --workloads <list>    comma list of ${WORKLOAD_NAMES.join(', ')} (default: all)
   --commands <list>     only these runlens commands (default: every one the CLI has)
-  --flatness            also run inspect on FileTAO at two sizes and compare peak RSS
+  --flatness            also run inspect, plot, report and export (or those of --commands) on
+                        FileTAO at two sizes and compare peak RSS
   --flatness-sizes <a,b>  the two sizes (default 1GB,10GB; 200MB,2GB with --quick; X,10X with --size X)
   --no-save             print the table only, do not write bench/results/
   -h, --help            this text`;

@@ -114,16 +114,19 @@ async function benchWorkload(name, size, options, cli) {
   return { name, size, files: input.files.length, bytes: input.bytes, generation, rows };
 }
 
-/** Peak RSS of inspect (full index) and plot (the scanner's path) on FileTAO at two sizes. */
-async function flatness(sizes, cli) {
-  console.log(`\nflatness: runlens inspect and plot on FileTAO at ${sizes.join(' and ')}`);
+/** Commands whose peak RSS --flatness compares (or those given with --commands). */
+export const FLATNESS_COMMANDS = ['inspect', 'plot', 'report', 'export'];
+
+/** Peak RSS of each command (full index or the scanner's path) on FileTAO at two sizes. */
+async function flatness(sizes, cli, names) {
+  console.log(`\nflatness: runlens ${names.join(', ')} on FileTAO at ${sizes.join(' and ')}`);
   const rows = [];
   for (const size of sizes) {
     const data = await ensureData('filetao', size, WORKLOADS.filetao.simulateArgs);
     const input = WORKLOADS.filetao.locate(data.dir);
     await readAll(input.files);
     for (const command of commandLines('filetao', input, join(OUT_DIR, 'filetao'), cli)) {
-      if (command.name !== 'inspect' && command.name !== 'plot') continue;
+      if (!names.includes(command.name)) continue;
       const row = await runCommand('filetao', input, command, undefined);
       row.command = `${command.name} (flatness ${size})`;
       row.flatnessCommand = command.name;
@@ -132,8 +135,8 @@ async function flatness(sizes, cli) {
     }
   }
   const commands = {};
-  for (const name of ['inspect', 'plot']) {
-    const [small, large] = rows.filter((row) => row.flatnessCommand === name);
+  for (const name of names) {
+    const [small, large] = rows.filter((row) => row.flatnessCommand === name && row.exitCode === 0);
     if (!small || !large) continue;
     const growth = large.peakRssBytes / small.peakRssBytes;
     commands[name] = {
@@ -173,7 +176,13 @@ async function main() {
   for (const name of options.workloads) {
     workloads.push(await benchWorkload(name, options.sizes[name], options, cli));
   }
-  const flat = options.flatness ? await flatness(options.flatnessSizes, cli) : undefined;
+  const flat = options.flatness
+    ? await flatness(
+        options.flatnessSizes,
+        cli,
+        FLATNESS_COMMANDS.filter((name) => !options.commands || options.commands.includes(name)),
+      )
+    : undefined;
   const loadAfter = loadAverage();
 
   const rows = [...workloads.flatMap((workload) => workload.rows), ...(flat?.rows ?? [])];

@@ -22,7 +22,7 @@ export function checkTargets(workloads, flatness) {
     });
   }
 
-  for (const name of ['inspect', 'plot']) {
+  for (const name of ['inspect', 'plot', 'report', 'export']) {
     const c = flatness?.commands?.[name];
     const atTenGB = c && c.largeInput >= RSS_LIMIT_INPUT_BYTES * 0.99;
     checks.push({
