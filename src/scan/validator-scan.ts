@@ -192,6 +192,15 @@ export async function scanValidatorTask(
   return sink.result(problems, problemCounts, votes);
 }
 
+interface ScalarInfo {
+  stat: FieldStat;
+  /** Index among the x candidates, or −1. */
+  candidate: number;
+  metric: boolean;
+  /** A metric or step_length: binned over x. */
+  binned: boolean;
+}
+
 class ValidatorSink implements EventSink {
   /** Field statistics by role, then path (two lookups, no key strings built per value). */
   private readonly fields: Record<FieldRole, Map<string, FieldStat>> = {
@@ -204,6 +213,7 @@ class ValidatorSink implements EventSink {
   private readonly orderFirst: number[];
   private readonly integral: boolean[];
   private readonly candidateIndex = new Map<string, number>();
+  private readonly scalarInfos = new Map<string, ScalarInfo>();
   private readonly random: () => number;
   records = 0;
   rowsWithoutX = 0;
@@ -282,16 +292,20 @@ class ValidatorSink implements EventSink {
     this.timestamp = NaN;
     this.taskName = null;
     this.eventUids = undefined;
-    this.vectors.clear();
-    this.indexed.clear();
+    if (this.vectors.size) this.vectors.clear();
+    if (this.indexed.size) this.indexed.clear();
     this.scalarPaths.length = 0;
     this.scalarValues.length = 0;
   }
 
   number(path: string, value: number): void {
-    this.count(path, 'scalar', typeOfValue(value));
-    const k = this.candidateIndex.get(path);
-    if (k !== undefined && Number.isFinite(value)) {
+    const info = this.scalarInfo(path);
+    const stat = info.stat;
+    stat.events++;
+    const type = typeOfValue(value);
+    stat.types[type] = (stat.types[type] ?? 0) + 1;
+    const k = info.candidate;
+    if (k >= 0 && Number.isFinite(value)) {
       if (this.order[k].present === 0) this.orderFirst[k] = value;
       this.order[k].see(value);
       if (!Number.isInteger(value)) this.integral[k] = false;
@@ -303,10 +317,25 @@ class ValidatorSink implements EventSink {
     if (path === 'block') this.block = value;
     else if (path === '_timestamp') this.timestamp = value;
     if (path === this.plan.taskColumn) this.unsupported ??= `a number in ${path} at line ${this.line}`;
-    if (path === 'step_length' || isMetricPath(path)) {
+    if (info.binned) {
       this.scalarPaths.push(path);
       this.scalarValues.push(value);
     }
+  }
+
+  /** What number() needs to know of a path, looked up once per path. */
+  private scalarInfo(path: string): ScalarInfo {
+    let info = this.scalarInfos.get(path);
+    if (info === undefined) {
+      info = {
+        stat: this.field(path, 'scalar'),
+        candidate: this.candidateIndex.get(path) ?? -1,
+        metric: isMetricPath(path),
+        binned: path === 'step_length' || isMetricPath(path),
+      };
+      this.scalarInfos.set(path, info);
+    }
+    return info;
   }
 
   text(path: string, value: string): void {
@@ -376,7 +405,7 @@ class ValidatorSink implements EventSink {
         this.stepLength ??= newBinAcc(this.plan.stepSpec.count);
         addToBin(this.stepLength, binIndex(x, this.plan.stepSpec), x, value, this.random);
       }
-      if (!isMetricPath(path)) continue;
+      if (!this.scalarInfos.get(path)!.metric) continue;
       let acc = this.metrics.get(path);
       if (acc === undefined) {
         acc = newBinAcc(this.plan.metricSpec.count);
