@@ -3,7 +3,7 @@
 // same files; prints a table and writes bench/results/<date>-<size>.json.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from './args.js';
+import { parseArgs, parseSize, sizeLabel } from './args.js';
 import { cliInfo } from './cli-info.js';
 import { ensureData } from './data.js';
 import { loadAverage, machineInfo } from './machine.js';
@@ -160,6 +160,32 @@ async function flatness(sizes, cli, names) {
   };
 }
 
+/** RL commands timed at a tenth of the workload size too, to extrapolate by the marginal rate. */
+const SCALING_COMMANDS = ['plot', 'visualize-training'];
+
+/**
+ * `plot` and `visualize-training` on an RL run of a tenth of the workload's size: with the
+ * workload's own rows, the time per extra byte (what a 27 GB run adds) apart from the fixed cost
+ * of starting and rendering.
+ */
+async function rlScaling(size, cli, commands) {
+  const small = sizeLabel(`${Math.round(parseSize(size) / 10)}B`);
+  console.log(`\nrl scaling: ${commands.join(', ')} on RL at ${small} (a tenth of ${size})`);
+  const data = await ensureData('rl', small, WORKLOADS.rl.simulateArgs);
+  const input = WORKLOADS.rl.locate(data.dir);
+  await readAll(input.files);
+  const rows = [];
+  for (const command of commandLines('rl', input, join(OUT_DIR, 'rl-scaling'), cli)) {
+    if (!commands.includes(command.name) || command.skipped) continue;
+    const row = await runCommand('rl', input, command, undefined);
+    row.command = `${command.name} (scaling ${small})`;
+    row.scalingCommand = command.name;
+    rows.push(row);
+    printRow(row);
+  }
+  return { size: small, rows };
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const started = new Date();
@@ -183,11 +209,22 @@ async function main() {
         FLATNESS_COMMANDS.filter((name) => !options.commands || options.commands.includes(name)),
       )
     : undefined;
+  const scalingCommands = SCALING_COMMANDS.filter(
+    (name) => !options.commands || options.commands.includes(name),
+  );
+  const scaling =
+    options.workloads.includes('rl') && scalingCommands.length
+      ? await rlScaling(options.sizes.rl, cli, scalingCommands)
+      : undefined;
   const loadAfter = loadAverage();
 
-  const rows = [...workloads.flatMap((workload) => workload.rows), ...(flat?.rows ?? [])];
+  const rows = [
+    ...workloads.flatMap((workload) => workload.rows),
+    ...(scaling?.rows ?? []),
+    ...(flat?.rows ?? []),
+  ];
   const table = formatTable(rows);
-  const targets = checkTargets(workloads, flat);
+  const targets = checkTargets(workloads, flat, scaling);
   console.log(`\n${table}\n\nload average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}`);
   console.log(`\ntargets:\n${formatTargets(targets)}`);
 
@@ -201,6 +238,7 @@ async function main() {
       seconds: (Date.now() - started.getTime()) / 1000,
       workloads,
       flatness: flat,
+      rlScaling: scaling,
       targets,
       table,
     };
