@@ -6,7 +6,7 @@ import { positionCounts } from '../src/engine/positions.js';
 import { Run } from '../src/engine/run.js';
 import { discoverRun } from '../src/formats/discover.js';
 import { buildPathTrie } from '../src/scan/path-trie.js';
-import { extractRecord } from '../src/scan/extract.js';
+import { extractRecord, parseNumber } from '../src/scan/extract.js';
 import { scanTrainingRun } from '../src/scan/fast-training.js';
 import { simulate } from '../src/simulate/index.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
@@ -140,5 +140,223 @@ describe('projection scanner on indent=2 arrays that break their layout', () => 
     const fast = await scanTrainingRun(discoverRun(dir), { threads: 1 });
     expect(fast!.records).toBe(5);
     expect(fast!.problems.map((p) => p.kind)).toEqual(['corrupt']);
+  });
+});
+
+describe('projection scanner numbers', () => {
+  /** JSON number texts around the exact fast path's limits, and random doubles in every form. */
+  function numberTexts(): string[] {
+    const texts = [
+      '0',
+      '-0',
+      '0.0',
+      '-0.0',
+      '1',
+      '-1',
+      '4.800000000000001',
+      '14.200000000000001',
+      '15.725000000000001',
+      '9007199254740991',
+      '9007199254740992',
+      '9007199254740993',
+      '9007199254740994',
+      '9007199254740995',
+      '-9007199254740993',
+      '900719925474099.1',
+      '900719925474099.3',
+      '0.9007199254740993',
+      '9.007199254740993',
+      '1234567890123456',
+      '12345678901234567',
+      '123456789012345678901234',
+      '0.1',
+      '0.2',
+      '0.30000000000000004',
+      '0.000000000000000000001',
+      '0.0000000000000000000001',
+      '0.00000000000000000000001',
+      '1.0000000000000000000000001',
+      '1e5',
+      '1E-7',
+      '-2.5e+300',
+      '2e308',
+      '5e-324',
+      '2.2250738585072014e-308',
+      '1.7976931348623157e308',
+      '123.456e-2',
+      '00012',
+      '-00.5',
+    ];
+    let state = 12345;
+    const random = (): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 4294967296;
+    };
+    for (let i = 0; i < 20000; i++) {
+      const magnitude = 10 ** Math.floor(random() * 40 - 20);
+      const value = (random() - 0.5) * magnitude;
+      texts.push(String(value), value.toFixed(Math.floor(random() * 21)));
+      texts.push(value.toPrecision(1 + Math.floor(random() * 21)).replace(/e\+?/, 'e'));
+      // 15 to 19 significant digits with a fraction, like Python's repr of sums of tenths.
+      const digits =
+        String(Math.floor(random() * 1e9)) + String(Math.floor(random() * 1e10)).padStart(10, '0');
+      const cut = 1 + Math.floor(random() * 4);
+      texts.push(`${digits.slice(0, cut)}.${digits.slice(cut, 15 + Math.floor(random() * 5))}`);
+    }
+    return texts.filter((t) => /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(t));
+  }
+
+  it('parseNumber returns exactly what Number() returns, fast path or not', () => {
+    for (const text of numberTexts()) {
+      const bytes = Buffer.from(`[${text}]`);
+      expect(Object.is(parseNumber(bytes, 1, bytes.length - 1), Number(text)), text).toBe(true);
+    }
+    for (const [text, value] of [
+      ['NaN', NaN],
+      ['Infinity', Infinity],
+      ['-Infinity', -Infinity],
+    ] as const) {
+      expect(Object.is(parseNumber(Buffer.from(text), 0, text.length), value)).toBe(true);
+    }
+    expect(() => parseNumber(Buffer.from('-'), 0, 1)).toThrow();
+    expect(() => parseNumber(Buffer.from('1.2.3'), 0, 5)).toThrow();
+  });
+
+  it('numbers in records are those Number() reads, also when a field repeats its last text', () => {
+    const trie = buildPathTrie(
+      new Map([
+        ['a', 0],
+        ['b.c', 1],
+      ]),
+    );
+    const out = new Float64Array(2);
+    const seen = new Uint8Array(2);
+    // Slow-path texts in a row that share a prefix or a length.
+    const texts = [
+      '1.2345678901234567e5',
+      '1.2345678901234567',
+      '1.2345678901234567e5',
+      '1.2345678901234568e5',
+      '12.345678901234567',
+      '12.345678901234567e1',
+      ...numberTexts(),
+    ];
+    for (let i = 0; i < texts.length; i++) {
+      // Each text twice in a row in the same field (the repeat cache), and next to another.
+      for (const [a, c] of [
+        [texts[i], texts[(i * 7) % texts.length]],
+        [texts[i], texts[i]],
+      ]) {
+        const record = Buffer.from(`{"a": ${a}, "b": {"c": ${c}}}`);
+        extractRecord(record, 0, record.length, trie, out, seen);
+        expect(Object.is(out[0], Number(a)), a).toBe(true);
+        expect(Object.is(out[1], Number(c)), c).toBe(true);
+      }
+    }
+  });
+});
+
+describe('projection scanner on indent=2 arrays: the record walk frames as the search for "\\n  }" did', () => {
+  const pretty = (total: number, r: number, extra = ''): string =>
+    `  {\n    "step": 1,\n    "total_steps": ${total},\n    "position": {\n      "x": 1,\n      "y": 2,\n      "map": 3\n    },${extra}\n    "rewards": {\n      "total": ${r}\n    }\n  }`;
+  /** Records that end, or seem to, where the layout says they cannot; results as before the walk framed. */
+  const cases: [string, string[], number, string[]][] = [
+    [
+      'a nested "}" on the line that closes records',
+      [
+        pretty(5, 1),
+        '  {\n    "step": 2,\n    "total_steps": 5,\n    "rewards": {"total": 2\n  }}',
+        pretty(5, 3),
+      ],
+      1,
+      ['14 corrupt', '18 corrupt'],
+    ],
+    [
+      'a raw newline in a string',
+      [pretty(5, 1), pretty(5, 2, '\n    "note": "a\n  }b",'), pretty(5, 3)],
+      3,
+      ['14 corrupt', '23 corrupt', '24 corrupt', '24 corrupt', '27 corrupt'],
+    ],
+    [
+      'a bad literal',
+      [pretty(5, 1), '  {\n    "total_steps": 5,\n    "rewards": {\n      "total": tru\n  }', pretty(6, 3)],
+      2,
+      ['14 corrupt'],
+    ],
+    [
+      'a record closed on the line of its last value',
+      [pretty(5, 1), '  {\n    "total_steps": 5,\n    "rewards": {"total": 2}}', pretty(6, 3)],
+      3,
+      [],
+    ],
+    [
+      'an empty object closed at the indentation of records',
+      [
+        pretty(5, 1),
+        '  {\n    "total_steps": 5,\n    "position": {\n  },\n    "rewards": {"total": 2}\n  }',
+        pretty(6, 3),
+      ],
+      3,
+      ['14 corrupt', '18 corrupt', '18 corrupt', '19 corrupt'],
+    ],
+    [
+      'a "}" on the line that closes records, inside a skipped array',
+      [
+        pretty(5, 1),
+        '  {\n    "total_steps": 5,\n    "levels": [{"a": 1\n  }],\n    "rewards": {"total": 2}\n  }',
+        pretty(6, 3),
+      ],
+      1,
+      ['14 corrupt'],
+    ],
+  ];
+  cases.push(
+    [
+      'a bad literal hiding the line that closes records',
+      [
+        pretty(5, 1),
+        '  {\n    "total_steps": 5,\n    "step": f\n  }, "rewards": {"total": 2}\n  }',
+        pretty(6, 3),
+      ],
+      3,
+      ['14 corrupt', '17 corrupt', '17 corrupt', '18 corrupt'],
+    ],
+    [
+      'a record followed by more on its closing line',
+      [pretty(5, 1), '  {\n    "total_steps": 5,\n    "rewards": {"total": 2}} ]\n  }', pretty(6, 3)],
+      3,
+      ['16 corrupt'],
+    ],
+  );
+  for (const [name, body, records, problems] of cases) {
+    it(name, async () => {
+      const dir = tempDir();
+      fs.mkdirSync(path.join(dir, 'json_logs'));
+      fs.writeFileSync(path.join(dir, 'json_logs', 'stats_1.json'), `[\n${body.join(',\n')}\n]`);
+      const fast = await scanTrainingRun(discoverRun(dir), { threads: 1 });
+      expect(fast!.records).toBe(records);
+      expect(fast!.problems.map((p) => `${p.line} ${p.kind}`)).toEqual(problems);
+    });
+  }
+
+  it('records cut by the 1 MB chunks, one longer than the part of the next chunk joined to it', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'json_logs'));
+    const records: string[] = [];
+    let bytes = 0;
+    for (let i = 0; bytes < 2_300_000; i++) {
+      // Near each chunk boundary, a record of ~100 KB (its padding is a skipped array).
+      const near = bytes % 1048576 > 1048576 - 3000;
+      const pad = near
+        ? `\n    "pad": [${Array(25000)
+            .fill(i % 10)
+            .join(', ')}],`
+        : '';
+      const record = pretty(10 * Math.floor(i / 50), i % 7, pad);
+      records.push(record);
+      bytes += record.length + 2;
+    }
+    fs.writeFileSync(path.join(dir, 'json_logs', 'stats_1.json'), `[\n${records.join(',\n')}\n]`);
+    await expectSameAsOracle(dir);
   });
 });

@@ -22,10 +22,66 @@ export function extractRecord(
 ): void {
   out.fill(NaN);
   seen.fill(0);
+  ensureCache(out.length);
   const pos = skipSpace(buf, start, end);
   if (buf[pos] !== 0x7b) throw new ExtractError('record is not an object');
   const after = walkObject(buf, pos, end, trie, out, seen);
   if (skipSpace(buf, after, end) !== end) throw new ExtractError('unexpected bytes after the record');
+}
+
+/**
+ * The indent=2 array layout (see scan-file.ts) frames each record by the first "\n  }" after its
+ * start. Walking the record instead finds the same end without a separate search, provided the
+ * walk passes no other "\n  }": that sequence can only sit before a nested "}" (checked at each
+ * one), inside a string (a raw newline: checked), or inside a true/false/null skipped unread
+ * (checked). While `framing` is on, any of these aborts the walk (the caller then frames the
+ * record by search, exactly as before), which also keeps a failed walk within the framed bytes.
+ */
+let framing = false;
+let framingRoot: TrieNode | undefined;
+const FRAMING = new ExtractError('record does not keep the indent=2 layout');
+
+/**
+ * Extracts the indent=2 array record starting at `start` (its "{") as `extractRecord` would on
+ * the bytes up to the first "\n  }" after it, and returns the index after that "}"; -1 when the
+ * walk cannot prove that framing (a bad record, another layout, or the buffer ends first), with
+ * `out`/`seen` then undefined.
+ */
+export function extractFramedRecord(
+  buf: Uint8Array,
+  start: number,
+  limit: number,
+  trie: TrieNode,
+  out: Float64Array,
+  seen: Uint8Array,
+): number {
+  if (buf[start] !== 0x7b) return -1;
+  out.fill(NaN);
+  seen.fill(0);
+  ensureCache(out.length);
+  framing = true;
+  framingRoot = trie;
+  let after: number;
+  try {
+    after = walkObject(buf, start, limit, trie, out, seen);
+  } catch (error) {
+    if (error instanceof ExtractError) return -1;
+    throw error;
+  } finally {
+    framing = false;
+    framingRoot = undefined;
+  }
+  return buf[after - 2] === 0x20 && buf[after - 3] === 0x20 && buf[after - 4] === 0x0a ? after : -1;
+}
+
+/** The error to throw: while framing, the shared one (it is never reported, and cheaper). */
+function fail(message: string): ExtractError {
+  return framing ? FRAMING : new ExtractError(message);
+}
+
+/** In framing mode: a nested "}" must not follow "\n  " (see `framing`). */
+function checkClose(buf: Uint8Array, pos: number): void {
+  if (buf[pos - 1] === 0x20 && buf[pos - 2] === 0x20 && buf[pos - 3] === 0x0a) throw FRAMING;
 }
 
 function walkObject(
@@ -37,27 +93,61 @@ function walkObject(
   seen: Uint8Array,
 ): number {
   pos = skipSpace(buf, pos + 1, end);
-  if (buf[pos] === 0x7d) return pos + 1;
+  if (buf[pos] === 0x7d) {
+    if (framing && node !== framingRoot) checkClose(buf, pos);
+    return pos + 1;
+  }
   for (;;) {
-    if (buf[pos] !== QUOTE) throw new ExtractError('expected a key');
+    if (buf[pos] !== QUOTE) throw fail('expected a key');
     const keyStart = pos + 1;
-    const keyEnd = stringEnd(buf, keyStart, end);
-    pos = skipSpace(buf, keyEnd + 1, end);
-    if (buf[pos] !== 0x3a) throw new ExtractError('expected ":"');
-    pos = skipSpace(buf, pos + 1, end);
-    const child = matchKey(buf, keyStart, keyEnd, node);
-    if (child === undefined) pos = skipValue(buf, pos, end);
+    let keyEnd = -1;
+    let child: TrieNode | undefined;
+    const table = node.byFirstByte;
+    if (table !== undefined) {
+      // Match the key while finding its closing quote: the trie's keys here hold no quote,
+      // backslash or control byte, so a key followed by a quote is exactly the string's content.
+      const list = table[buf[keyStart]];
+      if (list !== undefined) {
+        for (let j = 0; j < list.length; j++) {
+          const k = list[j];
+          const key = node.keys[k];
+          const length = key.length;
+          const close = keyStart + length;
+          if (close >= end || buf[close] !== QUOTE) continue;
+          let i = 1;
+          while (i < length && key[i] === buf[keyStart + i]) i++;
+          if (i >= length) {
+            keyEnd = close;
+            child = node.children[k];
+            break;
+          }
+        }
+      }
+      if (keyEnd < 0) keyEnd = stringEnd(buf, keyStart, end);
+    } else {
+      keyEnd = stringEnd(buf, keyStart, end);
+      child = matchKey(buf, keyStart, keyEnd, node);
+    }
+    // Usually '": ' then the value.
+    pos = keyEnd + 1 < end && buf[keyEnd + 1] === 0x3a ? keyEnd + 1 : skipSpace(buf, keyEnd + 1, end);
+    if (buf[pos] !== 0x3a) throw fail('expected ":"');
+    pos =
+      pos + 2 < end && buf[pos + 1] === 0x20 && buf[pos + 2] > 0x20 ? pos + 2 : skipSpace(buf, pos + 1, end);
+    if (child === undefined) pos = skipNested(buf, pos, end);
     else if (child.slot >= 0) pos = readLeaf(buf, pos, end, child.slot, out, seen);
     else if (buf[pos] === 0x7b) pos = walkObject(buf, pos, end, child, out, seen);
-    else pos = skipValue(buf, pos, end);
+    else pos = skipNested(buf, pos, end);
     pos = skipSpace(buf, pos, end);
     const c = buf[pos];
     if (c === 0x2c) {
       pos = skipSpace(buf, pos + 1, end);
       continue;
     }
-    if (c === 0x7d) return pos + 1;
-    throw new ExtractError('expected "," or "}"');
+    if (c === 0x7d) {
+      if (framing && node !== framingRoot) checkClose(buf, pos);
+      return pos + 1;
+    }
+    throw fail('expected "," or "}"');
   }
 }
 
@@ -83,32 +173,104 @@ function readLeaf(
 ): number {
   const c = buf[pos];
   if (c === 0x74 /* t */) {
+    if (framing && !(buf[pos + 1] === 0x72 && buf[pos + 2] === 0x75 && buf[pos + 3] === 0x65)) throw FRAMING;
     out[slot] = 1;
     seen[slot] = 1;
     return pos + 4;
   }
   if (c === 0x66 /* f */) {
+    if (
+      framing &&
+      !(buf[pos + 1] === 0x61 && buf[pos + 2] === 0x6c && buf[pos + 3] === 0x73 && buf[pos + 4] === 0x65)
+    )
+      throw FRAMING;
     out[slot] = 0;
     seen[slot] = 1;
     return pos + 5;
   }
-  if (c === 0x6e /* n */) return pos + 4;
-  if (c === QUOTE || c === 0x7b || c === 0x5b) return skipValue(buf, pos, end);
+  if (c === 0x6e /* n */) {
+    if (framing && !(buf[pos + 1] === 0x75 && buf[pos + 2] === 0x6c && buf[pos + 3] === 0x6c)) throw FRAMING;
+    return pos + 4;
+  }
+  if (c === QUOTE || c === 0x7b || c === 0x5b) return skipNested(buf, pos, end);
+  // The common case in one pass: plain digits with an optional fraction, then a delimiter.
   let i = pos;
+  const negative = c === 0x2d;
+  if (negative) i++;
+  let mantissa = 0;
+  let fraction = 0;
   while (i < end) {
-    const d = buf[i];
-    if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) break;
+    const d = buf[i] - 0x30;
+    if (d < 0 || d > 9) break;
+    mantissa = mantissa * 10 + d;
     i++;
   }
-  out[slot] = parseNumber(buf, pos, i);
+  if (i < end && buf[i] === 0x2e) {
+    i++;
+    while (i < end) {
+      const d = buf[i] - 0x30;
+      if (d < 0 || d > 9) break;
+      mantissa = mantissa * 10 + d;
+      fraction++;
+      i++;
+    }
+  }
+  if (i === end || isDelimiter(buf[i])) {
+    if (i > pos + (negative ? 1 : 0) && mantissa <= MAX_EXACT && fraction <= 22) {
+      const value = fraction === 0 ? mantissa : mantissa / POWERS_OF_TEN[fraction];
+      out[slot] = negative ? -value : value;
+      seen[slot] = 1;
+      return i;
+    }
+  } else {
+    while (i < end && !isDelimiter(buf[i])) i++;
+  }
+  out[slot] = slowNumber(buf, pos, i, slot);
   seen[slot] = 1;
   return i;
 }
 
+function isDelimiter(d: number): boolean {
+  return d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09;
+}
+
+/**
+ * Numbers off the fast path (17 significant digits, exponents, tokens) repeat from record to record
+ * in the same field: each slot remembers its last such token's bytes and value.
+ */
+const CACHED_BYTES = 32;
+let cacheBytes = new Uint8Array(0);
+let cacheLength = new Uint8Array(0);
+let cacheValue = new Float64Array(0);
+
+function ensureCache(slots: number): void {
+  if (cacheLength.length >= slots) return;
+  cacheBytes = new Uint8Array(slots * CACHED_BYTES);
+  cacheLength = new Uint8Array(slots);
+  cacheValue = new Float64Array(slots);
+}
+
+function slowNumber(buf: Uint8Array, start: number, end: number, slot: number): number {
+  const length = end - start;
+  if (length > CACHED_BYTES || length === 0) return parseNumber(buf, start, end);
+  const base = slot * CACHED_BYTES;
+  if (cacheLength[slot] === length) {
+    let k = 0;
+    while (k < length && cacheBytes[base + k] === buf[start + k]) k++;
+    if (k === length) return cacheValue[slot];
+  }
+  const value = parseNumber(buf, start, end);
+  for (let k = 0; k < length; k++) cacheBytes[base + k] = buf[start + k];
+  cacheLength[slot] = length;
+  cacheValue[slot] = value;
+  return value;
+}
+
 /**
  * Parses a JSON number (or NaN/Infinity token) from bytes, exactly as Number() would: integers
- * and decimals with at most 15 significant digits take the classic exact fast path (an exact
- * integer divided by an exact power of ten is correctly rounded); anything else goes to Number().
+ * and decimals whose digits form an integer below 2^53 with at most 22 fraction digits take the
+ * classic exact fast path (an exact integer divided by an exact power of ten is correctly
+ * rounded); anything else goes to Number().
  */
 export function parseNumber(buf: Uint8Array, start: number, end: number): number {
   let i = start;
@@ -118,13 +280,11 @@ export function parseNumber(buf: Uint8Array, start: number, end: number): number
     i++;
   }
   let mantissa = 0;
-  let digits = 0;
   let fraction = 0;
   while (i < end) {
     const d = buf[i] - 0x30;
     if (d < 0 || d > 9) break;
     mantissa = mantissa * 10 + d;
-    if (mantissa !== 0) digits++;
     i++;
   }
   if (i < end && buf[i] === 0x2e) {
@@ -133,12 +293,11 @@ export function parseNumber(buf: Uint8Array, start: number, end: number): number
       const d = buf[i] - 0x30;
       if (d < 0 || d > 9) break;
       mantissa = mantissa * 10 + d;
-      if (mantissa !== 0) digits++;
       fraction++;
       i++;
     }
   }
-  if (i === end && i > start + (negative ? 1 : 0) && digits <= 15 && fraction <= 22) {
+  if (i === end && i > start + (negative ? 1 : 0) && mantissa <= MAX_EXACT && fraction <= 22) {
     const value = fraction === 0 ? mantissa : mantissa / POWERS_OF_TEN[fraction];
     return negative ? -value : value;
   }
@@ -148,12 +307,16 @@ export function parseNumber(buf: Uint8Array, start: number, end: number): number
   if (text === 'Infinity') return Infinity;
   if (text === '-Infinity') return -Infinity;
   const number = Number(text);
-  if (Number.isNaN(number) || text.trim() === '')
-    throw new ExtractError(`not a number: ${text.slice(0, 20)}`);
+  if (Number.isNaN(number) || text.trim() === '') throw fail(`not a number: ${text.slice(0, 20)}`);
   return number;
 }
 
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+/**
+ * While the running mantissa stays below 2^53 every step is exact, and once the true value
+ * reaches 2^53 the rounded one cannot fall back below it: so this bound proves exactness.
+ */
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 
 export function skipSpace(buf: Uint8Array, pos: number, end: number): number {
   while (pos < end) {
@@ -169,12 +332,16 @@ function stringEnd(buf: Uint8Array, pos: number, end: number): number {
   for (;;) {
     let quote = -1;
     for (let i = pos; i < end; i++) {
-      if (buf[i] === QUOTE) {
-        quote = i;
-        break;
+      const c = buf[i];
+      if (c <= QUOTE) {
+        if (c === QUOTE) {
+          quote = i;
+          break;
+        }
+        if (c === 0x0a && framing) throw FRAMING;
       }
     }
-    if (quote < 0) throw new ExtractError('unterminated string');
+    if (quote < 0) throw fail('unterminated string');
     let backslashes = 0;
     for (let k = quote - 1; k >= pos && buf[k] === BACKSLASH; k--) backslashes++;
     if (backslashes % 2 === 0) return quote;
@@ -194,7 +361,7 @@ export function skipValue(buf: Uint8Array, pos: number, end: number): number {
         break;
       i++;
     }
-    if (i === pos) throw new ExtractError('expected a value');
+    if (i === pos) throw fail('expected a value');
     return i;
   }
   let depth = 0;
@@ -207,5 +374,25 @@ export function skipValue(buf: Uint8Array, pos: number, end: number): number {
       if (depth === 0) return i + 1;
     }
   }
-  throw new ExtractError('unterminated object or array');
+  throw fail('unterminated object or array');
+}
+
+/** `skipValue` for the record walk: in framing mode it checks each "}" (see `framing`). */
+function skipNested(buf: Uint8Array, pos: number, end: number): number {
+  const c = buf[pos];
+  if (c !== 0x7b && c !== 0x5b) return skipValue(buf, pos, end);
+  let depth = 0;
+  for (let i = pos; i < end; i++) {
+    const d = buf[i];
+    // Below "[": whitespace, digits, commas, quotes; brackets and braces are above.
+    if (d < 0x5b) {
+      if (d === QUOTE) i = stringEnd(buf, i + 1, end);
+    } else if (d === 0x7b || d === 0x5b) depth++;
+    else if (d === 0x7d || d === 0x5d) {
+      if (framing && d === 0x7d) checkClose(buf, i);
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  throw fail('unterminated object or array');
 }

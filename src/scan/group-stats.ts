@@ -62,6 +62,42 @@ export function addValue(
   }
 }
 
+/**
+ * `addValue` for each column `c` whose slot `slots[c]` is `seen` in one record, in column order
+ * (the same values, sample draws and results), with the group's arrays loaded once.
+ */
+export function addRecord(
+  group: GroupStats,
+  slots: readonly number[],
+  values: Float64Array,
+  seen: Uint8Array,
+  rank: number,
+  random: () => number,
+): void {
+  const { n, sum, min, max, last, lastRank, nonFinite, sample, sampleCount } = group;
+  for (let c = 0; c < slots.length; c++) {
+    const slot = slots[c];
+    if (!seen[slot]) continue;
+    const value = values[slot];
+    if (!Number.isFinite(value)) {
+      nonFinite[c]++;
+      continue;
+    }
+    n[c]++;
+    sum[c] += value;
+    if (value < min[c]) min[c] = value;
+    if (value > max[c]) max[c] = value;
+    last[c] = value;
+    lastRank[c] = rank;
+    const offered = sampleCount[c]++;
+    if (offered < SAMPLE_SIZE) sample[c * SAMPLE_SIZE + offered] = value;
+    else {
+      const j = Math.floor(random() * (offered + 1));
+      if (j < SAMPLE_SIZE) sample[c * SAMPLE_SIZE + j] = value;
+    }
+  }
+}
+
 /** mulberry32: small, fast, seeded. */
 export function seededRandom(seed: number): () => number {
   let state = seed | 0;

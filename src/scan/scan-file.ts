@@ -4,7 +4,7 @@ import { snippet, type ReadProblem } from '../formats/problems.js';
 import { looksLikeJsonLines } from '../formats/read-records.js';
 import { scanJsonValues } from '../formats/read-json-values.js';
 import type { ReportProblem } from '../formats/record.js';
-import { ExtractError, extractRecord, skipValue } from './extract.js';
+import { ExtractError, extractFramedRecord, extractRecord, skipValue } from './extract.js';
 import type { TrieNode } from './path-trie.js';
 
 /** Called for each good record with its extracted values (valid only during the call). */
@@ -65,6 +65,12 @@ export async function scanFile(
     onRecord(values, seen, line);
     return true;
   };
+  /** Walks a well-formed indent=2 record to its end; -1 (nothing reported) when it cannot. */
+  const walkFramed = (buffer: Uint8Array, start: number): number => {
+    const end = extractFramedRecord(buffer, start, buffer.length, trie, values, seen);
+    if (end >= 0) onRecord(values, seen, 0);
+    return end;
+  };
   const iterator = openByteStream(file)[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) return;
@@ -85,7 +91,7 @@ export async function scanFile(
     deliver = (problem) => {
       deferred.push(problem);
     };
-    await scanIndent2Array(rest, extract, deliver, tryExtract);
+    await scanIndent2Array(rest, extract, deliver, tryExtract, walkFramed);
     if (deferred.length) await reportWithLines(file, deferred, report);
   } else
     await scanJsonValues(rest, report, (buffer, start, end, line) => {
@@ -130,6 +136,8 @@ function isBlank(buffer: Uint8Array, start: number, end: number): boolean {
 
 const INDENT2_OPEN = Buffer.from('[\n  {\n    "');
 const INDENT2_CLOSE = Buffer.from('\n  }');
+/** How much of the next chunk is joined with a record cut by the chunk boundary. */
+const JOIN_BYTES = 1 << 16;
 
 /** Python's `json.dump(records, f, indent=2)`: "[\n  {\n    ...\n  },\n  {...". */
 function startsIndent2Array(head: Buffer): boolean {
@@ -138,16 +146,18 @@ function startsIndent2Array(head: Buffer): boolean {
 }
 
 /**
- * Frames an indent=2 array by searching for its record-closing lines ("\n  }") natively. A raw
- * newline cannot occur inside a JSON string, so in this layout that sequence only closes a
- * record; each record is still walked in full, so a file that breaks the layout is reported
- * record by record, never misread.
+ * Frames an indent=2 array by its record-closing lines ("\n  }"). A raw newline cannot occur
+ * inside a JSON string, so in this layout that sequence only closes a record. The walk of a
+ * record finds its end itself when it can prove the framing (`extractFramedRecord`); otherwise
+ * the record is framed by a native search and walked in full, so a file that breaks the layout
+ * is reported record by record, never misread.
  */
 async function scanIndent2Array(
   chunks: AsyncIterable<Buffer>,
   extract: (buffer: Uint8Array, start: number, end: number, line: number, last: boolean) => void,
   report: ReportProblem,
   tryExtract: (buffer: Uint8Array, start: number, end: number, line: number) => boolean,
+  walkFramed: (buffer: Uint8Array, start: number) => number,
 ): Promise<void> {
   let carry: Buffer | undefined;
   /** Byte offset in the file of the buffer's first byte. */
@@ -155,16 +165,15 @@ async function scanIndent2Array(
   let first = true;
   let closed = false;
   const at = (pos: number): number => -(base + pos) - 1;
-  for await (const chunk of chunks) {
-    let buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-    if (first) {
-      const stripped = stripBom(buffer);
-      base += buffer.length - stripped.length;
-      buffer = stripped;
-      first = false;
-    }
-    let pos = 0;
-    for (;;) {
+  /** Set by `scan` when it stopped at the closing "]" (the rest of its buffer is ignored). */
+  let sawClose = false;
+  /**
+   * Reads the records of `buffer` from `pos` until its bytes run out (or a record starting at or
+   * after `stopAt` is next); returns where it stopped.
+   */
+  const scan = (buffer: Buffer, pos: number, stopAt: number): number => {
+    sawClose = false;
+    while (pos < stopAt) {
       // Between records: whitespace, commas, and finally the closing "]".
       let start = pos;
       while (start < buffer.length) {
@@ -176,8 +185,13 @@ async function scanIndent2Array(
       if (start >= buffer.length) break;
       if (buffer[start] === 0x5d) {
         closed = true;
-        pos = buffer.length;
-        break;
+        sawClose = true;
+        return buffer.length;
+      }
+      const walked = walkFramed(buffer, start);
+      if (walked >= 0) {
+        pos = walked;
+        continue;
       }
       const close = buffer.indexOf(INDENT2_CLOSE, start);
       if (close === -1) break;
@@ -185,6 +199,38 @@ async function scanIndent2Array(
       if (!tryExtract(buffer, start, end, 0)) splitRegion(buffer, start, end, at, extract);
       pos = end;
     }
+    return pos;
+  };
+  for await (const next of chunks) {
+    let chunk = next;
+    if (first) {
+      const stripped = stripBom(chunk);
+      base += chunk.length - stripped.length;
+      chunk = stripped;
+      first = false;
+    }
+    let buffer = chunk;
+    let pos = 0;
+    if (carry && chunk.length > JOIN_BYTES) {
+      // The records that straddle the chunks: read them from the carry joined with the start of
+      // the chunk only, then go on in the chunk itself, rather than copying all of it.
+      const joined = Buffer.concat([carry, chunk.subarray(0, JOIN_BYTES)]);
+      const stop = scan(joined, 0, carry.length);
+      if (sawClose) {
+        base += carry.length + chunk.length;
+        carry = undefined;
+        continue;
+      }
+      if (stop >= carry.length) {
+        base += carry.length;
+        pos = stop - carry.length;
+      } else {
+        // A record longer than the joined bytes: join it with the whole chunk.
+        base += stop;
+        buffer = Buffer.concat([carry.subarray(stop), chunk]);
+      }
+    } else if (carry) buffer = Buffer.concat([carry, chunk]);
+    pos = scan(buffer, pos, Infinity);
     base += pos;
     carry = pos < buffer.length ? buffer.subarray(pos) : undefined;
   }

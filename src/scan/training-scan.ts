@@ -2,7 +2,7 @@ import type { LogFile } from '../formats/log-file.js';
 import type { ReadProblem } from '../formats/problems.js';
 import { OrderStat } from '../engine/ingest.js';
 import { buildPathTrie } from './path-trie.js';
-import { addValue, newGroup, seededRandom, type GroupStats } from './group-stats.js';
+import { addRecord, newGroup, seededRandom, type GroupStats } from './group-stats.js';
 import { scanFile } from './scan-file.js';
 
 /** What the RL charts need from one file, computed by the projection scanner. */
@@ -71,7 +71,12 @@ export async function scanTrainingFile(
   const trie = buildPathTrie(paths);
   const order = plan.xCandidates.map(() => new OrderStat());
   const groups = new Map<number, GroupStats>();
-  const positions = new Map<number, number>();
+  let lastX = NaN;
+  let lastGroup: GroupStats | undefined;
+  const positions = new PositionCounts();
+  const [mapSlot, pxSlot, pySlot] = positionSlots;
+  const candidateCount = candidateSlots.length;
+  const columnCount = columnSlots.length;
   const random = seededRandom(0x9e3779b1 ^ fileIndex);
   const result: FileScan = {
     fileIndex,
@@ -98,35 +103,37 @@ export async function scanTrainingFile(
       if (result.problems.length < 50) result.problems.push(problem);
     },
     (values, seen) => {
-      result.records++;
-      for (let k = 0; k < candidateSlots.length; k++)
-        if (seen[candidateSlots[k]]) order[k].see(values[candidateSlots[k]]);
-      const [m, px, py] = positionSlots;
-      if (seen[m] && seen[px] && seen[py]) {
-        const key = packPosition(values[m], values[px], values[py]);
-        positions.set(key, (positions.get(key) ?? 0) + 1);
+      const records = ++result.records;
+      for (let k = 0; k < candidateCount; k++) {
+        const slot = candidateSlots[k];
+        if (seen[slot]) order[k].see(values[slot]);
       }
+      if (seen[mapSlot] && seen[pxSlot] && seen[pySlot])
+        positions.add(packPosition(values[mapSlot], values[pxSlot], values[pySlot]));
       const x = values[xSlot];
       if (!seen[xSlot] || !Number.isFinite(x)) return;
       result.withX++;
       if (!Number.isInteger(x)) result.xIntegral = false;
-      let group = groups.get(x);
+      // x (total steps) rarely changes from one record to the next.
+      let group = x === lastX ? lastGroup : groups.get(x);
       let any = false;
-      for (let c = 0; c < columnSlots.length; c++) {
-        const slot = columnSlots[c];
-        if (!seen[slot]) continue;
+      for (let c = 0; c < columnCount; c++)
+        if (seen[columnSlots[c]]) {
+          any = true;
+          break;
+        }
+      if (any) {
         if (group === undefined) {
           if (groups.size >= plan.maxGroups) {
             result.overflow = true;
             return;
           }
-          group = newGroup(x, columnSlots.length);
+          group = newGroup(x, columnCount);
           groups.set(x, group);
         }
-        addValue(group, c, values[slot], fileIndex * 4294967296 + result.records, random);
-        any = true;
-      }
-      if (any) {
+        lastX = x;
+        lastGroup = group;
+        addRecord(group, columnSlots, values, seen, fileIndex * 4294967296 + records, random);
         result.withValue++;
         if (x < result.valueXMin) result.valueXMin = x;
         if (x > result.valueXMax) result.valueXMax = x;
@@ -135,9 +142,83 @@ export async function scanTrainingFile(
   );
   result.order = order.map(({ present, decreases, min, max }) => ({ present, decreases, min, max }));
   result.groups = [...groups.values()];
-  result.positionKeys = Float64Array.from(positions.keys());
-  result.positionCounts = Float64Array.from(positions.values());
+  result.positionKeys = Float64Array.from(positions.keys);
+  result.positionCounts = Float64Array.from(positions.counts);
   return result;
+}
+
+/**
+ * Visits per position key, keys in first-seen order: a Map<number, number> (same key equality:
+ * NaN is one key, -0 is 0) whose double keys are not boxed on each lookup.
+ */
+class PositionCounts {
+  readonly keys: number[] = [];
+  readonly counts: number[] = [];
+  private table = new Int32Array(1024).fill(-1);
+  private tableKeys = new Float64Array(1024);
+  /** The last key seen (positions repeat) and its index. */
+  private readonly last = new Float64Array([NaN]);
+  private lastIndex = -1;
+  private nanIndex = -1;
+
+  add(key: number): void {
+    if (key === this.last[0]) {
+      this.counts[this.lastIndex]++;
+      return;
+    }
+    let index: number;
+    if (Number.isNaN(key)) {
+      if (this.nanIndex < 0) this.nanIndex = this.append(NaN);
+      index = this.nanIndex;
+    } else {
+      if (key === 0) key = 0; // -0 → 0, as Map stores it
+      index = this.find(key);
+    }
+    this.last[0] = key;
+    this.lastIndex = index;
+    this.counts[index]++;
+  }
+
+  private find(key: number): number {
+    const mask = this.table.length - 1;
+    let i = hashKey(key) & mask;
+    for (;;) {
+      const index = this.table[i];
+      if (index < 0) break;
+      if (this.tableKeys[i] === key) return index;
+      i = (i + 1) & mask;
+    }
+    const index = this.append(key);
+    this.table[i] = index;
+    this.tableKeys[i] = key;
+    if (this.keys.length * 2 > this.table.length) this.grow();
+    return index;
+  }
+
+  private append(key: number): number {
+    this.keys.push(key);
+    this.counts.push(0);
+    return this.keys.length - 1;
+  }
+
+  private grow(): void {
+    const size = this.table.length * 2;
+    this.table = new Int32Array(size).fill(-1);
+    this.tableKeys = new Float64Array(size);
+    const mask = size - 1;
+    this.keys.forEach((key, index) => {
+      if (Number.isNaN(key)) return;
+      let i = hashKey(key) & mask;
+      while (this.table[i] >= 0) i = (i + 1) & mask;
+      this.table[i] = index;
+      this.tableKeys[i] = key;
+    });
+  }
+}
+
+function hashKey(key: number): number {
+  const h = Math.imul((key >>> 0) ^ Math.imul((key / 4294967296) >>> 0, 0x9e3779b1), 0x85ebca6b);
+  return h ^ (h >>> 15);
 }
 
 function slotOf(slots: Map<string, number>, path: string): number {
