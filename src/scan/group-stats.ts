@@ -36,35 +36,10 @@ export function newGroup(x: number, columns: number): GroupStats {
   };
 }
 
-/** Adds one value of column `c`; `random` is a seeded [0, 1) generator for the sample. */
-export function addValue(
-  group: GroupStats,
-  c: number,
-  value: number,
-  rank: number,
-  random: () => number,
-): void {
-  if (!Number.isFinite(value)) {
-    group.nonFinite[c]++;
-    return;
-  }
-  group.n[c]++;
-  group.sum[c] += value;
-  if (value < group.min[c]) group.min[c] = value;
-  if (value > group.max[c]) group.max[c] = value;
-  group.last[c] = value;
-  group.lastRank[c] = rank;
-  const seen = group.sampleCount[c]++;
-  if (seen < SAMPLE_SIZE) group.sample[c * SAMPLE_SIZE + seen] = value;
-  else {
-    const j = Math.floor(random() * (seen + 1));
-    if (j < SAMPLE_SIZE) group.sample[c * SAMPLE_SIZE + j] = value;
-  }
-}
-
 /**
- * `addValue` for each column `c` whose slot `slots[c]` is `seen` in one record, in column order
- * (the same values, sample draws and results), with the group's arrays loaded once.
+ * Adds one record's values to a group: for each column `c` whose slot `slots[c]` is `seen`, in
+ * column order, its count, sum, min, max, last value (at `rank`) or non-finite count, and the
+ * column's uniform sample (`random` is a seeded [0, 1) generator).
  */
 export function addRecord(
   group: GroupStats,
