@@ -1,33 +1,72 @@
-// Runs one child process and measures it: wall seconds, peak RSS (the largest VmHWM read from
-// /proc/<pid>/status, polled every 50 ms until exit) and CPU seconds (utime + stime from
-// /proc/<pid>/stat at the last poll). Linux only.
+// Runs one child process and measures it with its descendants (the CLI relaunches batch commands
+// in a child of its own, see src/cli/relaunch.ts): wall seconds; peak RSS, the larger of any one
+// process's VmHWM and the largest sum of the tree's VmRSS seen in a poll (every 50 ms until exit);
+// CPU seconds, the tree's utime + stime (with children already waited for). Linux only.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const POLL_MS = 50;
 const CLOCK_TICKS_PER_SECOND = 100;
 const KEEP_OUTPUT_CHARS = 4000;
 
-/** Peak resident set (VmHWM) of a live process in bytes, or undefined once it is gone. */
-export function peakRssOf(pid) {
+function statusKb(pid, field) {
   try {
-    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** CPU seconds (user + system) a live process has used so far, or undefined once it is gone. */
-function cpuSecondsOf(pid) {
+/** Peak resident set (VmHWM) of a live process in bytes, or undefined once it is gone. */
+export function peakRssOf(pid) {
+  return statusKb(pid, 'VmHWM');
+}
+
+/**
+ * CPU seconds of a live process: its own user + system time, and with `waited` also that of its
+ * children it has waited for; undefined once it is gone.
+ */
+function cpuSecondsOf(pid, waited = false) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which is in parentheses and may contain spaces).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    const own = Number(fields[11]) + Number(fields[12]);
+    const children = waited ? Number(fields[13]) + Number(fields[14]) : 0;
+    return (own + children) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return undefined;
   }
+}
+
+/** The live descendants of a process (children of every thread, recursively). */
+export function descendantsOf(pid) {
+  const found = [];
+  const visit = (parent) => {
+    let tasks;
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      return;
+    }
+    for (const task of tasks) {
+      let children = '';
+      try {
+        children = readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const child of children.split(' ').filter(Boolean).map(Number)) {
+        found.push(child);
+        visit(child);
+      }
+    }
+  };
+  visit(pid);
+  return found;
 }
 
 function keepTail(text, chunk) {
@@ -48,9 +87,16 @@ export function measureChild(command, args, { cwd, env } = {}) {
     let stdoutTail = '';
     let stderrTail = '';
     const poll = () => {
-      const rss = peakRssOf(child.pid);
-      if (rss !== undefined) peakRssBytes = Math.max(peakRssBytes, rss);
-      const cpu = cpuSecondsOf(child.pid);
+      const tree = [child.pid, ...descendantsOf(child.pid)];
+      let rssSum = 0;
+      let cpu = cpuSecondsOf(child.pid, true);
+      for (const pid of tree) {
+        const hwm = peakRssOf(pid);
+        if (hwm !== undefined) peakRssBytes = Math.max(peakRssBytes, hwm);
+        rssSum += statusKb(pid, 'VmRSS') ?? 0;
+        if (pid !== child.pid && cpu !== undefined) cpu += cpuSecondsOf(pid) ?? 0;
+      }
+      peakRssBytes = Math.max(peakRssBytes, rssSum);
       if (cpu !== undefined) cpuSeconds = Math.max(cpuSeconds, cpu);
     };
     const timer = setInterval(poll, POLL_MS);

@@ -26,3 +26,9 @@ export async function loadCommands(name: string | undefined): Promise<RegisterCo
   if (loader) return [await loader()];
   return Promise.all(Object.values(commandLoaders).map((load) => load()));
 }
+
+/** The command named on the command line (the first argument that is not an option), if any. */
+export function commandName(argv: string[]): string | undefined {
+  const first = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  return first !== undefined && first in commandLoaders ? first : undefined;
+}

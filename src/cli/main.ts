@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
-import { commandLoaders, loadCommands, type RegisterCommand } from './commands.js';
+import { commandName, loadCommands, type RegisterCommand } from './commands.js';
 
 /** Builds the `runlens` program with the given commands (each lives in its own file). */
 export function buildProgram(commands: RegisterCommand[]): Command {
@@ -40,10 +40,4 @@ export async function main(argv: string[]): Promise<number> {
     else process.stderr.write('  run again with --verbose for details\n');
     return 1;
   }
-}
-
-/** The command named on the command line (the first argument that is not an option), if any. */
-function commandName(argv: string[]): string | undefined {
-  const first = argv.slice(2).find((arg) => !arg.startsWith('-'));
-  return first !== undefined && first in commandLoaders ? first : undefined;
 }

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MALLOC_ARENAS, shouldRelaunch } from '../src/cli/relaunch.js';
+import { BIN, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
+
+const argv = (...args: string[]) => ['/usr/bin/node', BIN, ...args];
+
+/** Child pids of every thread of a live process (Linux). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    const text = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
+    found.push(...text.split(' ').filter(Boolean).map(Number));
+  }
+  return found;
+}
+
+/** Whether a process is still running (an unreaped zombie counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('batch commands relaunch with fewer malloc arenas', () => {
+  it('decides by platform, command and environment', () => {
+    expect(shouldRelaunch(argv('report', 'x.json'), {}, 'linux')).toBe(true);
+    expect(shouldRelaunch(argv('--verbose', 'plot', 'x.json'), {}, 'linux')).toBe(true);
+    for (const name of ['inspect', 'export', 'analyze', 'visualize-training', 'plot-events'])
+      expect(shouldRelaunch(argv(name, 'x.json'), {}, 'linux')).toBe(true);
+    // Long-running commands with their own Ctrl-C handling, quick ones, help: no relaunch.
+    for (const args of [['serve', '.'], ['tail', 'x.json'], ['simulate', 'rl'], ['--help'], []])
+      expect(shouldRelaunch(argv(...args), {}, 'linux')).toBe(false);
+    expect(shouldRelaunch(argv('report', 'x.json'), { MALLOC_ARENA_MAX: '8' }, 'linux')).toBe(false);
+    expect(shouldRelaunch(argv('report', 'x.json'), { RUNLENS_RELAUNCH: '0' }, 'linux')).toBe(false);
+    expect(shouldRelaunch(argv('report', 'x.json'), {}, 'darwin')).toBe(false);
+  });
+
+  it('passes output and exit codes through unchanged', () => {
+    const missing = path.join(tempDir(), 'nope.json');
+    const relaunched = runCli(['inspect', missing]);
+    const direct = runCli(['inspect', missing], { env: { RUNLENS_RELAUNCH: '0' } });
+    expect(relaunched.code).not.toBe(0);
+    expect(relaunched).toEqual(direct);
+  });
+
+  it('runs the command in a child with MALLOC_ARENA_MAX set and passes SIGTERM on', async () => {
+    const dir = tempDir();
+    const made = runCli(['simulate', 'filetao', '--out', dir, '--size', '30MB']);
+    expect(made.code).toBe(0);
+    const parent = spawn(process.execPath, [BIN, 'inspect', path.join(dir, 'events.json')], {
+      stdio: 'ignore',
+      env: { ...process.env, MALLOC_ARENA_MAX: undefined, RUNLENS_RELAUNCH: undefined },
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      parent.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    let child: number | undefined;
+    for (let i = 0; i < 400 && child === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      child = childrenOf(parent.pid!)[0];
+    }
+    expect(child).toBeDefined();
+    const environ = fs.readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
+    expect(environ).toContain(`MALLOC_ARENA_MAX=${MALLOC_ARENAS}`);
+    parent.kill('SIGTERM');
+    expect(await exited).toEqual({ code: null, signal: 'SIGTERM' });
+    for (let i = 0; i < 100 && alive(child!); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(alive(child!)).toBe(false);
+  });
+});
