@@ -296,6 +296,39 @@ describe('opening runs repeatedly', () => {
 });
 
 describe('moving-averaged scores replay order', () => {
+  it("reads each event's x alongside the per-uid rows across many chunks, skipping events without x", async () => {
+    const dir = tempDir();
+    const random = mulberry32(11);
+    const lines: string[] = [];
+    const events: { block?: number; uids: number[]; rewards: number[] }[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const uids = [0, 1, 2].map(() => Math.floor(random() * 12));
+      const event = { block: i % 9 === 4 ? undefined : 100 + i, uids, rewards: uids.map(() => random()) };
+      events.push(event);
+      lines.push(stringifyJsonRecord(event));
+    }
+    fs.writeFileSync(path.join(dir, 'events.jsonl'), lines.join('\n') + '\n');
+    const run = await Run.open(dir);
+    try {
+      expect(run.x.column).toBe('block');
+      const matrix = (await movingAverageScores(run, { alpha: 0.05, maxBins: 40 }))!;
+      const scores = new Map<number, number>();
+      let replayed = 0;
+      for (const e of events) {
+        if (e.block === undefined) continue;
+        replayed++;
+        e.uids.forEach((uid, k) => scores.set(uid, 0.05 * e.rewards[k] + 0.95 * (scores.get(uid) ?? 0)));
+      }
+      expect(matrix.events).toBe(replayed);
+      const last = matrix.spec.count - 1;
+      expect(matrix.uids.length).toBe(scores.size);
+      for (const [row, uid] of matrix.uids.entries())
+        expect(matrix.values[row * matrix.spec.count + last]).toBeCloseTo(scores.get(uid)!, 12);
+    } finally {
+      run.close();
+    }
+  });
+
   it('falls back to a sorted replay when per-uid rows are not in insertion order, with the same numbers', async () => {
     const file = path.join(FORMATS, 'filetao/events.json');
     const events = fs

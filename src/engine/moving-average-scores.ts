@@ -108,41 +108,98 @@ class Replay {
 /**
  * Replays file by file, each file's per-uid rows in insertion order, which is (record, position)
  * order: the ingest appends them that way. This avoids sorting every uid row of the run (tens of
- * millions on large runs). The order is checked as rows arrive; false means it did not hold and
- * the caller replays from a sorted query instead.
+ * millions on large runs). Each row's x comes from the file's events (`rows`, appended in record
+ * order too), read alongside on a
+ * second connection in record order (a merge, so memory does not grow with the file). Both orders
+ * are checked as rows arrive; false means one did not hold and the caller replays from a sorted
+ * query instead.
  */
 async function replayFileByFile(run: Run, reward: string, replay: Replay): Promise<boolean> {
-  const files = await run.session.all<{ file_id: number; rows: number }>(
-    'SELECT file_id, CAST(rows AS INTEGER) AS rows FROM files WHERE rows > 0 ORDER BY first_ord',
+  const files = await run.session.all<{ file_id: number; first_ord: number }>(
+    'SELECT file_id, CAST(first_ord AS DOUBLE) AS first_ord FROM files WHERE rows > 0 ORDER BY first_ord',
   );
   await run.session.run('SET preserve_insertion_order = true');
   try {
-    for (const { file_id: fileId, rows } of files) {
-      const keys = await run.session.columns(`SELECT rec, x FROM event_keys WHERE file_id = ${fileId}`);
-      const xs = new Float64Array(rows).fill(NaN);
-      const recs = keys.rec as number[];
-      for (let i = 0; i < recs.length; i++) xs[recs[i]] = (keys.x[i] as number | null) ?? NaN;
-      let lastRec = -1;
-      let lastPos = -1;
-      for await (const [rec, pos, uid, value] of run.session.numericChunks(
-        `SELECT rec, pos, uid, CAST(${reward} AS DOUBLE) FROM uid_rows
-         WHERE file_id = ${fileId} AND ${reward} IS NOT NULL AND isfinite(${reward})`,
-      )) {
-        for (let i = 0; i < rec.length; i++) {
-          const r = rec[i] as number;
-          const p = pos[i] as number;
-          if (r < lastRec || (r === lastRec && p <= lastPos)) return false;
-          lastRec = r;
-          lastPos = p;
-          const x = xs[r];
-          if (Number.isNaN(x)) continue;
-          replay.add(x, uid[i] as number, value[i] as number, fileId * 4294967296 + r);
+    for (const { file_id: fileId, first_ord: firstOrd } of files) {
+      const keys = new KeyCursor(
+        run.session.numericChunks(
+          `SELECT rec, coalesce(${run.xOfFileRows(firstOrd)}, 'NaN'::DOUBLE) FROM rows WHERE file_id = ${fileId}`,
+          { ownConnection: true },
+        ),
+      );
+      try {
+        let lastRec = -1;
+        let lastPos = -1;
+        for await (const [rec, pos, uid, value] of run.session.numericChunks(
+          `SELECT rec, pos, uid, CAST(${reward} AS DOUBLE) FROM uid_rows
+           WHERE file_id = ${fileId} AND ${reward} IS NOT NULL AND isfinite(${reward})`,
+        )) {
+          for (let i = 0; i < rec.length; i++) {
+            const r = rec[i] as number;
+            const p = pos[i] as number;
+            if (r < lastRec || (r === lastRec && p <= lastPos)) return false;
+            lastRec = r;
+            lastPos = p;
+            if (!keys.covers(r) && !(await keys.fill(r))) return false;
+            const x = keys.xOf(r);
+            if (Number.isNaN(x)) continue;
+            replay.add(x, uid[i] as number, value[i] as number, fileId * 4294967296 + r);
+          }
         }
+      } finally {
+        await keys.close();
       }
     }
     return true;
   } finally {
     await run.session.run('SET preserve_insertion_order = false');
+  }
+}
+
+/** The (rec, x) rows of one file in record order, read forward chunk by chunk. */
+class KeyCursor {
+  private recs: ArrayLike<number> = [];
+  private xs: ArrayLike<number> = [];
+  private at = 0;
+  private lastRec = -1;
+  private done = false;
+
+  constructor(private readonly chunks: AsyncGenerator<ArrayLike<number>[]>) {}
+
+  /** Moves to the first key ≥ rec within the current chunk; true when that settles rec's x. */
+  covers(rec: number): boolean {
+    while (this.at < this.recs.length && this.recs[this.at] < rec) this.at++;
+    return this.at < this.recs.length || this.done;
+  }
+
+  /** Reads chunks until one reaches rec (or the keys end); false when keys are out of order. */
+  async fill(rec: number): Promise<boolean> {
+    while (!this.covers(rec)) {
+      const next = await this.chunks.next();
+      if (next.done) {
+        this.done = true;
+        break;
+      }
+      const [recs, xs] = next.value;
+      for (let i = 0; i < recs.length; i++) {
+        if (recs[i] <= this.lastRec) return false;
+        this.lastRec = recs[i];
+      }
+      // Copies: the driver's arrays may view the chunk's native memory, kept only while it lives.
+      this.recs = Float64Array.from(recs);
+      this.xs = Float64Array.from(xs);
+      this.at = 0;
+    }
+    return true;
+  }
+
+  /** x of rec, NaN when the file has no key for it; call after `covers`/`fill` for rec. */
+  xOf(rec: number): number {
+    return this.at < this.recs.length && this.recs[this.at] === rec ? this.xs[this.at] : NaN;
+  }
+
+  async close(): Promise<void> {
+    await this.chunks.return(undefined);
   }
 }
 

@@ -83,6 +83,7 @@ export class Run {
       );
       const run = new Run(session, location, ingestor, profile, x, taskColumn, input, options);
       await run.createViews();
+      await session.releaseMemory();
       return run;
     } catch (error) {
       session.close();
@@ -93,6 +94,11 @@ export class Run {
   /** SQL expression of x over `rows`, when x is a column. */
   private get xExpression(): string {
     return `CAST(${quoteIdentifier(this.x.column ?? 'rec')} AS DOUBLE)`;
+  }
+
+  /** SQL expression of x over the `rows` of one file, whose first event has run order `firstOrd`. */
+  xOfFileRows(firstOrd: number): string {
+    return this.x.column === undefined ? `CAST(${firstOrd} + rec AS DOUBLE)` : this.xExpression;
   }
 
   private readonly columnCache = new Map<string, Set<string>>();

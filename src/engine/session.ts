@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResult } from '@duckdb/node-api';
 
 export interface SessionOptions {
   /** A database file for large runs (data spills to disk); in memory when omitted. */
@@ -20,6 +20,8 @@ export class Session {
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     private readonly ownedFiles: string[],
+    private readonly memoryLimit: string,
+    private readonly onDisk: boolean,
   ) {}
 
   static async create(options: SessionOptions = {}): Promise<Session> {
@@ -36,7 +38,7 @@ export class Session {
     if (options.databasePath) owned.push(options.databasePath, `${options.databasePath}.wal`);
     owned.push(tempDirectory);
     const connection = await instance.connect();
-    return new Session(instance, connection, owned);
+    return new Session(instance, connection, owned, config.memory_limit, Boolean(options.databasePath));
   }
 
   /** A session backed by a temporary database file, removed on close: for runs larger than memory. */
@@ -51,6 +53,19 @@ export class Session {
       databasePath: path.join(dir, 'run.duckdb'),
       tempDirectory: path.join(dir, 'tmp'),
     });
+  }
+
+  /**
+   * Hands memory back to the system between heavy steps of a database-file session: DuckDB evicts
+   * its cached blocks (they are in the file) when its limit drops, and the process shrinks with it
+   * (measured on a 2 GB FileTAO run: 570 → 210 MB after indexing). Without this, what one query
+   * leaves behind adds to the next one's peak. The next query reads the blocks it needs again, from
+   * the page cache. In-memory sessions keep their data: there is nothing to evict to.
+   */
+  async releaseMemory(): Promise<void> {
+    if (!this.onDisk) return;
+    await this.connection.run(`SET memory_limit = '16MB'`);
+    await this.connection.run(`SET memory_limit = ${quoteString(this.memoryLimit)}`);
   }
 
   async run(sql: string): Promise<void> {
@@ -78,8 +93,20 @@ export class Session {
    * conversion: 5–10× faster than `chunks` for millions of rows). Uses the vectors' own typed
    * arrays when the driver exposes them, else reads value by value.
    */
-  async *numericChunks(sql: string): AsyncGenerator<ArrayLike<number>[]> {
-    const result = await this.connection.stream(sql);
+  async *numericChunks(
+    sql: string,
+    options: { ownConnection?: boolean } = {},
+  ): AsyncGenerator<ArrayLike<number>[]> {
+    // A connection streams one result at a time; a cursor read alongside another needs its own.
+    const connection = options.ownConnection ? await this.instance.connect() : this.connection;
+    try {
+      yield* Session.chunksOf(await connection.stream(sql));
+    } finally {
+      if (connection !== this.connection) connection.closeSync();
+    }
+  }
+
+  private static async *chunksOf(result: DuckDBResult): AsyncGenerator<ArrayLike<number>[]> {
     for (;;) {
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) return;

@@ -56,8 +56,10 @@ export async function gatherReport(run: Run, options: ReportOptions = {}): Promi
   const xLabel = run.x.label;
   const lineBins = Math.min(MAX_LINE_BINS, Math.max(10, options.lineBins ?? 1000));
   const facts = await runFacts(run);
+  const release = () => run.session.releaseMemory();
   const heatmaps: TitledFigure[] = [];
   const scores = await movingAverageScores(run, { alpha: options.alpha, maxBins: 400 });
+  await release();
   if (scores && scores.uids.length)
     heatmaps.push({
       id: 'heatmap-scores',
@@ -66,6 +68,7 @@ export async function gatherReport(run: Run, options: ReportOptions = {}): Promi
       figure: uidMatrixFigure(scores, { xLabel, valueLabel: 'score', colorscale: 'Viridis' }),
     });
   const weights = await weightsMatrix(run);
+  await release();
   if (weights)
     heatmaps.push({
       id: 'heatmap-weights',
@@ -76,6 +79,7 @@ export async function gatherReport(run: Run, options: ReportOptions = {}): Promi
   const rewardCols = run.x.column === 'step' ? [] : rewardColumns(run);
   const rewards = rewardCols.length ? await rewardFigure(run, rewardCols, lineBins) : undefined;
   const counts = await positionCounts(run);
+  await release();
   const positions =
     counts && counts.total > 0
       ? {
@@ -91,6 +95,7 @@ export async function gatherReport(run: Run, options: ReportOptions = {}): Promi
       table: metric.table,
       maxBins: lineBins,
     });
+    await release();
     const series = stats.series[0];
     if (!series?.count.length) continue;
     const perUid = metric.table === 'uid_events';
@@ -108,11 +113,15 @@ export async function gatherReport(run: Run, options: ReportOptions = {}): Promi
   }
   const longest = Math.max(0, ...metrics.map((m) => (m.figure.data[0].x as number[]).length));
   const window = defaultSmoothingWindow(longest);
+  const board = await leaderboard(run);
+  await release();
+  const pointClouds = await pointCloudSection(run, { size: options.maxPoints, seed: options.seed });
+  await release();
   return {
     facts,
     xLabel,
-    leaderboard: await leaderboard(run),
-    pointClouds: await pointCloudSection(run, { size: options.maxPoints, seed: options.seed }),
+    leaderboard: board,
+    pointClouds,
     heatmaps,
     rewards,
     positions,
