@@ -359,3 +359,30 @@ describe('moving-averaged scores replay order', () => {
     }
   });
 });
+
+describe('on-disk sessions', () => {
+  it('hand back cached blocks between steps and answer the same afterwards', async () => {
+    const run = await Run.open(path.join(FORMATS, 'filetao/events.json'), { onDiskAboveBytes: 0 });
+    try {
+      const used = async () =>
+        (await run.session.one<{ bytes: number }>(
+          'SELECT CAST(sum(memory_usage_bytes) AS DOUBLE) AS bytes FROM duckdb_memory()',
+        ))!.bytes;
+      const limit = async () =>
+        (await run.session.one<{ v: string }>("SELECT current_setting('memory_limit') AS v"))!.v;
+      const limitBefore = await limit();
+      const query = 'SELECT CAST(count(*) AS DOUBLE) AS n, sum(rewards) AS total FROM uid_events';
+      const before = await run.session.one(query);
+      await run.session.run('CREATE TABLE ballast AS SELECT range AS i, random() AS r FROM range(2000000)');
+      await run.session.run('CHECKPOINT');
+      await run.session.one('SELECT sum(r) FROM ballast');
+      expect(await used()).toBeGreaterThan(8 * 1024 * 1024);
+      await run.session.releaseMemory();
+      expect(await used()).toBeLessThanOrEqual(16 * 1024 * 1024);
+      expect(await run.session.one(query)).toEqual(before);
+      expect(await limit()).toBe(limitBefore);
+    } finally {
+      run.close();
+    }
+  });
+});

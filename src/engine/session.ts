@@ -44,7 +44,7 @@ export class Session {
   /** A session backed by a temporary database file, removed on close: for runs larger than memory. */
   static async createOnDisk(options: Omit<SessionOptions, 'databasePath'> = {}): Promise<Session> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-'));
-    return Session.create({
+    const session = await Session.create({
       // Peak RSS is about DuckDB's limit plus ~600 MB (Node, results, DuckDB memory outside its
       // buffer pool); 320 MB keeps large runs under 1 GB (a 1 GB FileTAO report: 1.15 GB at 512 MB,
       // 0.80 GB at 256 MB). RUNLENS_MEMORY_LIMIT raises it on machines with memory to spare.
@@ -53,6 +53,10 @@ export class Session {
       databasePath: path.join(dir, 'run.duckdb'),
       tempDirectory: path.join(dir, 'tmp'),
     });
+    // The file is deleted on close: a checkpoint at shutdown would only cost time and memory
+    // (a 2 GB FileTAO run: 2.3 s and +300 MB RSS, the peak of the whole `inspect`).
+    await session.run('PRAGMA disable_checkpoint_on_shutdown');
+    return session;
   }
 
   /**

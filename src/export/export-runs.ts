@@ -132,6 +132,7 @@ export async function exportRuns(
             `COPY (${chunkQuery(scope, mode, chunks[i], context)}) TO ${quoteString(part)} (FORMAT parquet)`,
             options,
           );
+          await run.session.releaseMemory();
           parts.push(part);
         }
         report.runs.push({

@@ -36,7 +36,8 @@ export async function writeOutput(
 ): Promise<{ rows: number; columns: string[] }> {
   // The output's directory is created like `plot --out` creates its own.
   mkdirSync(dirname(resolve(target.path)), { recursive: true });
-  const session = await Session.create();
+  // The final sort of every exported row spills to disk; the run's bound applies here too.
+  const session = await Session.create({ memoryLimit: process.env.RUNLENS_MEMORY_LIMIT ?? '320MB' });
   const temp = `${target.path}.tmp-${process.pid}`;
   try {
     await session.run('SET preserve_insertion_order = true');
