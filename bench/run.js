@@ -3,7 +3,7 @@
 // same files; prints a table and writes bench/results/<date>-<size>.json.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs, parseSize, sizeLabel } from './args.js';
+import { parseArgs, parseSize, sizeLabel, WORKLOAD_NAMES } from './args.js';
 import { cliInfo } from './cli-info.js';
 import { ensureData } from './data.js';
 import { loadAverage, machineInfo } from './machine.js';
@@ -243,7 +243,12 @@ async function main() {
       table,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = join(RESULTS_DIR, `${started.toISOString().slice(0, 10)}-${options.sizeName}.json`);
+    // A partial run (some workloads or commands) gets a name of its own, so it never replaces a full one.
+    const name = [started.toISOString().slice(0, 10), options.sizeName];
+    if (options.workloads.join() !== WORKLOAD_NAMES.join())
+      name.push(options.workloads.join('+') || 'flatness');
+    if (options.commands) name.push(options.commands.join('+'));
+    const file = join(RESULTS_DIR, `${name.join('-')}.json`);
     writeFileSync(file, `${JSON.stringify(results, roundNumbers, 1)}\n`);
     console.log(`results: ${relative(REPO_DIR, file)}`);
   }
