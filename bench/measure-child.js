@@ -9,20 +9,16 @@ const POLL_MS = 50;
 const CLOCK_TICKS_PER_SECOND = 100;
 const KEEP_OUTPUT_CHARS = 4000;
 
-function statusKb(pid, field) {
+/** VmHWM and VmRSS of a live process in bytes (one read of its status), or undefined once it is gone. */
+function memoryOf(pid) {
+  let status;
   try {
-    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(
-      readFileSync(`/proc/${pid}/status`, 'utf8'),
-    );
-    return match ? Number(match[1]) * 1024 : undefined;
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
-}
-
-/** Peak resident set (VmHWM) of a live process in bytes, or undefined once it is gone. */
-export function peakRssOf(pid) {
-  return statusKb(pid, 'VmHWM');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { peak: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
 /**
@@ -43,7 +39,7 @@ function cpuSecondsOf(pid, waited = false) {
 }
 
 /** The live descendants of a process (children of every thread, recursively). */
-export function descendantsOf(pid) {
+function descendantsOf(pid) {
   const found = [];
   const visit = (parent) => {
     let tasks;
@@ -91,9 +87,11 @@ export function measureChild(command, args, { cwd, env } = {}) {
       let rssSum = 0;
       let cpu = cpuSecondsOf(child.pid, true);
       for (const pid of tree) {
-        const hwm = peakRssOf(pid);
-        if (hwm !== undefined) peakRssBytes = Math.max(peakRssBytes, hwm);
-        rssSum += statusKb(pid, 'VmRSS') ?? 0;
+        const memory = memoryOf(pid);
+        if (memory) {
+          peakRssBytes = Math.max(peakRssBytes, memory.peak);
+          rssSum += memory.rss;
+        }
         if (pid !== child.pid && cpu !== undefined) cpu += cpuSecondsOf(pid) ?? 0;
       }
       peakRssBytes = Math.max(peakRssBytes, rssSum);

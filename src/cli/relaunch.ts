@@ -17,7 +17,7 @@ const BATCH_COMMANDS = new Set([
   'export',
 ]);
 
-/** Arenas glibc's malloc may use: fewer arenas hold less freed memory (see `relaunchIfNeeded`). */
+/** Arenas glibc's malloc may use: fewer arenas hold less freed memory (see `shouldRelaunch`). */
 export const MALLOC_ARENAS = '2';
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -111,15 +111,15 @@ export interface RefreshResult {
   reread: string[];
 }
 
+/** Appended rows (events and per-uid rows) between two releases of DuckDB's cached blocks. */
+const RELEASE_EVERY_ROWS = 4_000_000;
+
 /**
  * Reads every file of a run into three DuckDB tables, streaming, in file order:
  * `rows` (one per event: file_id, rec, line, every scalar by dotted path), `uid_rows` (one per
  * event × position in `uids`: uid and every per-uid vector), `uid_indexed` (kind, uid, value).
  * Kept alive, it also reads what a live run appends (`refresh`).
  */
-/** Appended rows (events and per-uid rows) between two releases of DuckDB's cached blocks. */
-const RELEASE_EVERY_ROWS = 4_000_000;
-
 export class Ingestor {
   private readonly states = new Map<string, FileState>();
   readonly fields = new FieldCatalog();
@@ -174,7 +174,6 @@ export class Ingestor {
     return [...this.states.values()].map((s) => s.report).sort((a, b) => a.order - b.order);
   }
 
-  /** Reads every file of the run (the first, complete read). */
   /**
    * Every RELEASE_EVERY_ROWS appended rows, lets DuckDB drop the blocks it caches (see
    * Session.releaseMemory): without it, what DuckDB caches grows with the input (a 2 GB FileTAO
@@ -187,6 +186,7 @@ export class Ingestor {
     await this.session.releaseMemory();
   }
 
+  /** Reads every file of the run (the first, complete read). */
   async ingestAll(files: readonly LogFile[]): Promise<void> {
     const bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     let bytesBefore = 0;

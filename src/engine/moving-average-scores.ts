@@ -109,10 +109,9 @@ class Replay {
  * Replays file by file, each file's per-uid rows in insertion order, which is (record, position)
  * order: the ingest appends them that way. This avoids sorting every uid row of the run (tens of
  * millions on large runs). Each row's x comes from the file's events (`rows`, appended in record
- * order too), read alongside on a
- * second connection in record order (a merge, so memory does not grow with the file). Both orders
- * are checked as rows arrive; false means one did not hold and the caller replays from a sorted
- * query instead.
+ * order too), read alongside on a second connection (a merge, so memory does not grow with the
+ * file). Both orders are checked as rows arrive; false means one did not hold and the caller
+ * replays from a sorted query instead.
  */
 async function replayFileByFile(run: Run, reward: string, replay: Replay): Promise<boolean> {
   const files = await run.session.all<{ file_id: number; first_ord: number }>(

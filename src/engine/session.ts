@@ -14,6 +14,14 @@ export interface SessionOptions {
 
 export type Row = Record<string, unknown>;
 
+/**
+ * DuckDB's memory limit for work over large runs (on-disk sessions, export's final writer):
+ * 320 MB, or `RUNLENS_MEMORY_LIMIT` on machines with memory to spare.
+ */
+export function boundedMemoryLimit(): string {
+  return process.env.RUNLENS_MEMORY_LIMIT ?? '320MB';
+}
+
 /** One embedded DuckDB database and connection. Heavy work happens here, in SQL. */
 export class Session {
   private constructor(
@@ -48,7 +56,7 @@ export class Session {
       // Peak RSS is about DuckDB's limit plus ~600 MB (Node, results, DuckDB memory outside its
       // buffer pool); 320 MB keeps large runs under 1 GB (a 1 GB FileTAO report: 1.15 GB at 512 MB,
       // 0.80 GB at 256 MB). RUNLENS_MEMORY_LIMIT raises it on machines with memory to spare.
-      memoryLimit: process.env.RUNLENS_MEMORY_LIMIT ?? '320MB',
+      memoryLimit: boundedMemoryLimit(),
       ...options,
       databasePath: path.join(dir, 'run.duckdb'),
       tempDirectory: path.join(dir, 'tmp'),

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { quoteIdentifier as q, quoteString, Session } from '../engine/session.js';
+import { boundedMemoryLimit, quoteIdentifier as q, quoteString, Session } from '../engine/session.js';
 import type { ExportFormat, ExportMode } from './export-options.js';
 import { finalQuery } from './export-queries.js';
 
@@ -40,7 +40,7 @@ export async function writeOutput(
   // group per thread plus those waiting for their turn, outside DuckDB's limit (1 GB FileTAO
   // export: this COPY peaked at 623 MB on 2 threads, 468 MB on one, in the same 6.3 s).
   const session = await Session.create({
-    memoryLimit: process.env.RUNLENS_MEMORY_LIMIT ?? '320MB',
+    memoryLimit: boundedMemoryLimit(),
     threads: 1,
   });
   const temp = `${target.path}.tmp-${process.pid}`;
