@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binnedStats } from '../src/engine/binned-stats.js';
 import { binIndex } from '../src/engine/bins.js';
+import { KEY_COLUMNS } from '../src/engine/ingest.js';
 import { movingAverageScores } from '../src/engine/moving-average-scores.js';
 import { positionCounts } from '../src/engine/positions.js';
 import { reservoirSample } from '../src/engine/reservoir.js';
@@ -338,9 +339,11 @@ describe('moving-averaged scores replay order', () => {
       .map((l) => parseJsonRecord(l) as { block: number; uids: number[]; rewards: number[] });
     const run = await Run.open(file);
     try {
-      // An extra reward for uid 7 in the first event, appended after every other row.
+      // An extra reward for uid 7 in the first event, appended after every other row (with the
+      // copies of its event's x and line that the ingest writes).
       await run.session.run(
-        'INSERT INTO uid_rows (file_id, rec, pos, uid, rewards) VALUES (0, 0, 999, 7, 1.0)',
+        `INSERT INTO uid_rows (file_id, rec, pos, uid, rewards, ${KEY_COLUMNS.x}, ${KEY_COLUMNS.line})
+         VALUES (0, 0, 999, 7, 1.0, ${events[0].block}, 1)`,
       );
       const matrix = (await movingAverageScores(run, { alpha: 0.05, maxBins: 10 }))!;
       const scores = new Map<number, number>();

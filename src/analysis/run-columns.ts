@@ -1,3 +1,4 @@
+import { HIDDEN_COLUMNS } from '../engine/ingest.js';
 import type { Run } from '../engine/run.js';
 import { quoteIdentifier, quoteString } from '../engine/session.js';
 import { UserError } from '../errors.js';
@@ -23,7 +24,7 @@ export async function columnTypes(run: Run, table: 'rows' | 'uid_rows'): Promise
   const rows = await run.session.all<{ name: string; type: string }>(
     `SELECT name, type FROM pragma_table_info(${quoteString(table)})`,
   );
-  return new Map(rows.map((r) => [r.name, r.type]));
+  return new Map(rows.filter((r) => !HIDDEN_COLUMNS.has(r.name)).map((r) => [r.name, r.type]));
 }
 
 /** Numeric per-uid columns (what `--metric` can name). */

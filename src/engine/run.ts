@@ -1,7 +1,10 @@
 import { discoverRun, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
 import type { Profile } from '../formats/profile.js';
 import {
+  HIDDEN_COLUMNS,
   Ingestor,
+  KEY_COLUMNS,
+  TASK_CANDIDATES,
   X_CANDIDATES,
   type IngestOptions,
   type IngestResult,
@@ -39,7 +42,7 @@ export interface RunSummary {
 
 /**
  * An indexed run: its files read into DuckDB, with views that every analysis builds on:
- * `events` (rows + `ord`, the global row ordinal, and `x`), `uid_events` (uid_rows + x, ord, task),
+ * `events` (rows + `ord`, the global row ordinal, and `x`), `uid_events` (uid_rows + line, x, ord, task),
  * `files` (per-file counts and ordinal offsets).
  */
 export class Run {
@@ -73,12 +76,13 @@ export class Run {
     try {
       const xCandidates =
         options.x && !X_CANDIDATES.includes(options.x) ? [...X_CANDIDATES, options.x] : X_CANDIDATES;
-      const ingestor = await Ingestor.create(session, { ...options, xCandidates });
+      const keyX = options.x === 'ordinal' || options.x === 'row' ? undefined : options.x;
+      const ingestor = await Ingestor.create(session, { ...options, xCandidates, keyX });
       await ingestor.ingestAll(location.files);
       const ingest = ingestor.result();
       const x = chooseXAxis(ingest.order, ingest.rows, options.x);
       const profile = runProfile(ingest);
-      const taskColumn = ['task_name', 'name'].find((c) =>
+      const taskColumn = TASK_CANDIDATES.find((c) =>
         ingest.fields.all().some((f) => f.path === c && f.role === 'scalar'),
       );
       const run = new Run(session, location, ingestor, profile, x, taskColumn, input, options);
@@ -136,25 +140,67 @@ export class Run {
       .join(', ');
     await s.run('CREATE OR REPLACE TABLE files (file_id INTEGER, first_ord BIGINT, rows BIGINT)');
     if (values) await s.run(`INSERT INTO files VALUES ${values}`);
+    const rowTypes = new Map<string, string>();
     for (const table of ['rows', 'uid_rows'] as const) {
-      const columns = await s.all<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`);
-      this.columnCache.set(table, new Set(columns.map((c) => c.name)));
+      const columns = await s.all<{ name: string; type: string }>(
+        `SELECT name, type FROM pragma_table_info('${table}')`,
+      );
+      if (table === 'rows') for (const c of columns) rowTypes.set(c.name, c.type);
+      this.columnCache.set(table, new Set(columns.map((c) => c.name).filter((c) => !HIDDEN_COLUMNS.has(c))));
     }
-    const task =
-      this.taskColumn && this.storedColumns('rows').has(this.taskColumn)
-        ? quoteIdentifier(this.taskColumn)
-        : 'NULL';
+    const storedTask =
+      this.taskColumn && this.storedColumns('rows').has(this.taskColumn) ? this.taskColumn : undefined;
+    const task = storedTask === undefined ? 'NULL' : quoteIdentifier(storedTask);
+    const ordinalX = 'CAST(f.first_ord + r.rec AS DOUBLE)';
     await s.run(`CREATE OR REPLACE VIEW events AS
-      SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${this.x.column === undefined ? 'CAST(f.first_ord + r.rec AS DOUBLE)' : this.xExpression} AS x,
+      SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${this.x.column === undefined ? ordinalX : this.xExpression} AS x,
              CAST(${task} AS VARCHAR) AS task
       FROM rows r JOIN files f USING (file_id)`);
-    // Per-uid rows join a compact key table, built once per (re)index, rather than the events
+    const hidden = (alias: string, columns: string[]) =>
+      `${alias}.* EXCLUDE (${columns.map(quoteIdentifier).join(', ')})`;
+    const uidHidden = hidden('u', Object.values(KEY_COLUMNS));
+    const indexedHidden = hidden('i', [KEY_COLUMNS.x]);
+    if (this.keysCopied(rowTypes, storedTask)) {
+      // The per-uid rows carry their event's x, line and task (KEY_COLUMNS): no join but the
+      // one with `files`, a row per file.
+      const x = (alias: string) =>
+        this.x.column === undefined
+          ? ordinalX.replace('r.', `${alias}.`)
+          : `${alias}.${quoteIdentifier(KEY_COLUMNS.x)}`;
+      await s.run('DROP TABLE IF EXISTS event_keys');
+      await s.run(`CREATE OR REPLACE VIEW uid_events AS
+        SELECT ${uidHidden}, u.${quoteIdentifier(KEY_COLUMNS.line)} AS line, ${x('u')} AS x,
+               CAST(f.first_ord + u.rec AS BIGINT) AS ord, u.${quoteIdentifier(KEY_COLUMNS.task)} AS task
+        FROM uid_rows u JOIN files f USING (file_id)`);
+      await s.run(`CREATE OR REPLACE VIEW uid_indexed_events AS
+        SELECT ${indexedHidden}, ${x('i')} AS x, CAST(f.first_ord + i.rec AS BIGINT) AS ord
+        FROM uid_indexed i JOIN files f USING (file_id)`);
+      return;
+    }
+    // Otherwise they join a compact key table, built once per (re)index, rather than the events
     // view with all its columns and expressions: per-uid queries on large runs are several times faster.
     await s.run(`CREATE OR REPLACE TABLE event_keys AS SELECT file_id, rec, line, ord, x, task FROM events`);
     await s.run(`CREATE OR REPLACE VIEW uid_events AS
-      SELECT u.*, k.line, k.x, k.ord, k.task FROM uid_rows u JOIN event_keys k USING (file_id, rec)`);
+      SELECT ${uidHidden}, k.line, k.x, k.ord, k.task FROM uid_rows u JOIN event_keys k USING (file_id, rec)`);
     await s.run(`CREATE OR REPLACE VIEW uid_indexed_events AS
-      SELECT i.*, k.x, k.ord FROM uid_indexed i JOIN event_keys k USING (file_id, rec)`);
+      SELECT ${indexedHidden}, k.x, k.ord FROM uid_indexed i JOIN event_keys k USING (file_id, rec)`);
+  }
+
+  /**
+   * Whether the copies of x and task in the per-uid rows (KEY_COLUMNS) equal what the events view
+   * computes: the ingest copied the fields that became the x axis and the task, and `rows` stores
+   * them as numbers and as text (so the view's casts change nothing).
+   */
+  private keysCopied(rowTypes: ReadonlyMap<string, string>, storedTask: string | undefined): boolean {
+    const keys = this.ingest.uidKeys;
+    if (!keys.decided) return true; // no per-uid rows at all
+    const xCopied =
+      this.x.column === undefined || (this.x.column === keys.x && rowTypes.get(keys.x) === 'DOUBLE');
+    const taskCopied =
+      storedTask === undefined
+        ? keys.task === undefined || !rowTypes.has(keys.task)
+        : keys.task === storedTask && rowTypes.get(storedTask) === 'VARCHAR';
+    return xCopied && taskCopied;
   }
 
   private xRangeCache: Promise<XRange> | undefined;

@@ -1,3 +1,4 @@
+import bindings from '@duckdb/node-bindings';
 import {
   DOUBLE,
   DuckDBDataChunk,
@@ -70,6 +71,11 @@ export class TableWriter {
     return this.current;
   }
 
+  /** The value stored for a column in the current row (undefined: none). */
+  valueAt(name: string): number | string | null | undefined {
+    return this.columns.get(name)?.values[this.current];
+  }
+
   set(name: string, value: number | string | null, typeHint?: ColumnType): void {
     this.setAt(this.current, name, value, typeHint);
   }
@@ -115,7 +121,12 @@ export class TableWriter {
       const n = Math.min(BATCH_ROWS, total - start);
       const chunk = DuckDBDataChunk.create(types, n);
       for (let i = 0; i < this.order.length; i++) {
-        const values = this.order[i].values;
+        const column = this.order[i];
+        if (column.type !== 'VARCHAR') {
+          writeNumbers(chunk, i, column, start, n);
+          continue;
+        }
+        const values = column.values;
         const slice = new Array<number | string | null>(n);
         for (let k = 0; k < n; k++) slice[k] = values[start + k] ?? null;
         chunk.setColumnValues(i, slice);
@@ -163,5 +174,34 @@ export class TableWriter {
       );
       column.pending = false;
     }
+  }
+}
+
+/**
+ * Copies `n` values of a DOUBLE or INTEGER column, from `start`, into a chunk's vector as one typed
+ * array and one validity mask. `setColumnValues` sets each value through the vector's validity,
+ * with BigInt operations per value once a chunk holds a null: 11 % of a FileTAO ingest's time,
+ * most of it on sparse columns. The column holds numbers (already of its type) or null.
+ */
+function writeNumbers(chunk: DuckDBDataChunk, index: number, column: Column, start: number, n: number): void {
+  const width = column.type === 'DOUBLE' ? 8 : 4;
+  const buffer = new ArrayBuffer(n * width);
+  const items = width === 8 ? new Float64Array(buffer) : new Int32Array(buffer);
+  const values = column.values;
+  let mask: Uint8Array<ArrayBuffer> | undefined;
+  for (let k = 0; k < n; k++) {
+    const value = values[start + k];
+    if (typeof value === 'number') items[k] = value;
+    else {
+      // DuckDB's validity: one bit per row, set = valid, in 64-bit little-endian words.
+      mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
+      mask[k >> 3] &= ~(1 << (k & 7));
+    }
+  }
+  const vector = bindings.data_chunk_get_vector(chunk.chunk, index);
+  bindings.copy_data_to_vector(vector, 0, buffer, 0, buffer.byteLength);
+  if (mask) {
+    bindings.vector_ensure_validity_writable(vector);
+    bindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
   }
 }

@@ -8,6 +8,7 @@ import {
   scalarColumns,
   uidColumns,
 } from '../analysis/run-columns.js';
+import { HIDDEN_COLUMNS } from '../engine/ingest.js';
 import type { Run } from '../engine/run.js';
 import { quoteIdentifier } from '../engine/session.js';
 import { UserError } from '../errors.js';
@@ -46,7 +47,7 @@ export async function exportScope(
   await s.run(
     withUidRows
       ? `CREATE OR REPLACE TEMP VIEW export_uid_events AS
-         SELECT e.* EXCLUDE (${['line', ...clashes].map(quoteIdentifier).join(', ')}), u.* EXCLUDE (file_id, rec)
+         SELECT e.* EXCLUDE (${['line', ...clashes].map(quoteIdentifier).join(', ')}), u.* EXCLUDE (${['file_id', 'rec', ...HIDDEN_COLUMNS].map(quoteIdentifier).join(', ')})
          FROM uid_rows u JOIN events e USING (file_id, rec)`
       : `CREATE OR REPLACE TEMP VIEW export_uid_events AS
          SELECT *, CAST(NULL AS INTEGER) AS uid, CAST(NULL AS INTEGER) AS pos FROM export_events WHERE false`,

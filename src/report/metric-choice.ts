@@ -1,5 +1,6 @@
 import type { Run } from '../engine/run.js';
 import { quoteIdentifier } from '../engine/session.js';
+import { HIDDEN_COLUMNS } from '../engine/ingest.js';
 
 export interface Metric {
   /** `events` (one row per event) or `uid_events` (one row per event × uid). */
@@ -10,7 +11,7 @@ export interface Metric {
 }
 
 const NUMERIC = /^(DOUBLE|FLOAT|REAL|DECIMAL|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER)/;
-const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid']);
+const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid', ...HIDDEN_COLUMNS]);
 /** Identifiers, codes and coordinates: numbers whose mean over a bin means nothing. */
 const NOT_A_METRIC = /(^|[._])(uid|uids|hotkey|id|codes?|position\.(x|y|map)|x|y|map)$/;
 

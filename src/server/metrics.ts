@@ -1,9 +1,10 @@
 import type { Run } from '../engine/run.js';
 import type { MetricInfo, Table } from './api-types.js';
 import { HttpError } from './http-error.js';
+import { HIDDEN_COLUMNS } from '../engine/ingest.js';
 
 const NUMERIC = /^(DOUBLE|FLOAT|REAL|DECIMAL|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER)/;
-const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid']);
+const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid', ...HIDDEN_COLUMNS]);
 /** Identifiers, codes and coordinates: numbers whose mean over a bin means nothing. */
 const NOT_A_METRIC = /(^|[._])(uid|uids|hotkey|id|codes?|position\.(x|y|map))$/;
 
