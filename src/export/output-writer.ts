@@ -50,8 +50,10 @@ export async function writeOutput(
       if (!target.append) writeFileSync(target.path, '');
       return { rows: 0, columns: [] };
     }
+    // The parts of one run share one schema; matching columns by name across parts costs memory
+    // with the number of parts (+60 MB over 2400 parts), so only several runs' parts need it.
     await session.run(
-      `CREATE VIEW staged AS SELECT * FROM read_parquet([${parts.map(quoteString).join(', ')}], union_by_name = true)`,
+      `CREATE VIEW staged AS SELECT * FROM read_parquet([${parts.map(quoteString).join(', ')}], union_by_name = ${plan.runIds})`,
     );
     const staged = (await describe(session, 'SELECT * FROM staged'))
       .map((c) => c.name)
@@ -88,8 +90,11 @@ export async function writeOutput(
 }
 
 /**
- * Rows per parquet row group so that one group stays near 32 MB uncompressed: the writer holds a
- * whole group in memory, and a per-event row with fifty-entry lists can be 10 kB.
+ * Rows per parquet row group so that one group stays near 8 MB as parquet counts it uncompressed:
+ * the writer holds a whole group in memory, where it is several times larger than that (lists of
+ * repeated text are dictionary-encoded in the file). 10 GB FileTAO export, 290 bytes per row in
+ * the parts: 115 k rows per group (the old 32 MB target) peaked at 614 MB, 20 k rows at 392 MB.
+ * A per-event row with fifty-entry lists can be 10 kB.
  */
 async function rowGroupSize(session: Session, parts: readonly string[]): Promise<number> {
   const list = `[${parts.map(quoteString).join(', ')}]`;
@@ -98,7 +103,7 @@ async function rowGroupSize(session: Session, parts: readonly string[]): Promise
             (SELECT CAST(sum(num_rows) AS DOUBLE) FROM parquet_file_metadata(${list})) AS rows`,
   );
   const perRow = size?.bytes && size.rows ? size.bytes / size.rows : 1000;
-  return Math.max(256, Math.min(122_880, Math.floor((32 * 1024 * 1024) / perRow)));
+  return Math.max(256, Math.min(122_880, Math.floor((8 * 1024 * 1024) / perRow)));
 }
 
 async function describe(session: Session, sql: string): Promise<{ name: string; type: string }[]> {

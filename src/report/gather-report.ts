@@ -78,6 +78,7 @@ export async function gatherReport(run: Run, options: ReportOptions = {}): Promi
     });
   const rewardCols = run.x.column === 'step' ? [] : rewardColumns(run);
   const rewards = rewardCols.length ? await rewardFigure(run, rewardCols, lineBins) : undefined;
+  if (rewards) await release();
   const counts = await positionCounts(run);
   await release();
   const positions =
