@@ -74,4 +74,30 @@ describe('batch commands relaunch with fewer malloc arenas', () => {
     for (let i = 0; i < 100 && alive(child!); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(alive(child!)).toBe(false);
   });
+
+  it('removes the run database and spill files when interrupted, and still dies of the signal', async () => {
+    const dir = tempDir();
+    const made = runCli(['simulate', 'filetao', '--out', dir, '--size', '270MB']);
+    expect(made.code).toBe(0);
+    const temp = tempDir();
+    const parent = spawn(process.execPath, [BIN, 'inspect', path.join(dir, 'events.json')], {
+      stdio: 'ignore',
+      env: { ...process.env, TMPDIR: temp, MALLOC_ARENA_MAX: undefined, RUNLENS_RELAUNCH: undefined },
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      parent.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const ours = () => fs.readdirSync(temp).filter((name) => name.startsWith('runlens-'));
+    // Indexing a run above 256 MB: a database file (and its spill directory) in a directory of its own.
+    const indexing = () => ours().some((name) => fs.existsSync(path.join(temp, name, 'run.duckdb')));
+    for (let i = 0; i < 3000 && !indexing(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(indexing()).toBe(true);
+    const child = childrenOf(parent.pid!)[0];
+    expect(child).toBeDefined();
+    parent.kill('SIGINT');
+    expect(await exited).toEqual({ code: null, signal: 'SIGINT' });
+    for (let i = 0; i < 200 && alive(child); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(alive(child)).toBe(false);
+    expect(ours()).toEqual([]);
+  }, 60_000);
 });

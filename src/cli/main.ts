@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
+import { removeTempsOnSignal } from '../temp-files.js';
 import { commandName, loadCommands, type RegisterCommand } from './commands.js';
+import { isBatchCommand } from './relaunch.js';
 
 /** Builds the `runlens` program with the given commands (each lives in its own file). */
 export function buildProgram(commands: RegisterCommand[]): Command {
@@ -19,6 +21,9 @@ export async function main(argv: string[]): Promise<number> {
   process.env.TZ = 'UTC';
   const program = buildProgram(await loadCommands(commandName(argv)));
   const verbose = argv.includes('--verbose');
+  // Batch commands remove their temporary databases and directories when interrupted (`serve`
+  // and `tail` stop cleanly on a signal of their own accord).
+  const dispose = isBatchCommand(commandName(argv)) ? removeTempsOnSignal() : undefined;
   try {
     await program.parseAsync(argv);
     return 0;
@@ -39,5 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     else process.stderr.write('  run again with --verbose for details\n');
     return 1;
+  } finally {
+    dispose?.();
   }
 }

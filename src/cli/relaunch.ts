@@ -17,6 +17,11 @@ const BATCH_COMMANDS = new Set([
   'export',
 ]);
 
+/** Whether a command is one of the batch commands (see BATCH_COMMANDS). */
+export function isBatchCommand(name: string | undefined): boolean {
+  return name !== undefined && BATCH_COMMANDS.has(name);
+}
+
 /** Arenas glibc's malloc may use: fewer arenas hold less freed memory (see `shouldRelaunch`). */
 export const MALLOC_ARENAS = '2';
 
@@ -32,8 +37,7 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 export function shouldRelaunch(argv: string[], env: NodeJS.ProcessEnv, platform = process.platform): boolean {
   if (platform !== 'linux') return false;
   if (env.MALLOC_ARENA_MAX !== undefined || env.RUNLENS_RELAUNCH === '0') return false;
-  const name = commandName(argv);
-  return name !== undefined && BATCH_COMMANDS.has(name);
+  return isBatchCommand(commandName(argv));
 }
 
 /**

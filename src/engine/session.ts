@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResult } from '@duckdb/node-api';
+import { trackTemp, untrackTemp } from '../temp-files.js';
 
 export interface SessionOptions {
   /** A database file for large runs (data spills to disk); in memory when omitted. */
@@ -45,6 +46,7 @@ export class Session {
     const instance = await DuckDBInstance.create(options.databasePath ?? ':memory:', config);
     if (options.databasePath) owned.push(options.databasePath, `${options.databasePath}.wal`);
     owned.push(tempDirectory);
+    for (const file of owned) trackTemp(file);
     const connection = await instance.connect();
     return new Session(instance, connection, owned, config.memory_limit, Boolean(options.databasePath));
   }
@@ -52,6 +54,7 @@ export class Session {
   /** A session backed by a temporary database file, removed on close: for runs larger than memory. */
   static async createOnDisk(options: Omit<SessionOptions, 'databasePath'> = {}): Promise<Session> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-'));
+    trackTemp(dir);
     const session = await Session.create({
       // Peak RSS is about DuckDB's limit plus ~600 MB (Node, results, DuckDB memory outside its
       // buffer pool); 320 MB keeps large runs under 1 GB (a 1 GB FileTAO report: 1.15 GB at 512 MB,
@@ -141,9 +144,15 @@ export class Session {
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();
-    for (const file of this.ownedFiles) fs.rmSync(file, { recursive: true, force: true });
+    for (const file of this.ownedFiles) {
+      fs.rmSync(file, { recursive: true, force: true });
+      untrackTemp(file);
+    }
     const dir = this.ownedFiles[0] ? path.dirname(this.ownedFiles[0]) : undefined;
-    if (dir && path.basename(dir).startsWith('runlens-')) fs.rmSync(dir, { recursive: true, force: true });
+    if (dir && path.basename(dir).startsWith('runlens-')) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      untrackTemp(dir);
+    }
   }
 }
 

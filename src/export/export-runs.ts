@@ -27,6 +27,7 @@ import {
   type ManifestFile,
 } from './manifest.js';
 import { writeOutput, type OutputTarget } from './output-writer.js';
+import { trackTemp, untrackTemp } from '../temp-files.js';
 
 export type { ExportFormat, ExportOptions } from './export-options.js';
 
@@ -89,6 +90,7 @@ export async function exportRuns(
   if (previous) prepareAppend(options.output, previous, fingerprint, format);
   const known: ManifestFile[] = previous?.runs.flatMap((r) => r.files) ?? [];
   const staging = mkdtempSync(join(tmpdir(), 'runlens-export-'));
+  trackTemp(staging);
   const report: ExportReport = {
     output: options.output,
     written: [],
@@ -190,6 +192,7 @@ export async function exportRuns(
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    untrackTemp(staging);
   }
   if (counts) report.blacklist = { phrases: counts, removed: counts.reduce((sum, c) => sum + c.removed, 0) };
   report.seconds = (performance.now() - started) / 1000;
