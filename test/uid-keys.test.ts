@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { HIDDEN_COLUMNS, KEY_COLUMNS } from '../src/engine/ingest.js';
 import { Run, type OpenRunOptions } from '../src/engine/run.js';
 import { quoteIdentifier } from '../src/engine/session.js';
+import { chooseMetrics } from '../src/report/metric-choice.js';
+import { runMetrics } from '../src/server/metrics.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
 
 const dir = tempDir();
@@ -30,7 +32,12 @@ async function expectViewsMatchJoin(run: Run): Promise<'copies' | 'join'> {
   );
   expect(indexed.length).toBe(run.ingest.uidIndexedRows);
   expect(indexed).toEqual(indexedJoined);
-  // The copies never show as fields of the log.
+  // The copies never show as fields of the log, nor as metrics of the report or the dashboard.
+  const metrics = [
+    ...(await chooseMetrics(run, { max: 1000 })).metrics.map((m) => m.column),
+    ...(await runMetrics(run)).map((m) => m.name),
+  ];
+  expect(metrics.filter((m) => HIDDEN_COLUMNS.has(m))).toEqual([]);
   for (const column of HIDDEN_COLUMNS) {
     expect(run.storedColumns('uid_rows').has(column)).toBe(false);
     expect(Object.keys(viewRows[0] ?? {})).not.toContain(column);

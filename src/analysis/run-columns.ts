@@ -19,10 +19,10 @@ export function uidColumns(run: Run): string[] {
   return [...run.storedColumns('uid_rows')].filter((c) => !INTERNAL.uid_rows.has(c));
 }
 
-/** DuckDB type of every column of a stored table. */
+/** DuckDB type of every column of a stored table, in stored order (not the hidden per-uid copies). */
 export async function columnTypes(run: Run, table: 'rows' | 'uid_rows'): Promise<Map<string, string>> {
   const rows = await run.session.all<{ name: string; type: string }>(
-    `SELECT name, type FROM pragma_table_info(${quoteString(table)})`,
+    `SELECT name, type FROM pragma_table_info(${quoteString(table)}) ORDER BY cid`,
   );
   return new Map(rows.filter((r) => !HIDDEN_COLUMNS.has(r.name)).map((r) => [r.name, r.type]));
 }

@@ -151,9 +151,9 @@ export class Run {
     const storedTask =
       this.taskColumn && this.storedColumns('rows').has(this.taskColumn) ? this.taskColumn : undefined;
     const task = storedTask === undefined ? 'NULL' : quoteIdentifier(storedTask);
-    const ordinalX = 'CAST(f.first_ord + r.rec AS DOUBLE)';
+    const ordinalX = (alias: string) => `CAST(f.first_ord + ${alias}.rec AS DOUBLE)`;
     await s.run(`CREATE OR REPLACE VIEW events AS
-      SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${this.x.column === undefined ? ordinalX : this.xExpression} AS x,
+      SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${this.x.column === undefined ? ordinalX('r') : this.xExpression} AS x,
              CAST(${task} AS VARCHAR) AS task
       FROM rows r JOIN files f USING (file_id)`);
     const hidden = (alias: string, columns: string[]) =>
@@ -164,9 +164,7 @@ export class Run {
       // The per-uid rows carry their event's x, line and task (KEY_COLUMNS): no join but the
       // one with `files`, a row per file.
       const x = (alias: string) =>
-        this.x.column === undefined
-          ? ordinalX.replace('r.', `${alias}.`)
-          : `${alias}.${quoteIdentifier(KEY_COLUMNS.x)}`;
+        this.x.column === undefined ? ordinalX(alias) : `${alias}.${quoteIdentifier(KEY_COLUMNS.x)}`;
       await s.run('DROP TABLE IF EXISTS event_keys');
       await s.run(`CREATE OR REPLACE VIEW uid_events AS
         SELECT ${uidHidden}, u.${quoteIdentifier(KEY_COLUMNS.line)} AS line, ${x('u')} AS x,

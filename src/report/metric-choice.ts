@@ -1,6 +1,6 @@
+import { columnTypes } from '../analysis/run-columns.js';
 import type { Run } from '../engine/run.js';
 import { quoteIdentifier } from '../engine/session.js';
-import { HIDDEN_COLUMNS } from '../engine/ingest.js';
 
 export interface Metric {
   /** `events` (one row per event) or `uid_events` (one row per event × uid). */
@@ -11,7 +11,7 @@ export interface Metric {
 }
 
 const NUMERIC = /^(DOUBLE|FLOAT|REAL|DECIMAL|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER)/;
-const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid', ...HIDDEN_COLUMNS]);
+const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid']);
 /** Identifiers, codes and coordinates: numbers whose mean over a bin means nothing. */
 const NOT_A_METRIC = /(^|[._])(uid|uids|hotkey|id|codes?|position\.(x|y|map)|x|y|map)$/;
 
@@ -35,9 +35,7 @@ export async function chooseMetrics(
     ['rows', 'events'],
     ['uid_rows', 'uid_events'],
   ] as const) {
-    const types = await run.session.all<{ name: string; type: string }>(
-      `SELECT name, type FROM pragma_table_info('${stored}') ORDER BY cid`,
-    );
+    const types = [...(await columnTypes(run, stored))].map(([name, type]) => ({ name, type }));
     const candidates = types
       .filter((c) => NUMERIC.test(c.type) && !BOOKKEEPING.has(c.name) && !NOT_A_METRIC.test(c.name))
       .filter((c) => !(table === 'events' && c.name === run.x.column))

@@ -1,10 +1,10 @@
+import { columnTypes } from '../analysis/run-columns.js';
 import type { Run } from '../engine/run.js';
 import type { MetricInfo, Table } from './api-types.js';
 import { HttpError } from './http-error.js';
-import { HIDDEN_COLUMNS } from '../engine/ingest.js';
 
 const NUMERIC = /^(DOUBLE|FLOAT|REAL|DECIMAL|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER)/;
-const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid', ...HIDDEN_COLUMNS]);
+const BOOKKEEPING = new Set(['file_id', 'rec', 'line', 'pos', 'uid']);
 /** Identifiers, codes and coordinates: numbers whose mean over a bin means nothing. */
 const NOT_A_METRIC = /(^|[._])(uid|uids|hotkey|id|codes?|position\.(x|y|map))$/;
 
@@ -25,10 +25,7 @@ export async function runMetrics(run: Run): Promise<MetricInfo[]> {
     ['rows', 'events'],
     ['uid_rows', 'uid_events'],
   ] as const) {
-    const columns = await run.session.all<{ name: string; type: string }>(
-      `SELECT name, type FROM pragma_table_info('${stored}') ORDER BY cid`,
-    );
-    for (const { name, type } of columns) {
+    for (const [name, type] of await columnTypes(run, stored)) {
       if (!NUMERIC.test(type) || BOOKKEEPING.has(name) || NOT_A_METRIC.test(name)) continue;
       if (table === 'events' && name === run.x.column) continue;
       const values = counts.get(`${stored}:${name}`) ?? 0;
