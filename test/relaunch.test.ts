@@ -67,8 +67,11 @@ describe('batch commands relaunch with fewer malloc arenas', () => {
       child = childrenOf(parent.pid!)[0];
     }
     expect(child).toBeDefined();
-    const environ = fs.readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
-    expect(environ).toContain(`MALLOC_ARENA_MAX=${MALLOC_ARENAS}`);
+    // Right after the fork, before the child's exec, its environment reads as empty.
+    const environ = () => fs.readFileSync(`/proc/${child}/environ`, 'utf8').split('\0').filter(Boolean);
+    for (let i = 0; i < 200 && environ().length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(environ()).toContain(`MALLOC_ARENA_MAX=${MALLOC_ARENAS}`);
     parent.kill('SIGTERM');
     expect(await exited).toEqual({ code: null, signal: 'SIGTERM' });
     for (let i = 0; i < 100 && alive(child!); i++) await new Promise((resolve) => setTimeout(resolve, 10));
