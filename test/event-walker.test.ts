@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { textClass } from '../src/engine/field-stats.js';
 import type { EventSink } from '../src/formats/event-sink.js';
 import { parseJsonRecord } from '../src/formats/json-record.js';
 import { normalizeRecord } from '../src/formats/normalize.js';
@@ -20,16 +21,17 @@ function show(v: unknown): string {
   if (typeof v === 'boolean') return `bool:${v}`;
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'list';
+  if (typeof v === 'string') return `string:${JSON.stringify(textClass(v))}`;
   return typeof v;
 }
 
-/** A sink that writes down every call (text values only for WANTED paths). */
+/** A sink that writes down every call (text values only for WANTED paths, else their textClass). */
 function recorder(): { sink: EventSink; calls: string[] } {
   const calls: string[] = [];
   const sink: EventSink = {
     beginEvent: (line) => calls.push(`begin ${line}`),
     number: (p, v) => calls.push(`number ${p} ${show(v)}`),
-    text: (p, v) => calls.push(`text ${p} ${WANTED.has(p) ? JSON.stringify(v) : 'string'}`),
+    text: (p, v) => calls.push(`text ${p} ${WANTED.has(p) ? JSON.stringify(v) : show(v)}`),
     uids: (u) => calls.push(`uids ${u.map(show).join(',')}`),
     uidVector: (p, v) => calls.push(`vector ${p} ${v.map(show).join(',')}`),
     uidIndexed: (k, v) => calls.push(`indexed ${k} ${v.map(show).join(',')}`),
@@ -235,6 +237,49 @@ describe('EventWalker', () => {
       '{"a": 1}\r',
     ];
     for (const line of lines) expect(agree(walker, calls, line), line).toBe(true);
+  });
+
+  it('passes the textClass of strings it does not decode: numbers, blanks, empty and other text', () => {
+    const { walker, calls } = walkerFor();
+    const texts = [
+      '',
+      ' ',
+      '   ',
+      '\\t\\n',
+      '\\u00a0',
+      '\\u3000\\ufeff',
+      ' \\u2003 ',
+      '5',
+      ' 5 ',
+      '-1.5e3',
+      '+.5',
+      '5.',
+      '0x1F',
+      '0b101',
+      '0o17',
+      'Infinity',
+      '-Infinity',
+      'infinity',
+      'NaN',
+      '1_000',
+      '1e',
+      'abc',
+      'deadbeef',
+      'fed',
+      '\\u0035',
+      '1 2',
+      'ü',
+      '１',
+      'x'.repeat(300),
+      ' '.repeat(300) + '7',
+    ];
+    const classes = new Set<string>();
+    for (const t of texts) {
+      const line = `{"uids": [1, 2], "s": "${t}", "v": ["${t}", 3], "o": {"t": "${t}"}}`;
+      expect(agree(walker, calls, line), line).toBe(true);
+      classes.add(textClass(JSON.parse(`"${t}"`) as string));
+    }
+    expect([...classes].sort()).toEqual(['', ' ', '0', 'x']);
   });
 
   it('never accepts a corrupted line JSON.parse rejects, and agrees on those it accepts (fuzz)', () => {

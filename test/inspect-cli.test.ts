@@ -101,6 +101,23 @@ describe('runlens inspect on every format sample', () => {
     expect(result.stdout).toMatch(/2 events in 1 file/);
   });
 
+  it('--verbose after the command lists every problem (the program-wide option reaches the command)', () => {
+    const dir = tempDir();
+    const lines = Array.from({ length: 30 }, (_, i) => `bad ${i}\n{"block": ${i}, "v": 1}\n`);
+    fs.writeFileSync(path.join(dir, 'events.json'), lines.join(''));
+    const short = runCli(['inspect', dir]);
+    expect(short.stdout).toMatch(/… 10 more \(--verbose or --json for more\)/);
+    for (const args of [
+      ['inspect', dir, '--verbose'],
+      ['--verbose', 'inspect', dir],
+    ]) {
+      const long = runCli(args);
+      expect(long.code, long.stderr).toBe(0);
+      expect(long.stdout).toMatch(/events\.json:59: not valid JSON/);
+      expect(long.stdout).not.toMatch(/more \(/);
+    }
+  });
+
   it('errors are one clear message, non-zero exit, no stack trace', () => {
     const missing = runCli(['inspect', '/nonexistent/events.json']);
     expect(missing.code).toBe(1);

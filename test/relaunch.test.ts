@@ -83,9 +83,16 @@ describe('batch commands relaunch with fewer malloc arenas', () => {
     const made = runCli(['simulate', 'filetao', '--out', dir, '--size', '270MB']);
     expect(made.code).toBe(0);
     const temp = tempDir();
+    // RUNLENS_ENGINE=duckdb: `inspect` indexes the run instead of scanning it.
     const parent = spawn(process.execPath, [BIN, 'inspect', path.join(dir, 'events.json')], {
       stdio: 'ignore',
-      env: { ...process.env, TMPDIR: temp, MALLOC_ARENA_MAX: undefined, RUNLENS_RELAUNCH: undefined },
+      env: {
+        ...process.env,
+        TMPDIR: temp,
+        MALLOC_ARENA_MAX: undefined,
+        RUNLENS_RELAUNCH: undefined,
+        RUNLENS_ENGINE: 'duckdb',
+      },
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       parent.on('exit', (code, signal) => resolve({ code, signal })),

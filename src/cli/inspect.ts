@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { inspectRun, type RunInspection } from '../analysis/inspect.js';
+import { inspectRun, inspectScanned, type RunInspection } from '../analysis/inspect.js';
 import { describeTypes } from '../engine/field-stats.js';
 import { Run } from '../engine/run.js';
+import { discoverRun } from '../formats/discover.js';
 import { formatProblem } from '../formats/problems.js';
 import { formatBytes } from '../format-bytes.js';
-import { formatNumber, progressReporter } from './progress.js';
+import { fileProgress, formatNumber, progressReporter } from './progress.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
 
 export function registerInspect(program: Command): void {
@@ -15,16 +16,30 @@ export function registerInspect(program: Command): void {
       .argument('[path]', 'log file or run directory')
       .option('--json', 'machine-readable output'),
   ).action(async (path: string | undefined, options: RunCliOptions & { json?: boolean }) => {
-    const progress = progressReporter();
-    const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
-    progress.done();
-    try {
-      const inspection = await inspectRun(run);
+    const print = (inspection: RunInspection, engine: string): void => {
+      if (options.verbose) process.stderr.write(`engine: ${engine}\n`);
       process.stdout.write(
         options.json
           ? `${JSON.stringify(inspection, null, 2)}\n`
           : formatInspection(inspection, options.verbose),
       );
+    };
+    // Validator runs: one parallel scan, no index (RUNLENS_ENGINE=duckdb forces the index).
+    const location = discoverRun(path, openRunOptions(options));
+    const scanProgress = fileProgress(location.files.reduce((sum, f) => sum + f.bytes, 0));
+    const scanned = await inspectScanned(location, {
+      x: options.x,
+      strict: options.strict,
+      rangeBytes: Number(process.env.RUNLENS_RANGE_BYTES) || undefined,
+      onProgress: (done) => scanProgress.onBytes(done),
+    });
+    scanProgress.done();
+    if (scanned) return print(scanned, 'projection scanner');
+    const progress = progressReporter();
+    const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
+    progress.done();
+    try {
+      print(await inspectRun(run), 'DuckDB');
     } finally {
       run.close();
     }

@@ -11,7 +11,12 @@ export function buildProgram(commands: RegisterCommand[]): Command {
     .version('0.1.0')
     .option('--verbose', 'more detail, and stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // `--verbose` after the command name is taken by this program-wide option; hand it on to the
+    // command's own options too, where the commands read it.
+    .hook('preAction', (_program, command) => {
+      if (program.opts().verbose) command.setOptionValue('verbose', true);
+    });
   for (const register of commands) register(program);
   return program;
 }

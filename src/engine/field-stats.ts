@@ -115,3 +115,17 @@ export function describeTypes(types: Partial<Record<ValueType, number>>): string
 export function numericValue(v: unknown): number | null {
   return typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null;
 }
+
+/**
+ * What a numeric column makes of a text value (see `TableWriter.store` in table-writer.ts): `''` nothing (empty text
+ * decides no type and is no conflict), `'0'` a number, `' '` and `'x'` a conflict (blank, or not a
+ * number). Non-empty text decides a new column's type as text whatever its class. The EventWalker
+ * passes these four strings in place of the text it does not decode, so a sink sees the same.
+ */
+export type TextClass = '' | ' ' | '0' | 'x';
+
+export function textClass(value: string): TextClass {
+  if (value === '') return '';
+  if (value.trim() === '') return ' ';
+  return Number.isNaN(Number(value)) ? 'x' : '0';
+}

@@ -406,17 +406,22 @@ export class Ingestor {
     report.rows = this.sink.fileRows;
     report.bytes = stat?.size ?? file.bytes;
     report.profile = majorityProfile(state.votes);
-    report.status = report.problems.unreadable
-      ? 'unreadable'
-      : Object.keys(report.problems).length
-        ? 'problems'
-        : report.rows === 0
-          ? 'empty'
-          : 'ok';
+    report.status = fileStatus(report.problems, report.rows);
     state.size = stat?.size ?? 0;
     state.ino = stat?.ino ?? 0;
     state.mtimeMs = stat?.mtimeMs ?? 0;
   }
+}
+
+/** A file's status from its problems and good records. */
+export function fileStatus(problems: FileReport['problems'], rows: number): FileStatus {
+  return problems.unreadable
+    ? 'unreadable'
+    : Object.keys(problems).length
+      ? 'problems'
+      : rows === 0
+        ? 'empty'
+        : 'ok';
 }
 
 /** A file's profile from its records' votes. */

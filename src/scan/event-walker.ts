@@ -1,3 +1,4 @@
+import { textClass, type TextClass } from '../engine/field-stats.js';
 import type { EventSink } from '../formats/event-sink.js';
 import { UID_INDEXED_KEYS } from '../formats/normalize.js';
 import type { Profile } from '../formats/profile.js';
@@ -12,9 +13,10 @@ import type { Profile } from '../formats/profile.js';
  * reads that line the usual way (which also reports it when it is bad).
  *
  * Values the sink only counts by type are passed as placeholders of that type: list elements
- * that are strings, lists or objects come as `''`, `[]` and `{}`, and a scalar string comes as `''`
- * unless `wantsText(path)` asks for it. The lists passed to the sink are reused for the next
- * record: they are valid until `endEvent`.
+ * that are lists or objects come as `[]` and `{}`, and a string (a list element, or a scalar unless
+ * `wantsText(path)` asks for its text) as the string of its `textClass` — `''`, `' '`, `'0'` or
+ * `'x'` — so a sink can still tell how a numeric column would take it. The lists passed to the sink
+ * are reused for the next record: they are valid until `endEvent`.
  */
 export class EventWalker {
   private readonly top = new KeyTable('', true);
@@ -80,7 +82,12 @@ export class EventWalker {
           sink.other(path, 'null');
           break;
         case STRING:
-          sink.text(path, this.wantsText(path) ? this.text(buf, m) : '');
+          sink.text(
+            path,
+            this.wantsText(path)
+              ? this.text(buf, m)
+              : classifyString(buf, this.starts[m], this.ends[m], this.stringEscapes[m] === 1),
+          );
           break;
         case ARRAY:
           if (entry === uids && uidCount !== undefined) break;
@@ -191,7 +198,13 @@ export class EventWalker {
         const close = stringEnd(buf, pos + 1, end);
         if (close < 0) return -1;
         pos = close + 1;
-        if (emit) this.sink.text(path, this.wantsText(path) ? decodeString(buf, start, pos, escaped) : '');
+        if (emit)
+          this.sink.text(
+            path,
+            this.wantsText(path)
+              ? decodeString(buf, start, pos, escaped)
+              : classifyString(buf, start, pos, escaped),
+          );
       } else if (c === 0x5b) {
         pos = this.list(buf, pos, end, entry.list);
         if (pos < 0) return -1;
@@ -243,8 +256,8 @@ export class EventWalker {
       if (c === 0x22) {
         const close = stringEnd(buf, pos + 1, end);
         if (close < 0) return -1;
+        value = classifyString(buf, pos, close + 1, escaped);
         pos = close + 1;
-        value = '';
         integral = false;
       } else if (c === 0x5b || c === 0x7b) {
         pos = skipNested(buf, pos, end);
@@ -626,6 +639,26 @@ function decodeString(buf: Uint8Array, open: number, closeAfter: number, escaped
   return escaped
     ? (JSON.parse(bytes.toString('utf8', open, closeAfter)) as string)
     : bytes.toString('utf8', open + 1, closeAfter - 1);
+}
+
+/**
+ * Bytes that can occur in a string Number() reads as a number or that trim() empties: digits, signs,
+ * '.', the letters of hex digits, exponents, radix prefixes and "Infinity", space, the escape
+ * sequences that can stand for spaces or digits (\t, \r, \u…; \/ and \" too) and UTF-8 bytes
+ * (Unicode spaces). A string with any other byte is text that is not a number.
+ */
+const MAYBE_NUMBER = (() => {
+  const table = new Uint8Array(256);
+  for (const c of '0123456789+-.abcdefABCDEFxXoOIinty \\ru/"') table[c.charCodeAt(0)] = 1;
+  table.fill(1, 0x80);
+  return table;
+})();
+
+/** The textClass of a JSON string `buf[open, closeAfter)` (quotes included), decoding it only when it might be a number or blank. */
+function classifyString(buf: Uint8Array, open: number, closeAfter: number, escaped: boolean): TextClass {
+  if (closeAfter - open === 2) return '';
+  for (let i = open + 1; i < closeAfter - 1; i++) if (MAYBE_NUMBER[buf[i]] === 0) return 'x';
+  return textClass(decodeString(buf, open, closeAfter, escaped));
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {

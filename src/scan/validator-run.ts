@@ -42,8 +42,10 @@ import {
   addDuration,
   CLOUD_VALUES,
   compareKeys,
+  NUMERIC_COLUMN,
   PERF_SAMPLE,
   type CloudCandidates,
+  type ColumnKind,
   type ValidatorPartial,
   type ValidatorScanPlan,
   type ValidatorTask,
@@ -66,6 +68,11 @@ export interface ValidatorScanOptions {
   onProgress?: (bytesDone: number) => void;
   /** false: parse every line with JSON.parse instead of the byte-level EventWalker (tests compare both). */
   byteWalker?: boolean;
+  /**
+   * Only the facts `inspect` shows will be used (x range, fields, counts, problems): skip the checks
+   * that only guard the charts' exactness, and the second pass a mispredicted bin range costs.
+   */
+  inspectOnly?: boolean;
 }
 
 /** Everything `plot` needs from a validator run, computed in one parallel pass. */
@@ -83,9 +90,20 @@ export interface ValidatorScanResult {
   metricTotal: number;
   problems: ReadProblem[];
   problemCount: number;
-  fileReports: { name: string; records: number; problems: Partial<Record<ReadProblem['kind'], number>> }[];
+  fileReports: {
+    name: string;
+    records: number;
+    problems: Partial<Record<ReadProblem['kind'], number>>;
+    profile: Profile;
+  }[];
   /** Passes over the input (2 when the probe mispredicted a range). */
   passes: number;
+  /** The ingest's bookkeeping that `inspect` shows, as the full path would count it. */
+  fields: FieldStat[];
+  uids: number;
+  uidRows: number;
+  uidIndexedRows: number;
+  typeConflicts: Map<string, number>;
 }
 
 interface Prediction {
@@ -333,7 +351,17 @@ interface Merged {
   >;
   perf: Map<number, { rows: number; okSum: number; okN: number; sample: Float64Array; seen: Float64Array }>;
   uids: Set<number>;
+  uidRows: number;
+  uidIndexedRows: number;
+  /** Per table: the kind of each column's deciding value so far, and its type conflicts in order. */
+  columns: Record<'rows' | 'uidRows', { kinds: Map<string, ColumnKind>; conflicts: Map<string, number> }>;
 }
+
+/** The ingest's fixed columns (integers) that a field of the same name would be stored into. */
+const FIXED_COLUMNS = {
+  rows: ['file_id', 'rec', 'line'],
+  uidRows: ['file_id', 'rec', 'pos', 'uid'],
+} as const;
 
 async function scanOnce(
   tasks: ValidatorTask[],
@@ -362,6 +390,18 @@ async function scanOnce(
     matrices: new Map(),
     perf: new Map(),
     uids: new Set(),
+    uidRows: 0,
+    uidIndexedRows: 0,
+    columns: {
+      rows: {
+        kinds: new Map(FIXED_COLUMNS.rows.map((c) => [c, NUMERIC_COLUMN])),
+        conflicts: new Map(),
+      },
+      uidRows: {
+        kinds: new Map(FIXED_COLUMNS.uidRows.map((c) => [c, NUMERIC_COLUMN])),
+        conflicts: new Map(),
+      },
+    },
   };
   let failed = false;
   let lastFile = -1;
@@ -497,6 +537,16 @@ function mergePart(
     );
   }
   for (const uid of part.uids) m.uids.add(uid);
+  m.uidRows += part.uidRows;
+  m.uidIndexedRows += part.uidIndexedRows;
+  for (const table of ['rows', 'uidRows'] as const) {
+    // A column's type is its first deciding value's in file order; its misfits are conflicts when
+    // that made it numeric (a task's misfits come after its own deciding value: text decides).
+    const { kinds, conflicts } = m.columns[table];
+    for (const [path, kind] of part.columns[table].kinds) if (!kinds.has(path)) kinds.set(path, kind);
+    for (const [path, n] of part.columns[table].misfits)
+      if (kinds.get(path) === NUMERIC_COLUMN) conflicts.set(path, (conflicts.get(path) ?? 0) + n);
+  }
 }
 
 /**
@@ -622,16 +672,24 @@ function finish(
   }));
   const profile = profileOfFiles(fileReports);
   if (profile !== 'filetao' && profile !== 'openvalidators') return { kind: 'fallback' };
+  const charts = !options.inspectOnly;
   // Charts this path does not draw (RL rewards, positions) or values it does not convert like the
   // full path's column types (text among numbers): the full path answers.
-  if (rewardColumnsInOrder(scalar.keys()).length || [...scalar.keys()].some((p) => p.startsWith('position.')))
+  if (
+    charts &&
+    (rewardColumnsInOrder(scalar.keys()).length || [...scalar.keys()].some((p) => p.startsWith('position.')))
+  )
     return { kind: 'fallback' };
   const hasText = (f: FieldStat | undefined): boolean => (f?.types.string ?? 0) > 0;
-  if (['rewards', 'completion_times', 'successful'].some((p) => hasText(perUid.get(p))))
+  if (charts && ['rewards', 'completion_times', 'successful'].some((p) => hasText(perUid.get(p))))
     return { kind: 'fallback' };
-  if (indexed.some(hasText)) return { kind: 'fallback' };
+  if (charts && indexed.some(hasText)) return { kind: 'fallback' };
   const taskField = ['task_name', 'name'].find((c) => scalar.has(c));
-  if (taskField && Object.keys(scalar.get(taskField)!.types).some((t) => t !== 'string' && t !== 'null'))
+  if (
+    charts &&
+    taskField &&
+    Object.keys(scalar.get(taskField)!.types).some((t) => t !== 'string' && t !== 'null')
+  )
     return { kind: 'fallback' };
   const orderMap = new Map(m.plan.xCandidates.map((c, k) => [c, m.order[k]] as const));
   const x = chooseXAxis(orderMap, m.records, options.x);
@@ -650,7 +708,7 @@ function finish(
       : undefined,
     taskColumn: taskField,
   };
-  if (!samePrediction(actual, prediction))
+  if (charts && !samePrediction(actual, prediction))
     return pass === 1 ? { kind: 'rerun', prediction: actual } : { kind: 'fallback' };
   const stored = (f: FieldStat | undefined): boolean =>
     f !== undefined && Object.entries(f.types).some(([t, n]) => t !== 'null' && (n ?? 0) > 0);
@@ -661,8 +719,9 @@ function finish(
     .map((f) => f.path)
     .filter((p) => p !== x.column && p !== 'step_length');
   const chosen = metricPaths.slice(0, MAX_METRICS);
-  if (chosen.some((p) => hasText(scalar.get(p)))) return { kind: 'fallback' };
-  if (stored(scalar.get('step_length')) && hasText(scalar.get('step_length'))) return { kind: 'fallback' };
+  if (charts && chosen.some((p) => hasText(scalar.get(p)))) return { kind: 'fallback' };
+  if (charts && stored(scalar.get('step_length')) && hasText(scalar.get('step_length')))
+    return { kind: 'fallback' };
   const plan = m.plan;
   const exact = { value: true };
   const metrics: BinnedStats = {
@@ -711,8 +770,18 @@ function finish(
       metricTotal: metricPaths.length,
       problems: m.problems,
       problemCount: m.problemCount,
-      fileReports: fileReports.map(({ name, records, problems }) => ({ name, records, problems })),
+      fileReports: fileReports.map(({ name, records, problems, profile }) => ({
+        name,
+        records,
+        problems,
+        profile,
+      })),
       passes: pass,
+      fields,
+      uids: m.uids.size,
+      uidRows: m.uidRows,
+      uidIndexedRows: m.uidIndexedRows,
+      typeConflicts: new Map([...m.columns.rows.conflicts, ...m.columns.uidRows.conflicts]),
     },
   };
 }

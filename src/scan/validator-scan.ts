@@ -3,12 +3,13 @@ import { binIndex, type BinSpec } from '../engine/bins.js';
 import {
   countTypes,
   numericValue,
+  textClass,
   typeOfValue,
   type FieldRole,
   type FieldStat,
   type ValueType,
 } from '../engine/field-stats.js';
-import { OrderStat } from '../engine/ingest.js';
+import { HIDDEN_COLUMNS, OrderStat } from '../engine/ingest.js';
 import { sampleHash } from '../engine/sample-hash.js';
 import type { EventSink } from '../formats/event-sink.js';
 import type { LogFile } from '../formats/log-file.js';
@@ -151,7 +152,24 @@ export interface ValidatorPartial {
   };
   /** Distinct uids of uid rows and uid-indexed cells. */
   uids: number[];
+  /** Per-uid rows (one per uid of every event with uids) and uid-indexed cells the ingest would store. */
+  uidRows: number;
+  uidIndexedRows: number;
+  /** How the ingest's `rows` and `uid_rows` tables would type each column (for its type conflicts). */
+  columns: { rows: ColumnNotes; uidRows: ColumnNotes };
 }
+
+/** Column type notes of one table over one task (see TableWriter: a column's first non-empty value fixes its type). */
+export interface ColumnNotes {
+  /** Per column, the kind of its first value that decides a type in this task. */
+  kinds: [string, ColumnKind][];
+  /** Per column, in order of first occurrence: text values a numeric column could not hold. */
+  misfits: [string, number][];
+}
+
+export const NUMERIC_COLUMN = 1;
+export const TEXT_COLUMN = 2;
+export type ColumnKind = typeof NUMERIC_COLUMN | typeof TEXT_COLUMN;
 
 /** Scans one task for the validator charts. */
 export async function scanValidatorTask(
@@ -199,6 +217,8 @@ interface ScalarInfo {
   metric: boolean;
   /** A metric or step_length: binned over x. */
   binned: boolean;
+  /** Kind of the first value that decided the column's type in this task (0: none yet). */
+  kind: 0 | ColumnKind;
 }
 
 class ValidatorSink implements EventSink {
@@ -253,6 +273,11 @@ class ValidatorSink implements EventSink {
   private indexedUids: Uint8Array = new Uint8Array(0);
   private readonly rewardCloud: Cloud;
   private readonly timeCloud: Cloud;
+  private uidRowCount = 0;
+  private uidIndexedCount = 0;
+  private readonly rowMisfits = new Map<string, number>();
+  private readonly vectorKinds = new Map<string, ColumnKind>();
+  private readonly vectorMisfits = new Map<string, number>();
 
   constructor(
     private readonly task: ValidatorTask,
@@ -302,6 +327,7 @@ class ValidatorSink implements EventSink {
     const info = this.scalarInfo(path);
     const stat = info.stat;
     stat.events++;
+    if (info.kind === 0) info.kind = NUMERIC_COLUMN;
     const type = typeOfValue(value);
     stat.types[type] = (stat.types[type] ?? 0) + 1;
     const k = info.candidate;
@@ -332,6 +358,7 @@ class ValidatorSink implements EventSink {
         candidate: this.candidateIndex.get(path) ?? -1,
         metric: isMetricPath(path),
         binned: path === 'step_length' || isMetricPath(path),
+        kind: 0,
       };
       this.scalarInfos.set(path, info);
     }
@@ -339,7 +366,14 @@ class ValidatorSink implements EventSink {
   }
 
   text(path: string, value: string): void {
-    this.count(path, 'scalar', 'string');
+    const info = this.scalarInfo(path);
+    info.stat.events++;
+    info.stat.types.string = (info.stat.types.string ?? 0) + 1;
+    if (value !== '') {
+      if (info.kind === 0) info.kind = TEXT_COLUMN;
+      const kind = textClass(value);
+      if (kind === 'x' || kind === ' ') this.rowMisfits.set(path, (this.rowMisfits.get(path) ?? 0) + 1);
+    }
     if (path === this.plan.taskColumn) {
       if (value === '') this.unsupported ??= `an empty ${path} at line ${this.line}`;
       this.taskName = value;
@@ -351,12 +385,15 @@ class ValidatorSink implements EventSink {
     stat.events++;
     countTypes(stat, uids);
     this.eventUids = uids;
+    this.uidRowCount += uids.length;
   }
 
   uidVector(path: string, values: readonly unknown[]): void {
     const stat = this.field(path, 'per-uid');
     stat.events++;
+    const strings = stat.types.string ?? 0;
     countTypes(stat, values);
+    if (!HIDDEN_COLUMNS.has(path)) this.vectorColumn(path, values, (stat.types.string ?? 0) !== strings);
     if (path === 'rewards' || path === 'completion_times' || path === 'successful')
       this.vectors.set(path, values);
   }
@@ -369,10 +406,35 @@ class ValidatorSink implements EventSink {
     for (let uid = 0; uid < values.length; uid++) {
       const v = values[uid];
       if (typeof v === 'number' || typeof v === 'boolean') {
+        this.uidIndexedCount++;
         if (uid >= this.indexedUids.length) this.indexedUids = growBytes(this.indexedUids, uid + 1);
         this.indexedUids[uid] = 1;
       }
     }
+  }
+
+  /**
+   * A per-uid vector as the ingest's `uid_rows` column would take it: a new column is text if any
+   * value is non-empty text, numeric if any value is not null or empty; text that is not a number
+   * is a misfit for a numeric column.
+   */
+  private vectorColumn(path: string, values: readonly unknown[], hasText: boolean): void {
+    if (!this.vectorKinds.has(path)) {
+      let kind: ColumnKind | undefined;
+      for (const v of values) {
+        if (typeof v === 'string' && v !== '') kind = TEXT_COLUMN;
+        else if (v !== null && v !== '') kind ??= NUMERIC_COLUMN;
+      }
+      if (kind !== undefined) this.vectorKinds.set(path, kind);
+    }
+    if (!hasText) return;
+    let misfits = 0;
+    for (const v of values)
+      if (typeof v === 'string' && v !== '') {
+        const kind = textClass(v);
+        if (kind === 'x' || kind === ' ') misfits++;
+      }
+    if (misfits) this.vectorMisfits.set(path, (this.vectorMisfits.get(path) ?? 0) + misfits);
   }
 
   other(path: string, type: 'list' | 'null' | 'object'): void {
@@ -564,6 +626,17 @@ class ValidatorSink implements EventSink {
       matrices,
       perf,
       uids,
+      uidRows: this.uidRowCount,
+      uidIndexedRows: this.uidIndexedCount,
+      columns: {
+        rows: {
+          kinds: [...this.scalarInfos]
+            .filter(([, i]) => i.kind !== 0)
+            .map(([p, i]) => [p, i.kind as ColumnKind]),
+          misfits: [...this.rowMisfits],
+        },
+        uidRows: { kinds: [...this.vectorKinds], misfits: [...this.vectorMisfits] },
+      },
     };
   }
 }
