@@ -75,7 +75,7 @@ async function hostileRun(): Promise<string> {
   return dir;
 }
 
-describe('inspect from the validator scan agrees with the DuckDB index', () => {
+describe('inspect from the projection scan agrees with the DuckDB index', () => {
   it('on the shared FileTAO sample', async () => {
     const oracle = await expectSameInspection(path.join(FORMATS, 'filetao'));
     expect(oracle.summary.uidRows).toBeGreaterThan(0);
@@ -116,13 +116,33 @@ describe('inspect from the validator scan agrees with the DuckDB index', () => {
     await expectSameInspection(dir, { threads: 2, rangeBytes: 16 << 10, x: 'block' });
   });
 
-  it('declines what it cannot answer exactly: --strict with bad lines, --x ordinal, RL runs', async () => {
+  it('on RL runs (JSON arrays, old flat and new nested records, rows without x) and a loguru log', async () => {
+    const shared = await expectSameInspection(path.join(FORMATS, 'rl-experiments/v4/20250726_130714'));
+    expect(shared.summary.x.rowsWithoutX).toBeGreaterThan(0);
+    const rl = tempDir();
+    await simulate('rl', { out: rl, size: '2MB', seed: 2 });
+    expect(discoverRun(rl).files.length).toBeGreaterThan(1);
+    const oracle = await expectSameInspection(rl, { threads: 2 });
+    expect(oracle.summary.profile).toBe('rl');
+    await expectSameInspection(rl, { threads: 2, x: 'step' });
+    const log = tempDir();
+    fs.copyFileSync(
+      path.join(FORMATS, 'openvalidators', 'completions.log'),
+      path.join(log, 'completions.log'),
+    );
+    await expectSameInspection(log);
+  });
+
+  it('declines what it cannot answer exactly: --strict with bad lines, --x ordinal, CSV, no x', async () => {
     const dir = await hostileRun();
     expect(await inspectScanned(discoverRun(dir), { strict: true, threads: 1 })).toBeUndefined();
     expect(await inspectScanned(discoverRun(dir), { x: 'ordinal', threads: 1 })).toBeUndefined();
-    const rl = tempDir();
-    await simulate('rl', { out: rl, size: '200KB', seed: 2 });
-    expect(await inspectScanned(discoverRun(rl), { threads: 1 })).toBeUndefined();
+    const csv = tempDir();
+    fs.writeFileSync(path.join(csv, 'a.csv'), 'block,x\n1,2\n');
+    expect(await inspectScanned(discoverRun(csv), { threads: 1 })).toBeUndefined();
+    const noX = tempDir();
+    fs.writeFileSync(path.join(noX, 'events.json'), '{"v": 1}\n{"v": 2}\n');
+    expect(await inspectScanned(discoverRun(noX), { threads: 1 })).toBeUndefined();
   });
 });
 

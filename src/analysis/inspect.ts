@@ -31,10 +31,11 @@ export async function inspectRun(run: Run): Promise<RunInspection> {
 }
 
 /**
- * The same inspection for a validator run (FileTAO, OpenValidators), from one parallel pass of the
- * projection scanner instead of indexing every row into DuckDB: ~5× faster, and nothing written to
- * disk. Undefined when the scanner cannot answer exactly as the full path would (RL, CSV,
- * `--x ordinal`, text where numbers are expected, …); the caller then opens the run.
+ * The same inspection from one parallel pass of the validator scan (which reads any JSON log:
+ * FileTAO, OpenValidators, RL, generic) instead of indexing every row into DuckDB: ~5× faster on
+ * validator runs, and no database written to disk. Undefined when the scan cannot answer exactly
+ * as the full path would (CSV, `--x ordinal` or no x field, x or a task field as text, `--strict`
+ * with bad records, …); the caller then opens the run.
  */
 export async function inspectScanned(
   location: RunLocation,

@@ -24,7 +24,7 @@ export function registerInspect(program: Command): void {
           : formatInspection(inspection, options.verbose),
       );
     };
-    // Validator runs: one parallel scan, no index (RUNLENS_ENGINE=duckdb forces the index).
+    // One parallel scan, no index, when it can answer exactly (RUNLENS_ENGINE=duckdb forces the index).
     const location = discoverRun(path, openRunOptions(options));
     const scanProgress = fileProgress(location.files.reduce((sum, f) => sum + f.bytes, 0));
     const scanned = await inspectScanned(location, {

@@ -135,7 +135,12 @@ export async function scanValidatorRun(
   const files = location.files;
   if (!files.length || files.some((f) => f.container === 'csv')) return undefined;
   if (options.x === 'ordinal' || options.x === 'row') return undefined;
-  let prediction = await predict(files, options.x, options.probe ?? { records: 2000, bytes: PROBE_BYTES });
+  let prediction = await predict(
+    files,
+    options.x,
+    options.probe ?? { records: 2000, bytes: PROBE_BYTES },
+    options.inspectOnly ?? false,
+  );
   if (!prediction) return undefined;
   const tasks = splitTasks(files, options.rangeBytes ?? RANGE_BYTES);
   for (let pass = 1; pass <= 2; pass++) {
@@ -154,6 +159,7 @@ async function predict(
   files: readonly LogFile[],
   requestedX: string | undefined,
   limits: { records: number; bytes: number },
+  anyProfile: boolean,
 ): Promise<Prediction | undefined> {
   const seen = new Map<string, number[]>();
   const votes: Record<Profile, number> = { filetao: 0, openvalidators: 0, rl: 0, generic: 0 };
@@ -213,7 +219,7 @@ async function predict(
   await probe(files[0], false);
   await probe(files[files.length - 1], true);
   const profile = majorityProfile(votes);
-  if (profile !== 'filetao' && profile !== 'openvalidators') return undefined;
+  if (!anyProfile && profile !== 'filetao' && profile !== 'openvalidators') return undefined;
   const x = requestedX ?? X_CANDIDATES.find((c) => seen.has(c) && c !== 'step');
   if (x === undefined || !seen.has(x)) return undefined;
   const range = (values: number[] | undefined): Range | undefined =>
@@ -671,8 +677,8 @@ function finish(
     rows: m.fileRecords[i],
   }));
   const profile = profileOfFiles(fileReports);
-  if (profile !== 'filetao' && profile !== 'openvalidators') return { kind: 'fallback' };
   const charts = !options.inspectOnly;
+  if (charts && profile !== 'filetao' && profile !== 'openvalidators') return { kind: 'fallback' };
   // Charts this path does not draw (RL rewards, positions) or values it does not convert like the
   // full path's column types (text among numbers): the full path answers.
   if (
