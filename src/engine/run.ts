@@ -100,9 +100,16 @@ export class Run {
     return `CAST(${quoteIdentifier(this.x.column ?? 'rec')} AS DOUBLE)`;
   }
 
-  /** SQL expression of x over the `rows` of one file, whose first event has run order `firstOrd`. */
-  xOfFileRows(firstOrd: number): string {
-    return this.x.column === undefined ? `CAST(${firstOrd} + rec AS DOUBLE)` : this.xExpression;
+  /** Whether `uid_rows` carries its events' x (KEY_COLUMNS), set by createViews. */
+  private uidXCopied = false;
+
+  /**
+   * SQL expression of x over the `uid_rows` of one file, whose first event has run order
+   * `firstOrd`, as `uid_events` computes it; undefined when `uid_events` takes x from a join.
+   */
+  uidRowsX(firstOrd: number): string | undefined {
+    if (!this.uidXCopied) return undefined;
+    return this.x.column === undefined ? `CAST(${firstOrd} + rec AS DOUBLE)` : quoteIdentifier(KEY_COLUMNS.x);
   }
 
   private readonly columnCache = new Map<string, Set<string>>();
@@ -160,7 +167,8 @@ export class Run {
       `${alias}.* EXCLUDE (${columns.map(quoteIdentifier).join(', ')})`;
     const uidHidden = hidden('u', Object.values(KEY_COLUMNS));
     const indexedHidden = hidden('i', [KEY_COLUMNS.x]);
-    if (this.keysCopied(rowTypes, storedTask)) {
+    this.uidXCopied = this.keysCopied(rowTypes, storedTask);
+    if (this.uidXCopied) {
       // The per-uid rows carry their event's x, line and task (KEY_COLUMNS): no join but the
       // one with `files`, a row per file.
       const x = (alias: string) =>
