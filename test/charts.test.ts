@@ -147,11 +147,10 @@ describe('runlens visualize-training', () => {
 
 describe('plot on a generic log', () => {
   it('charts every numeric metric and names the bad record on stderr', async () => {
-    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { writeFileSync, readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { spawnSync } = await import('node:child_process');
-    const dir = mkdtempSync(join(tmpdir(), 'runlens-generic-'));
+    const dir = tempDir('runlens-generic-');
     const lines = Array.from({ length: 200 }, (_, i) =>
       JSON.stringify({ step: i, loss: 1 / (i + 1), eval: { acc: i / 200 } }),
     );
@@ -180,10 +179,8 @@ describe('plot on a generic log', () => {
 describe('plot summary', () => {
   it('states the sampling ratio of the point clouds', async () => {
     const { spawnSync } = await import('node:child_process');
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const out = mkdtempSync(join(tmpdir(), 'runlens-plot-summary-'));
+    const out = tempDir('runlens-plot-summary-');
     const bin = join(import.meta.dirname, '..', 'bin', 'runlens.js');
     const events = join(import.meta.dirname, '..', '..', 'shared', 'formats', 'filetao', 'events.json');
     const result = spawnSync(
