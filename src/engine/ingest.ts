@@ -10,6 +10,16 @@ import type { LinePosition } from '../formats/read-json-lines.js';
 import { FieldCatalog, numericValue, typeOfValue } from './field-stats.js';
 import type { Session } from './session.js';
 import { BATCH_ROWS, TableWriter } from './table-writer.js';
+import {
+  HIDDEN_COLUMNS,
+  KEY_COLUMNS,
+  OrderStat,
+  TASK_CANDIDATES,
+  X_CANDIDATES,
+  type UidKeys,
+} from './ingest-schema.js';
+
+export { HIDDEN_COLUMNS, KEY_COLUMNS, OrderStat, TASK_CANDIDATES, X_CANDIDATES, type UidKeys };
 
 export type FileStatus = 'ok' | 'empty' | 'problems' | 'unreadable';
 
@@ -37,48 +47,6 @@ export interface IngestProgress {
   bytesDone: number;
   bytesTotal: number;
   rows: number;
-}
-
-/** x-axis candidates in order of preference (SPEC: block, _step, total_steps, step, _timestamp). */
-export const X_CANDIDATES: readonly string[] = ['block', '_step', 'total_steps', 'step', '_timestamp'];
-
-/** Fields that can be the run's task (the first one the run has as a scalar). */
-export const TASK_CANDIDATES: readonly string[] = ['task_name', 'name'];
-
-/**
- * Columns of `uid_rows` (x, line, task) and `uid_indexed` (x) that hold a copy of their event's
- * values, written at ingest, so the per-uid views need no join with one row per event, whose hash
- * table grows with the run (a 2 GB FileTAO per-uid query: +341 MB with the join, +196 MB without).
- * x and task are copied from the fields predicted at the first event with per-uid values
- * (`UidKeys`); Run uses the copies only when the run's x axis and task turn out to be those.
- * Not fields of the log: Run.storedColumns leaves them out.
- */
-export const KEY_COLUMNS = { x: '__runlens_x', line: '__runlens_line', task: '__runlens_task' } as const;
-export const HIDDEN_COLUMNS: ReadonlySet<string> = new Set(Object.values(KEY_COLUMNS));
-
-/** Which fields were copied into the per-uid rows as x and task (undefined: none was present). */
-export interface UidKeys {
-  decided: boolean;
-  x: string | undefined;
-  task: string | undefined;
-}
-
-/** Within-file order statistics of one numeric field. */
-export class OrderStat {
-  present = 0;
-  decreases = 0;
-  min = Infinity;
-  max = -Infinity;
-  last = NaN;
-
-  see(value: number): void {
-    if (!Number.isFinite(value)) return;
-    this.present++;
-    if (value < this.last) this.decreases++;
-    this.last = value;
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
-  }
 }
 
 export interface IngestOptions {

@@ -1,6 +1,6 @@
 import type { LogFile } from '../formats/log-file.js';
 import type { ReadProblem } from '../formats/problems.js';
-import { OrderStat } from '../engine/ingest.js';
+import { OrderStat } from '../engine/ingest-schema.js';
 import { buildPathTrie } from './path-trie.js';
 import { addRecord, newGroup, seededRandom, type GroupStats } from './group-stats.js';
 import { scanFile } from './scan-file.js';

@@ -9,7 +9,7 @@ import {
   type FieldStat,
   type ValueType,
 } from '../engine/field-stats.js';
-import { HIDDEN_COLUMNS, OrderStat } from '../engine/ingest.js';
+import { HIDDEN_COLUMNS, OrderStat } from '../engine/ingest-schema.js';
 import { sampleHash } from '../engine/sample-hash.js';
 import type { EventSink } from '../formats/event-sink.js';
 import type { LogFile } from '../formats/log-file.js';
