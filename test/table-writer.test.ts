@@ -3,7 +3,7 @@ import { Session } from '../src/engine/session.js';
 import { BATCH_ROWS, TableWriter } from '../src/engine/table-writer.js';
 
 describe('TableWriter', () => {
-  it('stores numbers and nulls exactly, in chunks of any length, whatever the null pattern', async () => {
+  it('stores numbers, text and nulls exactly, in chunks of any length, whatever the null pattern', async () => {
     const session = await Session.create();
     try {
       const writer = new TableWriter(session, 't', [
@@ -26,7 +26,8 @@ describe('TableWriter', () => {
               i < 40 || i % 5 === 0
                 ? null
                 : [NaN, Infinity, -Infinity, -0, 2 ** 60, 0.1 + 0.2, -1e-300][i % 7],
-            s: i % 3 === 0 ? null : `text ${i}`,
+            // Empty, multi-byte, inlined (≤ 12 bytes) and longer strings.
+            s: i % 3 === 0 ? null : [`text ${i}`, '', `ü€😀 ${i}`, `${'long '.repeat(20)}${i}`][i % 4],
           };
           expected.push(row);
           writer.beginRow();

@@ -126,10 +126,7 @@ export class TableWriter {
           writeNumbers(chunk, i, column, start, n);
           continue;
         }
-        const values = column.values;
-        const slice = new Array<number | string | null>(n);
-        for (let k = 0; k < n; k++) slice[k] = values[start + k] ?? null;
-        chunk.setColumnValues(i, slice);
+        writeStrings(chunk, i, column, start, n);
       }
       this.appender.appendDataChunk(chunk);
     }
@@ -174,6 +171,29 @@ export class TableWriter {
       );
       column.pending = false;
     }
+  }
+}
+
+/**
+ * Writes `n` values of a VARCHAR column, from `start`, into a chunk's vector: each string with one
+ * call (as node-api's vector does, without its per-item caches and BigInt validity updates), nulls
+ * as one validity mask. The column holds strings (numbers were converted when stored) or null.
+ */
+function writeStrings(chunk: DuckDBDataChunk, index: number, column: Column, start: number, n: number): void {
+  const values = column.values;
+  const vector = bindings.data_chunk_get_vector(chunk.chunk, index);
+  let mask: Uint8Array<ArrayBuffer> | undefined;
+  for (let k = 0; k < n; k++) {
+    const value = values[start + k];
+    if (typeof value === 'string') bindings.vector_assign_string_element(vector, k, value);
+    else {
+      mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
+      mask[k >> 3] &= ~(1 << (k & 7));
+    }
+  }
+  if (mask) {
+    bindings.vector_ensure_validity_writable(vector);
+    bindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
   }
 }
 
