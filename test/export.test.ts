@@ -470,6 +470,56 @@ describe('errors and empty results', () => {
     expect(err.join('')).toMatch(/no rows matched/);
   });
 
+  it('--variant exports the newest run of each variant, named by its directory in run_id', async () => {
+    const experiments = tempDir();
+    const rl = path.join(
+      import.meta.dirname,
+      '..',
+      '..',
+      'shared',
+      'formats',
+      'rl-experiments',
+      'v4',
+      '20250726_130714',
+    );
+    fs.cpSync(rl, path.join(experiments, 'v4', '20250726_130714'), { recursive: true });
+    fs.mkdirSync(path.join(experiments, 'v4', '20240101_000000', 'json_logs'), { recursive: true });
+    fs.writeFileSync(
+      path.join(experiments, 'v4', '20240101_000000', 'json_logs', 'stats_1.json'),
+      '[{"step": 1, "x": 1, "y": 1, "map": 0}]',
+    );
+    fs.cpSync(rl, path.join(experiments, 'v5', '20250801_000000'), { recursive: true });
+    const run = async (args: string[]) => {
+      const err: string[] = [];
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        return { code: await main(['node', 'runlens', 'export', ...args]), err: err.join('') };
+      } finally {
+        stderr.mockRestore();
+        stdout.mockRestore();
+      }
+    };
+    const byPath = out('jsonl');
+    const byVariant = out('jsonl');
+    expect((await run([path.join(experiments, 'v4', '20250726_130714'), '-o', byPath])).code).toBe(0);
+    const one = await run(['--variant', 'v4', '--experiments-dir', experiments, '-o', byVariant]);
+    expect(one.code, one.err).toBe(0);
+    expect(lines(byVariant)).toEqual(lines(byPath));
+    expect(lines(byVariant).length).toBe(20);
+    const both = out('jsonl');
+    const two = await run(['--variant', 'v4,v5', '--experiments-dir', experiments, '-o', both]);
+    expect(two.code, two.err).toBe(0);
+    const ids = new Set(jsonl(both).map((r) => r.run_id));
+    expect([...ids].map((id) => path.resolve(String(id)))).toEqual([
+      path.join(experiments, 'v4', '20250726_130714'),
+      path.join(experiments, 'v5', '20250801_000000'),
+    ]);
+    const unknown = await run(['--variant', 'v9', '--experiments-dir', experiments, '-o', out('jsonl')]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/unknown variant "v9"/);
+  });
+
   it('the CLI prints a bad --where without a stack trace and exits 1', async () => {
     const err: string[] = [];
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));

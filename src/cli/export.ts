@@ -1,8 +1,10 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { parseNameList, parseUidList, parseXRange } from '../analysis/filters.js';
 import { formatCount } from '../charts/caption.js';
 import { UserError } from '../errors.js';
 import { exportRuns, type ExportReport } from '../export/export-runs.js';
+import { discoverRun } from '../formats/discover.js';
 import { problemSummaryText } from './summary.js';
 import type { ExportOptions } from '../export/export-options.js';
 import type { RegisterCommand } from './commands.js';
@@ -28,13 +30,20 @@ interface ExportCliOptions {
   x?: string;
   strict?: boolean;
   verbose?: boolean;
+  variant?: string;
+  experimentsDir?: string;
 }
 
 export const registerExport: RegisterCommand = (program: Command) => {
   program
     .command('export')
     .description('write a dataset (JSONL, CSV, Parquet) from one or more runs, filtered, streamed')
-    .argument('<paths...>', 'log files or run directories (several → a run_id column)')
+    .argument('[paths...]', 'log files or run directories (several → a run_id column)')
+    .option(
+      '--variant <names>',
+      'also the newest experiments/<name>/<YYYYMMDD_HHMMSS>/ run of each variant (comma-separated)',
+    )
+    .option('--experiments-dir <dir>', 'where variants live (default: ./experiments)')
     .requiredOption(
       '-o, --output <file>',
       'output file; the extension picks the format (.jsonl, .csv, .parquet)',
@@ -60,7 +69,19 @@ export const registerExport: RegisterCommand = (program: Command) => {
     .option('--x <field>', 'x axis field for --x-range (default: detected)')
     .option('--strict', 'treat any corrupt record as fatal')
     .option('--verbose', 'more detail')
-    .action(async (paths: string[], options: ExportCliOptions) => {
+    .action(async (given: string[], options: ExportCliOptions) => {
+      // A variant's run is exported as the directory it resolves to (its run_id with several runs).
+      const variants = options.variant === undefined ? [] : parseNameList(options.variant);
+      const paths = [
+        ...given,
+        ...variants.map(
+          (variant) =>
+            path.relative(
+              process.cwd(),
+              discoverRun(undefined, { variant, experimentsDir: options.experimentsDir }).root,
+            ) || '.',
+        ),
+      ];
       const progress = progressReporter();
       const exportOptions: ExportOptions = {
         output: options.output,

@@ -74,7 +74,9 @@ export async function exportRuns(
 ): Promise<ExportReport> {
   const started = performance.now();
   if (!paths.length)
-    throw new UserError('no run given', { hint: 'pass one or more log files or run directories' });
+    throw new UserError('no run given', {
+      hint: 'pass one or more log files or run directories, or --variant NAME',
+    });
   const duplicate = paths.find((p, i) => paths.indexOf(p) !== i);
   if (duplicate) throw new UserError(`${duplicate} is given twice`, { hint: 'pass each run once' });
   const format = exportFormat(options.output, options.format);
