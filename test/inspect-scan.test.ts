@@ -146,6 +146,52 @@ describe('inspect from the projection scan agrees with the DuckDB index', () => 
   });
 });
 
+describe('the index reads JSON lines the same with the byte walker as with JSON.parse', () => {
+  /** Everything the index holds: the inspection, and every table's columns and rows in order. */
+  async function indexOf(dir: string, byteWalker: boolean) {
+    const run = await Run.open(dir, { byteWalker });
+    try {
+      const tables: Record<string, unknown> = {};
+      for (const [table, order] of [
+        ['rows', 'file_id, rec'],
+        ['uid_rows', 'file_id, rec, pos'],
+        ['uid_indexed', 'file_id, rec, kind, uid'],
+      ]) {
+        tables[`${table} columns`] = await run.session.all(
+          `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`,
+        );
+        tables[table] = await run.session.all(`SELECT * FROM ${table} ORDER BY ${order}`);
+      }
+      return { inspection: await inspectRun(run), tables };
+    } finally {
+      run.close();
+    }
+  }
+
+  it('on hostile input, text per-uid vectors, NaN and loguru lines', async () => {
+    const ov = tempDir();
+    await simulate('openvalidators', { out: ov, size: '1MB', seed: 3 });
+    const history = tempDir();
+    fs.copyFileSync(
+      path.join(FORMATS, 'openvalidators', 'history.jsonl'),
+      path.join(history, 'history.jsonl'),
+    );
+    for (const dir of [
+      await hostileRun(),
+      ov,
+      history,
+      path.join(FORMATS, 'openvalidators', 'completions.log'),
+      path.join(FORMATS, 'filetao'),
+    ]) {
+      const walked = await indexOf(dir, true);
+      const parsed = await indexOf(dir, false);
+      expect(walked.inspection).toEqual(parsed.inspection);
+      expect(walked.tables).toEqual(parsed.tables);
+      expect((walked.tables.rows as unknown[]).length).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
+
 describe('runlens inspect (built CLI)', () => {
   it('prints the same from the scan as from the DuckDB index, human and --json', async () => {
     const dir = await hostileRun();

@@ -9,6 +9,7 @@ import { readRecords } from '../formats/read-records.js';
 import type { LinePosition } from '../formats/read-json-lines.js';
 import { FieldCatalog, numericValue, typeOfValue } from './field-stats.js';
 import type { Session } from './session.js';
+import { EventWalker } from '../scan/event-walker.js';
 import { BATCH_ROWS, TableWriter } from './table-writer.js';
 import {
   HIDDEN_COLUMNS,
@@ -66,6 +67,8 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
   /** At most this many problems are kept with their details (all are counted). */
   maxProblemDetails?: number;
+  /** Read JSON lines with the byte-level EventWalker (default; false or RUNLENS_BYTE_WALKER=0: JSON.parse every line). */
+  byteWalker?: boolean;
 }
 
 export interface IngestResult {
@@ -119,6 +122,12 @@ export class Ingestor {
   readonly problems: ReadProblem[] = [];
   problemCount = 0;
   private readonly sink: IngestSink;
+  /**
+   * Reads JSON lines as JSON.parse + normalizeRecord would, without building each line's objects
+   * (lines it is not sure of come back as records). OpenValidators 1 GB: indexing 20 → 17 s and
+   * 680 → 610 MB; FileTAO: as fast, 60–100 MB less.
+   */
+  private readonly walker: EventWalker | undefined;
   private rowsAtRelease = 0;
 
   private constructor(
@@ -137,6 +146,10 @@ export class Ingestor {
       this.fields,
       options.perUidFields ? new Set(options.perUidFields) : undefined,
     );
+    this.walker =
+      (options.byteWalker ?? process.env.RUNLENS_BYTE_WALKER !== '0')
+        ? new EventWalker(this.sink, () => true, true)
+        : undefined;
   }
 
   static async create(session: Session, options: IngestOptions = {}): Promise<Ingestor> {
@@ -359,6 +372,15 @@ export class Ingestor {
       onLayout: (layout) => {
         state.resumable = layout === 'json-lines' && !file.gzip;
       },
+      // The walker's sink calls go straight to the ingest's sink; its votes are counted here.
+      fastLine: this.walker
+        ? (buffer, start, end, line) => {
+            const profile = this.walker!.walk(buffer, start, end, line);
+            if (profile === undefined) return false;
+            state.votes[profile]++;
+            return true;
+          }
+        : undefined,
     });
     for await (const batch of records) {
       for (const record of batch) {
@@ -367,6 +389,11 @@ export class Ingestor {
           await this.sink.flush();
           await this.releaseMemoryEvery();
         }
+      }
+      // Lines the walker read since the last batch (a read chunk's worth).
+      if (this.sink.needsFlush) {
+        await this.sink.flush();
+        await this.releaseMemoryEvery();
       }
       report.rows = this.sink.fileRows;
       onBatch?.(this.rows.rowsWritten + this.rows.buffered, bytesRead);

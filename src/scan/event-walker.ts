@@ -13,9 +13,10 @@ import type { Profile } from '../formats/profile.js';
  * reads that line the usual way (which also reports it when it is bad).
  *
  * Values the sink only counts by type are passed as placeholders of that type: list elements
- * that are lists or objects come as `[]` and `{}`, and a string (a list element, or a scalar unless
- * `wantsText(path)` asks for its text) as the string of its `textClass` — `''`, `' '`, `'0'` or
- * `'x'` — so a sink can still tell how a numeric column would take it. The lists passed to the sink
+ * that are lists or objects come as `[]` and `{}`, and a string (a list element unless `listText`,
+ * or a scalar unless `wantsText(path)` asks for its text) as the string of its `textClass` — `''`,
+ * `' '`, `'0'` or `'x'` — so a sink can still tell how a numeric column would take it. The ingest
+ * decodes every string (it stores them). The lists passed to the sink
  * are reused for the next record: they are valid until `endEvent`.
  */
 export class EventWalker {
@@ -32,9 +33,11 @@ export class EventWalker {
   /** Set by `list`: every element of the list just read is an integer number. */
   private listIntegral = false;
 
+  /** `listText`: decode the strings in lists too, else their textClass comes. */
   constructor(
     private readonly sink: EventSink,
     private readonly wantsText: (path: string) => boolean,
+    private readonly listText = false,
   ) {}
 
   /** Walks the record in `buf[start, end)`; undefined = not handled (no sink call was made). */
@@ -256,7 +259,9 @@ export class EventWalker {
       if (c === 0x22) {
         const close = stringEnd(buf, pos + 1, end);
         if (close < 0) return -1;
-        value = classifyString(buf, pos, close + 1, escaped);
+        value = this.listText
+          ? decodeString(buf, pos, close + 1, escaped)
+          : classifyString(buf, pos, close + 1, escaped);
         pos = close + 1;
         integral = false;
       } else if (c === 0x5b || c === 0x7b) {
