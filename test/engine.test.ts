@@ -103,6 +103,8 @@ describe('binned statistics equal a brute-force computation', () => {
         expect(series.count[i]).toBe(values.length);
         expect(series.mean[i]).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 9);
         expect(series.max[i]).toBe(Math.max(...values));
+        // The last value in row order: the last event's last finite reward (by position).
+        expect(series.last[i]).toBe(values[values.length - 1]);
       }
     }
   });

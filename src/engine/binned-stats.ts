@@ -66,6 +66,9 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
   const bin = binIndexSql('x', spec);
   const group =
     options.groupBy === 'uid' ? 'CAST(uid AS VARCHAR)' : options.groupBy === 'task' ? 'task' : 'NULL';
+  // Row order: per-uid rows of one event share its ord, so their position breaks the tie (else the
+  // "last" value is any of them, whichever thread's partial DuckDB combines first).
+  const rowOrder = table === 'uid_events' ? "{'o': ord, 'p': pos}" : 'ord';
   for (const column of options.columns) {
     const v = quoteIdentifier(column);
     const finite = `isfinite(${v})`;
@@ -79,7 +82,7 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
         min(${v}) FILTER (WHERE ${finite}) AS lo,
         max(${v}) FILTER (WHERE ${finite}) AS hi,
         ${quantile} AS q,
-        arg_max(${v}, ord) FILTER (WHERE ${finite}) AS last,
+        arg_max(${v}, ${rowOrder}) FILTER (WHERE ${finite}) AS last,
         CAST(count(*) FILTER (WHERE NOT ${finite}) AS DOUBLE) AS non_finite
       FROM ${table}
       WHERE x IS NOT NULL AND isfinite(x) AND ${v} IS NOT NULL ${where}
