@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binnedStats } from '../src/engine/binned-stats.js';
 import { binIndex } from '../src/engine/bins.js';
 import { KEY_COLUMNS } from '../src/engine/ingest.js';
-import { movingAverageScores, NearlySortedMerge, replayCounts } from '../src/engine/moving-average-scores.js';
+import {
+  movingAverageScores,
+  NearlySortedMerge,
+  replayCounts,
+  type ScoreMatrix,
+} from '../src/engine/moving-average-scores.js';
 import { positionCounts } from '../src/engine/positions.js';
 import { reservoirSample } from '../src/engine/reservoir.js';
 import { Run } from '../src/engine/run.js';
@@ -366,6 +371,23 @@ describe('moving-averaged scores replay order', () => {
   });
 });
 
+/**
+ * The reconstructed scores from the merge (default slack) and from the sorted replay (a slack too
+ * small for the run's disorder), checking that each replay is the one that answered.
+ */
+async function fromBothReplays(run: Run, maxBins: number, smallSlack: number): Promise<ScoreMatrix[]> {
+  const results: ScoreMatrix[] = [];
+  for (const [slack, path] of [
+    [undefined, 'merged'],
+    [smallSlack, 'sorted'],
+  ] as const) {
+    const before = { ...replayCounts };
+    results.push((await movingAverageScores(run, { maxBins, replaySlack: slack }))!);
+    expect(replayCounts[path], path).toBe(before[path] + 1);
+  }
+  return results;
+}
+
 describe('moving-averaged scores from per-uid rows stored out of order', () => {
   it('the merge puts them back within its slack, the sorted replay beyond it: identical matrices', async () => {
     const dir = tempDir();
@@ -383,16 +405,7 @@ describe('moving-averaged scores from per-uid rows stored out of order', () => {
       await run.session.run(
         'CREATE OR REPLACE TABLE uid_rows AS SELECT * FROM uid_rows ORDER BY rec DESC, pos DESC',
       );
-      const results = [];
-      for (const [slack, path] of [
-        [undefined, 'merged'],
-        [1000, 'sorted'],
-      ] as const) {
-        const before = { ...replayCounts };
-        results.push((await movingAverageScores(run, { maxBins: 50, replaySlack: slack }))!);
-        expect(replayCounts[path], path).toBe(before[path] + 1);
-      }
-      for (const matrix of results) {
+      for (const matrix of await fromBothReplays(run, 50, 1000)) {
         expect(matrix.uids).toEqual(inOrder.uids);
         expect(matrix.events).toBe(3000);
         expect(Array.from(matrix.values)).toEqual(Array.from(inOrder.values));
@@ -418,15 +431,7 @@ describe('moving-averaged scores on a real ingest', () => {
            FROM (SELECT rowid, rec::BIGINT * 1048576 + pos AS k FROM uid_rows))`,
       );
       expect(stored!.breaks).toBeGreaterThan(0);
-      const results = [];
-      for (const [slack, path] of [
-        [undefined, 'merged'],
-        [0, 'sorted'],
-      ] as const) {
-        const before = { ...replayCounts };
-        results.push((await movingAverageScores(run, { maxBins: 100, replaySlack: slack }))!);
-        expect(replayCounts[path], path).toBe(before[path] + 1);
-      }
+      const results = await fromBothReplays(run, 100, 0);
       expect(results[0].events).toBeGreaterThan(10_000);
       expect(results[0].uids).toEqual(results[1].uids);
       expect(Array.from(results[0].values)).toEqual(Array.from(results[1].values));

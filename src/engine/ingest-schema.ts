@@ -10,6 +10,15 @@ export const X_CANDIDATES: readonly string[] = ['block', '_step', 'total_steps',
 export const TASK_CANDIDATES: readonly string[] = ['task_name', 'name'];
 
 /**
+ * The integer columns `rows` and `uid_rows` begin with. A field of the same name is stored into
+ * them (the scan models that when it counts type conflicts).
+ */
+export const FIXED_COLUMNS = {
+  rows: ['file_id', 'rec', 'line'],
+  uidRows: ['file_id', 'rec', 'pos', 'uid'],
+} as const;
+
+/**
  * Columns of `uid_rows` (x, line, task) and `uid_indexed` (x) that hold a copy of their event's
  * values, written at ingest, so the per-uid views need no join with one row per event, whose hash
  * table grows with the run (a 2 GB FileTAO per-uid query: +341 MB with the join, +196 MB without).

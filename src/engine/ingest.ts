@@ -12,6 +12,7 @@ import type { Session } from './session.js';
 import { EventWalker } from '../scan/event-walker.js';
 import { BATCH_ROWS, TableWriter } from './table-writer.js';
 import {
+  FIXED_COLUMNS,
   HIDDEN_COLUMNS,
   KEY_COLUMNS,
   OrderStat,
@@ -153,16 +154,10 @@ export class Ingestor {
   }
 
   static async create(session: Session, options: IngestOptions = {}): Promise<Ingestor> {
-    const rows = new TableWriter(session, 'rows', [
-      { name: 'file_id', type: 'INTEGER' },
-      { name: 'rec', type: 'INTEGER' },
-      { name: 'line', type: 'INTEGER' },
-    ]);
+    const integers = (names: readonly string[]) => names.map((name) => ({ name, type: 'INTEGER' as const }));
+    const rows = new TableWriter(session, 'rows', integers(FIXED_COLUMNS.rows));
     const uidRows = new TableWriter(session, 'uid_rows', [
-      { name: 'file_id', type: 'INTEGER' },
-      { name: 'rec', type: 'INTEGER' },
-      { name: 'pos', type: 'INTEGER' },
-      { name: 'uid', type: 'INTEGER' },
+      ...integers(FIXED_COLUMNS.uidRows),
       { name: KEY_COLUMNS.x, type: 'DOUBLE' },
       { name: KEY_COLUMNS.line, type: 'INTEGER' },
       { name: KEY_COLUMNS.task, type: 'VARCHAR' },
@@ -195,6 +190,13 @@ export class Ingestor {
     if (written - this.rowsAtRelease < RELEASE_EVERY_ROWS) return;
     this.rowsAtRelease = written;
     await this.session.releaseMemory();
+  }
+
+  /** Appends the buffered rows once a table's buffer is full. */
+  private async flushIfFull(): Promise<void> {
+    if (!this.sink.needsFlush) return;
+    await this.sink.flush();
+    await this.releaseMemoryEvery();
   }
 
   /** Reads every file of the run (the first, complete read). */
@@ -385,16 +387,10 @@ export class Ingestor {
     for await (const batch of records) {
       for (const record of batch) {
         state.votes[normalizeRecord(record.value as Record<string, unknown>, record.line, this.sink)]++;
-        if (this.sink.needsFlush) {
-          await this.sink.flush();
-          await this.releaseMemoryEvery();
-        }
+        await this.flushIfFull();
       }
       // Lines the walker read since the last batch (a read chunk's worth).
-      if (this.sink.needsFlush) {
-        await this.sink.flush();
-        await this.releaseMemoryEvery();
-      }
+      await this.flushIfFull();
       report.rows = this.sink.fileRows;
       onBatch?.(this.rows.rowsWritten + this.rows.buffered, bytesRead);
     }

@@ -186,15 +186,9 @@ function writeStrings(chunk: DuckDBDataChunk, index: number, column: Column, sta
   for (let k = 0; k < n; k++) {
     const value = values[start + k];
     if (typeof value === 'string') bindings.vector_assign_string_element(vector, k, value);
-    else {
-      mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
-      mask[k >> 3] &= ~(1 << (k & 7));
-    }
+    else markNull((mask ??= allValid(n)), k);
   }
-  if (mask) {
-    bindings.vector_ensure_validity_writable(vector);
-    bindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
-  }
+  if (mask) writeValidity(vector, mask);
 }
 
 /**
@@ -212,16 +206,28 @@ function writeNumbers(chunk: DuckDBDataChunk, index: number, column: Column, sta
   for (let k = 0; k < n; k++) {
     const value = values[start + k];
     if (typeof value === 'number') items[k] = value;
-    else {
-      // DuckDB's validity: one bit per row, set = valid, in 64-bit little-endian words.
-      mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
-      mask[k >> 3] &= ~(1 << (k & 7));
-    }
+    else markNull((mask ??= allValid(n)), k);
   }
   const vector = bindings.data_chunk_get_vector(chunk.chunk, index);
   bindings.copy_data_to_vector(vector, 0, buffer, 0, buffer.byteLength);
-  if (mask) {
-    bindings.vector_ensure_validity_writable(vector);
-    bindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
-  }
+  if (mask) writeValidity(vector, mask);
+}
+
+/** DuckDB's validity for n rows, all valid: one bit per row, set = valid, in 64-bit little-endian words. */
+function allValid(n: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
+}
+
+/** Marks one row null in a validity mask. */
+function markNull(mask: Uint8Array, row: number): void {
+  mask[row >> 3] &= ~(1 << (row & 7));
+}
+
+/** Copies a validity mask into a chunk's vector. */
+function writeValidity(
+  vector: ReturnType<typeof bindings.data_chunk_get_vector>,
+  mask: Uint8Array<ArrayBuffer>,
+): void {
+  bindings.vector_ensure_validity_writable(vector);
+  bindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
 }

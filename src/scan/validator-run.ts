@@ -14,6 +14,7 @@ import { emptySeries, type BinnedSeries, type BinnedStats } from '../engine/binn
 import { binSpec, type BinSpec } from '../engine/bins.js';
 import type { FieldStat } from '../engine/field-stats.js';
 import { majorityProfile, OrderStat, X_CANDIDATES } from '../engine/ingest.js';
+import { FIXED_COLUMNS } from '../engine/ingest-schema.js';
 import type { ScoreMatrix } from '../engine/moving-average-scores.js';
 import { profileOfFiles } from '../engine/run.js';
 import { forwardFill, type WeightsMatrix } from '../engine/uid-indexed-matrix.js';
@@ -362,12 +363,6 @@ interface Merged {
   /** Per table: the kind of each column's deciding value so far, and its type conflicts in order. */
   columns: Record<'rows' | 'uidRows', { kinds: Map<string, ColumnKind>; conflicts: Map<string, number> }>;
 }
-
-/** The ingest's fixed columns (integers) that a field of the same name would be stored into. */
-const FIXED_COLUMNS = {
-  rows: ['file_id', 'rec', 'line'],
-  uidRows: ['file_id', 'rec', 'pos', 'uid'],
-} as const;
 
 async function scanOnce(
   tasks: ValidatorTask[],
