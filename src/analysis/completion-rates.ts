@@ -1,3 +1,4 @@
+import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
 import type { Run } from '../engine/run.js';
 import { quoteString } from '../engine/session.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
@@ -41,11 +42,12 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
     );
     series = frequent.map((f) => ({ label: f.text, condition: `completions = ${quoteString(f.text)}` }));
   }
+  const [scale] = await meanScales(run.session, `${relation} ${whereClause(base)}`, [metric]);
   const which = `CASE ${series.map((s, i) => `WHEN ${s.condition} THEN ${i}`).join(' ')} END`;
   const counts = series.length
     ? await run.session.all<{ bucket: number; s: number | null; n: number; mean: number | null }>(
         `SELECT CAST(${bucket} AS DOUBLE) AS bucket, ${which} AS s, CAST(count(*) AS DOUBLE) AS n,
-           avg(${metric}) FILTER (WHERE isfinite(${metric})) AS mean
+           ${exactMeanSql(metric, scale)} AS mean
          FROM ${relation} ${whereClause(base)} GROUP BY ALL ORDER BY bucket`,
       )
     : [];

@@ -1,3 +1,4 @@
+import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
 import type { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
@@ -22,10 +23,11 @@ export async function leaderboard(run: Run, options: AnalysisOptions): Promise<A
   const conditions = eventConditions(options);
   if (by === 'completion') conditions.push(`completions IS NOT NULL AND completions <> ''`);
   const finite = `FILTER (WHERE isfinite(${metric}))`;
+  const [scale] = await meanScales(run.session, `uid_events ${whereClause(conditions)}`, [metric]);
   const sortColumn = sort === 'count' ? 'calls' : sort;
   const grouped = `SELECT ${key} AS key, CAST(count(*) AS DOUBLE) AS calls,
       ${by === 'completion' ? 'CAST(count(DISTINCT uid) AS DOUBLE) AS uids,' : ''}
-      CAST(count(${metric}) ${finite} AS DOUBLE) AS n, avg(${metric}) ${finite} AS mean, max(${metric}) ${finite} AS max
+      CAST(count(${metric}) ${finite} AS DOUBLE) AS n, ${exactMeanSql(metric, scale)} AS mean, max(${metric}) ${finite} AS max
     FROM uid_events ${whereClause(conditions)} GROUP BY key`;
   const rows = await run.session.all<Record<string, number | string | null>>(
     `SELECT *, count(*) OVER () AS total FROM (${grouped})

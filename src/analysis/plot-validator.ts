@@ -1,5 +1,6 @@
 import { binnedStats, type BinnedSeries } from '../engine/binned-stats.js';
 import { binIndexSql, binSpec } from '../engine/bins.js';
+import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
 import { movingAverageScores, type ScoreMatrix } from '../engine/moving-average-scores.js';
 import { reservoirSample } from '../engine/reservoir.js';
 import type { Run } from '../engine/run.js';
@@ -240,8 +241,10 @@ async function blockDurations(run: Run, maxBins: number): Promise<BinnedSeries |
   );
   if (!range || range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
+  const [xScale, scale] = await meanScales(run.session, `(${durations})`, ['x', 'd']);
   const cols = await run.session.columns(`
-    SELECT ${binIndexSql('x', spec)} AS bin, avg(x) AS x_mean, CAST(count(*) AS DOUBLE) AS n, avg(d) AS mean,
+    SELECT ${binIndexSql('x', spec)} AS bin, ${exactMeanSql('x', xScale)} AS x_mean, CAST(count(*) AS DOUBLE) AS n,
+      ${exactMeanSql('d', scale)} AS mean,
       min(d) AS lo, max(d) AS hi, quantile_cont(d, [0.1, 0.9]) AS band, arg_max(d, x) AS last
     FROM (${durations}) GROUP BY bin ORDER BY bin`);
   const bin = cols.bin as number[];

@@ -1,3 +1,4 @@
+import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
 import type { Run } from '../engine/run.js';
 import { quoteString } from '../engine/session.js';
 import { UserError } from '../errors.js';
@@ -32,10 +33,11 @@ export async function weightsOverTime(run: Run, options: AnalysisOptions): Promi
   const kind = quoteString(chosen.kind);
   const scope = whereClause([...filters, `kind = ${kind}`]);
   const top = options.top || 10;
+  const [scale] = await meanScales(run.session, `${relation} ${scope}`, ['value']);
   const topUids = (
     await run.session.all<{ uid: number }>(
       `SELECT uid FROM ${relation} ${scope} AND isfinite(value)
-       GROUP BY uid ORDER BY avg(value) DESC, uid LIMIT ${top}`,
+       GROUP BY uid ORDER BY ${exactMeanSql('value', scale)} DESC, uid LIMIT ${top}`,
     )
   ).map((r) => r.uid);
   const columnOf = (uid: number) => `uid_${uid}`;

@@ -104,7 +104,7 @@ export async function gatherReport(run: Run, options: ReportOptions = {}): Promi
     metrics.push({
       id: `metric-${index}`,
       title: perUid ? `${metric.column} · mean over uids` : metric.column,
-      caption: `${formatRows(binned)} ${perUid ? 'uid rows' : 'events'}${binned < metric.rows ? ` (${formatRows(metric.rows - binned)} without ${xLabel})` : ''} · ${series.count.length} bins · band p${Math.round(stats.band[0] * 100)}–p${Math.round(stats.band[1] * 100)}${stats.quantiles === 'approximate' ? ' (t-digest)' : ''}, min–max`,
+      caption: `${formatRows(binned)} ${perUid ? 'uid rows' : 'events'}${binned < metric.rows ? ` (${formatRows(metric.rows - binned)} without ${xLabel})` : ''} · ${series.count.length} bins · band p${Math.round(stats.band[0] * 100)}–p${Math.round(stats.band[1] * 100)}${stats.quantiles === 'approximate' ? ` (from ≤ ${stats.quantileSample ?? 0} sampled values per bin)` : ''}, min–max`,
       figure: binnedLineFigure([{ series, name: metric.column, color: PALETTE[0], bands: true }], {
         xLabel,
         yLabel: metric.column,

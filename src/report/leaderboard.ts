@@ -1,4 +1,6 @@
+import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
 import type { Run } from '../engine/run.js';
+import { quoteIdentifier } from '../engine/session.js';
 
 export interface LeaderboardRow {
   uid: number;
@@ -28,8 +30,12 @@ export async function leaderboard(run: Run, max = 5000): Promise<Leaderboard | u
     success: stored.has('successful'),
     completionTime: stored.has('completion_times'),
   };
-  const mean = (column: string, present: boolean) =>
-    present ? `avg(CAST("${column}" AS DOUBLE)) FILTER (WHERE isfinite("${column}"))` : 'NULL';
+  const present = ['rewards', 'successful', 'completion_times'].filter((c) => stored.has(c));
+  const scales = await meanScales(run.session, 'uid_rows WHERE uid >= 0', present.map(quoteIdentifier));
+  const mean = (column: string) => {
+    const i = present.indexOf(column);
+    return i < 0 ? 'NULL' : exactMeanSql(quoteIdentifier(column), scales[i]);
+  };
   const rows = await run.session.all<{
     uid: number;
     count: number;
@@ -38,9 +44,9 @@ export async function leaderboard(run: Run, max = 5000): Promise<Leaderboard | u
     meanCompletionTime: number | null;
   }>(`
     SELECT CAST(uid AS INTEGER) AS uid, CAST(count(*) AS DOUBLE) AS count,
-           ${mean('rewards', columns.reward)} AS "meanReward",
-           ${mean('successful', columns.success)} AS "successRate",
-           ${mean('completion_times', columns.completionTime)} AS "meanCompletionTime"
+           ${mean('rewards')} AS "meanReward",
+           ${mean('successful')} AS "successRate",
+           ${mean('completion_times')} AS "meanCompletionTime"
     FROM uid_rows WHERE uid >= 0 GROUP BY uid
     ORDER BY "meanReward" DESC NULLS LAST, uid`);
   if (!rows.length) return undefined;

@@ -1,0 +1,60 @@
+import type { Session } from './session.js';
+
+/**
+ * Means that do not depend on the order in which DuckDB's threads combine their partial sums.
+ *
+ * DuckDB's `avg` (and the Kahan `favg`) of doubles differs in the last bits from run to run on
+ * inputs large enough to be read by several threads, so a report of the same run was not the same
+ * file twice. Here every finite value is scaled by a power of two and rounded to an integer (the
+ * same integer whatever the order), and the integers are summed as HUGEINT, which is exact and so
+ * order-free. The scale puts the column's largest magnitude at 2^93: 2^34 rows of such values
+ * cannot overflow 127 bits, and a value is kept to 2^-93 of that magnitude (far finer than a
+ * double's 2^-53 of the sum).
+ */
+const TOP_BIT = 93;
+
+/** The power of two that scales values up to `maxAbs` below 2^93 (0 for an empty column). */
+export function meanScale(maxAbs: number | null | undefined): number {
+  if (typeof maxAbs !== 'number' || !(maxAbs > 0) || !Number.isFinite(maxAbs)) return 0;
+  return TOP_BIT - Math.ceil(Math.log2(maxAbs));
+}
+
+/**
+ * SQL for the mean of the finite values of `expr` (NULL when there are none), exact up to the
+ * rounding at `scale` (from meanScale of the column's largest finite magnitude) and the final
+ * division. `where`: an extra condition for the values taken.
+ */
+export function exactMeanSql(expr: string, scale: number, where?: string): string {
+  const value = `CAST(${expr} AS DOUBLE)`;
+  const filter = `FILTER (WHERE isfinite(${value})${where ? ` AND (${where})` : ''})`;
+  // x · 2^power in two exact steps: scale reaches ±1100 for magnitudes near 1e-308 or 1e308.
+  const times = (x: string, power: number): string => {
+    const half = Math.trunc(power / 2);
+    return `((${x} * pow(2.0, ${power - half})) * pow(2.0, ${half}))`;
+  };
+  // The CASE, not only the FILTER, keeps NaN out of the cast: DuckDB casts before it filters.
+  const scaled = `CASE WHEN isfinite(${value}) THEN CAST(round(${times(value, scale)}) AS HUGEINT) END`;
+  const sum = `sum(${scaled}) ${filter}`;
+  const count = `count(${value}) ${filter}`;
+  // Quotient and remainder in integers first: the mean of equal values is that value exactly.
+  return times(`(CAST(${sum} // ${count} AS DOUBLE) + CAST(${sum} % ${count} AS DOUBLE) / ${count})`, -scale);
+}
+
+/** SQL for the largest finite magnitude of `expr` (the input of meanScale). */
+export function maxAbsSql(expr: string): string {
+  const value = `CAST(${expr} AS DOUBLE)`;
+  return `max(abs(${value})) FILTER (WHERE isfinite(${value}))`;
+}
+
+/** meanScale of each expression over `from` (a relation and its WHERE clause), in one scan. */
+export async function meanScales(
+  session: Session,
+  from: string,
+  exprs: readonly string[],
+): Promise<number[]> {
+  if (!exprs.length) return [];
+  const row = await session.one<Record<string, number | null>>(
+    `SELECT ${exprs.map((e, i) => `${maxAbsSql(e)} AS m${i}`).join(', ')} FROM ${from}`,
+  );
+  return exprs.map((_, i) => meanScale(row?.[`m${i}`]));
+}
