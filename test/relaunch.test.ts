@@ -67,11 +67,13 @@ describe('batch commands relaunch with fewer malloc arenas', () => {
       child = childrenOf(parent.pid!)[0];
     }
     expect(child).toBeDefined();
-    // Right after the fork, before the child's exec, its environment reads as empty.
+    // Between the fork and the child's exec its environment reads as the parent's (or empty): wait
+    // for the exec (long on a busy machine; waiting for any environment made this test flaky).
     const environ = () => fs.readFileSync(`/proc/${child}/environ`, 'utf8').split('\0').filter(Boolean);
-    for (let i = 0; i < 200 && environ().length === 0; i++)
+    const arenas = `MALLOC_ARENA_MAX=${MALLOC_ARENAS}`;
+    for (let i = 0; i < 1000 && !environ().includes(arenas); i++)
       await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(environ()).toContain(`MALLOC_ARENA_MAX=${MALLOC_ARENAS}`);
+    expect(environ()).toContain(arenas);
     parent.kill('SIGTERM');
     expect(await exited).toEqual({ code: null, signal: 'SIGTERM' });
     for (let i = 0; i < 100 && alive(child!); i++) await new Promise((resolve) => setTimeout(resolve, 10));

@@ -47,14 +47,17 @@ export function shouldRelaunch(argv: string[], env: NodeJS.ProcessEnv, platform 
  */
 export function relaunch(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...argv.slice(1)], {
-      stdio: 'inherit',
-      env: { ...env, MALLOC_ARENA_MAX: MALLOC_ARENAS },
-    });
+    // Listening before the spawn: a signal that came while spawn() waited for the child's exec
+    // (a busy machine: many ms) killed this process by default and left the child running alone.
+    // Node runs the listener from the event loop, after `child` is assigned below.
     const forward = (signal: NodeJS.Signals) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     };
     for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    const child = spawn(process.execPath, [...process.execArgv, ...argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...env, MALLOC_ARENA_MAX: MALLOC_ARENAS },
+    });
     const stopForwarding = () => {
       for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
     };
