@@ -332,6 +332,7 @@ function planFor(prediction: Prediction, options: ValidatorScanOptions): Validat
     maxMetricPaths: 512,
     maxSnapshots: 4096,
     byteWalker: options.byteWalker ?? process.env.RUNLENS_BYTE_WALKER !== '0',
+    charts: !options.inspectOnly,
   };
 }
 

@@ -54,6 +54,11 @@ export interface ValidatorScanPlan {
   maxSnapshots: number;
   /** Read JSON lines with the byte-level EventWalker (false: JSON.parse every line; for tests). */
   byteWalker: boolean;
+  /**
+   * Compute the charts' aggregates (bins, clouds, scores, matrices, block durations); false for
+   * `inspect`, which needs only the bookkeeping: fields, counts, uids, x statistics, problems.
+   */
+  charts: boolean;
 }
 
 export const CLOUD_VALUES = ['rewards', 'completion_times'] as const;
@@ -343,7 +348,7 @@ class ValidatorSink implements EventSink {
     if (path === 'block') this.block = value;
     else if (path === '_timestamp') this.timestamp = value;
     if (path === this.plan.taskColumn) this.unsupported ??= `a number in ${path} at line ${this.line}`;
-    if (info.binned) {
+    if (info.binned && this.plan.charts) {
       this.scalarPaths.push(path);
       this.scalarValues.push(value);
     }
@@ -449,10 +454,14 @@ class ValidatorSink implements EventSink {
     const hasX = Number.isFinite(x);
     if (!hasX) this.rowsWithoutX++;
     const rank = this.line;
+    const uids = this.eventUids;
+    if (!this.plan.charts) {
+      if (uids && uids.length > 0) this.uidSet(uids);
+      return;
+    }
     if (hasX) this.scalars(x);
     if (Number.isFinite(this.block) && Number.isFinite(this.timestamp))
       this.blockRun(this.block, this.timestamp);
-    const uids = this.eventUids;
     if (uids && uids.length > 0) this.uidRows(uids, x, hasX, rank);
     for (const [kind, values] of this.indexed) this.indexedRow(kind, values, x, hasX);
     if (this.metrics.size > this.plan.maxMetricPaths) this.overflow = true;
@@ -510,6 +519,22 @@ class ValidatorSink implements EventSink {
       e.lastStartT = t;
     }
     e.lastBlock = block;
+  }
+
+  /** Without charts: only which uids occur (as uidRows counts them). */
+  private uidSet(uids: readonly number[]): void {
+    const perf = this.perf;
+    for (let pos = 0; pos < uids.length; pos++) {
+      const uid = uids[pos];
+      if (uid >= MAX_DENSE_UID) {
+        this.unsupported ??= `uid ${uid} at line ${this.line} (this path keeps uids below ${MAX_DENSE_UID})`;
+        return;
+      }
+      if (uid >= 0) {
+        if (uid >= perf.size) perf.grow(uid + 1);
+        perf.rows[uid]++;
+      } else this.negativeUids.add(uid);
+    }
   }
 
   private uidRows(uids: readonly number[], x: number, hasX: boolean, rank: number): void {
