@@ -201,6 +201,27 @@ describe('validator scan agrees with the DuckDB path', () => {
     await expectSameAsOracle(dir, { threads: 2, rangeBytes: 256 << 10, exactBands: false, passes: 1 });
   });
 
+  it('the built module on real worker threads: the same result as in this thread', async () => {
+    // Tests run the TypeScript sources, where the pool scans in this thread; the built module has
+    // the compiled worker, so this runs the pool itself: two jobs ahead per worker, line numbers
+    // counted just before each range is sent, results merged in order.
+    const built = (await import(
+      new URL('../dist/scan/validator-run.js', import.meta.url).href
+    )) as typeof import('../src/scan/validator-run.js');
+    const dir = tempDir();
+    await simulate('filetao', { out: dir, size: '3MB', seed: 6 });
+    const lines = fs.readFileSync(path.join(dir, 'events.json'), 'utf8').split('\n');
+    lines.splice(700, 0, 'not json at all'); // a problem whose line number must come out right
+    fs.writeFileSync(path.join(dir, 'events.json'), lines.join('\n'));
+    const options = { threads: 2, rangeBytes: 128 << 10 };
+    expect(splitTasks(discoverRun(dir).files, options.rangeBytes).length).toBeGreaterThan(16);
+    const onWorkers = await built.scanValidatorRun(discoverRun(dir), options);
+    const here = await scanValidatorRun(discoverRun(dir), options);
+    expect(onWorkers).toBeDefined();
+    expect(onWorkers!.problems.map((p) => p.line)).toEqual([701]);
+    expect(onWorkers).toEqual(here);
+  });
+
   it('on a simulated OpenValidators run cut into ranges', async () => {
     const dir = tempDir();
     await simulate('openvalidators', { out: dir, size: '2MB', seed: 9 });
