@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { textClass } from '../src/engine/field-stats.js';
-import type { EventSink } from '../src/formats/event-sink.js';
+import type { EventSink, NumberCounts } from '../src/formats/event-sink.js';
 import { parseJsonRecord } from '../src/formats/json-record.js';
 import { normalizeRecord } from '../src/formats/normalize.js';
 import { readRecords } from '../src/formats/read-records.js';
@@ -25,16 +25,40 @@ function show(v: unknown): string {
   return typeof v;
 }
 
-/** A sink that writes down every call (text values only for WANTED paths, else their textClass). */
+/**
+ * A sink that writes down every call (text values only for WANTED paths, else their textClass),
+ * and a wrong count of a list's number types when the reader gives counts (the oracle does not).
+ */
 function recorder(): { sink: EventSink; calls: string[] } {
   const calls: string[] = [];
+  const checkCounts = (values: readonly unknown[], counts: NumberCounts | undefined): void => {
+    if (counts === undefined) return;
+    const expected = { int: 0, float: 0, nan: 0, other: 0 };
+    for (const v of values)
+      if (typeof v !== 'number') expected.other++;
+      else if (Number.isInteger(v)) expected.int++;
+      else if (Number.isFinite(v)) expected.float++;
+      else expected.nan++;
+    const { int, float, nan, other } = counts;
+    if (JSON.stringify({ int, float, nan, other }) !== JSON.stringify(expected))
+      calls.push(`wrong counts ${JSON.stringify(counts)} of ${values.map(show).join(',')}`);
+  };
   const sink: EventSink = {
     beginEvent: (line) => calls.push(`begin ${line}`),
     number: (p, v) => calls.push(`number ${p} ${show(v)}`),
     text: (p, v) => calls.push(`text ${p} ${WANTED.has(p) ? JSON.stringify(v) : show(v)}`),
-    uids: (u) => calls.push(`uids ${u.map(show).join(',')}`),
-    uidVector: (p, v) => calls.push(`vector ${p} ${v.map(show).join(',')}`),
-    uidIndexed: (k, v) => calls.push(`indexed ${k} ${v.map(show).join(',')}`),
+    uids: (u, counts) => {
+      calls.push(`uids ${u.map(show).join(',')}`);
+      checkCounts(u, counts);
+    },
+    uidVector: (p, v, counts) => {
+      calls.push(`vector ${p} ${v.map(show).join(',')}`);
+      checkCounts(v, counts);
+    },
+    uidIndexed: (k, v, counts) => {
+      calls.push(`indexed ${k} ${v.map(show).join(',')}`);
+      checkCounts(v, counts);
+    },
     other: (p, t) => calls.push(`other ${p} ${t}`),
     endEvent: () => calls.push('end'),
   };

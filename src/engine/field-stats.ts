@@ -1,3 +1,4 @@
+import type { NumberCounts } from '../formats/event-sink.js';
 /** How a field was stored: a per-event scalar, a per-uid vector, a list indexed by uid, or not at all. */
 export type FieldRole = 'scalar' | 'per-uid' | 'uid-indexed' | 'unstored';
 
@@ -44,10 +45,15 @@ export class FieldCatalog {
     stat.types[type] = (stat.types[type] ?? 0) + 1;
   }
 
-  list(path: string, role: 'per-uid' | 'uid-indexed', values: readonly unknown[]): void {
+  list(
+    path: string,
+    role: 'per-uid' | 'uid-indexed',
+    values: readonly unknown[],
+    counts?: NumberCounts,
+  ): void {
     const stat = this.stat(path, role);
     stat.events++;
-    countTypes(stat, values);
+    countTypes(stat, values, counts);
   }
 
   all(): FieldStat[] {
@@ -57,8 +63,19 @@ export class FieldCatalog {
   }
 }
 
-/** Adds the JSON types of a list's values to a field's counts (one pass, no allocation). */
-export function countTypes(stat: FieldStat, values: readonly unknown[]): void {
+/**
+ * Adds the JSON types of a list's values to a field's counts (one pass, no allocation; with
+ * `counts`, only the values that are not numbers are looked at).
+ */
+export function countTypes(stat: FieldStat, values: readonly unknown[], counts?: NumberCounts): void {
+  if (counts !== undefined) {
+    const types = stat.types;
+    if (counts.int) types.int = (types.int ?? 0) + counts.int;
+    if (counts.float) types.float = (types.float ?? 0) + counts.float;
+    if (counts.nan) types.nan = (types.nan ?? 0) + counts.nan;
+    if (counts.other) countOthers(types, values);
+    return;
+  }
   let int = 0;
   let float = 0;
   let nan = 0;
@@ -75,12 +92,14 @@ export function countTypes(stat: FieldStat, values: readonly unknown[]): void {
   if (int) types.int = (types.int ?? 0) + int;
   if (float) types.float = (types.float ?? 0) + float;
   if (nan) types.nan = (types.nan ?? 0) + nan;
-  if (other) {
-    for (let i = 0; i < values.length; i++) {
-      if (typeof values[i] === 'number') continue;
-      const type = typeOfValue(values[i]);
-      types[type] = (types[type] ?? 0) + 1;
-    }
+  if (other) countOthers(types, values);
+}
+
+function countOthers(types: FieldStat['types'], values: readonly unknown[]): void {
+  for (let i = 0; i < values.length; i++) {
+    if (typeof values[i] === 'number') continue;
+    const type = typeOfValue(values[i]);
+    types[type] = (types[type] ?? 0) + 1;
   }
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
-import type { EventSink } from '../formats/event-sink.js';
+import type { EventSink, NumberCounts } from '../formats/event-sink.js';
 import type { LogFile } from '../formats/log-file.js';
 import { normalizeRecord } from '../formats/normalize.js';
 import { formatProblem, type ReadProblem } from '../formats/problems.js';
@@ -499,8 +499,8 @@ class IngestSink implements EventSink {
     this.rows.set(path, value);
   }
 
-  uids(uids: readonly number[]): void {
-    this.fields.list('uids', 'per-uid', uids);
+  uids(uids: readonly number[], counts?: NumberCounts): void {
+    this.fields.list('uids', 'per-uid', uids, counts);
     this.uidCount = uids.length;
     for (let pos = 0; pos < uids.length; pos++) {
       const row = this.uidRows.beginRow();
@@ -512,8 +512,8 @@ class IngestSink implements EventSink {
     }
   }
 
-  uidVector(path: string, values: readonly unknown[]): void {
-    this.fields.list(path, 'per-uid', values);
+  uidVector(path: string, values: readonly unknown[], counts?: NumberCounts): void {
+    this.fields.list(path, 'per-uid', values, counts);
     if (this.uidBase < 0 || (this.storedPerUid !== undefined && !this.storedPerUid.has(path))) return;
     if (HIDDEN_COLUMNS.has(path)) return; // listed among the fields, not stored over the copies
     const existing = this.uidRows.typeOf(path);
@@ -540,8 +540,8 @@ class IngestSink implements EventSink {
     }
   }
 
-  uidIndexed(kind: string, values: readonly unknown[]): void {
-    this.fields.list(kind, 'uid-indexed', values);
+  uidIndexed(kind: string, values: readonly unknown[], counts?: NumberCounts): void {
+    this.fields.list(kind, 'uid-indexed', values, counts);
     for (let uid = 0; uid < values.length; uid++) {
       const value = numericValue(values[uid]);
       if (value === null) continue;

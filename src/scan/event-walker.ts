@@ -1,5 +1,5 @@
 import { textClass, type TextClass } from '../engine/field-stats.js';
-import type { EventSink } from '../formats/event-sink.js';
+import type { EventSink, NumberCounts } from '../formats/event-sink.js';
 import { UID_INDEXED_KEYS } from '../formats/normalize.js';
 import type { Profile } from '../formats/profile.js';
 
@@ -30,7 +30,7 @@ export class EventWalker {
   private stringEscapes = new Uint8Array(64);
   private count = 0;
   private stamp = 0;
-  /** Set by `list`: every element of the list just read is an integer number. */
+  /** Set by `list`: the number types of the list just read (every element an integer: integral). */
   private listIntegral = false;
 
   /** `listText`: decode the strings in lists too, else their textClass comes. */
@@ -66,7 +66,7 @@ export class EventWalker {
     let uidCount: number | undefined;
     if (uids !== undefined && uidsKind === ARRAY && uids.integral) {
       uidCount = uids.list.length;
-      sink.uids(uids.list as number[]);
+      sink.uids(uids.list as number[], uids.counts);
     }
     for (let m = 0; m < this.count; m++) {
       const entry = this.entries[m];
@@ -94,9 +94,9 @@ export class EventWalker {
           break;
         case ARRAY:
           if (entry === uids && uidCount !== undefined) break;
-          if (entry.indexed) sink.uidIndexed(path, entry.list);
+          if (entry.indexed) sink.uidIndexed(path, entry.list, entry.counts);
           else if (uidCount !== undefined && entry.list.length === uidCount && uidCount > 0)
-            sink.uidVector(path, entry.list);
+            sink.uidVector(path, entry.list, entry.counts);
           else sink.other(path, 'list');
           break;
         case OBJECT:
@@ -138,7 +138,7 @@ export class EventWalker {
         kind = STRING;
         pos = close + 1;
       } else if (c === 0x5b) {
-        pos = this.list(buf, pos, end, entry.list);
+        pos = this.list(buf, pos, end, entry.list, entry.counts);
         if (pos < 0) return false;
         entry.integral = this.listIntegral;
         kind = ARRAY;
@@ -209,11 +209,11 @@ export class EventWalker {
               : classifyString(buf, start, pos, escaped),
           );
       } else if (c === 0x5b) {
-        pos = this.list(buf, pos, end, entry.list);
+        pos = this.list(buf, pos, end, entry.list, entry.counts);
         if (pos < 0) return -1;
         if (emit) {
           if (uidCount !== undefined && entry.list.length === uidCount && uidCount > 0)
-            this.sink.uidVector(path, entry.list);
+            this.sink.uidVector(path, entry.list, entry.counts);
           else this.sink.other(path, 'list');
         }
       } else if (c === 0x7b) {
@@ -242,14 +242,18 @@ export class EventWalker {
 
   /**
    * A list at `pos` into `out` (numbers and booleans as themselves, null, placeholders for the
-   * rest); sets listIntegral (every element an integer number). Returns the index after it or −1.
+   * rest) and its number types into `counts`; sets listIntegral (every element an integer number).
+   * Returns the index after it or −1.
    */
-  private list(buf: Uint8Array, pos: number, end: number, out: unknown[]): number {
+  private list(buf: Uint8Array, pos: number, end: number, out: unknown[], counts: NumberCounts): number {
     let n = 0;
-    let integral = true;
+    let ints = 0;
+    let floats = 0;
+    let nans = 0;
     pos = skipSpace(buf, pos + 1, end);
     if (buf[pos] === 0x5d) {
       out.length = 0;
+      counts.int = counts.float = counts.nan = counts.other = 0;
       this.listIntegral = true;
       return pos + 1;
     }
@@ -263,23 +267,21 @@ export class EventWalker {
           ? decodeString(buf, pos, close + 1, escaped)
           : classifyString(buf, pos, close + 1, escaped);
         pos = close + 1;
-        integral = false;
       } else if (c === 0x5b || c === 0x7b) {
         pos = skipNested(buf, pos, end);
         if (pos < 0) return -1;
         value = c === 0x5b ? LIST_PLACEHOLDER : OBJECT_PLACEHOLDER;
-        integral = false;
       } else {
         const kind = scalar(buf, pos, end);
         if (kind < 0) return -1;
         pos = scalarEnd;
         if (kind === NUMBER) {
-          value = scalarValue;
-          if (integral && !Number.isInteger(scalarValue)) integral = false;
-        } else {
-          value = kind === NULL ? null : kind === TRUE;
-          integral = false;
-        }
+          const v = scalarValue;
+          value = v;
+          if (Number.isInteger(v)) ints++;
+          else if (v - v === 0) floats++;
+          else nans++;
+        } else value = kind === NULL ? null : kind === TRUE;
       }
       out[n++] = value;
       pos = skipSpace(buf, pos, end);
@@ -290,7 +292,11 @@ export class EventWalker {
       }
       if (d !== 0x5d) return -1;
       if (out.length !== n) out.length = n;
-      this.listIntegral = integral;
+      counts.int = ints;
+      counts.float = floats;
+      counts.nan = nans;
+      counts.other = n - ints - floats - nans;
+      this.listIntegral = ints === n;
       return pos + 1;
     }
   }
@@ -569,9 +575,10 @@ interface KeyEntry {
   indexed: boolean;
   /** The record (or object visit) it was last seen in, to find duplicate keys. */
   stamp: number;
-  /** This key's list in the current record (reused), and whether all its elements are integers. */
+  /** This key's list in the current record (reused), whether all its elements are integers, and its number types. */
   list: unknown[];
   integral: boolean;
+  counts: NumberCounts;
   children: KeyTable | undefined;
 }
 
@@ -617,6 +624,7 @@ class KeyTable {
         stamp: 0,
         list: [],
         integral: false,
+        counts: { int: 0, float: 0, nan: 0, other: 0 },
         children: undefined,
       };
       if (bucket === undefined) {

@@ -311,6 +311,9 @@ export function splitTasks(files: readonly LogFile[], rangeBytes: number): Valid
   return tasks;
 }
 
+/** Plans made in this process (each pass of each scan gets its own number). */
+let scans = 0;
+
 function planFor(prediction: Prediction, options: ValidatorScanOptions): ValidatorScanPlan {
   const { xRange, blockRange } = prediction;
   const spec = (bins: number): BinSpec => binSpec(xRange.min, xRange.max, bins, xRange.integer);
@@ -332,6 +335,7 @@ function planFor(prediction: Prediction, options: ValidatorScanOptions): Validat
     maxMetricPaths: 512,
     maxSnapshots: 4096,
     byteWalker: options.byteWalker ?? process.env.RUNLENS_BYTE_WALKER !== '0',
+    scan: ++scans,
     charts: !options.inspectOnly,
   };
 }

@@ -11,7 +11,7 @@ import {
 } from '../engine/field-stats.js';
 import { HIDDEN_COLUMNS, OrderStat } from '../engine/ingest-schema.js';
 import { sampleHash } from '../engine/sample-hash.js';
-import type { EventSink } from '../formats/event-sink.js';
+import type { EventSink, NumberCounts } from '../formats/event-sink.js';
 import type { LogFile } from '../formats/log-file.js';
 import { normalizeRecord } from '../formats/normalize.js';
 import type { ReadProblem } from '../formats/problems.js';
@@ -54,6 +54,8 @@ export interface ValidatorScanPlan {
   maxSnapshots: number;
   /** Read JSON lines with the byte-level EventWalker (false: JSON.parse every line; for tests). */
   byteWalker: boolean;
+  /** Which scan (and pass) the plan is for, unique within the process: scopes CloudBound. */
+  scan: number;
   /**
    * Compute the charts' aggregates (bins, clouds, scores, matrices, block durations); false for
    * `inspect`, which needs only the bookkeeping: fields, counts, uids, x statistics, problems.
@@ -252,7 +254,10 @@ class ValidatorSink implements EventSink {
   private timestamp = NaN;
   private taskName: string | null = null;
   private eventUids: readonly number[] | undefined;
-  private readonly vectors = new Map<string, readonly unknown[]>();
+  /** This event's per-uid vectors the charts use (fields, not a Map: set and reset every event). */
+  private rewards: readonly unknown[] | undefined;
+  private times: readonly unknown[] | undefined;
+  private ok: readonly unknown[] | undefined;
   private readonly indexed = new Map<MatrixKind, readonly unknown[]>();
   private readonly scalarPaths: string[] = [];
   private readonly scalarValues: number[] = [];
@@ -294,8 +299,8 @@ class ValidatorSink implements EventSink {
     plan.xCandidates.forEach((c, i) => this.candidateIndex.set(c, i));
     this.random = seededRandom(0x5bd1e995 ^ (task.index * 2654435761));
     if (plan.blockSpec) this.blockDurations = newBinAcc(plan.blockSpec.count);
-    this.rewardCloud = new Cloud(plan.sampleSize);
-    this.timeCloud = new Cloud(plan.sampleSize);
+    this.rewardCloud = new Cloud(plan.sampleSize, cloudBound(plan.scan, 'rewards'));
+    this.timeCloud = new Cloud(plan.sampleSize, cloudBound(plan.scan, 'completion_times'));
   }
 
   private field(path: string, role: FieldRole): FieldStat {
@@ -322,7 +327,7 @@ class ValidatorSink implements EventSink {
     this.timestamp = NaN;
     this.taskName = null;
     this.eventUids = undefined;
-    if (this.vectors.size) this.vectors.clear();
+    this.rewards = this.times = this.ok = undefined;
     if (this.indexed.size) this.indexed.clear();
     this.scalarPaths.length = 0;
     this.scalarValues.length = 0;
@@ -385,28 +390,29 @@ class ValidatorSink implements EventSink {
     } else if (path === this.plan.x || path === 'block' || path === '_timestamp') this.xText = true;
   }
 
-  uids(uids: readonly number[]): void {
+  uids(uids: readonly number[], counts?: NumberCounts): void {
     const stat = this.field('uids', 'per-uid');
     stat.events++;
-    countTypes(stat, uids);
+    countTypes(stat, uids, counts);
     this.eventUids = uids;
     this.uidRowCount += uids.length;
   }
 
-  uidVector(path: string, values: readonly unknown[]): void {
+  uidVector(path: string, values: readonly unknown[], counts?: NumberCounts): void {
     const stat = this.field(path, 'per-uid');
     stat.events++;
     const strings = stat.types.string ?? 0;
-    countTypes(stat, values);
+    countTypes(stat, values, counts);
     if (!HIDDEN_COLUMNS.has(path)) this.vectorColumn(path, values, (stat.types.string ?? 0) !== strings);
-    if (path === 'rewards' || path === 'completion_times' || path === 'successful')
-      this.vectors.set(path, values);
+    if (path === 'rewards') this.rewards = values;
+    else if (path === 'completion_times') this.times = values;
+    else if (path === 'successful') this.ok = values;
   }
 
-  uidIndexed(kind: string, values: readonly unknown[]): void {
+  uidIndexed(kind: string, values: readonly unknown[], counts?: NumberCounts): void {
     const stat = this.field(kind, 'uid-indexed');
     stat.events++;
-    countTypes(stat, values);
+    countTypes(stat, values, counts);
     if ((MATRIX_KINDS as readonly string[]).includes(kind)) this.indexed.set(kind as MatrixKind, values);
     for (let uid = 0; uid < values.length; uid++) {
       const v = values[uid];
@@ -538,9 +544,9 @@ class ValidatorSink implements EventSink {
   }
 
   private uidRows(uids: readonly number[], x: number, hasX: boolean, rank: number): void {
-    const rewards = this.vectors.get('rewards');
-    const times = this.vectors.get('completion_times');
-    const ok = this.vectors.get('successful');
+    const rewards = this.rewards;
+    const times = this.times;
+    const ok = this.ok;
     const fileIndex = this.task.fileIndex;
     const perf = this.perf;
     const scoreBin = hasX ? binIndex(x, this.plan.scoreSpec) : -1;
@@ -737,6 +743,28 @@ class DensePerf {
 }
 
 /** Bottom-k by (hash, file, line, pos): a max-heap of the k smallest keys seen. */
+/**
+ * The largest key a cloud may still take, per cloud, from the clouds this thread already filled in
+ * the same scan: a task's k smallest keys bound the whole run's k smallest (keys are unique, so a
+ * row whose key is above another task's k-th smallest is never in the final sample). Without it
+ * every byte range refilled its heap from scratch (15 × more heap operations on 1 GB of FileTAO).
+ */
+interface CloudBound {
+  key: [hash: number, file: number, line: number, pos: number] | undefined;
+}
+let boundsScan = -1;
+const bounds = new Map<string, CloudBound>();
+
+function cloudBound(scan: number, name: string): CloudBound {
+  if (scan !== boundsScan) {
+    bounds.clear();
+    boundsScan = scan;
+  }
+  let bound = bounds.get(name);
+  if (bound === undefined) bounds.set(name, (bound = { key: undefined }));
+  return bound;
+}
+
 class Cloud {
   population = 0;
   private readonly heap: number[] = [];
@@ -749,7 +777,10 @@ class Cloud {
   private readonly value: number[] = [];
   private readonly task: (string | null)[] = [];
 
-  constructor(private readonly k: number) {}
+  constructor(
+    private readonly k: number,
+    private readonly bound: CloudBound = { key: undefined },
+  ) {}
 
   offer(
     hash: number,
@@ -763,6 +794,8 @@ class Cloud {
   ): void {
     this.population++;
     if (this.k <= 0) return;
+    const b = this.bound.key;
+    if (b !== undefined && compareKeys(hash, file, line, pos, b[0], b[1], b[2], b[3]) > 0) return;
     if (this.heap.length < this.k) {
       const slot = this.hash.length;
       this.store(slot, hash, file, line, pos, x, uid, value, task);
@@ -845,6 +878,19 @@ class Cloud {
   }
 
   candidates(): CloudCandidates {
+    if (this.heap.length === this.k && this.k > 0) {
+      // This task's k-th smallest key bounds the clouds of the tasks after it (CloudBound).
+      const top = this.heap[0];
+      const key: [number, number, number, number] = [
+        this.hash[top],
+        this.file[top],
+        this.line[top],
+        this.pos[top],
+      ];
+      const b = this.bound.key;
+      if (b === undefined || compareKeys(key[0], key[1], key[2], key[3], b[0], b[1], b[2], b[3]) < 0)
+        this.bound.key = key;
+    }
     return {
       population: this.population,
       hash: Float64Array.from(this.hash),
