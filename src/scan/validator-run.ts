@@ -14,7 +14,7 @@ import { emptySeries, type BinnedSeries, type BinnedStats } from '../engine/binn
 import { binSpec, type BinSpec } from '../engine/bins.js';
 import type { FieldStat } from '../engine/field-stats.js';
 import { majorityProfile, OrderStat, X_CANDIDATES } from '../engine/ingest.js';
-import { FIXED_COLUMNS } from '../engine/ingest-schema.js';
+import { FIXED_COLUMNS, TASK_CANDIDATES } from '../engine/ingest-schema.js';
 import type { ScoreMatrix } from '../engine/moving-average-scores.js';
 import { profileOfFiles } from '../engine/run.js';
 import { forwardFill, type WeightsMatrix } from '../engine/uid-indexed-matrix.js';
@@ -235,7 +235,7 @@ async function predict(
     x,
     xRange: range(seen.get(x))!,
     blockRange: range(seen.get('block')),
-    taskColumn: ['task_name', 'name'].find((c) => texts.has(c) || seen.has(c)),
+    taskColumn: TASK_CANDIDATES.find((c) => texts.has(c) || seen.has(c)),
   };
 }
 
@@ -690,7 +690,7 @@ function finish(
   if (charts && ['rewards', 'completion_times', 'successful'].some((p) => hasText(perUid.get(p))))
     return { kind: 'fallback' };
   if (charts && indexed.some(hasText)) return { kind: 'fallback' };
-  const taskField = ['task_name', 'name'].find((c) => scalar.has(c));
+  const taskField = TASK_CANDIDATES.find((c) => scalar.has(c));
   if (
     charts &&
     taskField &&
