@@ -45,11 +45,15 @@ describe('exact means', () => {
   it('skip NaN and infinities, and are NULL without finite values', async () => {
     const session = await Session.create();
     try {
-      const row = await session.one<{ m: number | null; none: number | null }>(
-        `SELECT ${exactMeanSql('v', meanScale(3))} AS m, ${exactMeanSql('v', 0, 'v > 100')} AS none
+      const row = await session.one<{ m: number | null }>(
+        `SELECT ${exactMeanSql('v', meanScale(3))} AS m
          FROM (VALUES (1.0), (2.0), ('NaN'::DOUBLE), ('Infinity'::DOUBLE), (3.0), (NULL)) t(v)`,
       );
-      expect(row).toEqual({ m: 2, none: null });
+      expect(row).toEqual({ m: 2 });
+      const none = await session.one<{ m: number | null }>(
+        `SELECT ${exactMeanSql('v', 0)} AS m FROM (VALUES ('NaN'::DOUBLE), ('-Infinity'::DOUBLE), (NULL)) t(v)`,
+      );
+      expect(none).toEqual({ m: null });
       // The mean of equal values is that value (a double sum of three 0.05 is 0.15000000000000002).
       for (const v of [0.05, -0.1, 1 / 3, 123456.789, 5e-324, 1.7e308]) {
         const equal = await session.one<{ m: number }>(

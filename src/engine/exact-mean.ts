@@ -22,11 +22,11 @@ export function meanScale(maxAbs: number | null | undefined): number {
 /**
  * SQL for the mean of the finite values of `expr` (NULL when there are none), exact up to the
  * rounding at `scale` (from meanScale of the column's largest finite magnitude) and the final
- * division. `where`: an extra condition for the values taken.
+ * division.
  */
-export function exactMeanSql(expr: string, scale: number, where?: string): string {
+export function exactMeanSql(expr: string, scale: number): string {
   const value = `CAST(${expr} AS DOUBLE)`;
-  const filter = `FILTER (WHERE isfinite(${value})${where ? ` AND (${where})` : ''})`;
+  const filter = `FILTER (WHERE isfinite(${value}))`;
   // x · 2^power in two exact steps: scale reaches ±1100 for magnitudes near 1e-308 or 1e308.
   const times = (x: string, power: number): string => {
     const half = Math.trunc(power / 2);

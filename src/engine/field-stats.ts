@@ -69,11 +69,7 @@ export class FieldCatalog {
  */
 export function countTypes(stat: FieldStat, values: readonly unknown[], counts?: NumberCounts): void {
   if (counts !== undefined) {
-    const types = stat.types;
-    if (counts.int) types.int = (types.int ?? 0) + counts.int;
-    if (counts.float) types.float = (types.float ?? 0) + counts.float;
-    if (counts.nan) types.nan = (types.nan ?? 0) + counts.nan;
-    if (counts.other) countOthers(types, values);
+    addTypes(stat.types, values, counts.int, counts.float, counts.nan, counts.other);
     return;
   }
   let int = 0;
@@ -88,14 +84,22 @@ export function countTypes(stat: FieldStat, values: readonly unknown[], counts?:
       else float++;
     } else other++;
   }
-  const types = stat.types;
+  addTypes(stat.types, values, int, float, nan, other);
+}
+
+/** Adds counted numbers, and the types of the `other` values that are not numbers, to `types`. */
+function addTypes(
+  types: FieldStat['types'],
+  values: readonly unknown[],
+  int: number,
+  float: number,
+  nan: number,
+  other: number,
+): void {
   if (int) types.int = (types.int ?? 0) + int;
   if (float) types.float = (types.float ?? 0) + float;
   if (nan) types.nan = (types.nan ?? 0) + nan;
-  if (other) countOthers(types, values);
-}
-
-function countOthers(types: FieldStat['types'], values: readonly unknown[]): void {
+  if (other === 0) return;
   for (let i = 0; i < values.length; i++) {
     if (typeof values[i] === 'number') continue;
     const type = typeOfValue(values[i]);

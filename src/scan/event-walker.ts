@@ -30,8 +30,6 @@ export class EventWalker {
   private stringEscapes = new Uint8Array(64);
   private count = 0;
   private stamp = 0;
-  /** Set by `list`: the number types of the list just read (every element an integer: integral). */
-  private listIntegral = false;
 
   /** `listText`: decode the strings in lists too, else their textClass comes. */
   constructor(
@@ -64,7 +62,7 @@ export class EventWalker {
     const sink = this.sink;
     sink.beginEvent(line);
     let uidCount: number | undefined;
-    if (uids !== undefined && uidsKind === ARRAY && uids.integral) {
+    if (uids !== undefined && uidsKind === ARRAY && uids.counts.int === uids.list.length) {
       uidCount = uids.list.length;
       sink.uids(uids.list as number[], uids.counts);
     }
@@ -140,7 +138,6 @@ export class EventWalker {
       } else if (c === 0x5b) {
         pos = this.list(buf, pos, end, entry.list, entry.counts);
         if (pos < 0) return false;
-        entry.integral = this.listIntegral;
         kind = ARRAY;
       } else if (c === 0x7b) {
         entry.children ??= new KeyTable(entry.path, false);
@@ -242,7 +239,7 @@ export class EventWalker {
 
   /**
    * A list at `pos` into `out` (numbers and booleans as themselves, null, placeholders for the
-   * rest) and its number types into `counts`; sets listIntegral (every element an integer number).
+   * rest) and its number types into `counts`.
    * Returns the index after it or −1.
    */
   private list(buf: Uint8Array, pos: number, end: number, out: unknown[], counts: NumberCounts): number {
@@ -254,7 +251,6 @@ export class EventWalker {
     if (buf[pos] === 0x5d) {
       out.length = 0;
       counts.int = counts.float = counts.nan = counts.other = 0;
-      this.listIntegral = true;
       return pos + 1;
     }
     for (;;) {
@@ -296,7 +292,6 @@ export class EventWalker {
       counts.float = floats;
       counts.nan = nans;
       counts.other = n - ints - floats - nans;
-      this.listIntegral = ints === n;
       return pos + 1;
     }
   }
@@ -575,9 +570,8 @@ interface KeyEntry {
   indexed: boolean;
   /** The record (or object visit) it was last seen in, to find duplicate keys. */
   stamp: number;
-  /** This key's list in the current record (reused), whether all its elements are integers, and its number types. */
+  /** This key's list in the current record (reused) and its number types (all integers: counts.int = length). */
   list: unknown[];
-  integral: boolean;
   counts: NumberCounts;
   children: KeyTable | undefined;
 }
@@ -623,7 +617,6 @@ class KeyTable {
         indexed: this.topLevel && UID_INDEXED_KEYS.has(key),
         stamp: 0,
         list: [],
-        integral: false,
         counts: { int: 0, float: 0, nan: 0, other: 0 },
         children: undefined,
       };

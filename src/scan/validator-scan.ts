@@ -529,18 +529,20 @@ class ValidatorSink implements EventSink {
 
   /** Without charts: only which uids occur (as uidRows counts them). */
   private uidSet(uids: readonly number[]): void {
-    const perf = this.perf;
-    for (let pos = 0; pos < uids.length; pos++) {
-      const uid = uids[pos];
-      if (uid >= MAX_DENSE_UID) {
-        this.unsupported ??= `uid ${uid} at line ${this.line} (this path keeps uids below ${MAX_DENSE_UID})`;
-        return;
-      }
-      if (uid >= 0) {
-        if (uid >= perf.size) perf.grow(uid + 1);
-        perf.rows[uid]++;
-      } else this.negativeUids.add(uid);
+    for (let pos = 0; pos < uids.length; pos++) if (!this.countUid(uids[pos])) return;
+  }
+
+  /** Counts one uid row of `uid` (which uids occur); false for a uid this path does not keep. */
+  private countUid(uid: number): boolean {
+    if (uid >= MAX_DENSE_UID) {
+      this.unsupported ??= `uid ${uid} at line ${this.line} (this path keeps uids below ${MAX_DENSE_UID})`;
+      return false;
     }
+    if (uid >= 0) {
+      if (uid >= this.perf.size) this.perf.grow(uid + 1);
+      this.perf.rows[uid]++;
+    } else this.negativeUids.add(uid);
+    return true;
   }
 
   private uidRows(uids: readonly number[], x: number, hasX: boolean, rank: number): void {
@@ -552,24 +554,18 @@ class ValidatorSink implements EventSink {
     const scoreBin = hasX ? binIndex(x, this.plan.scoreSpec) : -1;
     for (let pos = 0; pos < uids.length; pos++) {
       const uid = uids[pos];
-      if (uid >= MAX_DENSE_UID) {
-        this.unsupported ??= `uid ${uid} at line ${this.line} (this path keeps uids below ${MAX_DENSE_UID})`;
-        return;
-      }
+      if (!this.countUid(uid)) return;
+      const c = times === undefined ? null : numericValue(times[pos]);
       if (uid >= 0) {
-        if (uid >= perf.size) perf.grow(uid + 1);
-        perf.rows[uid]++;
         const s = ok === undefined ? null : numericValue(ok[pos]);
         if (s !== null) {
           perf.okSum[uid] += s;
           perf.okN[uid]++;
         }
-        const c = times === undefined ? null : numericValue(times[pos]);
         if (c !== null && Number.isFinite(c)) offer(perf.sample, perf.seen, uid, PERF_SAMPLE, c, this.random);
-      } else this.negativeUids.add(uid);
+      }
       if (!hasX) continue;
       const r = rewards === undefined ? null : numericValue(rewards[pos]);
-      const c = times === undefined ? null : numericValue(times[pos]);
       const rewardOk = r !== null && Number.isFinite(r);
       const timeOk = c !== null && Number.isFinite(c);
       if (rewardOk || timeOk) {
@@ -742,7 +738,6 @@ class DensePerf {
   }
 }
 
-/** Bottom-k by (hash, file, line, pos): a max-heap of the k smallest keys seen. */
 /**
  * The largest key a cloud may still take, per cloud, from the clouds this thread already filled in
  * the same scan: a task's k smallest keys bound the whole run's k smallest (keys are unique, so a
@@ -765,6 +760,7 @@ function cloudBound(scan: number, name: string): CloudBound {
   return bound;
 }
 
+/** Bottom-k by (hash, file, line, pos): a max-heap of the k smallest keys seen. */
 class Cloud {
   population = 0;
   private readonly heap: number[] = [];
@@ -779,7 +775,7 @@ class Cloud {
 
   constructor(
     private readonly k: number,
-    private readonly bound: CloudBound = { key: undefined },
+    private readonly bound: CloudBound,
   ) {}
 
   offer(
