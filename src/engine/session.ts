@@ -42,6 +42,11 @@ export class Session {
       threads: String(options.threads ?? Math.max(1, Math.min(os.availableParallelism(), 4))),
       temp_directory: tempDirectory,
       preserve_insertion_order: 'false',
+      // DuckDB keeps what it reads from external files (the export's staged parquet parts) in its
+      // buffer pool, up to the memory limit, for a re-read that never comes: every file here is
+      // read once. Off, the export's final COPY of 2 450 parts (10 GB FileTAO) stays flat instead
+      // of growing by ~90 kB a part.
+      enable_external_file_cache: 'false',
     };
     const instance = await DuckDBInstance.create(options.databasePath ?? ':memory:', config);
     if (options.databasePath) owned.push(options.databasePath, `${options.databasePath}.wal`);
