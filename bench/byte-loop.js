@@ -59,11 +59,11 @@ if (!isMainThread) {
       const started = performance.now();
       await inWorkers(threads, loop);
       const seconds = (performance.now() - started) / 1000;
-      const perCore = (seconds * threads * 1e9) / bytes;
+      const perThread = (seconds * threads * 1e9) / bytes;
       console.log(
         `${threads} thread${threads > 1 ? 's' : ' '} ${loop ? 'read + loop over every byte' : 'read only                  '}` +
           ` ${seconds.toFixed(2).padStart(6)} s ${((bytes / 1e6 / seconds) | 0).toString().padStart(5)} MB/s` +
-          ` ${perCore.toFixed(2)} ns per byte per thread`,
+          ` ${perThread.toFixed(2)} ns per byte per thread`,
       );
     }
 }
