@@ -56,6 +56,13 @@ export class FieldCatalog {
     countTypes(stat, values, counts);
   }
 
+  /** A catalogue holding these stats (e.g. `all()` of one built on another thread). */
+  static from(stats: readonly FieldStat[]): FieldCatalog {
+    const catalog = new FieldCatalog();
+    for (const stat of stats) catalog.byRole[stat.role].set(stat.path, stat);
+    return catalog;
+  }
+
   all(): FieldStat[] {
     return Object.values(this.byRole)
       .flatMap((map) => [...map.values()])

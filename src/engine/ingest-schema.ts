@@ -53,3 +53,31 @@ export class OrderStat {
     if (value > this.max) this.max = value;
   }
 }
+
+/** The columns each of the ingest's tables starts with (fields add theirs as they appear). */
+export const INGEST_TABLES: Record<
+  'rows' | 'uidRows' | 'uidIndexed',
+  { table: string; columns: readonly { name: string; type: 'INTEGER' | 'DOUBLE' | 'VARCHAR' }[] }
+> = {
+  rows: { table: 'rows', columns: FIXED_COLUMNS.rows.map((name) => ({ name, type: 'INTEGER' as const })) },
+  uidRows: {
+    table: 'uid_rows',
+    columns: [
+      ...FIXED_COLUMNS.uidRows.map((name) => ({ name, type: 'INTEGER' as const })),
+      { name: KEY_COLUMNS.x, type: 'DOUBLE' },
+      { name: KEY_COLUMNS.line, type: 'INTEGER' },
+      { name: KEY_COLUMNS.task, type: 'VARCHAR' },
+    ],
+  },
+  uidIndexed: {
+    table: 'uid_indexed',
+    columns: [
+      { name: 'file_id', type: 'INTEGER' },
+      { name: 'rec', type: 'INTEGER' },
+      { name: 'kind', type: 'VARCHAR' },
+      { name: 'uid', type: 'INTEGER' },
+      { name: 'value', type: 'DOUBLE' },
+      { name: KEY_COLUMNS.x, type: 'DOUBLE' },
+    ],
+  },
+};

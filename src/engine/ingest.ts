@@ -10,9 +10,8 @@ import type { LinePosition } from '../formats/read-json-lines.js';
 import { FieldCatalog, numericValue, typeOfValue } from './field-stats.js';
 import type { Session } from './session.js';
 import { EventWalker } from '../scan/event-walker.js';
-import { BATCH_ROWS, TableWriter } from './table-writer.js';
+import { BATCH_ROWS, type ColumnBuffer } from './column-buffer.js';
 import {
-  FIXED_COLUMNS,
   HIDDEN_COLUMNS,
   KEY_COLUMNS,
   OrderStat,
@@ -109,7 +108,26 @@ export interface RefreshResult {
 }
 
 /** Appended rows (events and per-uid rows) between two releases of DuckDB's cached blocks. */
-const RELEASE_EVERY_ROWS = 4_000_000;
+export const RELEASE_EVERY_ROWS = 4_000_000;
+
+/**
+ * Where the ingest's rows go: buffered column-wise, then flushed into a DuckDB table
+ * (`TableWriter`) or posted to the thread that appends them (the ingest worker's writers).
+ */
+export interface IngestWriter extends ColumnBuffer {
+  flush(): Promise<void>;
+  /** Flushes what is buffered; no more rows follow until the next read. */
+  close(): Promise<void>;
+  /** Drops what is buffered (after a fatal error). */
+  abandon(): void;
+}
+
+/** The ingest's three tables' writers. */
+export interface IngestWriters {
+  rows: IngestWriter;
+  uidRows: IngestWriter;
+  uidIndexed: IngestWriter;
+}
 
 /**
  * Reads every file of a run into three DuckDB tables, streaming, in file order:
@@ -131,13 +149,22 @@ export class Ingestor {
   private readonly walker: EventWalker | undefined;
   private rowsAtRelease = 0;
 
-  private constructor(
-    private readonly session: Session,
-    private readonly rows: TableWriter,
-    private readonly uidRows: TableWriter,
-    private readonly uidIndexed: TableWriter,
+  private readonly rows: IngestWriter;
+  private readonly uidRows: IngestWriter;
+  private readonly uidIndexed: IngestWriter;
+
+  /**
+   * Reads into `writers`. With a session, it also lets DuckDB release its cached blocks as rows
+   * are appended and can drop a file's rows (`refresh`); without, the thread that appends the
+   * rows does the former and `refresh` is not available (see `ingestOnWorker`).
+   */
+  constructor(
+    writers: IngestWriters,
     private readonly options: IngestOptions,
+    private readonly session?: Session,
   ) {
+    ({ rows: this.rows, uidRows: this.uidRows, uidIndexed: this.uidIndexed } = writers);
+    const { rows, uidRows, uidIndexed } = writers;
     this.sink = new IngestSink(
       options.xCandidates ?? X_CANDIDATES,
       options.keyX,
@@ -153,28 +180,6 @@ export class Ingestor {
         : undefined;
   }
 
-  static async create(session: Session, options: IngestOptions = {}): Promise<Ingestor> {
-    const integers = (names: readonly string[]) => names.map((name) => ({ name, type: 'INTEGER' as const }));
-    const rows = new TableWriter(session, 'rows', integers(FIXED_COLUMNS.rows));
-    const uidRows = new TableWriter(session, 'uid_rows', [
-      ...integers(FIXED_COLUMNS.uidRows),
-      { name: KEY_COLUMNS.x, type: 'DOUBLE' },
-      { name: KEY_COLUMNS.line, type: 'INTEGER' },
-      { name: KEY_COLUMNS.task, type: 'VARCHAR' },
-    ]);
-    const uidIndexed = new TableWriter(session, 'uid_indexed', [
-      { name: 'file_id', type: 'INTEGER' },
-      { name: 'rec', type: 'INTEGER' },
-      { name: 'kind', type: 'VARCHAR' },
-      { name: 'uid', type: 'INTEGER' },
-      { name: 'value', type: 'DOUBLE' },
-      { name: KEY_COLUMNS.x, type: 'DOUBLE' },
-    ]);
-    // One connection: statements and appenders on it must not overlap, so one writer at a time.
-    for (const writer of [rows, uidRows, uidIndexed]) await writer.create();
-    return new Ingestor(session, rows, uidRows, uidIndexed, options);
-  }
-
   /** Per-file reports in file order. */
   get files(): FileReport[] {
     return [...this.states.values()].map((s) => s.report).sort((a, b) => a.order - b.order);
@@ -187,7 +192,7 @@ export class Ingestor {
    */
   private async releaseMemoryEvery(): Promise<void> {
     const written = this.rows.rowsWritten + this.uidRows.rowsWritten;
-    if (written - this.rowsAtRelease < RELEASE_EVERY_ROWS) return;
+    if (this.session === undefined || written - this.rowsAtRelease < RELEASE_EVERY_ROWS) return;
     this.rowsAtRelease = written;
     await this.session.releaseMemory();
   }
@@ -216,6 +221,15 @@ export class Ingestor {
           }),
         );
         bytesBefore += files[i].bytes;
+        // Each file ends at its size: the last batch may be reported before its last read.
+        this.options.onProgress?.({
+          fileIndex: i,
+          fileCount: files.length,
+          fileName: files[i].name,
+          bytesDone: bytesBefore,
+          bytesTotal,
+          rows: this.rows.rowsWritten + this.rows.buffered,
+        });
       }
       await this.closeWriters();
     });
@@ -301,6 +315,7 @@ export class Ingestor {
   }
 
   private async dropFile(fileId: number): Promise<void> {
+    if (this.session === undefined) throw new Error('Ingestor: dropping a file needs the DuckDB session');
     await this.closeWriters();
     for (const [table, writer] of [
       ['rows', this.rows],
@@ -444,9 +459,9 @@ class IngestSink implements EventSink {
   constructor(
     private readonly xCandidates: readonly string[],
     private readonly requestedX: string | undefined,
-    private readonly rows: TableWriter,
-    private readonly uidRows: TableWriter,
-    private readonly indexedRows: TableWriter,
+    private readonly rows: IngestWriter,
+    private readonly uidRows: IngestWriter,
+    private readonly indexedRows: IngestWriter,
     private readonly fields: FieldCatalog,
     private readonly storedPerUid: ReadonlySet<string> | undefined,
   ) {

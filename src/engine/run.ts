@@ -10,6 +10,7 @@ import {
   type IngestResult,
   type RefreshResult,
 } from './ingest.js';
+import { canIngestOnWorker, createIngestor, ingestOnWorker } from './ingest-tables.js';
 import { quoteIdentifier, Session, type SessionOptions } from './session.js';
 import { chooseXAxis, type XAxis } from './x-axis.js';
 
@@ -19,7 +20,19 @@ export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xC
   session?: SessionOptions;
   /** Runs larger than this many bytes are indexed in a temporary on-disk database. */
   onDiskAboveBytes?: number;
+  /**
+   * Read and parse on a worker thread while this one appends to DuckDB (`ingestOnWorker`):
+   * by default for runs of at least WORKER_INGEST_MIN_BYTES that are not live, when the compiled
+   * worker is there; `RUNLENS_INGEST_WORKER=0` turns it off. A run read so cannot `refresh`.
+   */
+  ingestWorker?: boolean;
 }
+
+/**
+ * Below this, a run is read on the calling thread: starting the worker and loading its modules
+ * (~0.1 s) would cost more than the overlap gains.
+ */
+export const WORKER_INGEST_MIN_BYTES = 32 * 1024 * 1024;
 
 export type XRange = {
   min: number | null;
@@ -49,7 +62,9 @@ export class Run {
   private constructor(
     readonly session: Session,
     private currentLocation: RunLocation,
-    private readonly ingestor: Ingestor,
+    /** Undefined when the run was read on a worker thread: `ingest` is then final. */
+    private readonly ingestor: Ingestor | undefined,
+    private readonly ingestResult: IngestResult | undefined,
     readonly profile: Profile,
     readonly x: XAxis,
     readonly taskColumn: string | undefined,
@@ -63,7 +78,7 @@ export class Run {
 
   /** What was read: per-file reports, problems, fields, row counts. */
   get ingest(): IngestResult {
-    return this.ingestor.result();
+    return this.ingestor?.result() ?? this.ingestResult!;
   }
 
   static async open(input: string | undefined, options: OpenRunOptions = {}): Promise<Run> {
@@ -77,15 +92,32 @@ export class Run {
       const xCandidates =
         options.x && !X_CANDIDATES.includes(options.x) ? [...X_CANDIDATES, options.x] : X_CANDIDATES;
       const keyX = options.x === 'ordinal' || options.x === 'row' ? undefined : options.x;
-      const ingestor = await Ingestor.create(session, { ...options, xCandidates, keyX });
-      await ingestor.ingestAll(location.files);
-      const ingest = ingestor.result();
+      const ingestOptions = { ...options, xCandidates, keyX };
+      let ingestor: Ingestor | undefined;
+      let ingest: IngestResult;
+      if (useIngestWorker(options, bytes)) {
+        ingest = await ingestOnWorker(session, location.files, ingestOptions);
+      } else {
+        ingestor = await createIngestor(session, ingestOptions);
+        await ingestor.ingestAll(location.files);
+        ingest = ingestor.result();
+      }
       const x = chooseXAxis(ingest.order, ingest.rows, options.x);
       const profile = runProfile(ingest);
       const taskColumn = TASK_CANDIDATES.find((c) =>
         ingest.fields.all().some((f) => f.path === c && f.role === 'scalar'),
       );
-      const run = new Run(session, location, ingestor, profile, x, taskColumn, input, options);
+      const run = new Run(
+        session,
+        location,
+        ingestor,
+        ingestor ? undefined : ingest,
+        profile,
+        x,
+        taskColumn,
+        input,
+        options,
+      );
       await run.createViews();
       await session.releaseMemory();
       return run;
@@ -123,6 +155,11 @@ export class Run {
    * files) and updates the views. The x axis and profile chosen at open stay as they are.
    */
   async refresh(): Promise<RefreshResult> {
+    if (!this.ingestor) {
+      throw new Error(
+        'Run.refresh: this run was read on a worker thread; open it with `live: true` to follow it',
+      );
+    }
     const location = discoverRun(this.input, this.options);
     const result = await this.ingestor.refresh(location.files);
     this.currentLocation = location;
@@ -274,4 +311,11 @@ export function profileOfFiles(files: readonly { profile: Profile; rows: number 
     for (const profile of ['filetao', 'openvalidators', 'rl'] as const)
       if (weight[profile] > 0) return profile;
   return best;
+}
+
+/** Whether Run.open reads on the ingest worker (see OpenRunOptions.ingestWorker). */
+function useIngestWorker(options: OpenRunOptions, bytes: number): boolean {
+  if (options.live || !canIngestOnWorker()) return false;
+  if (options.ingestWorker !== undefined) return options.ingestWorker;
+  return process.env.RUNLENS_INGEST_WORKER !== '0' && bytes >= WORKER_INGEST_MIN_BYTES;
 }

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../errors.js';
+import type { LogFile } from '../formats/log-file.js';
+import { FieldCatalog } from './field-stats.js';
+import { Ingestor, RELEASE_EVERY_ROWS, type IngestOptions, type IngestResult } from './ingest.js';
+import { INGEST_TABLES, OrderStat } from './ingest-schema.js';
+import type { AckMessage, IngestJob, PostedResult, WorkerMessage, WorkerPost } from './ingest-worker.js';
+import type { Session } from './session.js';
+import { TableWriter } from './table-writer.js';
+
+/** The ingest's tables, created (empty) in the session, and their writers. */
+async function createTables(
+  session: Session,
+): Promise<{ rows: TableWriter; uidRows: TableWriter; uidIndexed: TableWriter }> {
+  const writers = {
+    rows: new TableWriter(session, INGEST_TABLES.rows.table, INGEST_TABLES.rows.columns),
+    uidRows: new TableWriter(session, INGEST_TABLES.uidRows.table, INGEST_TABLES.uidRows.columns),
+    uidIndexed: new TableWriter(session, INGEST_TABLES.uidIndexed.table, INGEST_TABLES.uidIndexed.columns),
+  };
+  // One connection: statements and appenders on it must not overlap, so one writer at a time.
+  for (const writer of Object.values(writers)) await writer.create();
+  return writers;
+}
+
+/** An Ingestor reading into the session's tables on this thread (it can also follow a live run). */
+export async function createIngestor(session: Session, options: IngestOptions = {}): Promise<Ingestor> {
+  return new Ingestor(await createTables(session), options, session);
+}
+
+const WORKER_URL = new URL('./ingest-worker.js', import.meta.url);
+
+/** Whether the compiled worker is there (tests run the TypeScript sources, which have none). */
+export function canIngestOnWorker(): boolean {
+  return fs.existsSync(fileURLToPath(WORKER_URL));
+}
+
+/**
+ * Reads `files` into the session's tables as `createIngestor(...).ingestAll(files)` would, into
+ * the same rows, with the reading and parsing on a worker thread and the appending to DuckDB on
+ * this one: on two cores they overlap (a FileTAO ingest spends about half its time in each).
+ * Not for live runs: the result is final, there is no Ingestor to refresh.
+ */
+export async function ingestOnWorker(
+  session: Session,
+  files: readonly LogFile[],
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const writers = await createTables(session);
+  const byTable = new Map(Object.values(writers).map((w) => [w.table, w]));
+  const { onProgress, live: _live, ...rest } = options;
+  const job: IngestJob = { kind: 'runlens-ingest', files: [...files], options: rest, progress: !!onProgress };
+  const worker = new Worker(WORKER_URL, { workerData: job });
+  let appended = 0;
+  let appendedAtRelease = 0;
+  try {
+    return await new Promise<IngestResult>((resolve, reject) => {
+      let settled = false;
+      let queue = Promise.resolve();
+      const fail = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        for (const writer of byTable.values()) writer.abandon();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      const handle = async (message: WorkerMessage): Promise<void> => {
+        if (settled) return;
+        switch (message.type) {
+          case 'batch': {
+            const writer = byTable.get(message.table);
+            if (!writer) throw new Error(`ingest worker: unknown table ${message.table}`);
+            await writer.appendChunks(message.columns, message.chunks);
+            if (writer !== writers.uidIndexed) {
+              for (const chunk of message.chunks) appended += chunk.rows;
+              // As Ingestor does on this thread: let DuckDB drop the blocks it caches.
+              if (appended - appendedAtRelease >= RELEASE_EVERY_ROWS) {
+                appendedAtRelease = appended;
+                await session.releaseMemory();
+              }
+            }
+            return;
+          }
+          case 'progress':
+            onProgress?.(message.progress);
+            return;
+          case 'done':
+            // Sequential: a writer's appender must not close while another runs a statement.
+            for (const writer of byTable.values()) await writer.close();
+            settled = true;
+            resolve(receivedResult(message.result));
+            return;
+          case 'error':
+            fail(receivedError(message));
+            return;
+        }
+      };
+      // Messages are handled one after the other, in the order they were posted.
+      worker.on('message', (post: WorkerPost) => {
+        queue = queue
+          .then(async () => {
+            for (const message of post.messages) await handle(message);
+            if (!settled) worker.postMessage({ type: 'ack' } satisfies AckMessage);
+          })
+          .catch(fail);
+      });
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        queue = queue.then(() =>
+          fail(new Error(`the ingest worker stopped (exit code ${code}) before it finished`)),
+        );
+      });
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+function receivedResult(posted: PostedResult): IngestResult {
+  return {
+    ...posted,
+    fields: FieldCatalog.from(posted.fields),
+    order: new Map(posted.order.map(([path, stat]) => [path, Object.assign(new OrderStat(), stat)])),
+  };
+}
+
+function receivedError(message: Extract<WorkerMessage, { type: 'error' }>): Error {
+  if (message.name === 'UserError') {
+    return new UserError(message.message, { hint: message.hint, exitCode: message.exitCode });
+  }
+  const error = new Error(message.message);
+  error.name = message.name;
+  if (message.stack) error.stack = `${message.stack}\n    (on the ingest worker thread)`;
+  return error;
+}
