@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import type { OpenRunOptions, Run } from '../src/engine/run.js';
+import { discoverRun } from '../src/formats/discover.js';
 import { simulate } from '../src/simulate/index.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
 
@@ -157,6 +158,17 @@ describe('ingest on a worker thread', () => {
     const large = await built.Run.open(dir, { ingestWorker: true });
     await expect(large.refresh()).rejects.toThrow(/live: true/);
     large.close();
+    // Only narrow JSON lines gain from it (see suitsIngestWorker).
+    const tables = (await import(
+      new URL('../dist/engine/ingest-tables.js', import.meta.url).href
+    )) as typeof import('../src/engine/ingest-tables.js');
+    const suits: Record<string, boolean> = {};
+    for (const kind of ['filetao', 'openvalidators', 'rl'] as const) {
+      const sim = tempDir();
+      await simulate(kind, { out: sim, size: '300KB', seed: 1 });
+      suits[kind] = tables.suitsIngestWorker(discoverRun(sim).files);
+    }
+    expect(suits).toEqual({ filetao: true, openvalidators: false, rl: false });
     const live = await built.Run.open(dir, { ingestWorker: true, live: true });
     await expect(live.refresh()).resolves.toBeDefined();
     live.close();

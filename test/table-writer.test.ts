@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Session } from '../src/engine/session.js';
+import { ColumnBuffer } from '../src/engine/column-buffer.js';
 import { BATCH_ROWS, TableWriter } from '../src/engine/table-writer.js';
 
 describe('TableWriter', () => {
@@ -56,6 +57,54 @@ describe('TableWriter', () => {
         n: expected.filter((r) => r.n === null).length,
         d: expected.filter((r) => r.d === null).length,
       });
+    } finally {
+      session.close();
+    }
+  });
+
+  it('appends chunks encoded elsewhere (as the ingest worker posts them): text as dictionaries or plain, new columns first', async () => {
+    const session = await Session.create();
+    try {
+      const writer = new TableWriter(session, 't', [{ name: 'i', type: 'INTEGER' }]);
+      await writer.create();
+      const buffer = new ColumnBuffer('t', [{ name: 'i', type: 'INTEGER' }]);
+      const expected: { i: number; few: string | null; many: string | null; x: number | null }[] = [];
+      let i = 0;
+      for (const size of [5, BATCH_ROWS + 3]) {
+        for (let k = 0; k < size; k++, i++) {
+          const row = {
+            i,
+            // A handful of values (sent as a dictionary) and one per row (too many: sent plain).
+            few: i % 4 === 0 ? null : ['Success', 'Timeout', 'ü€ 😀'][i % 3],
+            many: i % 6 === 0 ? null : `row ${i} ${'x'.repeat(i % 20)}`,
+            x: i < 3 ? null : i / 3,
+          };
+          expected.push(row);
+          buffer.beginRow();
+          buffer.set('i', row.i);
+          if (row.few !== null) buffer.set('few', row.few);
+          if (row.many !== null) buffer.set('many', row.many);
+          if (row.x !== null) buffer.set('x', row.x);
+        }
+        const chunks = buffer.takeChunks(true);
+        const kinds = chunks[0].columns.map((c) => Object.keys(c).sort().join('+'));
+        // i, few, many, x; `many` has 5 values in the first batch, one per row in the second.
+        expect(kinds).toEqual([
+          'data+validity',
+          'codes+dictionary',
+          size > BATCH_ROWS ? 'strings' : 'codes+dictionary',
+          'data+validity',
+        ]);
+        await writer.appendChunks(buffer.columnSpecs(), chunks);
+      }
+      await writer.close();
+      expect(buffer.rowsWritten).toBe(expected.length);
+      const rows = await session.all<(typeof expected)[number]>('SELECT i, few, many, x FROM t ORDER BY i');
+      expect(rows).toEqual(expected);
+      // A chunk whose columns do not match the table's is refused, not appended misaligned.
+      await expect(
+        writer.appendChunks([{ name: 'few', type: 'VARCHAR' }], buffer.takeChunks(true)),
+      ).rejects.toThrow(/column 0 is i INTEGER/);
     } finally {
       session.close();
     }

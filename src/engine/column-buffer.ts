@@ -24,10 +24,14 @@ export interface ColumnSpec {
 
 /**
  * One column of an encoded chunk: numbers as the bytes of a Float64Array (DOUBLE) or Int32Array
- * (INTEGER) with DuckDB's validity mask when some are null; text as an array (holes are nulls).
+ * (INTEGER) with DuckDB's validity mask when some are null; text as an array (holes are nulls),
+ * or, when a chunk's values repeat (task names, status messages), as the distinct values and an
+ * Int32Array of indices into them (-1: null), which crosses threads without copying every string.
  */
 export type EncodedColumn =
-  { data: ArrayBuffer; validity: ArrayBuffer | undefined } | { strings: (string | null | undefined)[] };
+  | { data: ArrayBuffer; validity: ArrayBuffer | undefined }
+  | { strings: (string | null | undefined)[] }
+  | { codes: ArrayBuffer; dictionary: string[] };
 
 /** Up to BATCH_ROWS rows of every column, in the table's column order. */
 export interface EncodedChunk {
@@ -124,14 +128,18 @@ export class ColumnBuffer {
 
   /**
    * Encodes the buffered rows as chunks of at most BATCH_ROWS and empties the buffer (counting
-   * them in `rowsWritten`).
+   * them in `rowsWritten`). `dictionaries`: text that repeats as a dictionary (for chunks that
+   * cross threads; appended on this thread, it would only cost the lookups).
    */
-  takeChunks(): EncodedChunk[] {
+  takeChunks(dictionaries = false): EncodedChunk[] {
     const total = this.rows;
     const chunks: EncodedChunk[] = [];
     for (let start = 0; start < total; start += BATCH_ROWS) {
       const n = Math.min(BATCH_ROWS, total - start);
-      chunks.push({ rows: n, columns: this.order.map((column) => encodeColumn(column, start, n)) });
+      chunks.push({
+        rows: n,
+        columns: this.order.map((column) => encodeColumn(column, start, n, dictionaries)),
+      });
     }
     for (const column of this.order) column.values = new Array(BATCH_ROWS);
     this.rowsWritten += total;
@@ -160,7 +168,7 @@ export function chunkBuffers(chunks: readonly EncodedChunk[]): ArrayBuffer[] {
       if ('data' in column) {
         buffers.push(column.data);
         if (column.validity) buffers.push(column.validity);
-      }
+      } else if ('codes' in column) buffers.push(column.codes);
     }
   }
   return buffers;
@@ -173,10 +181,13 @@ export function chunkBuffers(chunks: readonly EncodedChunk[]): ArrayBuffer[] {
  * sparse columns). The column holds numbers of its type, strings (numbers were converted when
  * stored) or null.
  */
-function encodeColumn(column: Column, start: number, n: number): EncodedColumn {
+function encodeColumn(column: Column, start: number, n: number, dictionaries: boolean): EncodedColumn {
   const values = column.values;
-  // A VARCHAR column holds strings or null (numbers were converted when stored).
-  if (column.type === 'VARCHAR') return { strings: values.slice(start, start + n) as (string | null)[] };
+  if (column.type === 'VARCHAR') {
+    return dictionaries
+      ? encodeStrings(values, start, n)
+      : { strings: values.slice(start, start + n) as (string | null)[] };
+  }
   const width = column.type === 'DOUBLE' ? 8 : 4;
   const data = new ArrayBuffer(n * width);
   const items = width === 8 ? new Float64Array(data) : new Int32Array(data);
@@ -187,6 +198,35 @@ function encodeColumn(column: Column, start: number, n: number): EncodedColumn {
     else markNull((mask ??= allValid(n)), k);
   }
   return { data, validity: mask?.buffer };
+}
+
+/** Distinct values a chunk's text column may have to be sent as a dictionary (see EncodedColumn). */
+const MAX_DICTIONARY = 64;
+
+/**
+ * `n` values of a VARCHAR column from `start`, which holds strings or null (numbers were
+ * converted when stored): as a dictionary while at most MAX_DICTIONARY distinct values occur.
+ */
+function encodeStrings(values: readonly (number | string | null)[], start: number, n: number): EncodedColumn {
+  const codes = new Int32Array(n);
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  for (let k = 0; k < n; k++) {
+    const value = values[start + k];
+    if (typeof value !== 'string') {
+      codes[k] = -1;
+      continue;
+    }
+    let code = index.get(value);
+    if (code === undefined) {
+      if (dictionary.length === MAX_DICTIONARY)
+        return { strings: values.slice(start, start + n) as (string | null)[] };
+      code = dictionary.push(value) - 1;
+      index.set(value, code);
+    }
+    codes[k] = code;
+  }
+  return { codes: codes.buffer, dictionary };
 }
 
 /** DuckDB's validity for n rows, all valid: one bit per row, set = valid, in 64-bit little-endian words. */

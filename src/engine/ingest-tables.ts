@@ -36,6 +36,49 @@ export function canIngestOnWorker(): boolean {
   return fs.existsSync(fileURLToPath(WORKER_URL));
 }
 
+/** Bytes of the first file looked at by `suitsIngestWorker`. */
+const SAMPLE_BYTES = 64 * 1024;
+/** Longest mean line of JSON lines that `suitsIngestWorker` accepts. */
+const NARROW_LINE_BYTES = 4096;
+
+/**
+ * Whether a run gains from `ingestOnWorker`: JSON lines of narrow records (FileTAO: ~1 kB a line,
+ * 16 per-uid rows each), judged by the first 64 kB of its first file. There parsing and appending
+ * cost about the same and overlap (1 GB: 29.5 → 19.6 s). Wide rows (OpenValidators, ~15 kB a
+ * line) spend most of the time appending: no gain (15.8 → 16.3 s) for +86 MB, which took its
+ * 10 GB `export` past 1 GB (1011 MB). RL's JSON arrays spend it parsing: 31.4 → 30.0 s for +160 MB.
+ */
+export function suitsIngestWorker(files: readonly LogFile[]): boolean {
+  const first = files[0];
+  if (first === undefined || first.gzip || first.container === 'csv') return false;
+  const sample = Buffer.alloc(Math.min(SAMPLE_BYTES, first.bytes));
+  let length = 0;
+  try {
+    const fd = fs.openSync(first.path, 'r');
+    try {
+      length = fs.readSync(fd, sample, 0, sample.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false; // unreadable: the ingest reports it
+  }
+  let lines = 0;
+  let objectLines = 0;
+  let lineStart = true;
+  for (let i = 0; i < length; i++) {
+    const byte = sample[i];
+    if (byte === 0x0a) {
+      lines++;
+      lineStart = true;
+    } else if (lineStart) {
+      if (byte === 0x7b) objectLines++; // a line that starts with `{`
+      lineStart = false;
+    }
+  }
+  return lines >= 4 && objectLines >= lines * 0.9 && length / lines <= NARROW_LINE_BYTES;
+}
+
 /**
  * Reads `files` into the session's tables as `createIngestor(...).ingestAll(files)` would, into
  * the same rows, with the reading and parsing on a worker thread and the appending to DuckDB on

@@ -117,7 +117,7 @@ class PostingWriter extends ColumnBuffer implements IngestWriter {
   async flush(): Promise<void> {
     if (this.rows === 0) return;
     const columns = this.columnSpecs();
-    const chunks = this.takeChunks();
+    const chunks = this.takeChunks(true);
     const buffers = chunkBuffers(chunks);
     await this.channel.add(
       { type: 'batch', table: this.table, columns, chunks },
@@ -181,8 +181,9 @@ function stringBytes(chunks: readonly EncodedChunk[]): number {
   let bytes = 0;
   for (const chunk of chunks) {
     for (const column of chunk.columns) {
-      if (!('strings' in column)) continue;
-      for (const value of column.strings) bytes += 8 + (typeof value === 'string' ? value.length : 0);
+      if ('strings' in column) {
+        for (const value of column.strings) bytes += 8 + (typeof value === 'string' ? value.length : 0);
+      } else if ('dictionary' in column) for (const value of column.dictionary) bytes += 8 + value.length;
     }
   }
   return bytes;

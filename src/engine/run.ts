@@ -10,7 +10,7 @@ import {
   type IngestResult,
   type RefreshResult,
 } from './ingest.js';
-import { canIngestOnWorker, createIngestor, ingestOnWorker } from './ingest-tables.js';
+import { canIngestOnWorker, createIngestor, ingestOnWorker, suitsIngestWorker } from './ingest-tables.js';
 import { quoteIdentifier, Session, type SessionOptions } from './session.js';
 import { chooseXAxis, type XAxis } from './x-axis.js';
 
@@ -22,8 +22,9 @@ export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xC
   onDiskAboveBytes?: number;
   /**
    * Read and parse on a worker thread while this one appends to DuckDB (`ingestOnWorker`):
-   * by default for runs of at least WORKER_INGEST_MIN_BYTES that are not live, when the compiled
-   * worker is there; `RUNLENS_INGEST_WORKER=0` turns it off. A run read so cannot `refresh`.
+   * by default for runs of at least WORKER_INGEST_MIN_BYTES that are not live and gain from it
+   * (`suitsIngestWorker`), when the compiled worker is there; `RUNLENS_INGEST_WORKER=0` turns it
+   * off. A run read so cannot `refresh`.
    */
   ingestWorker?: boolean;
 }
@@ -95,7 +96,7 @@ export class Run {
       const ingestOptions = { ...options, xCandidates, keyX };
       let ingestor: Ingestor | undefined;
       let ingest: IngestResult;
-      if (useIngestWorker(options, bytes)) {
+      if (useIngestWorker(options, location.files, bytes)) {
         ingest = await ingestOnWorker(session, location.files, ingestOptions);
       } else {
         ingestor = await createIngestor(session, ingestOptions);
@@ -314,8 +315,10 @@ export function profileOfFiles(files: readonly { profile: Profile; rows: number 
 }
 
 /** Whether Run.open reads on the ingest worker (see OpenRunOptions.ingestWorker). */
-function useIngestWorker(options: OpenRunOptions, bytes: number): boolean {
+function useIngestWorker(options: OpenRunOptions, files: RunLocation['files'], bytes: number): boolean {
   if (options.live || !canIngestOnWorker()) return false;
   if (options.ingestWorker !== undefined) return options.ingestWorker;
-  return process.env.RUNLENS_INGEST_WORKER !== '0' && bytes >= WORKER_INGEST_MIN_BYTES;
+  return (
+    process.env.RUNLENS_INGEST_WORKER !== '0' && bytes >= WORKER_INGEST_MIN_BYTES && suitsIngestWorker(files)
+  );
 }

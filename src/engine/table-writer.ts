@@ -65,6 +65,7 @@ export class TableWriter extends ColumnBuffer {
         const column = encoded.columns[i];
         const vector = bindings.data_chunk_get_vector(chunk.chunk, i);
         if ('strings' in column) writeStrings(vector, column.strings, encoded.rows);
+        else if ('codes' in column) writeDictionary(vector, new Int32Array(column.codes), column.dictionary);
         else {
           bindings.copy_data_to_vector(vector, 0, column.data, 0, column.data.byteLength);
           if (column.validity) writeValidity(vector, column.validity);
@@ -120,6 +121,20 @@ function writeStrings(vector: Vector, values: readonly (string | null | undefine
     if (typeof value === 'string') bindings.vector_assign_string_element(vector, k, value);
     else {
       mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
+      mask[k >> 3] &= ~(1 << (k & 7));
+    }
+  }
+  if (mask) writeValidity(vector, mask.buffer);
+}
+
+/** Writes dictionary-encoded strings into a chunk's VARCHAR vector (code -1: null). */
+function writeDictionary(vector: Vector, codes: Int32Array, dictionary: readonly string[]): void {
+  let mask: Uint8Array<ArrayBuffer> | undefined;
+  for (let k = 0; k < codes.length; k++) {
+    const code = codes[k];
+    if (code >= 0) bindings.vector_assign_string_element(vector, k, dictionary[code]);
+    else {
+      mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(codes.length / 64) * 8)).fill(0xff);
       mask[k >> 3] &= ~(1 << (k & 7));
     }
   }
