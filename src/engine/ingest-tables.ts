@@ -148,6 +148,7 @@ export async function ingestOnWorker(
           .catch(fail);
       });
       worker.on('error', fail);
+      worker.on('messageerror', fail);
       worker.on('exit', (code) => {
         queue = queue.then(() =>
           fail(new Error(`the ingest worker stopped (exit code ${code}) before it finished`)),
