@@ -92,8 +92,24 @@ export async function ingestOnWorker(
 ): Promise<IngestResult> {
   const writers = await createTables(session);
   const byTable = new Map(Object.values(writers).map((w) => [w.table, w]));
-  const { onProgress, live: _live, ...rest } = options;
-  const job: IngestJob = { kind: 'runlens-ingest', files: [...files], options: rest, progress: !!onProgress };
+  const { onProgress } = options;
+  // Only what the ingest reads (callers pass wider option objects, e.g. Run's, which need not
+  // clone); the type makes a new ingest option fail to compile here until it is passed on.
+  const { perUidFields, xCandidates, keyX, strict, maxProblemDetails, byteWalker } = options;
+  const passed = {
+    perUidFields,
+    xCandidates,
+    keyX,
+    strict,
+    maxProblemDetails,
+    byteWalker,
+  } satisfies Record<keyof IngestJob['options'], unknown>;
+  const job: IngestJob = {
+    kind: 'runlens-ingest',
+    files: files.map((f) => ({ ...f })),
+    options: passed,
+    progress: !!onProgress,
+  };
   const worker = new Worker(WORKER_URL, { workerData: job });
   let appended = 0;
   let appendedAtRelease = 0;

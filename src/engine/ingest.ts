@@ -163,14 +163,15 @@ export class Ingestor {
     private readonly options: IngestOptions,
     private readonly session?: Session,
   ) {
-    ({ rows: this.rows, uidRows: this.uidRows, uidIndexed: this.uidIndexed } = writers);
-    const { rows, uidRows, uidIndexed } = writers;
+    this.rows = writers.rows;
+    this.uidRows = writers.uidRows;
+    this.uidIndexed = writers.uidIndexed;
     this.sink = new IngestSink(
       options.xCandidates ?? X_CANDIDATES,
       options.keyX,
-      rows,
-      uidRows,
-      uidIndexed,
+      this.rows,
+      this.uidRows,
+      this.uidIndexed,
       this.fields,
       options.perUidFields ? new Set(options.perUidFields) : undefined,
     );
