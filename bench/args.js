@@ -14,6 +14,7 @@ const USAGE = `usage: npm run bench -- [options]
   --flatness            also run inspect, plot, report and export (or those of --commands) on
                         FileTAO at two sizes and compare peak RSS
   --flatness-sizes <a,b>  the two sizes (default 1GB,10GB; 200MB,2GB with --quick; X,10X with --size X)
+  --flatness-workloads <list>  the workloads --flatness runs on (default: filetao)
   --no-save             print the table only, do not write bench/results/
   -h, --help            this text`;
 
@@ -49,6 +50,7 @@ export function parseArgs(argv) {
     commands: undefined,
     flatness: false,
     flatnessSizes: ['1GB', '10GB'],
+    flatnessWorkloads: ['filetao'],
     save: true,
   };
   let flatnessGiven = false;
@@ -79,6 +81,12 @@ export function parseArgs(argv) {
       if (sizes.length !== 2) throw new Error(`--flatness-sizes takes two sizes, e.g. 1GB,10GB`);
       options.flatnessSizes = sizes;
       flatnessGiven = true;
+    } else if (arg === '--flatness-workloads') {
+      options.flatnessWorkloads = value().split(',').filter(Boolean);
+      const unknown = options.flatnessWorkloads.filter((name) => !WORKLOAD_NAMES.includes(name));
+      if (unknown.length > 0 || options.flatnessWorkloads.length === 0) {
+        throw new Error(`--flatness-workloads takes a comma list of ${WORKLOAD_NAMES.join(', ')}\n${USAGE}`);
+      }
     } else if (arg === '--no-save') options.save = false;
     else if (arg === '-h' || arg === '--help') {
       console.log(USAGE);

@@ -117,46 +117,57 @@ async function benchWorkload(name, size, options, cli) {
 /** Commands whose peak RSS --flatness compares (or those given with --commands). */
 export const FLATNESS_COMMANDS = ['inspect', 'plot', 'report', 'export'];
 
-/** Peak RSS of each command (full index or the scanner's path) on FileTAO at two sizes. */
-async function flatness(sizes, cli, names) {
-  console.log(`\nflatness: runlens ${names.join(', ')} on FileTAO at ${sizes.join(' and ')}`);
+/**
+ * Peak RSS of each command (full index or the scanner's path) on each workload at two sizes.
+ * `commands` holds FileTAO's growth (as results before --flatness-workloads did), `workloads`
+ * every workload's.
+ */
+async function flatness(sizes, cli, names, workloadNames) {
   const rows = [];
-  for (const size of sizes) {
-    const data = await ensureData('filetao', size, WORKLOADS.filetao.simulateArgs);
-    const input = WORKLOADS.filetao.locate(data.dir);
-    await readAll(input.files);
-    for (const command of commandLines('filetao', input, join(OUT_DIR, 'filetao'), cli)) {
-      if (!names.includes(command.name)) continue;
-      const row = await runCommand('filetao', input, command, undefined);
-      row.command = `${command.name} (flatness ${size})`;
-      row.flatnessCommand = command.name;
-      rows.push(row);
-      printRow(row);
+  const byWorkload = {};
+  for (const workload of workloadNames) {
+    console.log(`\nflatness: runlens ${names.join(', ')} on ${workload} at ${sizes.join(' and ')}`);
+    const workloadRows = [];
+    for (const size of sizes) {
+      const data = await ensureData(workload, size, WORKLOADS[workload].simulateArgs);
+      const input = WORKLOADS[workload].locate(data.dir);
+      await readAll(input.files);
+      for (const command of commandLines(workload, input, join(OUT_DIR, workload), cli)) {
+        if (!names.includes(command.name) || command.skipped) continue;
+        const row = await runCommand(workload, input, command, undefined);
+        row.command = `${command.name} (flatness ${size})`;
+        row.flatnessCommand = command.name;
+        workloadRows.push(row);
+        printRow(row);
+      }
     }
+    const commands = {};
+    for (const name of names) {
+      const [small, large] = workloadRows.filter((row) => row.flatnessCommand === name && row.exitCode === 0);
+      if (!small || !large) continue;
+      const growth = large.peakRssBytes / small.peakRssBytes;
+      commands[name] = {
+        growth,
+        small: small.peakRssBytes,
+        large: large.peakRssBytes,
+        largeInput: large.inputBytes,
+        inputGrowth: large.inputBytes / small.inputBytes,
+      };
+      console.log(
+        `  ${name}: peak RSS grows ${growth.toFixed(2)}× for ${(large.inputBytes / small.inputBytes).toFixed(1)}× input`,
+      );
+    }
+    byWorkload[workload] = commands;
+    rows.push(...workloadRows);
   }
-  const commands = {};
-  for (const name of names) {
-    const [small, large] = rows.filter((row) => row.flatnessCommand === name && row.exitCode === 0);
-    if (!small || !large) continue;
-    const growth = large.peakRssBytes / small.peakRssBytes;
-    commands[name] = {
-      growth,
-      small: small.peakRssBytes,
-      large: large.peakRssBytes,
-      largeInput: large.inputBytes,
-    };
-    console.log(
-      `  ${name}: peak RSS grows ${growth.toFixed(2)}× for ${(large.inputBytes / small.inputBytes).toFixed(1)}× input`,
-    );
-  }
-  const growths = Object.values(commands).map((c) => c.growth);
-  const [first, last] = [rows[0], rows.at(-1)];
+  const all = Object.values(byWorkload).flatMap((commands) => Object.values(commands));
   return {
     sizes,
     rows,
-    commands,
-    peakRssGrowth: Math.max(...growths),
-    inputGrowth: last.inputBytes / first.inputBytes,
+    commands: byWorkload.filetao ?? {},
+    workloads: byWorkload,
+    peakRssGrowth: Math.max(...all.map((c) => c.growth)),
+    inputGrowth: Math.max(...all.map((c) => c.inputGrowth)),
   };
 }
 
@@ -207,6 +218,7 @@ async function main() {
         options.flatnessSizes,
         cli,
         FLATNESS_COMMANDS.filter((name) => !options.commands || options.commands.includes(name)),
+        options.flatnessWorkloads,
       )
     : undefined;
   const scalingCommands = SCALING_COMMANDS.filter(
