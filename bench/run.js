@@ -259,6 +259,9 @@ async function main() {
     const name = [started.toISOString().slice(0, 10), options.sizeName];
     if (options.workloads.join() !== WORKLOAD_NAMES.join())
       name.push(options.workloads.join('+') || 'flatness');
+    if (options.flatness && options.flatnessWorkloads.join() !== 'filetao') {
+      name.push(`${options.workloads.length ? 'flatness-' : ''}${options.flatnessWorkloads.join('+')}`);
+    }
     if (options.commands) name.push(options.commands.join('+'));
     const file = join(RESULTS_DIR, `${name.join('-')}.json`);
     writeFileSync(file, `${JSON.stringify(results, roundNumbers, 1)}\n`);
