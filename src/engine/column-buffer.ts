@@ -230,11 +230,11 @@ function encodeStrings(values: readonly (number | string | null)[], start: numbe
 }
 
 /** DuckDB's validity for n rows, all valid: one bit per row, set = valid, in 64-bit little-endian words. */
-function allValid(n: number): Uint8Array<ArrayBuffer> {
+export function allValid(n: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
 }
 
 /** Marks one row null in a validity mask. */
-function markNull(mask: Uint8Array, row: number): void {
+export function markNull(mask: Uint8Array, row: number): void {
   mask[row >> 3] &= ~(1 << (row & 7));
 }

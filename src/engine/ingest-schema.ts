@@ -3,6 +3,8 @@
  * the scanners' worker threads use them without loading DuckDB (+20 MB per worker).
  */
 
+import type { ColumnSpec } from './column-buffer.js'; // a type only: nothing is loaded
+
 /** x-axis candidates in order of preference (SPEC: block, _step, total_steps, step, _timestamp). */
 export const X_CANDIDATES: readonly string[] = ['block', '_step', 'total_steps', 'step', '_timestamp'];
 
@@ -57,7 +59,7 @@ export class OrderStat {
 /** The columns each of the ingest's tables starts with (fields add theirs as they appear). */
 export const INGEST_TABLES: Record<
   'rows' | 'uidRows' | 'uidIndexed',
-  { table: string; columns: readonly { name: string; type: 'INTEGER' | 'DOUBLE' | 'VARCHAR' }[] }
+  { table: string; columns: readonly ColumnSpec[] }
 > = {
   rows: { table: 'rows', columns: FIXED_COLUMNS.rows.map((name) => ({ name, type: 'INTEGER' as const })) },
   uidRows: {

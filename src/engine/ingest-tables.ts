@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
+import { readHead } from '../formats/byte-source.js';
 import type { LogFile } from '../formats/log-file.js';
+import { looksLikeJsonLines } from '../formats/read-records.js';
 import { FieldCatalog } from './field-stats.js';
 import { Ingestor, RELEASE_EVERY_ROWS, type IngestOptions, type IngestResult } from './ingest.js';
 import { INGEST_TABLES, OrderStat } from './ingest-schema.js';
@@ -51,32 +53,15 @@ const NARROW_LINE_BYTES = 4096;
 export function suitsIngestWorker(files: readonly LogFile[]): boolean {
   const first = files[0];
   if (first === undefined || first.gzip || first.container === 'csv') return false;
-  const sample = Buffer.alloc(Math.min(SAMPLE_BYTES, first.bytes));
-  let length = 0;
+  let head: Buffer;
   try {
-    const fd = fs.openSync(first.path, 'r');
-    try {
-      length = fs.readSync(fd, sample, 0, sample.length, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
+    head = readHead(first.path, Math.min(SAMPLE_BYTES, first.bytes));
   } catch {
     return false; // unreadable: the ingest reports it
   }
   let lines = 0;
-  let objectLines = 0;
-  let lineStart = true;
-  for (let i = 0; i < length; i++) {
-    const byte = sample[i];
-    if (byte === 0x0a) {
-      lines++;
-      lineStart = true;
-    } else if (lineStart) {
-      if (byte === 0x7b) objectLines++; // a line that starts with `{`
-      lineStart = false;
-    }
-  }
-  return lines >= 4 && objectLines >= lines * 0.9 && length / lines <= NARROW_LINE_BYTES;
+  for (let i = head.indexOf(10); i !== -1; i = head.indexOf(10, i + 1)) lines++;
+  return lines >= 4 && looksLikeJsonLines(head) && head.length / lines <= NARROW_LINE_BYTES;
 }
 
 /**

@@ -149,13 +149,13 @@ export async function runIngestJob(job: IngestJob, port: MessagePort): Promise<v
       onProgress: job.progress ? (progress) => channel.queue({ type: 'progress', progress }) : undefined,
     });
     await ingestor.ingestAll(job.files);
-    await channel.send();
     const result = ingestor.result();
     const posted: PostedResult = {
       ...result,
       fields: result.fields.all(),
       order: [...result.order].map(([path, stat]) => [path, { ...stat }]),
     };
+    // With the last batches: what ingestAll queued is posted with the result.
     channel.queue({ type: 'done', result: posted });
     await channel.send();
   } catch (error) {

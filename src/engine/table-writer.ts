@@ -7,7 +7,14 @@ import {
   type DuckDBAppender,
   type DuckDBType,
 } from '@duckdb/node-api';
-import { ColumnBuffer, type ColumnSpec, type ColumnType, type EncodedChunk } from './column-buffer.js';
+import {
+  allValid,
+  ColumnBuffer,
+  markNull,
+  type ColumnSpec,
+  type ColumnType,
+  type EncodedChunk,
+} from './column-buffer.js';
 import { quoteIdentifier, type Session } from './session.js';
 
 export { BATCH_ROWS, type Column, type ColumnType } from './column-buffer.js';
@@ -119,10 +126,7 @@ function writeStrings(vector: Vector, values: readonly (string | null | undefine
   for (let k = 0; k < n; k++) {
     const value = values[k];
     if (typeof value === 'string') bindings.vector_assign_string_element(vector, k, value);
-    else {
-      mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
-      mask[k >> 3] &= ~(1 << (k & 7));
-    }
+    else markNull((mask ??= allValid(n)), k);
   }
   if (mask) writeValidity(vector, mask.buffer);
 }
@@ -133,10 +137,7 @@ function writeDictionary(vector: Vector, codes: Int32Array, dictionary: readonly
   for (let k = 0; k < codes.length; k++) {
     const code = codes[k];
     if (code >= 0) bindings.vector_assign_string_element(vector, k, dictionary[code]);
-    else {
-      mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(codes.length / 64) * 8)).fill(0xff);
-      mask[k >> 3] &= ~(1 << (k & 7));
-    }
+    else markNull((mask ??= allValid(codes.length)), k);
   }
   if (mask) writeValidity(vector, mask.buffer);
 }

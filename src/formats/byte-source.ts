@@ -29,3 +29,14 @@ export function stripBom(buffer: Buffer): Buffer {
     ? buffer.subarray(3)
     : buffer;
 }
+
+/** The first `maxBytes` bytes of a file (fewer when it is shorter), read at once. */
+export function readHead(path: string, maxBytes: number): Buffer {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(maxBytes);
+    return head.subarray(0, fs.readSync(fd, head, 0, maxBytes, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}

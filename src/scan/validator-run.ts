@@ -20,6 +20,7 @@ import { profileOfFiles } from '../engine/run.js';
 import { forwardFill, type WeightsMatrix } from '../engine/uid-indexed-matrix.js';
 import { chooseXAxis, type XAxis } from '../engine/x-axis.js';
 import { sampleSeed } from '../engine/sample-hash.js';
+import { readHead } from '../formats/byte-source.js';
 import type { RunLocation } from '../formats/discover.js';
 import type { EventSink } from '../formats/event-sink.js';
 import type { LogFile } from '../formats/log-file.js';
@@ -241,14 +242,8 @@ async function predict(
 
 function isJsonLines(file: LogFile): boolean {
   if (file.gzip) return false;
-  const fd = fs.openSync(file.path, 'r');
-  try {
-    const head = Buffer.alloc(Math.min(file.bytes, 64 << 10));
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    return n > 0 && looksLikeJsonLines(head.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
+  const head = readHead(file.path, Math.min(file.bytes, 64 << 10));
+  return head.length > 0 && looksLikeJsonLines(head);
 }
 
 /** The offset just after the first newline at or after `from` (the file size when none). */
