@@ -6,7 +6,7 @@ import { readHead } from '../formats/byte-source.js';
 import type { LogFile } from '../formats/log-file.js';
 import { looksLikeJsonLines } from '../formats/read-records.js';
 import { FieldCatalog } from './field-stats.js';
-import { Ingestor, RELEASE_EVERY_ROWS, type IngestOptions, type IngestResult } from './ingest.js';
+import { Ingestor, PeriodicRelease, type IngestOptions, type IngestResult } from './ingest.js';
 import { INGEST_TABLES, OrderStat } from './ingest-schema.js';
 import type { AckMessage, IngestJob, PostedResult, WorkerMessage, WorkerPost } from './ingest-worker.js';
 import type { Session } from './session.js';
@@ -97,7 +97,7 @@ export async function ingestOnWorker(
   };
   const worker = new Worker(WORKER_URL, { workerData: job });
   let appended = 0;
-  let appendedAtRelease = 0;
+  const release = new PeriodicRelease(session);
   try {
     return await new Promise<IngestResult>((resolve, reject) => {
       let settled = false;
@@ -117,11 +117,8 @@ export async function ingestOnWorker(
             await writer.appendChunks(message.columns, message.chunks);
             if (writer !== writers.uidIndexed) {
               for (const chunk of message.chunks) appended += chunk.rows;
-              // As Ingestor does on this thread: let DuckDB drop the blocks it caches.
-              if (appended - appendedAtRelease >= RELEASE_EVERY_ROWS) {
-                appendedAtRelease = appended;
-                await session.releaseMemory();
-              }
+              // As Ingestor does when it appends on this thread.
+              await release.after(appended);
             }
             return;
           }
