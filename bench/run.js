@@ -1,7 +1,7 @@
 // npm run bench -- [--quick | --size 2GB] [--workloads filetao,rl,openvalidators] [--flatness]
 // Simulated inputs (cached in bench/data/), the DuckDB yardstick and every runlens command on the
 // same files; prints a table and writes bench/results/<date>-<size>.json.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs, parseSize, sizeLabel, WORKLOAD_NAMES } from './args.js';
 import { cliInfo } from './cli-info.js';
@@ -263,7 +263,9 @@ async function main() {
       name.push(`${options.workloads.length ? 'flatness-' : ''}${options.flatnessWorkloads.join('+')}`);
     }
     if (options.commands) name.push(options.commands.join('+'));
-    const file = join(RESULTS_DIR, `${name.join('-')}.json`);
+    // A second run of the same kind on the same day gets -2, -3, …: BENCHMARKS.md cites the earlier one.
+    let file = join(RESULTS_DIR, `${name.join('-')}.json`);
+    for (let n = 2; existsSync(file); n++) file = join(RESULTS_DIR, `${name.join('-')}-${n}.json`);
     writeFileSync(file, `${JSON.stringify(results, roundNumbers, 1)}\n`);
     console.log(`results: ${relative(REPO_DIR, file)}`);
   }
