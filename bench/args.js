@@ -15,6 +15,8 @@ const USAGE = `usage: npm run bench -- [options]
                         FileTAO at two sizes and compare peak RSS
   --flatness-sizes <a,b>  the two sizes (default 1GB,10GB; 200MB,2GB with --quick; X,10X with --size X)
   --flatness-workloads <list>  the workloads --flatness runs on (default: filetao)
+  --repeat <n>          run every measurement n times back to back and report the median
+                        seconds and the median peak RSS, with their range (default 1)
   --no-save             print the table only, do not write bench/results/
   -h, --help            this text`;
 
@@ -52,6 +54,7 @@ export function parseArgs(argv) {
     flatnessSizes: ['1GB', '10GB'],
     flatnessWorkloads: ['filetao'],
     save: true,
+    repeat: 1,
   };
   let flatnessGiven = false;
   const setSize = (size) => {
@@ -86,6 +89,12 @@ export function parseArgs(argv) {
       const unknown = options.flatnessWorkloads.filter((name) => !WORKLOAD_NAMES.includes(name));
       if (unknown.length > 0 || options.flatnessWorkloads.length === 0) {
         throw new Error(`--flatness-workloads takes a comma list of ${WORKLOAD_NAMES.join(', ')}\n${USAGE}`);
+      }
+    } else if (arg === '--repeat') {
+      const text = value();
+      options.repeat = Number(text);
+      if (!Number.isInteger(options.repeat) || options.repeat < 1) {
+        throw new Error(`--repeat takes a whole number of runs, 1 or more; got "${text}"`);
       }
     } else if (arg === '--no-save') options.save = false;
     else if (arg === '-h' || arg === '--help') {

@@ -39,14 +39,48 @@ function printRow(row) {
   console.log(`  ${row.command}: ${time}${rate}${ratio}${rss}${row.note ? ` (${row.note})` : ''}`);
 }
 
-/** Runs one `runlens …` command on an input and returns its table row. */
-async function runCommand(workload, input, command, yardstickRate) {
+/** The middle value (the lower of the two middle ones for an even count: always a measured value). */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** "median of 3: 32.1–34.4 s, 603–638 MB" for a row measured more than once. */
+function spreadNote(runs) {
+  const seconds = runs.map((run) => run.seconds);
+  const mb = runs.map((run) => run.peakRssBytes).filter((bytes) => bytes !== undefined);
+  const range = (values, digits) =>
+    `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+  const rss = mb.length
+    ? `, ${range(
+        mb.map((bytes) => bytes / 1e6),
+        0,
+      )} MB`
+    : '';
+  // As many digits as the table's seconds column.
+  return `median of ${runs.length}: ${range(seconds, Math.max(...seconds) < 10 ? 2 : 1)} s${rss}`;
+}
+
+/**
+ * Runs one `runlens …` command on an input `repeat` times back to back and returns its table row:
+ * the median seconds (with that run's CPU time) and the median peak RSS; every run in `runs`.
+ * A failed run ends the repeats and the row reports it.
+ */
+async function runCommand(workload, input, command, yardstickRate, repeat = 1) {
   const outDir = join(OUT_DIR, workload, command.name);
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
   const args = command.args;
   const loadBefore = loadAverage();
-  const result = await measureChild(process.execPath, [CLI, ...args], { cwd: outDir });
+  const runs = [];
+  for (let i = 0; i < repeat; i++) {
+    rmSync(outDir, { recursive: true, force: true });
+    mkdirSync(outDir, { recursive: true });
+    const result = await measureChild(process.execPath, [CLI, ...args], { cwd: outDir });
+    runs.push(result);
+    if (result.exitCode !== 0) break;
+  }
+  const failed = runs.find((run) => run.exitCode !== 0);
+  const seconds = median(runs.map((run) => run.seconds));
+  const result = failed ?? runs.find((run) => run.seconds === seconds);
   const row = {
     workload,
     inputBytes: input.bytes,
@@ -54,17 +88,26 @@ async function runCommand(workload, input, command, yardstickRate) {
     argv: args.map((arg) => arg.replace(`${REPO_DIR}/`, '')),
     seconds: result.seconds,
     mbPerSecond: input.bytes / 1e6 / result.seconds,
-    peakRssBytes: result.peakRssBytes,
+    peakRssBytes: failed ? failed.peakRssBytes : median(runs.map((run) => run.peakRssBytes)),
     cpuSeconds: result.cpuSeconds,
     exitCode: result.exitCode,
     outputFiles: countFiles(outDir),
     load: { before: loadBefore, after: loadAverage() },
   };
+  if (runs.length > 1) {
+    row.runs = runs.map((run) => ({
+      seconds: run.seconds,
+      peakRssBytes: run.peakRssBytes,
+      cpuSeconds: run.cpuSeconds,
+      exitCode: run.exitCode,
+    }));
+    if (!failed) row.note = spreadNote(runs);
+  }
   row.ratio = yardstickRate ? row.mbPerSecond / yardstickRate : undefined;
-  if (result.exitCode !== 0) {
-    row.note = `FAILED (exit ${result.exitCode ?? result.signal})`;
-    row.stderr = result.stderrTail.slice(-1500);
-    console.log(result.stderrTail);
+  if (failed) {
+    row.note = `FAILED (exit ${failed.exitCode ?? failed.signal})`;
+    row.stderr = failed.stderrTail.slice(-1500);
+    console.log(failed.stderrTail);
   }
   return row;
 }
@@ -87,7 +130,10 @@ async function benchWorkload(name, size, options, cli) {
   });
   printRow(rows.at(-1));
 
-  const yardstick = await runYardstick(name, input.files);
+  const yardsticks = [];
+  for (let i = 0; i < options.repeat; i++) yardsticks.push(await runYardstick(name, input.files));
+  const yardstickSeconds = median(yardsticks.map((run) => run.seconds));
+  const yardstick = yardsticks.find((run) => run.seconds === yardstickSeconds);
   const yardstickRate = input.bytes / 1e6 / yardstick.seconds;
   rows.push({
     ...base,
@@ -98,7 +144,10 @@ async function benchWorkload(name, size, options, cli) {
     cpuSeconds: yardstick.cpuSeconds,
     rssDeltaBytes: yardstick.rssDeltaBytes,
     resultRows: yardstick.resultRows,
-    note: `RSS +${Math.round(yardstick.rssDeltaBytes / 1e6)} MB in the bench process`,
+    note: `RSS +${Math.round(yardstick.rssDeltaBytes / 1e6)} MB in the bench process${
+      yardsticks.length > 1 ? `; ${spreadNote(yardsticks)}` : ''
+    }`,
+    ...(yardsticks.length > 1 ? { runs: yardsticks.map((run) => ({ seconds: run.seconds })) } : {}),
   });
   printRow(rows.at(-1));
 
@@ -106,7 +155,7 @@ async function benchWorkload(name, size, options, cli) {
     if (options.commands && !options.commands.includes(command.name)) continue;
     const row = command.skipped
       ? { ...base, command: command.name, note: `skipped: ${command.skipped}` }
-      : await runCommand(name, input, command, yardstickRate);
+      : await runCommand(name, input, command, yardstickRate, options.repeat);
     rows.push(row);
     printRow(row);
   }
@@ -122,7 +171,7 @@ export const FLATNESS_COMMANDS = ['inspect', 'plot', 'report', 'export'];
  * `commands` holds FileTAO's growth (as results before --flatness-workloads did), `workloads`
  * every workload's.
  */
-async function flatness(sizes, cli, names, workloadNames) {
+async function flatness(sizes, cli, names, workloadNames, repeat) {
   const rows = [];
   const byWorkload = {};
   for (const workload of workloadNames) {
@@ -134,7 +183,7 @@ async function flatness(sizes, cli, names, workloadNames) {
       await readAll(input.files);
       for (const command of commandLines(workload, input, join(OUT_DIR, workload), cli)) {
         if (!names.includes(command.name) || command.skipped) continue;
-        const row = await runCommand(workload, input, command, undefined);
+        const row = await runCommand(workload, input, command, undefined, repeat);
         row.command = `${command.name} (flatness ${size})`;
         row.flatnessCommand = command.name;
         workloadRows.push(row);
@@ -179,7 +228,7 @@ const SCALING_COMMANDS = ['plot', 'visualize-training'];
  * workload's own rows, the time per extra byte (what a 27 GB run adds) apart from the fixed cost
  * of starting and rendering.
  */
-async function rlScaling(size, cli, commands) {
+async function rlScaling(size, cli, commands, repeat) {
   const small = sizeLabel(`${Math.round(parseSize(size) / 10)}B`);
   console.log(`\nrl scaling: ${commands.join(', ')} on RL at ${small} (a tenth of ${size})`);
   const data = await ensureData('rl', small, WORKLOADS.rl.simulateArgs);
@@ -188,7 +237,7 @@ async function rlScaling(size, cli, commands) {
   const rows = [];
   for (const command of commandLines('rl', input, join(OUT_DIR, 'rl-scaling'), cli)) {
     if (!commands.includes(command.name) || command.skipped) continue;
-    const row = await runCommand('rl', input, command, undefined);
+    const row = await runCommand('rl', input, command, undefined, repeat);
     row.command = `${command.name} (scaling ${small})`;
     row.scalingCommand = command.name;
     rows.push(row);
@@ -198,7 +247,14 @@ async function rlScaling(size, cli, commands) {
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`runlens bench: ${error.message}`);
+    process.exitCode = 2;
+    return;
+  }
   const started = new Date();
   const loadBefore = loadAverage();
   const machine = machineInfo(await duckdbVersion());
@@ -219,6 +275,7 @@ async function main() {
         cli,
         FLATNESS_COMMANDS.filter((name) => !options.commands || options.commands.includes(name)),
         options.flatnessWorkloads,
+        options.repeat,
       )
     : undefined;
   const scalingCommands = SCALING_COMMANDS.filter(
@@ -226,7 +283,7 @@ async function main() {
   );
   const scaling =
     options.workloads.includes('rl') && scalingCommands.length
-      ? await rlScaling(options.sizes.rl, cli, scalingCommands)
+      ? await rlScaling(options.sizes.rl, cli, scalingCommands, options.repeat)
       : undefined;
   const loadAfter = loadAverage();
 
@@ -244,6 +301,7 @@ async function main() {
     const results = {
       date: started.toISOString(),
       args: process.argv.slice(2),
+      repeat: options.repeat,
       machine,
       yardstickThreads: YARDSTICK_THREADS,
       load: { before: loadBefore, after: loadAfter },
@@ -263,6 +321,7 @@ async function main() {
       name.push(`${options.workloads.length ? 'flatness-' : ''}${options.flatnessWorkloads.join('+')}`);
     }
     if (options.commands) name.push(options.commands.join('+'));
+    if (options.repeat > 1) name.push(`repeat${options.repeat}`);
     // A second run of the same kind on the same day gets -2, -3, …: BENCHMARKS.md cites the earlier one.
     let file = join(RESULTS_DIR, `${name.join('-')}.json`);
     for (let n = 2; existsSync(file); n++) file = join(RESULTS_DIR, `${name.join('-')}-${n}.json`);
