@@ -108,7 +108,7 @@ export interface RefreshResult {
 }
 
 /** Appended rows (events and per-uid rows) between two releases of DuckDB's cached blocks. */
-export const RELEASE_EVERY_ROWS = 4_000_000;
+const RELEASE_EVERY_ROWS = 4_000_000;
 
 /**
  * Every RELEASE_EVERY_ROWS appended rows, lets DuckDB drop the blocks it caches (see
@@ -223,26 +223,21 @@ export class Ingestor {
     let bytesBefore = 0;
     await this.guard(async () => {
       for (let i = 0; i < files.length; i++) {
-        await this.readFile(files[i], i, this.options.live ?? false, (rows, bytes) =>
+        const report = (rows: number, bytesDone: number): void =>
           this.options.onProgress?.({
             fileIndex: i,
             fileCount: files.length,
             fileName: files[i].name,
-            bytesDone: bytesBefore + bytes,
+            bytesDone,
             bytesTotal,
             rows,
-          }),
+          });
+        await this.readFile(files[i], i, this.options.live ?? false, (rows, bytes) =>
+          report(rows, bytesBefore + bytes),
         );
         bytesBefore += files[i].bytes;
         // Each file ends at its size: the last batch may be reported before its last read.
-        this.options.onProgress?.({
-          fileIndex: i,
-          fileCount: files.length,
-          fileName: files[i].name,
-          bytesDone: bytesBefore,
-          bytesTotal,
-          rows: this.rows.rowsWritten + this.rows.buffered,
-        });
+        report(this.rows.rowsWritten + this.rows.buffered, bytesBefore);
       }
       await this.closeWriters();
     });
