@@ -109,4 +109,49 @@ describe('TableWriter', () => {
       session.close();
     }
   });
+
+  it("flushes DuckDB's appender every 32 MB for wide rows, and leaves narrow rows to DuckDB's 204 800", async () => {
+    const session = await Session.create();
+    try {
+      const rowsIn = 40 * 1024; // ~42 MB of 1 kB rows, ~0.6 MB of narrow ones
+      const wide = new TableWriter(session, 'wide', [{ name: 'i', type: 'INTEGER' }]);
+      const narrow = new TableWriter(session, 'narrow', [{ name: 'i', type: 'INTEGER' }]);
+      await wide.create();
+      await narrow.create();
+      const pad = 'p'.repeat(1000);
+      for (let i = 0; i < rowsIn; i++) {
+        wide.beginRow();
+        wide.set('i', i);
+        wide.set('text', `${i} ${pad}`);
+        narrow.beginRow();
+        narrow.set('i', i);
+        narrow.set('text', `${i % 100}`);
+        if (wide.buffered >= BATCH_ROWS) await wide.flush();
+        if (narrow.buffered >= BATCH_ROWS) await narrow.flush();
+      }
+      await wide.flush();
+      await narrow.flush();
+      const visible = async (table: string): Promise<number | undefined> =>
+        (await session.one<{ n: number }>(`SELECT CAST(count(*) AS INTEGER) AS n FROM ${table}`))?.n;
+      // Rows become visible when the appender flushes them into the table. A wide row takes 4 bytes
+      // for i, 16 for its text and the text: the flush comes after the first chunk past 32 MiB.
+      let flushedAt = 0;
+      for (let bytes = 0; bytes < 32 * 1024 * 1024; flushedAt++)
+        bytes += 4 + 16 + `${flushedAt} ${pad}`.length;
+      flushedAt = Math.ceil(flushedAt / BATCH_ROWS) * BATCH_ROWS;
+      expect(flushedAt).toBeLessThan(rowsIn);
+      expect(await visible('wide')).toBe(flushedAt);
+      expect(await visible('narrow')).toBe(0);
+      await wide.close();
+      await narrow.close();
+      expect(await visible('wide')).toBe(rowsIn);
+      expect(await visible('narrow')).toBe(rowsIn);
+      const intact = await session.one<{ n: number }>(
+        `SELECT CAST(count(DISTINCT i) AS INTEGER) AS n FROM wide WHERE text = i || ' ' || repeat('p', 1000)`,
+      );
+      expect(intact?.n).toBe(rowsIn);
+    } finally {
+      session.close();
+    }
+  });
 });

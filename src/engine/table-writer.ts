@@ -28,6 +28,9 @@ const DUCK_TYPES: Record<ColumnType, DuckDBType> = { DOUBLE, VARCHAR, INTEGER };
  */
 export class TableWriter extends ColumnBuffer {
   private appender: DuckDBAppender | undefined;
+  /** Bytes (as DuckDB's vectors hold them) and rows given to the appender since its last flush. */
+  private appenderBytes = 0;
+  private appenderRows = 0;
 
   constructor(
     private readonly session: Session,
@@ -68,17 +71,27 @@ export class TableWriter extends ColumnBuffer {
     const types = this.order.map((c) => DUCK_TYPES[c.type]);
     for (const encoded of chunks) {
       const chunk = DuckDBDataChunk.create(types, encoded.rows);
+      let bytes = 0;
       for (let i = 0; i < encoded.columns.length; i++) {
         const column = encoded.columns[i];
         const vector = bindings.data_chunk_get_vector(chunk.chunk, i);
-        if ('strings' in column) writeStrings(vector, column.strings, encoded.rows);
-        else if ('codes' in column) writeDictionary(vector, new Int32Array(column.codes), column.dictionary);
-        else {
+        if ('strings' in column) bytes += writeStrings(vector, column.strings, encoded.rows);
+        else if ('codes' in column) {
+          bytes += writeDictionary(vector, new Int32Array(column.codes), column.dictionary);
+        } else {
           bindings.copy_data_to_vector(vector, 0, column.data, 0, column.data.byteLength);
           if (column.validity) writeValidity(vector, column.validity);
+          bytes += column.data.byteLength;
         }
       }
       this.appender.appendDataChunk(chunk);
+      this.appenderBytes += bytes;
+      this.appenderRows += encoded.rows;
+      if (this.appenderBytes >= APPENDER_BYTES && this.appenderBytes > this.appenderRows * WIDE_ROW_BYTES) {
+        this.appender.flushSync();
+        this.appenderBytes = 0;
+        this.appenderRows = 0;
+      }
     }
   }
 
@@ -86,6 +99,8 @@ export class TableWriter extends ColumnBuffer {
     await this.flush();
     this.appender?.closeSync();
     this.appender = undefined;
+    this.appenderBytes = 0;
+    this.appenderRows = 0;
   }
 
   /** Drops buffered rows and closes the appender without flushing (after a fatal error). */
@@ -103,6 +118,8 @@ export class TableWriter extends ColumnBuffer {
     if (this.appender) {
       this.appender.closeSync();
       this.appender = undefined;
+      this.appenderBytes = 0;
+      this.appenderRows = 0;
     }
     for (const column of this.order) {
       if (!column.pending) continue;
@@ -114,32 +131,53 @@ export class TableWriter extends ColumnBuffer {
   }
 }
 
+/**
+ * DuckDB's appender holds what it is given, outside DuckDB's memory limit, until it has 204 800
+ * rows. Narrow rows fill that soon (per-uid rows: ~60 MB, within the first ~100 MB of input), but
+ * wide ones only after gigabytes: OpenValidators' events (the `rows` table, ~800 bytes a row with
+ * the prompt) held 53 MB at 1 GB of input and ~165 MB at 3 GB, and a 10 GB ingest peaked at 850 MB
+ * against 625 MB for 1 GB. So a table whose rows average more than WIDE_ROW_BYTES is flushed every
+ * APPENDER_BYTES instead (the same 10 GB ingest: 670 MB, against 615–633 MB for 1 GB). Narrow
+ * tables are left to DuckDB: flushing them sooner slowed the 1 GB ingest from 16 s to 18–21 s.
+ */
+const APPENDER_BYTES = 32 * 1024 * 1024;
+const WIDE_ROW_BYTES = 512;
+
 type Vector = ReturnType<typeof bindings.data_chunk_get_vector>;
 
 /**
  * Writes `n` strings into a chunk's VARCHAR vector, each with one call (as node-api's vector does,
  * without its per-item caches and BigInt validity updates), anything else as null, in one
- * validity mask.
+ * validity mask. Returns the bytes the vector holds: 16 a value, plus the text when longer than 12.
  */
-function writeStrings(vector: Vector, values: readonly (string | null | undefined)[], n: number): void {
+function writeStrings(vector: Vector, values: readonly (string | null | undefined)[], n: number): number {
   let mask: Uint8Array<ArrayBuffer> | undefined;
+  let bytes = 16 * n;
   for (let k = 0; k < n; k++) {
     const value = values[k];
-    if (typeof value === 'string') bindings.vector_assign_string_element(vector, k, value);
-    else markNull((mask ??= allValid(n)), k);
+    if (typeof value === 'string') {
+      bindings.vector_assign_string_element(vector, k, value);
+      if (value.length > 12) bytes += value.length;
+    } else markNull((mask ??= allValid(n)), k);
   }
   if (mask) writeValidity(vector, mask.buffer);
+  return bytes;
 }
 
-/** Writes dictionary-encoded strings into a chunk's VARCHAR vector (code -1: null). */
-function writeDictionary(vector: Vector, codes: Int32Array, dictionary: readonly string[]): void {
+/** Writes dictionary-encoded strings into a chunk's VARCHAR vector (code -1: null); as writeStrings. */
+function writeDictionary(vector: Vector, codes: Int32Array, dictionary: readonly string[]): number {
   let mask: Uint8Array<ArrayBuffer> | undefined;
+  let bytes = 16 * codes.length;
   for (let k = 0; k < codes.length; k++) {
     const code = codes[k];
-    if (code >= 0) bindings.vector_assign_string_element(vector, k, dictionary[code]);
-    else markNull((mask ??= allValid(codes.length)), k);
+    if (code >= 0) {
+      const value = dictionary[code];
+      bindings.vector_assign_string_element(vector, k, value);
+      if (value.length > 12) bytes += value.length;
+    } else markNull((mask ??= allValid(codes.length)), k);
   }
   if (mask) writeValidity(vector, mask.buffer);
+  return bytes;
 }
 
 /** Copies a validity mask (one bit per row, set = valid) into a chunk's vector. */
