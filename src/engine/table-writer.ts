@@ -133,12 +133,13 @@ export class TableWriter extends ColumnBuffer {
 
 /**
  * DuckDB's appender holds what it is given, outside DuckDB's memory limit, until it has 204 800
- * rows. Narrow rows fill that soon (per-uid rows: ~60 MB, within the first ~100 MB of input), but
- * wide ones only after gigabytes: OpenValidators' events (the `rows` table, ~800 bytes a row with
- * the prompt) held 53 MB at 1 GB of input and ~165 MB at 3 GB, and a 10 GB ingest peaked at 850 MB
- * against 625 MB for 1 GB. So a table whose rows average more than WIDE_ROW_BYTES is flushed every
- * APPENDER_BYTES instead (the same 10 GB ingest: 670 MB, against 615–633 MB for 1 GB). Narrow
- * tables are left to DuckDB: flushing them sooner slowed the 1 GB ingest from 16 s to 18–21 s.
+ * rows. Narrow rows fill that soon (OpenValidators' per-uid rows, ~330 bytes each: ~68 MB, after
+ * ~60 MB of input), wide ones only after gigabytes: OpenValidators' events (the `rows` table, ~860
+ * bytes a row with the prompt) held ~57 MB at 1 GB of input and ~176 MB at 3.1 GB, and a 10 GB
+ * ingest peaked at 850 MB against 608–654 MB for 1 GB. So a table whose rows average more than
+ * WIDE_ROW_BYTES is flushed every APPENDER_BYTES instead (the same 10 GB ingest: 670 MB, against
+ * 615–633 MB for 1 GB). Narrow tables are left to DuckDB: flushing them sooner slowed the 1 GB
+ * ingest from 16 s to 18–21 s.
  */
 const APPENDER_BYTES = 32 * 1024 * 1024;
 const WIDE_ROW_BYTES = 512;
