@@ -145,6 +145,31 @@ describe('runlens visualize-training', () => {
   }, 60_000);
 });
 
+describe('start-up', () => {
+  /** Runs the CLI in one process (no relaunch) and returns how many DuckDB modules it loaded. */
+  function duckDbModulesLoaded(env: Record<string, string>, ...args: string[]): number {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', join(import.meta.dirname, 'helpers', 'duckdb-loaded.mjs'), CLI, ...args],
+      { encoding: 'utf8', cwd: work, env: { ...process.env, RUNLENS_RELAUNCH: '0', ...env } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const match = /duckdb modules loaded: (\d+)\n$/.exec(r.stderr);
+    expect(match, r.stderr).not.toBeNull();
+    return Number(match![1]);
+  }
+
+  it('plot answered by the scanners never loads DuckDB; the DuckDB path does', () => {
+    const out = join(work, 'startup');
+    expect(duckDbModulesLoaded({}, 'plot', RL, '--out', out, '--format', 'svg')).toBe(0);
+    const filetao = join(FORMATS, 'filetao', 'events.json');
+    expect(duckDbModulesLoaded({}, 'plot', filetao, '--out', out, '--format', 'svg')).toBe(0);
+    expect(
+      duckDbModulesLoaded({ RUNLENS_ENGINE: 'duckdb' }, 'plot', RL, '--out', out, '--format', 'svg'),
+    ).toBeGreaterThan(0);
+  }, 60_000);
+});
+
 describe('plot on a generic log', () => {
   it('charts every numeric metric and names the bad record on stderr', async () => {
     const { writeFileSync, readFileSync } = await import('node:fs');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBResult } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
 import { trackTemp, untrackTemp } from '../temp-files.js';
 
 export interface SessionOptions {
@@ -48,6 +48,8 @@ export class Session {
       // of growing by ~90 kB a part.
       enable_external_file_cache: 'false',
     };
+    // Loaded here, not at the top: commands answered by the scanners never open a session.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(options.databasePath ?? ':memory:', config);
     if (options.databasePath) owned.push(options.databasePath, `${options.databasePath}.wal`);
     owned.push(tempDirectory);

@@ -1,12 +1,6 @@
-import bindings from '@duckdb/node-bindings';
-import {
-  DOUBLE,
-  DuckDBDataChunk,
-  INTEGER,
-  VARCHAR,
-  type DuckDBAppender,
-  type DuckDBType,
-} from '@duckdb/node-api';
+import type * as NodeApiModule from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBType } from '@duckdb/node-api';
+import type BindingsModule from '@duckdb/node-bindings';
 import {
   allValid,
   ColumnBuffer,
@@ -19,7 +13,26 @@ import { quoteIdentifier, type Session } from './session.js';
 
 export { BATCH_ROWS, type Column, type ColumnType } from './column-buffer.js';
 
-const DUCK_TYPES: Record<ColumnType, DuckDBType> = { DOUBLE, VARCHAR, INTEGER };
+/**
+ * DuckDB's modules, loaded with the first table written (a Session has loaded them by then, see
+ * session.ts): commands answered by the scanners never load DuckDB (~150 ms of their start-up).
+ */
+let nodeApi: typeof NodeApiModule | undefined;
+let bindings: typeof BindingsModule;
+let duckTypes: Record<ColumnType, DuckDBType>;
+
+async function loadDuckDb(): Promise<typeof NodeApiModule> {
+  if (nodeApi === undefined) {
+    const [api, nodeBindings] = await Promise.all([
+      import('@duckdb/node-api'),
+      import('@duckdb/node-bindings'),
+    ]);
+    bindings = nodeBindings.default;
+    duckTypes = { DOUBLE: api.DOUBLE, VARCHAR: api.VARCHAR, INTEGER: api.INTEGER };
+    nodeApi = api;
+  }
+  return nodeApi;
+}
 
 /**
  * Appends rows to a DuckDB table whose columns appear as the data reveals them (see
@@ -68,7 +81,8 @@ export class TableWriter extends ColumnBuffer {
     if (this.order.some((c) => c.pending)) await this.addPendingColumns();
     if (chunks.length === 0) return;
     this.appender ??= await this.session.connection.createAppender(this.table);
-    const types = this.order.map((c) => DUCK_TYPES[c.type]);
+    const { DuckDBDataChunk } = await loadDuckDb();
+    const types = this.order.map((c) => duckTypes[c.type]);
     for (const encoded of chunks) {
       const chunk = DuckDBDataChunk.create(types, encoded.rows);
       let bytes = 0;
@@ -144,7 +158,7 @@ export class TableWriter extends ColumnBuffer {
 const APPENDER_BYTES = 32 * 1024 * 1024;
 const WIDE_ROW_BYTES = 512;
 
-type Vector = ReturnType<typeof bindings.data_chunk_get_vector>;
+type Vector = ReturnType<typeof BindingsModule.data_chunk_get_vector>;
 
 /**
  * Writes `n` strings into a chunk's VARCHAR vector, each with one call (as node-api's vector does,
