@@ -111,30 +111,30 @@ export class TableWriter extends ColumnBuffer {
 
   async close(): Promise<void> {
     await this.flush();
-    this.appender?.closeSync();
-    this.appender = undefined;
-    this.appenderBytes = 0;
-    this.appenderRows = 0;
+    this.closeAppender();
   }
 
   /** Drops buffered rows and closes the appender without flushing (after a fatal error). */
   abandon(): void {
     this.discard();
     try {
-      this.appender?.closeSync();
+      this.closeAppender();
     } catch {
       // The appender may already be unusable; the session is being closed anyway.
     }
+  }
+
+  /** Closes the appender (which writes what it holds) and starts its byte count afresh. */
+  private closeAppender(): void {
+    const appender = this.appender;
     this.appender = undefined;
+    this.appenderBytes = 0;
+    this.appenderRows = 0;
+    appender?.closeSync();
   }
 
   private async addPendingColumns(): Promise<void> {
-    if (this.appender) {
-      this.appender.closeSync();
-      this.appender = undefined;
-      this.appenderBytes = 0;
-      this.appenderRows = 0;
-    }
+    this.closeAppender();
     for (const column of this.order) {
       if (!column.pending) continue;
       await this.session.run(
@@ -172,7 +172,7 @@ function writeStrings(vector: Vector, values: readonly (string | null | undefine
     const value = values[k];
     if (typeof value === 'string') {
       bindings.vector_assign_string_element(vector, k, value);
-      if (value.length > 12) bytes += value.length;
+      bytes += textBytes(value);
     } else markNull((mask ??= allValid(n)), k);
   }
   if (mask) writeValidity(vector, mask.buffer);
@@ -188,11 +188,19 @@ function writeDictionary(vector: Vector, codes: Int32Array, dictionary: readonly
     if (code >= 0) {
       const value = dictionary[code];
       bindings.vector_assign_string_element(vector, k, value);
-      if (value.length > 12) bytes += value.length;
+      bytes += textBytes(value);
     } else markNull((mask ??= allValid(codes.length)), k);
   }
   if (mask) writeValidity(vector, mask.buffer);
   return bytes;
+}
+
+/**
+ * Bytes a string takes beyond its 16-byte slot in a VARCHAR vector: none up to 12 (stored inline),
+ * else its text (counted in UTF-16 units, one a byte for ASCII: close enough for the flush rule).
+ */
+function textBytes(value: string): number {
+  return value.length > 12 ? value.length : 0;
 }
 
 /** Copies a validity mask (one bit per row, set = valid) into a chunk's vector. */
