@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCharts } from '../src/analysis/plot-run.js';
 import { positionChart } from '../src/analysis/plot-training.js';
 import { validatorCharts, type NamedChart } from '../src/analysis/plot-validator.js';
+import { rewardComponentsSpec } from '../src/charts/reward-components.js';
 import { smoothSeries, defaultSmoothingWindow } from '../src/charts/smoothing.js';
 import { Run } from '../src/engine/run.js';
 import { renderSvg } from '../src/render/index.js';
@@ -34,6 +35,40 @@ describe('smoothing', () => {
     expect(smoothSeries([1, 3, 5], { method: 'mean', window: 2 })).toEqual([1, 2, 4]);
     expect(defaultSmoothingWindow(5)).toBe(1);
     expect(defaultSmoothingWindow(1000)).toBe(20);
+  });
+});
+
+describe('axis labels', () => {
+  it('an SI-prefixed x axis reads "0" at zero, not "0M"', async () => {
+    const n = 4;
+    const x0 = [0, 1e6, 2e6, 3e6];
+    const series = {
+      column: 'rewards.total',
+      group: undefined,
+      bin: [0, 1, 2, 3],
+      x0,
+      x1: x0.map((x) => x + 1e6),
+      xMean: x0.map((x) => x + 5e5),
+      count: Array<number>(n).fill(10),
+      mean: [1, 2, 3, 4],
+      min: [0, 1, 2, 3],
+      max: [2, 3, 4, 5],
+      lower: [0.5, 1.5, 2.5, 3.5],
+      upper: [1.5, 2.5, 3.5, 4.5],
+      last: [1, 2, 3, 4],
+      nonFinite: Array<number>(n).fill(0),
+    };
+    const stats = {
+      spec: { x0: 0, width: 1e6, count: n },
+      quantiles: 'exact' as const,
+      band: [0.1, 0.9] as [number, number],
+      series: [series],
+    };
+    const svg = await renderSvg(rewardComponentsSpec(stats, { xTitle: 'total_steps', caption: 'test' }));
+    const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toContain('0');
+    expect(labels).toContain('2M');
+    expect(labels).not.toContain('0M');
   });
 });
 

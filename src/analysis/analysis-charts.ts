@@ -1,3 +1,4 @@
+import { SI_AXIS } from '../charts/axis.js';
 import type { VegaLiteSpec } from '../render/index.js';
 import type { AnalysisResult, CellValue } from './analysis-result.js';
 
@@ -26,7 +27,7 @@ function shorten(text: string, max = 48): string {
 function axisFor(timeAxis: boolean, xTitle: string, field = 'start') {
   return timeAxis
     ? { field, type: 'temporal', title: xTitle, axis: { format: '%b %d %H:%M' } }
-    : { field, type: 'quantitative', title: xTitle, scale: { zero: false }, axis: { format: '~s' } };
+    : { field, type: 'quantitative', title: xTitle, scale: { zero: false }, axis: SI_AXIS };
 }
 
 export function throughputChart(

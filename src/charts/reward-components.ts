@@ -1,5 +1,6 @@
 import type { BinnedStats } from '../engine/binned-stats.js';
 import type { VegaLiteSpec } from '../render/index.js';
+import { SI_AXIS } from './axis.js';
 import { defaultSmoothingWindow, smoothSeries, type Smoothing } from './smoothing.js';
 
 export interface RewardComponentsOptions {
@@ -47,7 +48,7 @@ export function rewardComponentsSpec(stats: BinnedStats, options: RewardComponen
     (method === 'none' || window <= 1
       ? ''
       : `, bold: ${method === 'ema' ? 'debiased EMA' : 'running mean'} over ${window} bins`);
-  const x = { field: 'x', type: 'quantitative', title: options.xTitle, axis: { format: '~s' } };
+  const x = { field: 'x', type: 'quantitative', title: options.xTitle, axis: SI_AXIS };
   const columns = options.columns ?? Math.min(4, components.length);
   return {
     title: {
