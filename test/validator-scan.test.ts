@@ -11,7 +11,7 @@ import { Session } from '../src/engine/session.js';
 import { discoverRun } from '../src/formats/discover.js';
 import { mergeSamples } from '../src/scan/bin-acc.js';
 import { seededRandom } from '../src/scan/group-stats.js';
-import { scanValidatorRun, splitTasks } from '../src/scan/validator-run.js';
+import { scanValidatorRun, splitTasks, withLineNumbers } from '../src/scan/validator-run.js';
 import { simulate } from '../src/simulate/index.js';
 import { runCli } from './helpers/cli.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
@@ -203,8 +203,8 @@ describe('validator scan agrees with the DuckDB path', () => {
 
   it('the built module on real worker threads: the same result as in this thread', async () => {
     // Tests run the TypeScript sources, where the pool scans in this thread; the built module has
-    // the compiled worker, so this runs the pool itself: two jobs ahead per worker, line numbers
-    // counted just before each range is sent, results merged in order.
+    // the compiled worker, so this runs the pool itself: line numbers counted in the background
+    // while the first ranges are scanned, results merged in order.
     const built = (await import(
       new URL('../dist/scan/validator-run.js', import.meta.url).href
     )) as typeof import('../src/scan/validator-run.js');
@@ -220,6 +220,26 @@ describe('validator scan agrees with the DuckDB path', () => {
     expect(onWorkers).toBeDefined();
     expect(onWorkers!.problems.map((p) => p.line)).toEqual([701]);
     expect(onWorkers).toEqual(here);
+  });
+
+  it('line numbers of the ranges: the newlines before each, counted in the background', async () => {
+    const dir = tempDir();
+    await simulate('filetao', { out: dir, size: '1MB', seed: 7 });
+    const file = path.join(dir, 'events.json');
+    const tasks = splitTasks(discoverRun(dir).files, 64 << 10);
+    expect(tasks.length).toBeGreaterThan(8);
+    expect(tasks.slice(1).every((t) => t.line === -1)).toBe(true);
+    const bytes = fs.readFileSync(file);
+    const newlinesBefore = (offset: number) => bytes.subarray(0, offset).filter((b) => b === 10).length;
+    const { ready } = withLineNumbers(tasks);
+    const lines = (await Promise.all(ready)).map((t) => t.line);
+    expect(lines).toEqual(tasks.map((t) => newlinesBefore(t.start)));
+    expect(lines[tasks.length - 1]).toBeGreaterThan(500);
+    // Stopped early (the scan is over): the ranges not yet counted reject, and nothing else happens.
+    const stopped = withLineNumbers(tasks);
+    stopped.stop();
+    await expect(stopped.ready[0]).resolves.toMatchObject({ line: 0 });
+    await expect(stopped.ready[tasks.length - 1]).rejects.toThrow(/stopped/);
   });
 
   it('on a simulated OpenValidators run cut into ranges', async () => {

@@ -10,18 +10,21 @@ import { runJob, type WorkerJob } from './worker.js';
 /**
  * Runs jobs on one worker thread per core and hands each result to `onResult` in job order (a
  * result that arrives early waits for its predecessors, so at most about one per worker is held).
+ * A job may still be in the making (a promise): a worker waits for it when its turn comes, and
+ * one that fails rejects the run then (and is not left unhandled if the run ends before).
  * Runs in this thread when asked to (threads ≤ 1) or when the compiled worker is not there (tests
  * run the TypeScript sources).
  */
 export async function runJobsInOrder<R>(
-  jobs: readonly WorkerJob[],
+  jobs: readonly (WorkerJob | Promise<WorkerJob>)[],
   onResult: (result: R, index: number) => void,
   options: { threads?: number } = {},
 ): Promise<void> {
+  for (const job of jobs) if (job instanceof Promise) job.catch(() => {});
   const workerUrl = new URL('./worker.js', import.meta.url);
   const threads = Math.min(options.threads ?? os.availableParallelism(), jobs.length);
   if (threads <= 1 || !fs.existsSync(fileURLToPath(workerUrl))) {
-    for (let i = 0; i < jobs.length; i++) onResult((await runJob(jobs[i])) as R, i);
+    for (let i = 0; i < jobs.length; i++) onResult((await runJob(await jobs[i])) as R, i);
     return;
   }
   const waiting = new Map<number, R>();
@@ -37,7 +40,7 @@ export async function runJobsInOrder<R>(
             const send = (): void => {
               if (next >= jobs.length) return resolve();
               current = next++;
-              worker.postMessage(jobs[current]);
+              Promise.resolve(jobs[current]).then((job) => worker.postMessage(job), reject);
             };
             worker.on('message', (message: { ok: boolean; result?: R; error?: string; name?: string }) => {
               if (!message.ok) {

@@ -145,15 +145,20 @@ export async function scanValidatorRun(
   );
   if (!prediction) return undefined;
   const tasks = splitTasks(files, options.rangeBytes ?? RANGE_BYTES);
-  for (let pass = 1; pass <= 2; pass++) {
-    const merged = await scanOnce(tasks, files, prediction, options);
-    if (!merged) return undefined;
-    const outcome = finish(merged, files, prediction, options, pass);
-    if (outcome.kind === 'done') return outcome.result;
-    if (outcome.kind === 'fallback') return undefined;
-    prediction = outcome.prediction;
+  const lines = withLineNumbers(tasks);
+  try {
+    for (let pass = 1; pass <= 2; pass++) {
+      const merged = await scanOnce(tasks, lines.ready, files, prediction, options);
+      if (!merged) return undefined;
+      const outcome = finish(merged, files, prediction, options, pass);
+      if (outcome.kind === 'done') return outcome.result;
+      if (outcome.kind === 'fallback') return undefined;
+      prediction = outcome.prediction;
+    }
+    return undefined;
+  } finally {
+    lines.stop();
   }
-  return undefined;
 }
 
 /** x, ranges and the task column from the first and last records of the run. */
@@ -264,26 +269,11 @@ function nextLineStart(path: string, from: number): number {
   }
 }
 
-/** Newlines in [start, end) of a file. */
-function countLines(path: string, start: number, end: number): number {
-  const fd = fs.openSync(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(4 << 20);
-    let lines = 0;
-    for (let offset = start; offset < end;) {
-      const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, end - offset), offset);
-      if (n <= 0) break;
-      const view = buffer.subarray(0, n);
-      for (let i = view.indexOf(10); i !== -1; i = view.indexOf(10, i + 1)) lines++;
-      offset += n;
-    }
-    return lines;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** Whole files, and large plain JSON lines files cut at line boundaries into ~rangeBytes ranges. */
+/**
+ * Whole files, and large plain JSON lines files cut at line boundaries into ~rangeBytes ranges.
+ * A range after a file's first has `line` −1 here: `withLineNumbers` counts the lines before it
+ * while the first ranges are already being scanned.
+ */
 export function splitTasks(files: readonly LogFile[], rangeBytes: number): ValidatorTask[] {
   const tasks: ValidatorTask[] = [];
   files.forEach((file, fileIndex) => {
@@ -292,18 +282,84 @@ export function splitTasks(files: readonly LogFile[], rangeBytes: number): Valid
       return;
     }
     let start = 0;
-    let line = 0;
     while (start < file.bytes) {
       const end =
         file.bytes - start <= rangeBytes * 1.5 ? file.bytes : nextLineStart(file.path, start + rangeBytes);
       const last = end >= file.bytes;
-      tasks.push({ file, fileIndex, index: tasks.length, start, end: last ? undefined : end, line });
+      tasks.push({
+        file,
+        fileIndex,
+        index: tasks.length,
+        start,
+        end: last ? undefined : end,
+        line: start ? -1 : 0,
+      });
       if (last) break;
-      line += countLines(file.path, start, end);
       start = end;
     }
   });
   return tasks;
+}
+
+/**
+ * The tasks with their `line` (lines before `start`), each as soon as it is known: the newlines of
+ * a large file are counted range by range, in the background, so the workers start on the first
+ * ranges at once (counting first took ~0.25 s a GB from the page cache, ~1 s a GB from disk, on
+ * one thread before any scanning). `stop()` ends the count early (the scan is over). A task whose
+ * count failed rejects; nothing is left unhandled when no one asks for it.
+ */
+export function withLineNumbers(tasks: readonly ValidatorTask[]): {
+  ready: Promise<ValidatorTask>[];
+  stop: () => void;
+} {
+  let stopped = false;
+  const ready = tasks.map(() => {
+    let settle!: { resolve: (task: ValidatorTask) => void; reject: (error: Error) => void };
+    const promise = new Promise<ValidatorTask>((resolve, reject) => (settle = { resolve, reject }));
+    promise.catch(() => {});
+    return { promise, ...settle };
+  });
+  void (async () => {
+    let i = 0;
+    try {
+      let line = 0;
+      for (; i < tasks.length; i++) {
+        const task = tasks[i];
+        if (task.start === 0) line = 0;
+        else if (stopped) throw new Error('line count stopped');
+        ready[i].resolve(task.line >= 0 ? task : { ...task, line });
+        if (i + 1 < tasks.length && tasks[i + 1].start > 0)
+          line += await countLines(task.file.path, task.start, task.end ?? task.file.bytes, () => stopped);
+      }
+    } catch (error) {
+      for (; i < tasks.length; i++) ready[i].reject(error as Error);
+    }
+  })();
+  return {
+    ready: ready.map((r) => r.promise),
+    stop: () => {
+      stopped = true;
+    },
+  };
+}
+
+/** Newlines in [start, end) of a file, read in 4 MB pieces off the main thread. */
+async function countLines(path: string, start: number, end: number, stopped: () => boolean): Promise<number> {
+  const handle = await fs.promises.open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(4 << 20);
+    let lines = 0;
+    for (let offset = start; offset < end && !stopped();) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - offset), offset);
+      if (bytesRead <= 0) break;
+      const view = buffer.subarray(0, bytesRead);
+      for (let i = view.indexOf(10); i !== -1; i = view.indexOf(10, i + 1)) lines++;
+      offset += bytesRead;
+    }
+    return lines;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Plans made in this process (each pass of each scan gets its own number). */
@@ -365,7 +421,8 @@ interface Merged {
 }
 
 async function scanOnce(
-  tasks: ValidatorTask[],
+  tasks: readonly ValidatorTask[],
+  ready: readonly Promise<ValidatorTask>[],
   files: readonly LogFile[],
   prediction: Prediction,
   options: ValidatorScanOptions,
@@ -409,7 +466,7 @@ async function scanOnce(
   let pending: { block: number; t: number; lastBlock: number } | undefined;
   let bytesDone = 0;
   await runJobsInOrder<ValidatorPartial>(
-    tasks.map((task) => ({ kind: 'validator', task, plan })),
+    ready.map(async (task) => ({ kind: 'validator', task: await task, plan })),
     (part, i) => {
       const task = tasks[i];
       bytesDone += (task.end ?? task.file.bytes) - task.start;
