@@ -6,7 +6,8 @@ import { positionCounts } from '../src/engine/positions.js';
 import { Run } from '../src/engine/run.js';
 import { discoverRun } from '../src/formats/discover.js';
 import { buildPathTrie } from '../src/scan/path-trie.js';
-import { extractRecord, parseNumber } from '../src/scan/extract.js';
+import { parseJsonRecord } from '../src/formats/json-record.js';
+import { ExtractError, extractRecord, parseNumber } from '../src/scan/extract.js';
 import { scanTrainingRun } from '../src/scan/fast-training.js';
 import { simulate } from '../src/simulate/index.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
@@ -35,11 +36,18 @@ async function expectSameAsOracle(dir: string, maxBins = 50): Promise<void> {
       expect(mine.min).toEqual(series.min);
       expect(mine.max).toEqual(series.max);
       expect(mine.last).toEqual(series.last);
-      mine.mean.forEach((m, i) => expect(m).toBeCloseTo(series.mean[i], 9));
+      mine.mean.forEach((m, i) =>
+        Number.isNaN(series.mean[i]) ? expect(m).toBeNaN() : expect(m).toBeCloseTo(series.mean[i], 9),
+      );
       mine.xMean.forEach((m, i) => expect(m).toBeCloseTo(series.xMean[i], 6));
       // The band is approximate (sampled); it must lie within the bin's range.
-      mine.lower.forEach((q, i) => expect(q).toBeGreaterThanOrEqual(series.min[i]));
-      mine.upper.forEach((q, i) => expect(q).toBeLessThanOrEqual(series.max[i]));
+      // (A bin of only NaN/Infinity values has no finite min, max or band.)
+      mine.lower.forEach((q, i) =>
+        Number.isNaN(series.min[i]) ? expect(q).toBeNaN() : expect(q).toBeGreaterThanOrEqual(series.min[i]),
+      );
+      mine.upper.forEach((q, i) =>
+        Number.isNaN(series.max[i]) ? expect(q).toBeNaN() : expect(q).toBeLessThanOrEqual(series.max[i]),
+      );
     }
     expect(fast!.positions).toEqual(await positionCounts(run));
     expect(fast!.problems.map((p) => `${p.file}:${p.line} ${p.kind}`)).toEqual(
@@ -100,6 +108,63 @@ describe('projection scanner', () => {
     );
     const zlib = await import('node:zlib');
     fs.writeFileSync(path.join(logs, 'stats_final_3.json.gz'), zlib.gzipSync(`[${record(30, 7, 5)}]`));
+    await expectSameAsOracle(dir);
+  });
+
+  it('agrees on values JSON does not allow ("012", "1.", ".5", "+1", hex, "tru"): bad records as the full reader says', async () => {
+    const dir = tempDir();
+    const logs = path.join(dir, 'json_logs');
+    fs.mkdirSync(logs);
+    const record = (total: number, r: string, x: number): string =>
+      `{"step": 1, "total_steps": ${total}, "position": {"x": ${x}, "y": 2, "map": 1}, "rewards": {"total": ${r}, "components": {"heal": 0.5}}}`;
+    const bad = [
+      '012',
+      '1.',
+      '.5',
+      '+1',
+      '0x10',
+      '1e',
+      '-',
+      '1.5e+',
+      '00',
+      '-01.5',
+      '1_0',
+      'Infinityx',
+      'tru',
+      'nul',
+      'fals',
+      'trueish',
+      'nan',
+      'txyz',
+      'nope',
+      'fxxxx',
+    ];
+    const good = [
+      '0',
+      '-0',
+      '0.5',
+      '-0.25',
+      '10',
+      '1e3',
+      '1E-2',
+      '-1.5e+2',
+      '0e0',
+      'NaN',
+      '-Infinity',
+      'true',
+      'null',
+    ];
+    // One file with a record per line, one in indent=2 layout, each mixing good and bad numbers.
+    const records = [...good, ...bad].map((r, i) => record(10 + i, r, i % 7));
+    fs.writeFileSync(path.join(logs, 'stats_1.json'), `[${records.join(', ')}]`);
+    const indented = records.map((r) =>
+      JSON.stringify({ ...(JSON.parse(r.replace(/"total": [^,}]*/, '"total": 0')) as object) }, null, 2),
+    );
+    const withBad = indented.map((text, i) => text.replace('"total": 0', `"total": ${[...good, ...bad][i]}`));
+    fs.writeFileSync(
+      path.join(logs, 'stats_2.json'),
+      `[\n${withBad.map((t) => t.replace(/^/gm, '  ')).join(',\n')}\n]`,
+    );
     await expectSameAsOracle(dir);
   });
 
@@ -203,7 +268,7 @@ describe('projection scanner numbers', () => {
       const cut = 1 + Math.floor(random() * 4);
       texts.push(`${digits.slice(0, cut)}.${digits.slice(cut, 15 + Math.floor(random() * 5))}`);
     }
-    return texts.filter((t) => /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(t));
+    return texts.filter((t) => /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/.test(t));
   }
 
   it('parseNumber returns exactly what Number() returns, fast path or not', () => {
@@ -218,8 +283,23 @@ describe('projection scanner numbers', () => {
     ] as const) {
       expect(Object.is(parseNumber(Buffer.from(text), 0, text.length), value)).toBe(true);
     }
-    expect(() => parseNumber(Buffer.from('-'), 0, 1)).toThrow();
-    expect(() => parseNumber(Buffer.from('1.2.3'), 0, 5)).toThrow();
+    // What JSON's grammar does not allow, though Number() reads it.
+    for (const text of [
+      '-',
+      '1.2.3',
+      '012',
+      '00',
+      '-01.5',
+      '1.',
+      '.5',
+      '+1',
+      '0x10',
+      '1e',
+      ' 1',
+      '1_0',
+      '0b1',
+    ])
+      expect(() => parseNumber(Buffer.from(text), 0, text.length), text).toThrow();
   });
 
   it('numbers in records are those Number() reads, also when a field repeats its last text', () => {
@@ -358,5 +438,89 @@ describe('projection scanner on indent=2 arrays: the record walk frames as the s
     }
     fs.writeFileSync(path.join(dir, 'json_logs', 'stats_1.json'), `[\n${records.join(',\n')}\n]`);
     await expectSameAsOracle(dir);
+  });
+});
+
+describe('projection scanner: which records it takes', () => {
+  it('takes a record exactly when the full reader parses it, under 40 000 random one-byte edits', () => {
+    const slots = new Map([
+      ['total_steps', 0],
+      ['rewards.total', 1],
+      ['position.x', 2],
+      ['rewards.components.heal', 3],
+    ]);
+    const trie = buildPathTrie(slots);
+    const out = new Float64Array(slots.size);
+    const seen = new Uint8Array(slots.size);
+    const base = {
+      step: 1,
+      total_steps: 2048,
+      position: { x: 10, y: -3, map: 0 },
+      rewards: { total: 0.0125, components: { heal: 0.5, dead: -0.0 } },
+      player_status: { health: 1.0, levels: [6, 0, 12], name: 'A\\"b\u00e9', ok: true, none: null },
+      actions: [{ a: 1e-3 }, [], {}, [[1.5, 2]], 'x'],
+    };
+    const texts = [
+      JSON.stringify(base),
+      JSON.stringify(base, null, 2),
+      JSON.stringify(base).replace('0.0125', 'NaN').replace('1e-3', '-Infinity'),
+    ];
+    const alphabet = Buffer.from('{}[],:"\\ \t\n0123456789.eE-+truefalsnNaIiy/xu\u0001');
+    let state = 7;
+    const random = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return Math.floor((state / 4294967296) * n);
+    };
+    let taken = 0;
+    for (let round = 0; round < 40_000; round++) {
+      const source = Buffer.from(texts[round % texts.length]);
+      const at = random(source.length);
+      const byte = alphabet[random(alphabet.length)];
+      const kind = random(3);
+      const edited =
+        kind === 0
+          ? Buffer.concat([source.subarray(0, at), Buffer.of(byte), source.subarray(at + 1)])
+          : kind === 1
+            ? Buffer.concat([source.subarray(0, at), Buffer.of(byte), source.subarray(at)])
+            : Buffer.concat([source.subarray(0, at), source.subarray(at + 1)]);
+      const text = edited.toString('latin1');
+      let parsed: unknown;
+      try {
+        parsed = parseJsonRecord(text);
+      } catch {
+        parsed = undefined;
+      }
+      const isRecord = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      let took = true;
+      try {
+        extractRecord(edited, 0, edited.length, trie, out, seen);
+      } catch (error) {
+        if (!(error instanceof ExtractError)) throw error;
+        took = false;
+      }
+      expect(took, text).toBe(isRecord);
+      if (!took) continue;
+      taken++;
+      // And it reads what the full reader reads at each path.
+      for (const [path, slot] of slots) {
+        const value = path
+          .split('.')
+          .reduce<unknown>(
+            (o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined),
+            parsed,
+          );
+        const expected = typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : NaN;
+        expect(
+          Object.is(out[slot], expected) || (Number.isNaN(out[slot]) && Number.isNaN(expected)),
+          `${path} in ${text}`,
+        ).toBe(true);
+        expect(seen[slot], `${path} in ${text}`).toBe(
+          typeof value === 'number' || typeof value === 'boolean' ? 1 : 0,
+        );
+      }
+    }
+    // Both outcomes are well represented (a test that only sees one would prove nothing).
+    expect(taken).toBeGreaterThan(4_000);
+    expect(taken).toBeLessThan(36_000);
   });
 });

@@ -173,23 +173,20 @@ function readLeaf(
 ): number {
   const c = buf[pos];
   if (c === 0x74 /* t */) {
-    if (framing && !(buf[pos + 1] === 0x72 && buf[pos + 2] === 0x75 && buf[pos + 3] === 0x65)) throw FRAMING;
+    if (!(buf[pos + 1] === 0x72 && buf[pos + 2] === 0x75 && buf[pos + 3] === 0x65)) throw fail('not true');
     out[slot] = 1;
     seen[slot] = 1;
     return pos + 4;
   }
   if (c === 0x66 /* f */) {
-    if (
-      framing &&
-      !(buf[pos + 1] === 0x61 && buf[pos + 2] === 0x6c && buf[pos + 3] === 0x73 && buf[pos + 4] === 0x65)
-    )
-      throw FRAMING;
+    if (!(buf[pos + 1] === 0x61 && buf[pos + 2] === 0x6c && buf[pos + 3] === 0x73 && buf[pos + 4] === 0x65))
+      throw fail('not false');
     out[slot] = 0;
     seen[slot] = 1;
     return pos + 5;
   }
   if (c === 0x6e /* n */) {
-    if (framing && !(buf[pos + 1] === 0x75 && buf[pos + 2] === 0x6c && buf[pos + 3] === 0x6c)) throw FRAMING;
+    if (!(buf[pos + 1] === 0x75 && buf[pos + 2] === 0x6c && buf[pos + 3] === 0x6c)) throw fail('not null');
     return pos + 4;
   }
   if (c === QUOTE || c === 0x7b || c === 0x5b) return skipNested(buf, pos, end);
@@ -197,6 +194,7 @@ function readLeaf(
   let i = pos;
   const negative = c === 0x2d;
   if (negative) i++;
+  const digits = i;
   let mantissa = 0;
   let fraction = 0;
   while (i < end) {
@@ -205,8 +203,11 @@ function readLeaf(
     mantissa = mantissa * 10 + d;
     i++;
   }
+  // JSON's grammar: a digit first, no leading zero ("012"), a digit after the point ("1.").
+  let plain = i > digits && !(buf[digits] === 0x30 && i > digits + 1);
   if (i < end && buf[i] === 0x2e) {
     i++;
+    const first = i;
     while (i < end) {
       const d = buf[i] - 0x30;
       if (d < 0 || d > 9) break;
@@ -214,9 +215,10 @@ function readLeaf(
       fraction++;
       i++;
     }
+    if (i === first) plain = false;
   }
   if (i === end || isDelimiter(buf[i])) {
-    if (i > pos + (negative ? 1 : 0) && mantissa <= MAX_EXACT && fraction <= 22) {
+    if (plain && mantissa <= MAX_EXACT && fraction <= 22) {
       const value = fraction === 0 ? mantissa : mantissa / POWERS_OF_TEN[fraction];
       out[slot] = negative ? -value : value;
       seen[slot] = 1;
@@ -267,9 +269,10 @@ function slowNumber(buf: Uint8Array, start: number, end: number, slot: number): 
 }
 
 /**
- * Parses a JSON number (or NaN/Infinity token) from bytes, exactly as Number() would: integers
- * and decimals whose digits form an integer below 2^53 with at most 22 fraction digits take the
- * classic exact fast path (an exact integer divided by an exact power of ten is correctly
+ * Parses a JSON number (or NaN/Infinity token) from bytes, to exactly the value Number() gives,
+ * and throws on text JSON's grammar does not allow (as the full reader's JSON.parse rejects it):
+ * integers and decimals whose digits form an integer below 2^53 with at most 22 fraction digits
+ * take the classic exact fast path (an exact integer divided by an exact power of ten is correctly
  * rounded); anything else goes to Number().
  */
 export function parseNumber(buf: Uint8Array, start: number, end: number): number {
@@ -281,14 +284,18 @@ export function parseNumber(buf: Uint8Array, start: number, end: number): number
   }
   let mantissa = 0;
   let fraction = 0;
+  const digits = i;
   while (i < end) {
     const d = buf[i] - 0x30;
     if (d < 0 || d > 9) break;
     mantissa = mantissa * 10 + d;
     i++;
   }
+  // JSON's grammar: a digit first, no leading zero ("012"), a digit after the point ("1.").
+  let plain = i > digits && !(buf[digits] === 0x30 && i > digits + 1);
   if (i < end && buf[i] === 0x2e) {
     i++;
+    const first = i;
     while (i < end) {
       const d = buf[i] - 0x30;
       if (d < 0 || d > 9) break;
@@ -296,20 +303,23 @@ export function parseNumber(buf: Uint8Array, start: number, end: number): number
       fraction++;
       i++;
     }
+    if (i === first) plain = false;
   }
-  if (i === end && i > start + (negative ? 1 : 0) && mantissa <= MAX_EXACT && fraction <= 22) {
+  if (i === end && plain && mantissa <= MAX_EXACT && fraction <= 22) {
     const value = fraction === 0 ? mantissa : mantissa / POWERS_OF_TEN[fraction];
     return negative ? -value : value;
   }
-  // Exponents, long mantissas and tokens: the exact, slower path.
+  // Exponents, long mantissas and tokens: the exact, slower path, for what JSON's grammar allows
+  // (and the tokens Python writes): Number() alone would take "012", ".5", "+1", "0x10", " 1".
   const text = Buffer.prototype.latin1Slice.call(buf, start, end) as string;
   if (text === 'NaN') return NaN;
   if (text === 'Infinity') return Infinity;
   if (text === '-Infinity') return -Infinity;
-  const number = Number(text);
-  if (Number.isNaN(number) || text.trim() === '') throw fail(`not a number: ${text.slice(0, 20)}`);
-  return number;
+  if (!JSON_NUMBER.test(text)) throw fail(`not a number: ${text.slice(0, 20)}`);
+  return Number(text);
 }
+
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
 /**
@@ -327,47 +337,74 @@ export function skipSpace(buf: Uint8Array, pos: number, end: number): number {
   return pos;
 }
 
-/** Index of the closing quote of a string whose content starts at `pos`. */
+/**
+ * Index of the closing quote of a string whose content starts at `pos`, checked as JSON.parse
+ * checks it: no raw control character, only JSON's escapes.
+ */
 function stringEnd(buf: Uint8Array, pos: number, end: number): number {
+  let i = pos;
   for (;;) {
-    let quote = -1;
-    for (let i = pos; i < end; i++) {
+    // Bytes above '"' but "\\" (letters, digits) in two tests; below it, only " " and "!".
+    while (i < end) {
       const c = buf[i];
-      if (c <= QUOTE) {
-        if (c === QUOTE) {
-          quote = i;
-          break;
-        }
-        if (c === 0x0a && framing) throw FRAMING;
-      }
+      if (c > QUOTE ? c !== BACKSLASH : c === 0x20 || c === 0x21) i++;
+      else break;
     }
-    if (quote < 0) throw fail('unterminated string');
-    let backslashes = 0;
-    for (let k = quote - 1; k >= pos && buf[k] === BACKSLASH; k--) backslashes++;
-    if (backslashes % 2 === 0) return quote;
-    pos = quote + 1;
+    if (i >= end) throw fail('unterminated string');
+    const c = buf[i];
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) {
+      const e = buf[i + 1];
+      if (e === 0x75 /* u */) {
+        if (
+          i + 5 >= end ||
+          !isHex(buf[i + 2]) ||
+          !isHex(buf[i + 3]) ||
+          !isHex(buf[i + 4]) ||
+          !isHex(buf[i + 5])
+        )
+          throw fail('bad \\u escape in a string');
+        i += 6;
+      } else if (
+        e === QUOTE ||
+        e === BACKSLASH ||
+        e === 0x2f ||
+        e === 0x62 ||
+        e === 0x66 ||
+        e === 0x6e ||
+        e === 0x72 ||
+        e === 0x74
+      )
+        i += 2;
+      else throw fail('bad escape in a string');
+      continue;
+    }
+    if (c === 0x0a && framing) throw FRAMING;
+    throw fail('control character in a string');
   }
 }
 
-/** Skips one JSON value starting at `pos`; returns the index after it. */
-export function skipValue(buf: Uint8Array, pos: number, end: number): number {
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/**
+ * Where the value at `pos` ends, by structure only (brackets and strings balanced): splits a
+ * region that lost its layout into values, each then read (and reported if bad) on its own.
+ */
+export function valueExtent(buf: Uint8Array, pos: number, end: number): number {
   const c = buf[pos];
-  if (c === QUOTE) return stringEnd(buf, pos + 1, end) + 1;
+  if (c === QUOTE) return balancedStringEnd(buf, pos + 1, end) + 1;
   if (c !== 0x7b && c !== 0x5b) {
     let i = pos;
-    while (i < end) {
-      const d = buf[i];
-      if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09)
-        break;
-      i++;
-    }
+    while (i < end && !isDelimiter(buf[i])) i++;
     if (i === pos) throw fail('expected a value');
     return i;
   }
   let depth = 0;
   for (let i = pos; i < end; i++) {
     const d = buf[i];
-    if (d === QUOTE) i = stringEnd(buf, i + 1, end);
+    if (d === QUOTE) i = balancedStringEnd(buf, i + 1, end);
     else if (d === 0x7b || d === 0x5b) depth++;
     else if (d === 0x7d || d === 0x5d) {
       depth--;
@@ -377,22 +414,126 @@ export function skipValue(buf: Uint8Array, pos: number, end: number): number {
   throw fail('unterminated object or array');
 }
 
-/** `skipValue` for the record walk: in framing mode it checks each "}" (see `framing`). */
-function skipNested(buf: Uint8Array, pos: number, end: number): number {
-  const c = buf[pos];
-  if (c !== 0x7b && c !== 0x5b) return skipValue(buf, pos, end);
-  let depth = 0;
+/** The closing quote of a string (content from `pos`), whatever it holds. */
+function balancedStringEnd(buf: Uint8Array, pos: number, end: number): number {
   for (let i = pos; i < end; i++) {
-    const d = buf[i];
-    // Below "[": whitespace, digits, commas, quotes; brackets and braces are above.
-    if (d < 0x5b) {
-      if (d === QUOTE) i = stringEnd(buf, i + 1, end);
-    } else if (d === 0x7b || d === 0x5b) depth++;
-    else if (d === 0x7d || d === 0x5d) {
-      if (framing && d === 0x7d) checkClose(buf, i);
+    const c = buf[i];
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) i++;
+  }
+  throw fail('unterminated string');
+}
+
+/** Open containers of the value `skipNested` is in: its bytes ("{" or "["), grown as needed. */
+let openers = new Uint8Array(64);
+
+/**
+ * Skips the value at `pos`, checking it as JSON.parse would (with the NaN/Infinity tokens the
+ * full reader takes): a value skipped unread must not make a record good that the full reader
+ * rejects. In framing mode it checks each "}" (see `framing`). Returns the index after it.
+ */
+function skipNested(buf: Uint8Array, pos: number, end: number): number {
+  let depth = 0;
+  for (;;) {
+    // At a value.
+    if (pos >= end) throw fail('unterminated object or array');
+    let c = buf[pos];
+    if (c === 0x7b || c === 0x5b) {
+      if (depth === openers.length) {
+        const grown = new Uint8Array(depth * 2);
+        grown.set(openers);
+        openers = grown;
+      }
+      openers[depth++] = c;
+      pos = skipSpace(buf, pos + 1, end);
+      const close = c + 2; // "{" → "}", "[" → "]"
+      if (buf[pos] !== close || pos >= end) {
+        pos = c === 0x7b ? memberValue(buf, pos, end) : pos;
+        continue;
+      }
+      if (framing && close === 0x7d) checkClose(buf, pos);
       depth--;
-      if (depth === 0) return i + 1;
+      pos++;
+    } else if (c === QUOTE) pos = stringEnd(buf, pos + 1, end) + 1;
+    else if (c >= 0x31 && c <= 0x39) {
+      // The usual value: digits, then no fraction or exponent (else the full check).
+      let i = pos + 1;
+      while (i < end && (c = buf[i]) >= 0x30 && c <= 0x39) i++;
+      pos = c === 0x2e || c === 0x65 || c === 0x45 ? scalarEnd(buf, pos, end) : i;
+    } else pos = scalarEnd(buf, pos, end);
+    // After a value: a comma, or close containers.
+    for (;;) {
+      if (depth === 0) return pos;
+      pos = skipSpace(buf, pos, end);
+      if (pos >= end) throw fail('unterminated object or array');
+      c = buf[pos];
+      const open = openers[depth - 1];
+      if (c === 0x2c) {
+        pos = skipSpace(buf, pos + 1, end);
+        if (open === 0x7b) pos = memberValue(buf, pos, end);
+        break;
+      }
+      if (c !== open + 2) throw fail(open === 0x7b ? 'expected "," or "}"' : 'expected "," or "]"');
+      if (framing && c === 0x7d) checkClose(buf, pos);
+      depth--;
+      pos++;
     }
   }
-  throw fail('unterminated object or array');
 }
+
+/** A member's key and colon from `pos` (its quote); returns the index of its value. */
+function memberValue(buf: Uint8Array, pos: number, end: number): number {
+  if (buf[pos] !== QUOTE || pos >= end) throw fail('expected a key');
+  pos = skipSpace(buf, stringEnd(buf, pos + 1, end) + 1, end);
+  if (buf[pos] !== 0x3a || pos >= end) throw fail('expected ":"');
+  return skipSpace(buf, pos + 1, end);
+}
+
+/**
+ * The end of the number, true, false, null or NaN/Infinity token at `pos`, checked against JSON's
+ * grammar (value not needed).
+ */
+function scalarEnd(buf: Uint8Array, pos: number, end: number): number {
+  let i = pos;
+  let d = buf[i];
+  if (d === 0x2d) d = buf[++i];
+  if (d >= 0x30 && d <= 0x39 && i < end) {
+    // Digits: "0" alone or 1-9 first; then an optional fraction and exponent, each with digits.
+    i++;
+    if (d !== 0x30) while (i < end && (d = buf[i]) >= 0x30 && d <= 0x39) i++;
+    if (i < end && buf[i] === 0x2e) {
+      const first = ++i;
+      while (i < end && (d = buf[i]) >= 0x30 && d <= 0x39) i++;
+      if (i === first) throw fail('expected a digit after "."');
+    }
+    if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
+      i++;
+      if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
+      const first = i;
+      while (i < end && (d = buf[i]) >= 0x30 && d <= 0x39) i++;
+      if (i === first) throw fail('expected a digit in the exponent');
+    }
+  } else if (d === 0x49) i = literalEnd(buf, i, end, INFINITY_BYTES);
+  else if (i > pos) throw fail('expected a digit after "-"');
+  else if (d === 0x74) i = literalEnd(buf, i, end, TRUE_BYTES);
+  else if (d === 0x66) i = literalEnd(buf, i, end, FALSE_BYTES);
+  else if (d === 0x6e) i = literalEnd(buf, i, end, NULL_BYTES);
+  else if (d === 0x4e) i = literalEnd(buf, i, end, NAN_BYTES);
+  else throw fail('expected a value');
+  // What follows ("12x", "truex") is the caller's to check: only "," or a closing bracket may.
+  return i;
+}
+
+/** The index after `word` at `pos` (its first byte already matched), or a failure. */
+function literalEnd(buf: Uint8Array, pos: number, end: number, word: Uint8Array): number {
+  const after = pos + word.length;
+  if (after > end) throw fail('unterminated value');
+  for (let k = 1; k < word.length; k++) if (buf[pos + k] !== word[k]) throw fail('not a JSON value');
+  return after;
+}
+
+const TRUE_BYTES = new TextEncoder().encode('true');
+const FALSE_BYTES = new TextEncoder().encode('false');
+const NULL_BYTES = new TextEncoder().encode('null');
+const NAN_BYTES = new TextEncoder().encode('NaN');
+const INFINITY_BYTES = new TextEncoder().encode('Infinity');

@@ -4,7 +4,7 @@ import { snippet, type ReadProblem } from '../formats/problems.js';
 import { looksLikeJsonLines } from '../formats/read-records.js';
 import { scanJsonValues } from '../formats/read-json-values.js';
 import type { ReportProblem } from '../formats/record.js';
-import { ExtractError, extractFramedRecord, extractRecord, skipValue } from './extract.js';
+import { ExtractError, extractFramedRecord, extractRecord, valueExtent } from './extract.js';
 import type { TrieNode } from './path-trie.js';
 
 /** Called for each good record with its extracted values (valid only during the call). */
@@ -304,7 +304,7 @@ function splitRegion(
     if (pos >= end) return;
     let valueEnd: number;
     try {
-      valueEnd = skipValue(buffer, pos, end);
+      valueEnd = valueExtent(buffer, pos, end);
     } catch {
       extract(buffer, pos, end, lineAt(pos), false); // reports it as corrupt
       return;
