@@ -177,7 +177,7 @@ export function projected3dSpec(options: Projected3dOptions): VegaLiteSpec {
   layers.push(lineLayer(edges, '#c8c8c8', 0.8));
   layers.push({
     data: { values: points },
-    mark: { type: 'circle', size: 7, opacity: 0.65 },
+    mark: { type: 'circle', size: 7, opacity: 0.65, aria: false },
     encoding: {
       x: pos('px', xDomain),
       y: pos('py', yDomain),

@@ -31,7 +31,7 @@ export function uidScatterSpec(options: UidScatterOptions): VegaLiteSpec {
     spec: {
       width: tasks.length > 1 ? 270 : 560,
       height: tasks.length > 2 ? 140 : 260,
-      mark: { type: 'circle', size: 6, opacity: 0.6 },
+      mark: { type: 'circle', size: 6, opacity: 0.6, aria: false },
       encoding: {
         x: {
           field: 'x',
