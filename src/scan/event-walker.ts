@@ -2,6 +2,16 @@ import { textClass, type TextClass } from '../engine/field-stats.js';
 import type { EventSink, NumberCounts } from '../formats/event-sink.js';
 import { UID_INDEXED_KEYS } from '../formats/normalize.js';
 import type { Profile } from '../formats/profile.js';
+import {
+  escapeLength,
+  FALSE_BYTES,
+  INFINITY_BYTES,
+  isDelimiter,
+  NAN_BYTES,
+  NULL_BYTES,
+  skipSpace,
+  TRUE_BYTES,
+} from './json-bytes.js';
 
 /**
  * The byte-level twin of `parseJsonRecord` + `normalizeRecord` for one JSON-lines record: it walks
@@ -420,32 +430,19 @@ function stringEnd(buf: Uint8Array, pos: number, end: number): number {
     const c = buf[i];
     if (c === 0x22) return i;
     if (c === 0x5c) {
-      const e = buf[i + 1];
-      if (e === 0x75) {
-        if (i + 5 >= end) return -1;
-        for (let k = 2; k < 6; k++) if (!isHex(buf[i + k])) return -1;
-        // A string starting with \u0000 could be the full reader's NaN sentinel: let it decide.
-        if (
-          i === pos &&
-          buf[i + 2] === 0x30 &&
-          buf[i + 3] === 0x30 &&
-          buf[i + 4] === 0x30 &&
-          buf[i + 5] === 0x30
-        )
-          return -1;
-        i += 5;
-      } else if (
-        e === 0x22 ||
-        e === 0x5c ||
-        e === 0x2f ||
-        e === 0x62 ||
-        e === 0x66 ||
-        e === 0x6e ||
-        e === 0x72 ||
-        e === 0x74
+      const length = escapeLength(buf, i, end);
+      if (length === 0) return -1;
+      // A string starting with \u0000 could be the full reader's NaN sentinel: let it decide.
+      if (
+        length === 6 &&
+        i === pos &&
+        buf[i + 2] === 0x30 &&
+        buf[i + 3] === 0x30 &&
+        buf[i + 4] === 0x30 &&
+        buf[i + 5] === 0x30
       )
-        i++;
-      else return -1;
+        return -1;
+      i += length - 1;
       escaped = true;
     } else if (c < 0x20) return -1;
   }
@@ -671,23 +668,6 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
   return Buffer.prototype.latin1Slice.call(buf, start, end) as string;
 }
 
-function skipSpace(buf: Uint8Array, pos: number, end: number): number {
-  while (pos < end) {
-    const c = buf[pos];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return pos;
-    pos++;
-  }
-  return pos;
-}
-
-function isDelimiter(c: number): boolean {
-  return c === 0x2c || c === 0x5d || c === 0x7d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
 const NUMBER = 0;
 const TRUE = 1;
 const FALSE = 2;
@@ -695,11 +675,6 @@ const NULL = 3;
 const STRING = 4;
 const ARRAY = 5;
 const OBJECT = 6;
-const TRUE_BYTES = Buffer.from('true');
-const FALSE_BYTES = Buffer.from('false');
-const NULL_BYTES = Buffer.from('null');
-const NAN_BYTES = Buffer.from('NaN');
-const INFINITY_BYTES = Buffer.from('Infinity');
 const LIST_PLACEHOLDER: readonly unknown[] = Object.freeze([]);
 const OBJECT_PLACEHOLDER = Object.freeze({});
 const MAX_EXACT = 2 ** 53;

@@ -1,3 +1,13 @@
+import {
+  escapeLength,
+  FALSE_BYTES,
+  INFINITY_BYTES,
+  isDelimiter,
+  NAN_BYTES,
+  NULL_BYTES,
+  skipSpace,
+  TRUE_BYTES,
+} from './json-bytes.js';
 import type { TrieNode } from './path-trie.js';
 
 const QUOTE = 0x22;
@@ -232,10 +242,6 @@ function readLeaf(
   return i;
 }
 
-function isDelimiter(d: number): boolean {
-  return d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09;
-}
-
 /**
  * Numbers off the fast path (17 significant digits, exponents, tokens) repeat from record to record
  * in the same field: each slot remembers its last such token's bytes and value.
@@ -328,15 +334,6 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
  */
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 
-export function skipSpace(buf: Uint8Array, pos: number, end: number): number {
-  while (pos < end) {
-    const c = buf[pos];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return pos;
-    pos++;
-  }
-  return pos;
-}
-
 /**
  * Index of the closing quote of a string whose content starts at `pos`, checked as JSON.parse
  * checks it: no raw control character, only JSON's escapes.
@@ -354,38 +351,15 @@ function stringEnd(buf: Uint8Array, pos: number, end: number): number {
     const c = buf[i];
     if (c === QUOTE) return i;
     if (c === BACKSLASH) {
-      const e = buf[i + 1];
-      if (e === 0x75 /* u */) {
-        if (
-          i + 5 >= end ||
-          !isHex(buf[i + 2]) ||
-          !isHex(buf[i + 3]) ||
-          !isHex(buf[i + 4]) ||
-          !isHex(buf[i + 5])
-        )
-          throw fail('bad \\u escape in a string');
-        i += 6;
-      } else if (
-        e === QUOTE ||
-        e === BACKSLASH ||
-        e === 0x2f ||
-        e === 0x62 ||
-        e === 0x66 ||
-        e === 0x6e ||
-        e === 0x72 ||
-        e === 0x74
-      )
-        i += 2;
-      else throw fail('bad escape in a string');
+      const length = escapeLength(buf, i, end);
+      if (length === 0)
+        throw fail(buf[i + 1] === 0x75 ? 'bad \\u escape in a string' : 'bad escape in a string');
+      i += length;
       continue;
     }
     if (c === 0x0a && framing) throw FRAMING;
     throw fail('control character in a string');
   }
-}
-
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
 /**
@@ -531,9 +505,3 @@ function literalEnd(buf: Uint8Array, pos: number, end: number, word: Uint8Array)
   for (let k = 1; k < word.length; k++) if (buf[pos + k] !== word[k]) throw fail('not a JSON value');
   return after;
 }
-
-const TRUE_BYTES = new TextEncoder().encode('true');
-const FALSE_BYTES = new TextEncoder().encode('false');
-const NULL_BYTES = new TextEncoder().encode('null');
-const NAN_BYTES = new TextEncoder().encode('NaN');
-const INFINITY_BYTES = new TextEncoder().encode('Infinity');
