@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Session } from '../src/engine/session.js';
 import { ColumnBuffer } from '../src/engine/column-buffer.js';
-import { BATCH_ROWS, TableWriter } from '../src/engine/table-writer.js';
+import { BATCH_ROWS, inlineSlotsWork, TableWriter } from '../src/engine/table-writer.js';
 
 describe('TableWriter', () => {
   it('stores numbers, text and nulls exactly, in chunks of any length, whatever the null pattern', async () => {
@@ -105,6 +105,60 @@ describe('TableWriter', () => {
       await expect(
         writer.appendChunks([{ name: 'few', type: 'VARCHAR' }], buffer.takeChunks(true)),
       ).rejects.toThrow(/column 0 is i INTEGER/);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('writes short dictionary text into the vector in one copy, as DuckDB lays it out, and long text through DuckDB', async () => {
+    const session = await Session.create();
+    try {
+      const writer = new TableWriter(session, 't', [{ name: 'i', type: 'INTEGER' }]);
+      await writer.create();
+      // The fast path is on here (if DuckDB's layout differed, every string would be assigned).
+      expect(inlineSlotsWork()).toBe(true);
+      // Around DuckDB's 12-byte inline limit, in bytes not characters: 'naïve ü€' is 8 characters
+      // and 12 bytes, 'naïve ü€!' 13 bytes.
+      const values = [
+        '',
+        'a',
+        'Success',
+        '123456789012',
+        '1234567890123',
+        'naïve ü€',
+        'naïve ü€!',
+        'Internal Server Error',
+      ];
+      const buffer = new ColumnBuffer('t', [{ name: 'i', type: 'INTEGER' }]);
+      const expected: { i: number; s: string | null }[] = [];
+      for (let i = 0; i < BATCH_ROWS + 7; i++) {
+        const s = i % 11 === 5 ? null : values[(i * 7) % values.length];
+        expected.push({ i, s });
+        buffer.beginRow();
+        buffer.set('i', i);
+        if (s !== null) buffer.set('s', s);
+      }
+      const chunks = buffer.takeChunks(true);
+      expect(chunks.map((c) => Object.keys(c.columns[1]).sort().join('+'))).toEqual([
+        'codes+dictionary',
+        'codes+dictionary',
+      ]);
+      await writer.appendChunks(buffer.columnSpecs(), chunks);
+      await writer.close();
+      expect(await session.all('SELECT i, s FROM t ORDER BY i')).toEqual(expected);
+      // Equal to the same text made by SQL: comparisons, grouping and lengths see the same bytes.
+      const counts = await session.all<{ s: string; n: number; bytes: number }>(
+        'SELECT s, CAST(count(*) AS INTEGER) AS n, CAST(min(strlen(s)) AS INTEGER) AS bytes FROM t WHERE s IS NOT NULL GROUP BY s ORDER BY s',
+      );
+      expect(counts.map((c) => [c.s, c.n, c.bytes])).toEqual(
+        [...values].sort().map((v) => [v, expected.filter((e) => e.s === v).length, Buffer.byteLength(v)]),
+      );
+      for (const value of values) {
+        const row = await session.one<{ n: number }>(
+          `SELECT CAST(count(*) AS INTEGER) AS n FROM t WHERE s = '${value}' AND s || '' = '${value}'`,
+        );
+        expect(row?.n).toBe(expected.filter((e) => e.s === value).length);
+      }
     } finally {
       session.close();
     }
