@@ -9,10 +9,19 @@ export type ColumnType = 'DOUBLE' | 'VARCHAR' | 'INTEGER';
 /** Rows per appended data chunk (DuckDB's vector size). */
 export const BATCH_ROWS = 2048;
 
+/**
+ * A buffered column. Numbers live in a typed array with a presence byte per row (a generic array
+ * boxed every double: a FileTAO ingest stores ~100 M values a GB); text in an array.
+ */
 export interface Column {
   name: string;
   type: ColumnType;
-  values: (number | string | null)[];
+  /** DOUBLE: Float64Array, INTEGER: Int32Array, VARCHAR: unused (empty). Grown as rows are added. */
+  numbers: Float64Array | Int32Array;
+  /** Numeric columns: 1 where the row has a value (0: null). */
+  present: Uint8Array;
+  /** VARCHAR columns: the values (holes and null: null). */
+  texts: (string | null | undefined)[];
   /** Not yet in the DuckDB table. */
   pending: boolean;
 }
@@ -81,9 +90,11 @@ export class ColumnBuffer {
     return this.current;
   }
 
-  /** The value stored for a column in the current row (undefined: none). */
+  /** The value stored for a column in the current row (undefined: no such column; null: none). */
   valueAt(name: string): number | string | null | undefined {
-    return this.columns.get(name)?.values[this.current];
+    const column = this.columns.get(name);
+    if (column === undefined) return undefined;
+    return valueOf(column, this.current);
   }
 
   set(name: string, value: number | string | null, typeHint?: ColumnType): void {
@@ -106,19 +117,46 @@ export class ColumnBuffer {
 
   /** Stores a value, converting it to the column's type (see the class comment). */
   store(column: Column, row: number, value: number | string | null): void {
-    if (value !== null) {
-      if (column.type === 'VARCHAR') {
-        if (typeof value === 'number') value = String(value);
-      } else if (typeof value === 'string') {
-        const number = value.trim() === '' ? NaN : Number(value);
-        if (Number.isNaN(number)) {
-          if (value !== '') this.conflicts.set(column.name, (this.conflicts.get(column.name) ?? 0) + 1);
-          return;
-        }
-        value = column.type === 'INTEGER' ? Math.round(number) : number;
-      } else if (column.type === 'INTEGER' && !Number.isInteger(value)) value = Math.round(value);
+    if (column.type === 'VARCHAR') {
+      column.texts[row] = typeof value === 'number' ? String(value) : value;
+      return;
     }
-    column.values[row] = value;
+    if (value === null) {
+      if (row < column.present.length) column.present[row] = 0;
+      return;
+    }
+    if (typeof value === 'string') {
+      const number = value.trim() === '' ? NaN : Number(value);
+      if (Number.isNaN(number)) {
+        if (value !== '') this.conflicts.set(column.name, (this.conflicts.get(column.name) ?? 0) + 1);
+        return;
+      }
+      value = number;
+    }
+    if (row >= column.present.length) grow(column, row + 1);
+    column.numbers[row] = column.type === 'INTEGER' && !Number.isInteger(value) ? Math.round(value) : value;
+    column.present[row] = 1;
+  }
+
+  /**
+   * Stores one number (or null) in rows [from, to) of a numeric column (an event's x or line,
+   * copied into each of its per-uid rows).
+   */
+  fillNumber(column: Column, from: number, to: number, value: number | null): void {
+    if (column.type === 'VARCHAR') throw new Error(`${column.name} is text`);
+    if (to > column.present.length) grow(column, to);
+    if (value === null) column.present.fill(0, from, to);
+    else {
+      column.numbers.fill(column.type === 'INTEGER' ? Math.round(value) : value, from, to);
+      column.present.fill(1, from, to);
+    }
+  }
+
+  /** Stores one text (or null) in rows [from, to) of a VARCHAR column. */
+  fillText(column: Column, from: number, to: number, value: string | null): void {
+    if (column.type !== 'VARCHAR') throw new Error(`${column.name} is not text`);
+    const texts = column.texts;
+    for (let row = from; row < to; row++) texts[row] = value;
   }
 
   /** The columns, in table order. */
@@ -141,7 +179,7 @@ export class ColumnBuffer {
         columns: this.order.map((column) => encodeColumn(column, start, n, dictionaries)),
       });
     }
-    for (const column of this.order) column.values = new Array(BATCH_ROWS);
+    for (const column of this.order) clear(column, total);
     this.rowsWritten += total;
     this.rows = 0;
     return chunks;
@@ -153,11 +191,47 @@ export class ColumnBuffer {
   }
 
   protected addColumn(name: string, type: ColumnType): Column {
-    const column: Column = { name, type, values: new Array(BATCH_ROWS), pending: true };
+    const column: Column = {
+      name,
+      type,
+      numbers: EMPTY_NUMBERS,
+      present: EMPTY_PRESENT,
+      texts: type === 'VARCHAR' ? new Array<string | null>(BATCH_ROWS) : [],
+      pending: true,
+    };
+    if (type !== 'VARCHAR') grow(column, Math.max(BATCH_ROWS, this.rows));
     this.columns.set(name, column);
     this.order.push(column);
     return column;
   }
+}
+
+const EMPTY_NUMBERS = new Float64Array(0);
+const EMPTY_PRESENT = new Uint8Array(0);
+
+/** A column's value at a buffered row (null: none). */
+function valueOf(column: Column, row: number): number | string | null {
+  if (column.type === 'VARCHAR') return column.texts[row] ?? null;
+  return row < column.present.length && column.present[row] === 1 ? column.numbers[row] : null;
+}
+
+/** Makes a numeric column's arrays hold at least `rows` rows (doubling), keeping what they hold. */
+function grow(column: Column, rows: number): void {
+  let capacity = Math.max(BATCH_ROWS, column.present.length);
+  while (capacity < rows) capacity *= 2;
+  if (capacity === column.present.length) return;
+  const numbers = column.type === 'INTEGER' ? new Int32Array(capacity) : new Float64Array(capacity);
+  numbers.set(column.numbers);
+  const present = new Uint8Array(capacity);
+  present.set(column.present);
+  column.numbers = numbers;
+  column.present = present;
+}
+
+/** Empties a column's first `rows` rows after they were encoded. */
+function clear(column: Column, rows: number): void {
+  if (column.type === 'VARCHAR') column.texts = new Array<string | null>(BATCH_ROWS);
+  else column.present.fill(0, 0, Math.min(rows, column.present.length));
 }
 
 /** The ArrayBuffers of encoded chunks, to transfer them to another thread rather than copy them. */
@@ -182,20 +256,23 @@ export function chunkBuffers(chunks: readonly EncodedChunk[]): ArrayBuffer[] {
  * stored) or null.
  */
 function encodeColumn(column: Column, start: number, n: number, dictionaries: boolean): EncodedColumn {
-  const values = column.values;
   if (column.type === 'VARCHAR') {
     return dictionaries
-      ? encodeStrings(values, start, n)
-      : { strings: values.slice(start, start + n) as (string | null)[] };
+      ? encodeStrings(column.texts, start, n)
+      : { strings: column.texts.slice(start, start + n) };
   }
   const width = column.type === 'DOUBLE' ? 8 : 4;
   const data = new ArrayBuffer(n * width);
   const items = width === 8 ? new Float64Array(data) : new Int32Array(data);
+  const available = Math.max(0, Math.min(n, column.present.length - start));
+  if (available > 0) items.set(column.numbers.subarray(start, start + available));
+  const present = column.present;
   let mask: Uint8Array<ArrayBuffer> | undefined;
   for (let k = 0; k < n; k++) {
-    const value = values[start + k];
-    if (typeof value === 'number') items[k] = value;
-    else markNull((mask ??= allValid(n)), k);
+    if (k >= available || present[start + k] !== 1) {
+      markNull((mask ??= allValid(n)), k);
+      items[k] = 0;
+    }
   }
   return { data, validity: mask?.buffer };
 }
@@ -207,7 +284,11 @@ const MAX_DICTIONARY = 64;
  * `n` values of a VARCHAR column from `start`, which holds strings or null (numbers were
  * converted when stored): as a dictionary while at most MAX_DICTIONARY distinct values occur.
  */
-function encodeStrings(values: readonly (number | string | null)[], start: number, n: number): EncodedColumn {
+function encodeStrings(
+  values: readonly (string | null | undefined)[],
+  start: number,
+  n: number,
+): EncodedColumn {
   const codes = new Int32Array(n);
   const dictionary: string[] = [];
   const index = new Map<string, number>();
@@ -219,8 +300,7 @@ function encodeStrings(values: readonly (number | string | null)[], start: numbe
     }
     let code = index.get(value);
     if (code === undefined) {
-      if (dictionary.length === MAX_DICTIONARY)
-        return { strings: values.slice(start, start + n) as (string | null)[] };
+      if (dictionary.length === MAX_DICTIONARY) return { strings: values.slice(start, start + n) };
       code = dictionary.push(value) - 1;
       index.set(value, code);
     }

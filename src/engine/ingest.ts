@@ -608,19 +608,21 @@ class IngestSink implements EventSink {
     const taskValue = this.keys.task === undefined ? undefined : this.rows.valueAt(this.keys.task);
     const task = typeof taskValue === 'string' ? taskValue : null;
     if (this.uidCount > 0) {
-      const xs = this.uidRows.column(KEY_COLUMNS.x, 'DOUBLE').values;
-      const lines = this.uidRows.column(KEY_COLUMNS.line, 'INTEGER').values;
-      const tasks = this.uidRows.column(KEY_COLUMNS.task, 'VARCHAR').values;
-      for (let row = this.uidBase, end = this.uidBase + this.uidCount; row < end; row++) {
-        xs[row] = x;
-        lines[row] = this.line;
-        tasks[row] = task;
-      }
+      const from = this.uidBase;
+      const to = from + this.uidCount;
+      const rows = this.uidRows;
+      rows.fillNumber(rows.column(KEY_COLUMNS.x, 'DOUBLE'), from, to, x);
+      rows.fillNumber(rows.column(KEY_COLUMNS.line, 'INTEGER'), from, to, this.line);
+      rows.fillText(rows.column(KEY_COLUMNS.task, 'VARCHAR'), from, to, task);
     }
     if (this.indexedCount > 0) {
-      const xs = this.indexedRows.column(KEY_COLUMNS.x, 'DOUBLE').values;
-      for (let row = this.indexedBase, end = this.indexedBase + this.indexedCount; row < end; row++)
-        xs[row] = x;
+      const from = this.indexedBase;
+      this.indexedRows.fillNumber(
+        this.indexedRows.column(KEY_COLUMNS.x, 'DOUBLE'),
+        from,
+        from + this.indexedCount,
+        x,
+      );
     }
   }
 }
