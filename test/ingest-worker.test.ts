@@ -55,6 +55,28 @@ async function snapshot(run: Run): Promise<Snapshot> {
   };
 }
 
+/** The run read by `workers` workers, each a part of its files, and on this thread; notes of the former. */
+async function openParts(
+  input: string,
+  workers: number,
+  options: OpenRunOptions = {},
+): Promise<{ parts: Snapshot; here: Snapshot; notes: string[] }> {
+  const notes: string[] = [];
+  const snapshots: Snapshot[] = [];
+  for (const opts of [
+    { ingestWorkers: workers, onParallelNote: (note: string) => notes.push(note) },
+    { ingestWorker: false },
+  ]) {
+    const run = await built.Run.open(input, { ...options, ...opts });
+    try {
+      snapshots.push(await snapshot(run as unknown as Run));
+    } finally {
+      run.close();
+    }
+  }
+  return { parts: snapshots[0], here: snapshots[1], notes };
+}
+
 async function openBoth(input: string, options: OpenRunOptions = {}): Promise<[Snapshot, Snapshot]> {
   const results: Snapshot[] = [];
   for (const ingestWorker of [true, false]) {
@@ -172,5 +194,157 @@ describe('ingest on a worker thread', () => {
     const live = await built.Run.open(dir, { ingestWorker: true, live: true });
     await expect(live.refresh()).resolves.toBeDefined();
     live.close();
+  });
+});
+
+describe('ingest by several workers, each a part of the files', () => {
+  it('splits files into contiguous parts of about equal bytes', async () => {
+    const tables = (await import(
+      new URL('../dist/engine/ingest-tables.js', import.meta.url).href
+    )) as typeof import('../src/engine/ingest-tables.js');
+    const files = [5, 1, 1, 1, 5, 3].map((bytes, i) => ({ name: `f${i}`, bytes }) as never);
+    const names = (parts: { name: string }[][]) => parts.map((p) => p.map((f) => f.name).join(''));
+    // Each part closes once it holds its share of the bytes (here 8 of 16, then 16).
+    expect(names(tables.splitFiles(files, 2))).toEqual(['f0f1f2f3', 'f4f5']);
+    expect(names(tables.splitFiles(files, 3))).toEqual(['f0f1', 'f2f3f4', 'f5']);
+    expect(names(tables.splitFiles(files, 6))).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
+    expect(names(tables.splitFiles(files, 9))).toHaveLength(6);
+    expect(names(tables.splitFiles(files.slice(0, 1), 4))).toEqual(['f0']);
+  });
+
+  for (const sample of ['rl-experiments', 'openvalidators']) {
+    it(`indexes the ${sample} sample exactly as one reader does, on 2 and 3 workers`, async () => {
+      for (const workers of [2, 3]) {
+        const { parts, here } = await openParts(path.join(FORMATS, sample), workers);
+        expect(parts.tables.rows.length).toBeGreaterThan(0);
+        expect(parts).toEqual(here);
+      }
+    });
+  }
+
+  it('on simulated runs of several files (RL 600 kB in 5 files; FileTAO 2 MB in 3 rotated files)', async () => {
+    const rl = tempDir();
+    await simulate('rl', { out: rl, size: '600KB', seed: 5 });
+    expect(discoverRun(rl).files.length).toBeGreaterThanOrEqual(4);
+    for (const workers of [2, 4]) {
+      const { parts, here, notes } = await openParts(rl, workers);
+      expect(notes.filter((n) => /read again/.test(n))).toEqual([]);
+      expect(parts).toEqual(here);
+    }
+    const filetao = tempDir();
+    await simulate('filetao', { out: filetao, size: '2MB', seed: 6 });
+    const file = discoverRun(filetao).files[0].path;
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    fs.rmSync(file);
+    const third = Math.ceil(lines.length / 3);
+    for (let k = 0; k < 3; k++)
+      fs.writeFileSync(
+        path.join(filetao, `events-${k}.json`),
+        `${lines.slice(k * third, (k + 1) * third).join('\n')}\n`,
+      );
+    const { parts, here, notes } = await openParts(filetao, 3);
+    expect(parts.tables.uid_rows.length).toBeGreaterThan(5000);
+    expect(notes).toEqual([]);
+    expect(parts).toEqual(here);
+  });
+
+  it('puts columns that appear first in a later part in file order (a small last file finishes first)', async () => {
+    const dir = tempDir();
+    const big: string[] = [];
+    for (let i = 0; i < 20000; i++) big.push(JSON.stringify({ step: i, loss: i / 3, acc: (i % 100) / 100 }));
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), `${big.join('\n')}\n`);
+    // Its own first record puts a new field between two old ones, and adds one the first file lacks.
+    fs.writeFileSync(
+      path.join(dir, 'b.jsonl'),
+      '{"step": 0, "lr": 0.1, "loss": 1, "acc": 0.5, "extra": "x"}\n{"step": 1, "loss": 2}\n',
+    );
+    const { parts, here, notes } = await openParts(dir, 2);
+    expect(here.columns.rows.map((c) => c.split(' ')[0])).toEqual([
+      'file_id',
+      'rec',
+      'line',
+      'step',
+      'loss',
+      'acc',
+      'lr',
+      'extra',
+    ]);
+    expect(parts).toEqual(here);
+    expect(notes.every((n) => /rebuilt with its columns in file order/.test(n))).toBe(true);
+  });
+
+  it('reads the run again on one worker where the parts disagree: a column type, an empty text, the per-uid copies', async () => {
+    const cases: Record<string, [string, string]> = {
+      // A field that is a number in the first part and text in the second.
+      'column type': [
+        '{"step": 1, "score": 2}\n{"step": 2, "score": 3}\n',
+        '{"step": 3, "score": "high"}\n{"step": 4, "score": 5}\n',
+      ],
+      // An empty text before the field's column exists in the second part: one reader stores it.
+      'empty text': ['{"step": 1, "tag": "a"}\n', '{"step": 2, "tag": ""}\n{"step": 3, "tag": "b"}\n'],
+      // Per-uid rows copy the first x field their first event has: block here, step there.
+      'per-uid copies': [
+        '{"block": 1, "uids": [1, 2], "rewards": [0.5, 0.25]}\n',
+        '{"step": 7, "uids": [1, 2], "rewards": [1, 0]}\n{"block": 2, "step": 8, "uids": [3], "rewards": [2]}\n',
+      ],
+    };
+    for (const [name, [first, second]] of Object.entries(cases)) {
+      const dir = tempDir();
+      fs.writeFileSync(path.join(dir, 'a.jsonl'), first);
+      fs.writeFileSync(path.join(dir, 'b.jsonl'), second);
+      const { parts, here, notes } = await openParts(dir, 2);
+      expect(
+        notes.some((n) => /read again by one worker/.test(n)),
+        name,
+      ).toBe(true);
+      expect(parts, name).toEqual(here);
+    }
+  });
+
+  it('on hostile input in several parts: corrupt lines, a truncated file, gzip, CSV, an empty file; progress adds up', async () => {
+    const dir = tempDir();
+    const lines: string[] = [];
+    // 'n/a' in a numeric field, but not first (a text first would make the parts disagree on its type).
+    for (let i = 0; i < 3000; i++)
+      lines.push(
+        JSON.stringify({ step: i, loss: i % 17 === 5 ? 'n/a' : i / 7, uids: [1, 2], rewards: [i, null] }),
+      );
+    lines.splice(10, 0, '{"step": 10.5, "loss": oops}', '[1, 2, 3]', '');
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), `${lines.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'b.jsonl.gz'), zlib.gzipSync(lines.slice(0, 500).join('\n')));
+    fs.writeFileSync(path.join(dir, 'c.jsonl'), '');
+    fs.writeFileSync(path.join(dir, 'd.csv'), 'step,loss,name\n1,0.5,a\n2,,b\n3,x,"c, d"\n');
+    fs.writeFileSync(path.join(dir, 'e.jsonl'), `${lines.slice(100, 900).join('\n')}\n{"step": 9999, "loss"`);
+    const { parts, here, notes } = await openParts(dir, 3);
+    expect(notes.filter((n) => /read again/.test(n))).toEqual([]);
+    const ingest = parts.ingest as { problemCount: number; problems: { file: string }[] };
+    expect(ingest.problemCount).toBeGreaterThanOrEqual(4);
+    expect(new Set(ingest.problems.map((p) => p.file)).size).toBeGreaterThan(1);
+    expect(parts).toEqual(here);
+    const seen: { bytesDone: number; fileIndex: number }[] = [];
+    const run = await built.Run.open(dir, { ingestWorkers: 3, onProgress: (p) => seen.push(p) });
+    const total = run.location.files.reduce((sum, f) => sum + f.bytes, 0);
+    run.close();
+    expect(seen.every((p, i) => i === 0 || p.bytesDone >= seen[i - 1].bytesDone)).toBe(true);
+    expect(seen.at(-1)?.bytesDone).toBe(total);
+    expect(Math.max(...seen.map((p) => p.fileIndex))).toBe(4);
+  });
+
+  it('is used by default for large runs of several JSON value files (RL), not for JSON lines', async () => {
+    const tables = (await import(
+      new URL('../dist/engine/ingest-tables.js', import.meta.url).href
+    )) as typeof import('../src/engine/ingest-tables.js');
+    const suits: Record<string, boolean> = {};
+    for (const kind of ['filetao', 'openvalidators', 'rl'] as const) {
+      const sim = tempDir();
+      await simulate(kind, { out: sim, size: '600KB', seed: 1 });
+      const files = discoverRun(sim).files;
+      // FileTAO and OpenValidators simulate one events file: make it two.
+      suits[kind] = tables.suitsParallelIngest(files.length > 1 ? files : [files[0], files[0]]);
+    }
+    expect(suits).toEqual({ filetao: false, openvalidators: false, rl: true });
+    const rl = tempDir();
+    await simulate('rl', { out: rl, size: '600KB', seed: 2 });
+    expect(tables.suitsParallelIngest(discoverRun(rl).files.slice(0, 1))).toBe(false);
   });
 });

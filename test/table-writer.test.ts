@@ -101,10 +101,27 @@ describe('TableWriter', () => {
       expect(buffer.rowsWritten).toBe(expected.length);
       const rows = await session.all<(typeof expected)[number]>('SELECT i, few, many, x FROM t ORDER BY i');
       expect(rows).toEqual(expected);
-      // A chunk whose columns do not match the table's is refused, not appended misaligned.
-      await expect(
-        writer.appendChunks([{ name: 'few', type: 'VARCHAR' }], buffer.takeChunks(true)),
-      ).rejects.toThrow(/column 0 is i INTEGER/);
+      // Columns in another order and only some of the table's (a part of the run read by another
+      // worker) go where their names are; the others are null.
+      const other = new ColumnBuffer('t', [{ name: 'x', type: 'DOUBLE' }]);
+      other.beginRow();
+      other.set('x', 0.5);
+      other.set('i', -1, 'INTEGER');
+      await writer.appendChunks(other.columnSpecs(), other.takeChunks(true));
+      await writer.close();
+      expect(await session.all('SELECT i, few, many, x FROM t WHERE i < 0')).toEqual([
+        { i: -1, few: null, many: null, x: 0.5 },
+      ]);
+      // A column of another type is refused before anything is appended.
+      const clash = new ColumnBuffer('t', [{ name: 'i', type: 'INTEGER' }]);
+      clash.beginRow();
+      clash.set('i', -2);
+      clash.set('few', 3);
+      await expect(writer.appendChunks(clash.columnSpecs(), clash.takeChunks(true))).rejects.toThrow(
+        /column few is VARCHAR, the chunk has it as DOUBLE/,
+      );
+      await writer.close();
+      expect(await session.all('SELECT i FROM t WHERE i = -2')).toEqual([]);
     } finally {
       session.close();
     }

@@ -23,15 +23,21 @@ import { INGEST_TABLES, type OrderStat } from './ingest-schema.js';
 export interface IngestJob {
   kind: 'runlens-ingest';
   files: LogFile[];
-  options: Omit<IngestOptions, 'onProgress' | 'live'>;
+  options: Omit<IngestOptions, 'onProgress' | 'onParallelNote' | 'live'>;
   /** Post progress messages (the caller has an `onProgress`). */
   progress: boolean;
+  /** One of several workers, each reading a part of the run's files (see `ingestOnWorker`). */
+  parts: boolean;
 }
 
 /** IngestResult as it crosses threads: the catalogue as its stats, order statistics as plain objects. */
 export type PostedResult = Omit<IngestResult, 'fields' | 'order'> & {
   fields: FieldStat[];
   order: [string, Omit<OrderStat, 'see'>][];
+  /** With `parts`: each table's columns in the order this worker made them (by table name). */
+  columns: Record<string, ColumnSpec[]>;
+  /** With `parts`: see Ingestor.emptyTextSkipped. */
+  emptyTextSkipped: { rows: string[]; uidRows: string[] };
 };
 
 export type WorkerMessage =
@@ -150,10 +156,17 @@ export async function runIngestJob(job: IngestJob, port: MessagePort): Promise<v
     });
     await ingestor.ingestAll(job.files);
     const result = ingestor.result();
+    const skipped = ingestor.emptyTextSkipped;
     const posted: PostedResult = {
       ...result,
       fields: result.fields.all(),
       order: [...result.order].map(([path, stat]) => [path, { ...stat }]),
+      columns: job.parts
+        ? Object.fromEntries(Object.values(writers).map((w) => [w.table, w.columnSpecs()]))
+        : {},
+      emptyTextSkipped: job.parts
+        ? { rows: [...skipped.rows], uidRows: [...skipped.uidRows] }
+        : { rows: [], uidRows: [] },
     };
     // With the last batches: what ingestAll queued is posted with the result.
     channel.queue({ type: 'done', result: posted });

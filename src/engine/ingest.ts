@@ -65,8 +65,18 @@ export interface IngestOptions {
   /** Any corrupt record is fatal (a truncated last line still is not). */
   strict?: boolean;
   onProgress?: (progress: IngestProgress) => void;
+  /**
+   * Told how a parallel ingest went when it did not simply merge its parts: a table rebuilt to
+   * put its columns in file order, or the run read again by one worker (and why).
+   */
+  onParallelNote?: (note: string) => void;
   /** At most this many problems are kept with their details (all are counted). */
   maxProblemDetails?: number;
+  /**
+   * Index of the first file given to `ingestAll` in the whole run (its file id and order): a run
+   * read by several workers, each a contiguous part of its files (`ingestOnWorker`). Default 0.
+   */
+  firstFile?: number;
   /** Read JSON lines with the byte-level EventWalker (default; false or RUNLENS_BYTE_WALKER=0: JSON.parse every line). */
   byteWalker?: boolean;
 }
@@ -222,6 +232,7 @@ export class Ingestor {
     const bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     let bytesBefore = 0;
     await this.guard(async () => {
+      const first = this.options.firstFile;
       for (let i = 0; i < files.length; i++) {
         const report = (rows: number, bytesDone: number): void =>
           this.options.onProgress?.({
@@ -232,8 +243,13 @@ export class Ingestor {
             bytesTotal,
             rows,
           });
-        await this.readFile(files[i], i, this.options.live ?? false, (rows, bytes) =>
-          report(rows, bytesBefore + bytes),
+        await this.readFile(
+          files[i],
+          (first ?? 0) + i,
+          this.options.live ?? false,
+          (rows, bytes) => report(rows, bytesBefore + bytes),
+          undefined,
+          first === undefined ? undefined : first + i,
         );
         bytesBefore += files[i].bytes;
         // Each file ends at its size: the last batch may be reported before its last read.
@@ -291,6 +307,15 @@ export class Ingestor {
     });
     result.newRows = this.rows.rowsWritten - before;
     return result;
+  }
+
+  /**
+   * Fields, by table, of which an empty text was left out because no column of that name existed
+   * yet (an empty text does not decide a column's type). Had an earlier part of the run made the
+   * column as text, it would have been stored: `ingestOnWorker` checks that across its workers.
+   */
+  get emptyTextSkipped(): { rows: ReadonlySet<string>; uidRows: ReadonlySet<string> } {
+    return this.sink.emptyTextSkipped;
   }
 
   result(): IngestResult {
@@ -463,6 +488,8 @@ class IngestSink implements EventSink {
   private line = 0;
   private indexedBase = -1;
   private indexedCount = 0;
+  /** See Ingestor.emptyTextSkipped. */
+  readonly emptyTextSkipped = { rows: new Set<string>(), uidRows: new Set<string>() };
 
   constructor(
     private readonly xCandidates: readonly string[],
@@ -518,7 +545,10 @@ class IngestSink implements EventSink {
   text(path: string, value: string): void {
     this.fields.scalar(path, 'string');
     // An empty string does not decide a column's type (FileTAO writes `best_uid` as int or "").
-    if (value === '' && !this.rows.has(path)) return;
+    if (value === '' && !this.rows.has(path)) {
+      this.emptyTextSkipped.rows.add(path);
+      return;
+    }
     this.rows.set(path, value);
   }
 
@@ -544,11 +574,16 @@ class IngestSink implements EventSink {
     if (type === undefined) {
       // A new column is text if any value is non-empty text; all-empty vectors decide nothing yet.
       let any = false;
+      let empty = false;
       for (const v of values) {
         if (typeof v === 'string' && v !== '') type = 'VARCHAR';
         if (v !== null && v !== '') any = true;
+        if (v === '') empty = true;
       }
-      if (!any) return;
+      if (!any) {
+        if (empty) this.emptyTextSkipped.uidRows.add(path);
+        return;
+      }
       type ??= 'DOUBLE';
     }
     const column = this.uidRows.column(path, type);

@@ -10,11 +10,18 @@ import {
   type IngestResult,
   type RefreshResult,
 } from './ingest.js';
-import { canIngestOnWorker, createIngestor, ingestOnWorker, suitsIngestWorker } from './ingest-tables.js';
+import os from 'node:os';
+import {
+  canIngestOnWorker,
+  createIngestor,
+  ingestOnWorker,
+  suitsIngestWorker,
+  suitsParallelIngest,
+} from './ingest-tables.js';
 import { quoteIdentifier, Session, type SessionOptions } from './session.js';
 import { chooseXAxis, type XAxis } from './x-axis.js';
 
-export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xCandidates'> {
+export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xCandidates' | 'firstFile'> {
   /** Field to use as x (`--x`), or "ordinal". */
   x?: string;
   session?: SessionOptions;
@@ -27,7 +34,17 @@ export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xC
    * off. A run read so cannot `refresh`.
    */
   ingestWorker?: boolean;
+  /**
+   * Read on this many worker threads, each a contiguous part of the files (`ingestOnWorker`);
+   * 0: on this thread. Without this or `ingestWorker`, runs of at least WORKER_INGEST_MIN_BYTES
+   * in several files that gain from it (`suitsParallelIngest`) use one per core, up to
+   * MAX_INGEST_WORKERS.
+   */
+  ingestWorkers?: number;
 }
+
+/** Most workers a parallel ingest starts: each holds its part's parse buffers (~50-80 MB). */
+export const MAX_INGEST_WORKERS = 4;
 
 /**
  * Below this, a run is read on the calling thread: starting the worker and loading its modules
@@ -96,8 +113,9 @@ export class Run {
       const ingestOptions = { ...options, xCandidates, keyX };
       let ingestor: Ingestor | undefined;
       let ingest: IngestResult;
-      if (useIngestWorker(options, location.files, bytes)) {
-        ingest = await ingestOnWorker(session, location.files, ingestOptions);
+      const workers = ingestWorkers(options, location.files, bytes);
+      if (workers > 0) {
+        ingest = await ingestOnWorker(session, location.files, ingestOptions, workers);
       } else {
         ingestor = await createIngestor(session, ingestOptions);
         await ingestor.ingestAll(location.files);
@@ -314,11 +332,13 @@ export function profileOfFiles(files: readonly { profile: Profile; rows: number 
   return best;
 }
 
-/** Whether Run.open reads on the ingest worker (see OpenRunOptions.ingestWorker). */
-function useIngestWorker(options: OpenRunOptions, files: RunLocation['files'], bytes: number): boolean {
-  if (options.live || !canIngestOnWorker()) return false;
-  if (options.ingestWorker !== undefined) return options.ingestWorker;
-  return (
-    process.env.RUNLENS_INGEST_WORKER !== '0' && bytes >= WORKER_INGEST_MIN_BYTES && suitsIngestWorker(files)
-  );
+/** How many worker threads Run.open reads on (0: this one; see OpenRunOptions.ingestWorker(s)). */
+function ingestWorkers(options: OpenRunOptions, files: RunLocation['files'], bytes: number): number {
+  if (options.live || !canIngestOnWorker()) return 0;
+  if (options.ingestWorkers !== undefined) return options.ingestWorkers;
+  if (options.ingestWorker !== undefined) return options.ingestWorker ? 1 : 0;
+  if (process.env.RUNLENS_INGEST_WORKER === '0' || bytes < WORKER_INGEST_MIN_BYTES) return 0;
+  const parallel = Math.min(os.availableParallelism(), MAX_INGEST_WORKERS, files.length);
+  if (parallel > 1 && suitsParallelIngest(files)) return parallel;
+  return suitsIngestWorker(files) ? 1 : 0;
 }

@@ -65,30 +65,36 @@ export class TableWriter extends ColumnBuffer {
   }
 
   /**
-   * Appends encoded chunks whose columns are `columns`, in that order: this table's columns so
-   * far, then any new ones, which are added to the table first.
+   * Appends encoded chunks whose columns are `columns`, in that order: any of this table's columns,
+   * in any order (those missing are null), and new ones, which are added to the table first. A
+   * column whose type differs from the table's is refused (ColumnTypeMismatch), before anything
+   * is appended.
    */
   async appendChunks(columns: readonly ColumnSpec[], chunks: readonly EncodedChunk[]): Promise<void> {
+    const positions = new Array<number>(columns.length);
     for (let i = 0; i < columns.length; i++) {
-      const known = this.order[i];
-      if (known === undefined) this.addColumn(columns[i].name, columns[i].type);
-      else if (known.name !== columns[i].name || known.type !== columns[i].type) {
-        throw new Error(
-          `${this.table}: column ${i} is ${known.name} ${known.type}, the chunk has ${columns[i].name} ${columns[i].type}`,
-        );
-      }
+      const spec = columns[i];
+      const known = this.columns.get(spec.name);
+      if (known === undefined) positions[i] = this.order.indexOf(this.addColumn(spec.name, spec.type));
+      else if (known.type !== spec.type)
+        throw new ColumnTypeMismatch(this.table, spec.name, known.type, spec.type);
+      else positions[i] = this.order.indexOf(known);
     }
     if (this.order.some((c) => c.pending)) await this.addPendingColumns();
     if (chunks.length === 0) return;
     this.appender ??= await this.session.connection.createAppender(this.table);
     const { DuckDBDataChunk } = await loadDuckDb();
     const types = this.order.map((c) => duckTypes[c.type]);
+    const inOrder = positions.every((position, i) => position === i);
+    const absent = inOrder
+      ? this.order.slice(columns.length).map((_, k) => columns.length + k)
+      : this.order.map((_, k) => k).filter((k) => !positions.includes(k));
     for (const encoded of chunks) {
       const chunk = DuckDBDataChunk.create(types, encoded.rows);
       let bytes = 0;
       for (let i = 0; i < encoded.columns.length; i++) {
         const column = encoded.columns[i];
-        const vector = bindings.data_chunk_get_vector(chunk.chunk, i);
+        const vector = bindings.data_chunk_get_vector(chunk.chunk, positions[i]);
         if ('strings' in column) bytes += writeStrings(vector, column.strings, encoded.rows);
         else if ('codes' in column) {
           bytes += writeDictionary(vector, new Int32Array(column.codes), column.dictionary);
@@ -97,6 +103,11 @@ export class TableWriter extends ColumnBuffer {
           if (column.validity) writeValidity(vector, column.validity);
           bytes += column.data.byteLength;
         }
+      }
+      for (const k of absent) {
+        const vector = bindings.data_chunk_get_vector(chunk.chunk, k);
+        writeValidity(vector, new ArrayBuffer(Math.ceil(encoded.rows / 64) * 8));
+        bytes += 16 * encoded.rows;
       }
       this.appender.appendDataChunk(chunk);
       this.appenderBytes += bytes;
@@ -107,6 +118,11 @@ export class TableWriter extends ColumnBuffer {
         this.appenderRows = 0;
       }
     }
+  }
+
+  /** The table's column names, in its order. */
+  columnNames(): string[] {
+    return this.order.map((c) => c.name);
   }
 
   async close(): Promise<void> {
@@ -142,6 +158,19 @@ export class TableWriter extends ColumnBuffer {
       );
       column.pending = false;
     }
+  }
+}
+
+/** A chunk's column has another type than the table's column of that name. */
+export class ColumnTypeMismatch extends Error {
+  constructor(
+    readonly table: string,
+    readonly column: string,
+    readonly tableType: ColumnType,
+    readonly chunkType: ColumnType,
+  ) {
+    super(`${table}: column ${column} is ${tableType}, the chunk has it as ${chunkType}`);
+    this.name = 'ColumnTypeMismatch';
   }
 }
 
