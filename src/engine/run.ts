@@ -37,14 +37,18 @@ export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xC
   /**
    * Read on this many worker threads, each a contiguous part of the files (`ingestOnWorker`);
    * 0: on this thread. Without this or `ingestWorker`, runs of at least WORKER_INGEST_MIN_BYTES
-   * in several files that gain from it (`suitsParallelIngest`) use one per core, up to
+   * in several files that gain from it (`suitsParallelIngest`) use one per core, at most
    * MAX_INGEST_WORKERS.
    */
   ingestWorkers?: number;
 }
 
-/** Most workers a parallel ingest starts: each holds its part's parse buffers (~50-80 MB). */
-export const MAX_INGEST_WORKERS = 4;
+/**
+ * Most workers a parallel ingest starts. Each adds its heap and parse buffers: RL 2.68 GB `report`
+ * peaked at 629-698 MB on two workers against 446 MB on this thread (2026-12-03). Two is what was
+ * measured; more would need measuring against the 1 GB bound first.
+ */
+export const MAX_INGEST_WORKERS = 2;
 
 /**
  * Below this, a run is read on the calling thread: starting the worker and loading its modules
