@@ -263,6 +263,28 @@ describe('EventWalker', () => {
     for (const line of lines) expect(agree(walker, calls, line), line).toBe(true);
   });
 
+  it('decodes short texts it has met before to the same text, whatever came between (its cache of short strings)', () => {
+    const { walker, calls } = walkerFor();
+    const random = seededRandom(11);
+    const alphabet = ['a', 'b', 'Z', '0', ' ', 'é', '€', '😀', '_'];
+    // A few repeated texts, and many distinct ones that overwrite the cache's slots, around its
+    // 32-byte limit (in UTF-8 bytes).
+    const repeated = ['Success', 'Timeout', 'Internal Server Error', '', 'x'.repeat(32), 'x'.repeat(33)];
+    let checked = 0;
+    for (let i = 0; i < 6000; i++) {
+      let text: string;
+      if (random() < 0.5) text = repeated[Math.floor(random() * repeated.length)];
+      else {
+        text = '';
+        const length = Math.floor(random() * 40);
+        for (let k = 0; k < length; k++) text += alphabet[Math.floor(random() * alphabet.length)];
+      }
+      const line = JSON.stringify({ task_name: text, a: { b: `${text}!` }, step: i });
+      if (agree(walker, calls, line)) checked++;
+    }
+    expect(checked).toBe(6000);
+  });
+
   it('passes the textClass of strings it does not decode: numbers, blanks, empty and other text', () => {
     const { walker, calls } = walkerFor();
     const texts = [

@@ -636,12 +636,46 @@ function sameBytes(bytes: Uint8Array, buf: Uint8Array, start: number, end: numbe
   return true;
 }
 
+const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
+
+/**
+ * Recently decoded short strings, by a hash of their bytes: validator logs repeat the same few
+ * (status messages per uid, task names, hotkeys), and returning the string made before saves
+ * making it again (and hashing it again in every map it is looked up in). One slot per hash,
+ * overwritten on a miss.
+ */
+const INTERN_BYTES = 32;
+const INTERN_SLOTS = 1024;
+const internArena = new Uint8Array(INTERN_SLOTS * INTERN_BYTES);
+const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
+
 /** A JSON string's value from its bytes `buf[open, close]` (quotes included at both ends). */
 function decodeString(buf: Uint8Array, open: number, closeAfter: number, escaped: boolean): string {
-  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  return escaped
-    ? (JSON.parse(bytes.toString('utf8', open, closeAfter)) as string)
-    : bytes.toString('utf8', open + 1, closeAfter - 1);
+  if (escaped) return JSON.parse(utf8Slice.call(buf, open, closeAfter)) as string;
+  const start = open + 1;
+  const end = closeAfter - 1;
+  const length = end - start;
+  if (length > INTERN_BYTES) return utf8Slice.call(buf, start, end);
+  let hash = length;
+  for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + buf[i]) | 0;
+  const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
+  const at = slot * INTERN_BYTES;
+  if (internLengths[slot] === length) {
+    let same = true;
+    for (let k = 0; k < length; k++) {
+      if (internArena[at + k] !== buf[start + k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return internStrings[slot];
+  }
+  const text = utf8Slice.call(buf, start, end);
+  for (let k = 0; k < length; k++) internArena[at + k] = buf[start + k];
+  internLengths[slot] = length;
+  internStrings[slot] = text;
+  return text;
 }
 
 /**
