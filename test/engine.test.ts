@@ -36,6 +36,30 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+describe('binned statistics: the last value per bin', () => {
+  it('is the last in (event, position) order also when an event has more than 2^20 uids', async () => {
+    const dir = tempDir();
+    // Event 0 has 2^20 + 3 uids, its last reward 1; event 1 (same bin) one uid, reward 2. A row
+    // order packed as ord · 2^20 + pos would put event 0's last position after event 1.
+    const n = 2 ** 20 + 3;
+    const uids = Array.from({ length: n }, (_, i) => i % 4096);
+    const rewards = Array.from({ length: n }, (_, i) => (i === n - 1 ? 1 : 0));
+    fs.writeFileSync(
+      path.join(dir, 'events.jsonl'),
+      `${JSON.stringify({ block: 1, uids, rewards })}\n${JSON.stringify({ block: 1, uids: [7], rewards: [2] })}\n` +
+        `${JSON.stringify({ block: 2, uids: [1, 2], rewards: [3, 4] })}\n`,
+    );
+    const big = await Run.open(dir);
+    try {
+      const stats = await binnedStats(big, { columns: ['rewards'], table: 'uid_events', maxBins: 2 });
+      expect(stats.series[0].last).toEqual([2, 4]);
+      expect(stats.series[0].count).toEqual([n + 1, 2]);
+    } finally {
+      big.close();
+    }
+  });
+});
+
 describe('binned statistics equal a brute-force computation', () => {
   const dir = tempDir();
   const random = mulberry32(7);
