@@ -116,6 +116,24 @@ describe('binned statistics equal a brute-force computation', () => {
     }
   });
 
+  it('several columns in one call equal one call each (the report batches its metrics), with `between` run between them', async () => {
+    let between = 0;
+    const together = await binnedStats(run, {
+      columns: ['loss', 'block'],
+      maxBins: 37,
+      between: async () => {
+        between++;
+      },
+    });
+    expect(between).toBe(1);
+    const apart = [
+      ...(await binnedStats(run, { columns: ['loss'], maxBins: 37 })).series,
+      ...(await binnedStats(run, { columns: ['block'], maxBins: 37 })).series,
+    ];
+    expect(together.series.map((s) => s.column)).toEqual(['loss', 'block']);
+    expect(together.series).toEqual(apart);
+  });
+
   it('per-uid metric grouped by task', async () => {
     const stats = await binnedStats(run, {
       columns: ['rewards'],

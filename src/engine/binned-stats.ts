@@ -41,6 +41,11 @@ export interface BinnedStatsOptions {
    * bin (bounded memory, see QUANTILE_SAMPLE_VALUES).
    */
   exactQuantileRows?: number;
+  /**
+   * Run between one column's query and the next (e.g. letting DuckDB release its cached blocks):
+   * the columns share the one range query, which scans the table once for all of them.
+   */
+  between?: () => Promise<void>;
 }
 
 export interface BinnedStats {
@@ -112,6 +117,7 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
     Math.min(QUANTILE_SAMPLE_MAX, Math.floor(QUANTILE_SAMPLE_VALUES / (spec.count * groupCount))),
   );
   for (const [index, column] of options.columns.entries()) {
+    if (index > 0) await options.between?.();
     const v = quoteIdentifier(column);
     const scale = meanScale(range?.[`m${index}`]);
     const finite = `isfinite(${v})`;
