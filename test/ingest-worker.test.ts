@@ -330,6 +330,30 @@ describe('ingest by several workers, each a part of the files', () => {
     expect(Math.max(...seen.map((p) => p.fileIndex))).toBe(4);
   });
 
+  it('fails with the error one reader meets first (--strict with bad records in two parts)', async () => {
+    const dir = tempDir();
+    const lines = (from: number) =>
+      Array.from({ length: 2000 }, (_, i) => JSON.stringify({ step: from + i, loss: i / 3 }));
+    const first = lines(0);
+    first.splice(1500, 0, '{"step": oops}');
+    const second = lines(2000);
+    second.splice(3, 0, '{"step": also bad}');
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), `${first.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'b.jsonl'), `${second.join('\n')}\n`);
+    const errors: unknown[] = [];
+    for (const options of [{ ingestWorkers: 2 }, { ingestWorker: false }]) {
+      errors.push(
+        await built.Run.open(dir, { ...options, strict: true }).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
+    }
+    expect(errors[0]).toBeInstanceOf(builtErrors.UserError);
+    expect((errors[0] as UserError).message).toMatch(/a\.jsonl:1501: not valid JSON/);
+    expect((errors[0] as UserError).message).toBe((errors[1] as UserError).message);
+  });
+
   it('is used by default for large runs of several JSON value files (RL), not for JSON lines', async () => {
     const tables = (await import(
       new URL('../dist/engine/ingest-tables.js', import.meta.url).href

@@ -233,7 +233,9 @@ async function ingestParts(
             resolve(receivedResult(mergeResults(results as PostedResult[], maxProblemDetails)));
             return;
           case 'error':
-            fail(receivedError(message));
+            // A part's error (a bad record under --strict, say) need not be the first in file
+            // order, which one reader reports: that reader says which.
+            fail(parallel ? new PartsDisagree(`a part stopped: ${message.message}`) : receivedError(message));
             return;
         }
       };
