@@ -6,6 +6,7 @@ import { UserError } from '../src/errors.js';
 import type { OpenRunOptions, Run } from '../src/engine/run.js';
 import { discoverRun } from '../src/formats/discover.js';
 import { simulate } from '../src/simulate/index.js';
+import { runCli } from './helpers/cli.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
 
 /**
@@ -352,6 +353,30 @@ describe('ingest by several workers, each a part of the files', () => {
     expect(errors[0]).toBeInstanceOf(builtErrors.UserError);
     expect((errors[0] as UserError).message).toMatch(/a\.jsonl:1501: not valid JSON/);
     expect((errors[0] as UserError).message).toBe((errors[1] as UserError).message);
+  });
+
+  it('says with --verbose when the run was read again by one worker (RUNLENS_INGEST_WORKERS sets the count)', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"step": 1, "score": 2}\n{"step": 2, "score": 3}\n');
+    fs.writeFileSync(path.join(dir, 'b.jsonl'), '{"step": 3, "score": "high"}\n');
+    const env = { RUNLENS_INGEST_WORKERS: '2' };
+    const out = tempDir();
+    const note = /runlens: indexing: read again by one worker: .*column score is/;
+    for (const args of [
+      ['report', dir, '--output', path.join(out, 'r.html')],
+      ['export', dir, '--output', path.join(out, 'e.jsonl')],
+    ]) {
+      const verbose = runCli([...args, '--verbose'], { env });
+      expect(verbose.code, verbose.stderr).toBe(0);
+      expect(verbose.stderr).toMatch(note);
+      const quiet = runCli(args, { env });
+      expect(quiet.code, quiet.stderr).toBe(0);
+      expect(quiet.stderr).not.toMatch(/indexing:/);
+    }
+    // Without the variable this small run is read on this thread: nothing to say.
+    expect(runCli(['report', dir, '--output', path.join(out, 'r2.html'), '--verbose']).stderr).not.toMatch(
+      /indexing:/,
+    );
   });
 
   it('is used by default for large runs of several JSON value files (RL), not for JSON lines', async () => {

@@ -9,6 +9,7 @@ import { problemSummaryText } from './summary.js';
 import type { ExportOptions } from '../export/export-options.js';
 import type { RegisterCommand } from './commands.js';
 import { progressReporter } from './progress.js';
+import { writeParallelNote } from './run-options.js';
 
 interface ExportCliOptions {
   output: string;
@@ -99,7 +100,12 @@ export const registerExport: RegisterCommand = (program: Command) => {
         openai: options.openai,
         blacklist: options.blacklist,
         incremental: options.incremental,
-        run: { x: options.x, strict: options.strict, onProgress: progress.onProgress },
+        run: {
+          x: options.x,
+          strict: options.strict,
+          onProgress: progress.onProgress,
+          onParallelNote: options.verbose ? writeParallelNote : undefined,
+        },
       };
       const report = await exportRuns(paths, exportOptions, (p) => {
         progress.done();

@@ -25,5 +25,11 @@ export function openRunOptions(options: RunCliOptions): OpenRunOptions {
     experimentsDir: options.experimentsDir,
     x: options.x,
     strict: options.strict,
+    onParallelNote: options.verbose ? writeParallelNote : undefined,
   };
+}
+
+/** With --verbose: how a parallel index went when it did not simply merge its parts. */
+export function writeParallelNote(note: string): void {
+  process.stderr.write(`runlens: indexing: ${note}\n`);
 }

@@ -38,7 +38,7 @@ export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xC
    * Read on this many worker threads, each a contiguous part of the files (`ingestOnWorker`);
    * 0: on this thread. Without this or `ingestWorker`, runs of at least WORKER_INGEST_MIN_BYTES
    * in several files that gain from it (`suitsParallelIngest`) use one per core, at most
-   * MAX_INGEST_WORKERS.
+   * MAX_INGEST_WORKERS. `RUNLENS_INGEST_WORKERS=N` sets the count for every run that is not live.
    */
   ingestWorkers?: number;
 }
@@ -340,6 +340,9 @@ export function profileOfFiles(files: readonly { profile: Profile; rows: number 
 function ingestWorkers(options: OpenRunOptions, files: RunLocation['files'], bytes: number): number {
   if (options.live || !canIngestOnWorker()) return 0;
   if (options.ingestWorkers !== undefined) return options.ingestWorkers;
+  // A count of workers, whatever the run (benchmarks, tests of the CLI).
+  const forced = process.env.RUNLENS_INGEST_WORKERS;
+  if (forced !== undefined && /^\d+$/.test(forced)) return Number(forced);
   if (options.ingestWorker !== undefined) return options.ingestWorker ? 1 : 0;
   if (process.env.RUNLENS_INGEST_WORKER === '0' || bytes < WORKER_INGEST_MIN_BYTES) return 0;
   const parallel = Math.min(os.availableParallelism(), MAX_INGEST_WORKERS, files.length);
