@@ -7,6 +7,12 @@ import { isPlainObject, type RecordBatches, type ReportProblem, type SourceRecor
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
+/** Bytes that change nothing for the scanner inside a record's nested values (all but " { } [ ] and newline). */
+const PLAIN = (() => {
+  const table = new Uint8Array(256).fill(1);
+  for (const c of [QUOTE, NEWLINE, 0x7b, 0x7d, 0x5b, 0x5d]) table[c] = 0;
+  return table;
+})();
 
 /**
  * JSON documents that are not one-object-per-line: a top-level array of records (any indentation,
@@ -136,6 +142,11 @@ class ValueScanner {
           }
         }
         continue;
+      }
+      // Inside a record's nested values, only quotes, brackets and newlines matter.
+      if (this.recordStart >= 0 && this.depth > this.recordDepth) {
+        while (i < n && PLAIN[buf[i]] === 1) i++;
+        if (i === n) break;
       }
       const c = buf[i];
       if (c === NEWLINE) {
