@@ -71,6 +71,24 @@ export class FieldCatalog {
 }
 
 /**
+ * Adds field stats counted elsewhere (another worker, another part of the run) into `into`, keyed
+ * by role and path: events and per-type counts add up; a stat new to `into` is copied.
+ */
+export function mergeFieldStats(into: Map<string, FieldStat>, stats: Iterable<FieldStat>): void {
+  for (const stat of stats) {
+    const key = `${stat.role}\u0000${stat.path}`;
+    const known = into.get(key);
+    if (known === undefined) {
+      into.set(key, { ...stat, types: { ...stat.types } });
+      continue;
+    }
+    known.events += stat.events;
+    for (const [type, n] of Object.entries(stat.types) as [ValueType, number][])
+      known.types[type] = (known.types[type] ?? 0) + n;
+  }
+}
+
+/**
  * Adds the JSON types of a list's values to a field's counts (one pass, no allocation; with
  * `counts`, only the values that are not numbers are looked at).
  */

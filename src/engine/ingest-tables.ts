@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import { readHead } from '../formats/byte-source.js';
 import type { LogFile } from '../formats/log-file.js';
 import { looksLikeJsonLines } from '../formats/read-records.js';
-import { FieldCatalog, type FieldStat, type ValueType } from './field-stats.js';
+import { FieldCatalog, mergeFieldStats, type FieldStat } from './field-stats.js';
 import { Ingestor, PeriodicRelease, type IngestOptions, type IngestResult } from './ingest.js';
 import { INGEST_TABLES, OrderStat } from './ingest-schema.js';
 import type { AckMessage, IngestJob, PostedResult, WorkerMessage, WorkerPost } from './ingest-worker.js';
@@ -320,19 +320,7 @@ async function reconcileParts(
 function mergeResults(results: readonly PostedResult[], maxProblemDetails = 200): PostedResult {
   if (results.length === 1) return results[0];
   const fields = new Map<string, FieldStat>();
-  for (const result of results) {
-    for (const stat of result.fields) {
-      const key = `${stat.role}\u0000${stat.path}`;
-      const into = fields.get(key);
-      if (into === undefined) {
-        fields.set(key, { ...stat, types: { ...stat.types } });
-        continue;
-      }
-      into.events += stat.events;
-      for (const [type, n] of Object.entries(stat.types) as [ValueType, number][])
-        into.types[type] = (into.types[type] ?? 0) + n;
-    }
-  }
+  for (const result of results) mergeFieldStats(fields, result.fields);
   const typeConflicts = new Map<string, number>();
   for (const result of results)
     for (const [column, n] of result.typeConflicts)

@@ -12,7 +12,7 @@ import {
 import type { UidPerformance } from '../charts/uid-performance.js';
 import { emptySeries, type BinnedSeries, type BinnedStats } from '../engine/binned-stats.js';
 import { binSpec, type BinSpec } from '../engine/bins.js';
-import type { FieldStat } from '../engine/field-stats.js';
+import { mergeFieldStats, type FieldStat } from '../engine/field-stats.js';
 import { majorityProfile, OrderStat, X_CANDIDATES } from '../engine/ingest.js';
 import { FIXED_COLUMNS, TASK_CANDIDATES } from '../engine/ingest-schema.js';
 import type { ScoreMatrix } from '../engine/moving-average-scores.js';
@@ -508,16 +508,7 @@ function mergePart(
   for (const p of part.problems) if (m.problems.length < 200) m.problems.push({ file: file.name, ...p });
   const votes = m.fileVotes[part.fileIndex];
   for (const [profile, n] of Object.entries(part.votes) as [Profile, number][]) votes[profile] += n;
-  for (const f of part.fields) {
-    const key = `${f.role}\u0000${f.path}`;
-    const into = m.fields.get(key);
-    if (!into) m.fields.set(key, { ...f, types: { ...f.types } });
-    else {
-      into.events += f.events;
-      for (const [type, n] of Object.entries(f.types) as [keyof FieldStat['types'], number][])
-        into.types[type] = (into.types[type] ?? 0) + n;
-    }
-  }
+  mergeFieldStats(m.fields, part.fields);
   if (!sameFile) for (const o of m.order) o.last = NaN;
   part.order.forEach((o, k) => {
     const into = m.order[k];
