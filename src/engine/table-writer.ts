@@ -85,10 +85,7 @@ export class TableWriter extends ColumnBuffer {
     this.appender ??= await this.session.connection.createAppender(this.table);
     const { DuckDBDataChunk } = await loadDuckDb();
     const types = this.order.map((c) => duckTypes[c.type]);
-    const inOrder = positions.every((position, i) => position === i);
-    const absent = inOrder
-      ? this.order.slice(columns.length).map((_, k) => columns.length + k)
-      : this.order.map((_, k) => k).filter((k) => !positions.includes(k));
+    const absent = this.order.map((_, k) => k).filter((k) => !positions.includes(k));
     for (const encoded of chunks) {
       const chunk = DuckDBDataChunk.create(types, encoded.rows);
       let bytes = 0;
@@ -211,50 +208,41 @@ function writeStrings(vector: Vector, values: readonly (string | null | undefine
 /**
  * Writes dictionary-encoded strings into a chunk's VARCHAR vector (code -1: null); as writeStrings.
  * Entries of at most 12 UTF-8 bytes, which DuckDB stores inline in the vector's 16-byte slot, are
- * laid out here and copied in one call (`inlineSlots`); longer ones are assigned one by one. A
+ * laid out here (`inlineSlot`) and copied in one call; longer ones are assigned one by one. A
  * FileTAO ingest copies its event's task into every per-uid row: one native call per row cost ~7 s
  * of the main thread's time at 1 GB.
  */
 function writeDictionary(vector: Vector, codes: Int32Array, dictionary: readonly string[]): number {
   let mask: Uint8Array<ArrayBuffer> | undefined;
   const n = codes.length;
-  let bytes = 16 * n;
   const slots = inlineSlotsWork() ? dictionary.map(inlineSlot) : [];
-  if (slots.length === 0 || slots.every((slot) => slot === undefined)) {
-    for (let k = 0; k < n; k++) {
-      const code = codes[k];
-      if (code >= 0) {
-        const value = dictionary[code];
-        bindings.vector_assign_string_element(vector, k, value);
-        bytes += textBytes(value);
-      } else markNull((mask ??= allValid(n)), k);
+  let words: Uint32Array<ArrayBuffer> | undefined;
+  const assigned: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const code = codes[k];
+    if (code < 0) {
+      markNull((mask ??= allValid(n)), k);
+      continue;
     }
-  } else {
-    const words = new Uint32Array(n * 4);
-    const long: number[] = [];
-    for (let k = 0; k < n; k++) {
-      const code = codes[k];
-      if (code < 0) {
-        markNull((mask ??= allValid(n)), k);
-        continue;
-      }
-      const slot = slots[code];
-      if (slot === undefined) {
-        long.push(k);
-        continue;
-      }
-      const at = k * 4;
-      words[at] = slot[0];
-      words[at + 1] = slot[1];
-      words[at + 2] = slot[2];
-      words[at + 3] = slot[3];
+    const slot = slots[code];
+    if (slot === undefined) {
+      assigned.push(k);
+      continue;
     }
-    bindings.copy_data_to_vector(vector, 0, words.buffer, 0, words.byteLength);
-    for (const k of long) {
-      const value = dictionary[codes[k]];
-      bindings.vector_assign_string_element(vector, k, value);
-      bytes += textBytes(value);
-    }
+    words ??= new Uint32Array(n * 4);
+    const at = k * 4;
+    words[at] = slot[0];
+    words[at + 1] = slot[1];
+    words[at + 2] = slot[2];
+    words[at + 3] = slot[3];
+  }
+  // The copy covers every slot: the longer texts are assigned after it.
+  if (words) bindings.copy_data_to_vector(vector, 0, words.buffer, 0, words.byteLength);
+  let bytes = 16 * n;
+  for (const k of assigned) {
+    const value = dictionary[codes[k]];
+    bindings.vector_assign_string_element(vector, k, value);
+    bytes += textBytes(value);
   }
   if (mask) writeValidity(vector, mask.buffer);
   return bytes;
