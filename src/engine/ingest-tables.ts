@@ -164,7 +164,7 @@ async function ingestParts(
       keyX,
       strict,
       maxProblemDetails,
-      firstFile: parallel ? firsts[k] : undefined,
+      firstFile: firsts[k],
       byteWalker,
     } satisfies Record<keyof IngestJob['options'], unknown>;
     const job: IngestJob = {
@@ -172,7 +172,6 @@ async function ingestParts(
       files: part.map((f) => ({ ...f })),
       options: passed,
       progress: !!onProgress,
-      parts: parallel,
     };
     return new Worker(WORKER_URL, { workerData: job });
   });

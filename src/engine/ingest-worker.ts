@@ -26,17 +26,15 @@ export interface IngestJob {
   options: Omit<IngestOptions, 'onProgress' | 'onParallelNote' | 'live'>;
   /** Post progress messages (the caller has an `onProgress`). */
   progress: boolean;
-  /** One of several workers, each reading a part of the run's files (see `ingestOnWorker`). */
-  parts: boolean;
 }
 
 /** IngestResult as it crosses threads: the catalogue as its stats, order statistics as plain objects. */
 export type PostedResult = Omit<IngestResult, 'fields' | 'order'> & {
   fields: FieldStat[];
   order: [string, Omit<OrderStat, 'see'>][];
-  /** With `parts`: each table's columns in the order this worker made them (by table name). */
+  /** Each table's columns in the order this worker made them (by table name), for `reconcileParts`. */
   columns: Record<string, ColumnSpec[]>;
-  /** With `parts`: see Ingestor.emptyTextSkipped. */
+  /** See Ingestor.emptyTextSkipped, for `reconcileParts`. */
   emptyTextSkipped: { rows: string[]; uidRows: string[] };
 };
 
@@ -161,12 +159,8 @@ export async function runIngestJob(job: IngestJob, port: MessagePort): Promise<v
       ...result,
       fields: result.fields.all(),
       order: [...result.order].map(([path, stat]) => [path, { ...stat }]),
-      columns: job.parts
-        ? Object.fromEntries(Object.values(writers).map((w) => [w.table, w.columnSpecs()]))
-        : {},
-      emptyTextSkipped: job.parts
-        ? { rows: [...skipped.rows], uidRows: [...skipped.uidRows] }
-        : { rows: [], uidRows: [] },
+      columns: Object.fromEntries(Object.values(writers).map((w) => [w.table, w.columnSpecs()])),
+      emptyTextSkipped: { rows: [...skipped.rows], uidRows: [...skipped.uidRows] },
     };
     // With the last batches: what ingestAll queued is posted with the result.
     channel.queue({ type: 'done', result: posted });

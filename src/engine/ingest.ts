@@ -232,7 +232,7 @@ export class Ingestor {
     const bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     let bytesBefore = 0;
     await this.guard(async () => {
-      const first = this.options.firstFile;
+      const first = this.options.firstFile ?? 0;
       for (let i = 0; i < files.length; i++) {
         const report = (rows: number, bytesDone: number): void =>
           this.options.onProgress?.({
@@ -243,13 +243,14 @@ export class Ingestor {
             bytesTotal,
             rows,
           });
+        // A first read: file i of the run is file id and order first + i.
         await this.readFile(
           files[i],
-          (first ?? 0) + i,
+          first + i,
           this.options.live ?? false,
           (rows, bytes) => report(rows, bytesBefore + bytes),
           undefined,
-          first === undefined ? undefined : first + i,
+          first + i,
         );
         bytesBefore += files[i].bytes;
         // Each file ends at its size: the last batch may be reported before its last read.
