@@ -597,8 +597,7 @@ class KeyTable {
   lookup(buf: Uint8Array, start: number, end: number, index: number, escaped: boolean): KeyEntry | undefined {
     const guess = this.previous[index];
     if (guess !== undefined && sameBytes(guess.bytes, buf, start, end)) return guess;
-    let hash = 0x811c9dc5;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i], 16777619);
+    const hash = hashBytes(buf, start, end);
     let bucket = this.byHash.get(hash);
     let entry = bucket?.find((e) => sameBytes(e.bytes, buf, start, end));
     if (entry === undefined) {
@@ -630,6 +629,13 @@ class KeyTable {
   }
 }
 
+/** FNV-1a hash of `buf[start, end)`. */
+function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i], 16777619);
+  return hash;
+}
+
 function sameBytes(bytes: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
   if (bytes.length !== end - start) return false;
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== buf[start + i]) return false;
@@ -646,34 +652,21 @@ const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number
  */
 const INTERN_BYTES = 32;
 const INTERN_SLOTS = 1024;
-const internArena = new Uint8Array(INTERN_SLOTS * INTERN_BYTES);
-const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
-const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
+const internBytes = new Array<Uint8Array | undefined>(INTERN_SLOTS);
+const internStrings = new Array<string>(INTERN_SLOTS).fill('');
 
 /** A JSON string's value from its bytes `buf[open, close]` (quotes included at both ends). */
 function decodeString(buf: Uint8Array, open: number, closeAfter: number, escaped: boolean): string {
   if (escaped) return JSON.parse(utf8Slice.call(buf, open, closeAfter)) as string;
   const start = open + 1;
   const end = closeAfter - 1;
-  const length = end - start;
-  if (length > INTERN_BYTES) return utf8Slice.call(buf, start, end);
-  let hash = length;
-  for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + buf[i]) | 0;
+  if (end - start > INTERN_BYTES) return utf8Slice.call(buf, start, end);
+  const hash = hashBytes(buf, start, end);
   const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
-  const at = slot * INTERN_BYTES;
-  if (internLengths[slot] === length) {
-    let same = true;
-    for (let k = 0; k < length; k++) {
-      if (internArena[at + k] !== buf[start + k]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return internStrings[slot];
-  }
+  const bytes = internBytes[slot];
+  if (bytes !== undefined && sameBytes(bytes, buf, start, end)) return internStrings[slot];
   const text = utf8Slice.call(buf, start, end);
-  for (let k = 0; k < length; k++) internArena[at + k] = buf[start + k];
-  internLengths[slot] = length;
+  internBytes[slot] = Uint8Array.prototype.slice.call(buf, start, end);
   internStrings[slot] = text;
   return text;
 }
