@@ -17,6 +17,9 @@ import { FORMATS, tempDir } from './helpers/temp.js';
 const built = (await import(
   new URL('../dist/engine/run.js', import.meta.url).href
 )) as typeof import('../src/engine/run.js');
+const builtTables = (await import(
+  new URL('../dist/engine/ingest-tables.js', import.meta.url).href
+)) as typeof import('../src/engine/ingest-tables.js');
 const builtErrors = (await import(
   new URL('../dist/errors.js', import.meta.url).href
 )) as typeof import('../src/errors.js');
@@ -76,6 +79,15 @@ async function openParts(
     }
   }
   return { parts: snapshots[0], here: snapshots[1], notes };
+}
+
+const KINDS = ['filetao', 'openvalidators', 'rl'] as const;
+
+/** The files of a run of this kind simulated afresh (seed 1). */
+async function simulatedFiles(kind: (typeof KINDS)[number], size: string) {
+  const dir = tempDir();
+  await simulate(kind, { out: dir, size, seed: 1 });
+  return discoverRun(dir).files;
 }
 
 async function openBoth(input: string, options: OpenRunOptions = {}): Promise<[Snapshot, Snapshot]> {
@@ -182,15 +194,9 @@ describe('ingest on a worker thread', () => {
     await expect(large.refresh()).rejects.toThrow(/live: true/);
     large.close();
     // Only narrow JSON lines gain from it (see suitsIngestWorker).
-    const tables = (await import(
-      new URL('../dist/engine/ingest-tables.js', import.meta.url).href
-    )) as typeof import('../src/engine/ingest-tables.js');
     const suits: Record<string, boolean> = {};
-    for (const kind of ['filetao', 'openvalidators', 'rl'] as const) {
-      const sim = tempDir();
-      await simulate(kind, { out: sim, size: '300KB', seed: 1 });
-      suits[kind] = tables.suitsIngestWorker(discoverRun(sim).files);
-    }
+    for (const kind of KINDS)
+      suits[kind] = builtTables.suitsIngestWorker(await simulatedFiles(kind, '300KB'));
     expect(suits).toEqual({ filetao: true, openvalidators: false, rl: false });
     const live = await built.Run.open(dir, { ingestWorker: true, live: true });
     await expect(live.refresh()).resolves.toBeDefined();
@@ -200,17 +206,14 @@ describe('ingest on a worker thread', () => {
 
 describe('ingest by several workers, each a part of the files', () => {
   it('splits files into contiguous parts of about equal bytes', async () => {
-    const tables = (await import(
-      new URL('../dist/engine/ingest-tables.js', import.meta.url).href
-    )) as typeof import('../src/engine/ingest-tables.js');
     const files = [5, 1, 1, 1, 5, 3].map((bytes, i) => ({ name: `f${i}`, bytes }) as never);
     const names = (parts: { name: string }[][]) => parts.map((p) => p.map((f) => f.name).join(''));
     // Each part closes once it holds its share of the bytes (here 8 of 16, then 16).
-    expect(names(tables.splitFiles(files, 2))).toEqual(['f0f1f2f3', 'f4f5']);
-    expect(names(tables.splitFiles(files, 3))).toEqual(['f0f1', 'f2f3f4', 'f5']);
-    expect(names(tables.splitFiles(files, 6))).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
-    expect(names(tables.splitFiles(files, 9))).toHaveLength(6);
-    expect(names(tables.splitFiles(files.slice(0, 1), 4))).toEqual(['f0']);
+    expect(names(builtTables.splitFiles(files, 2))).toEqual(['f0f1f2f3', 'f4f5']);
+    expect(names(builtTables.splitFiles(files, 3))).toEqual(['f0f1', 'f2f3f4', 'f5']);
+    expect(names(builtTables.splitFiles(files, 6))).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
+    expect(names(builtTables.splitFiles(files, 9))).toHaveLength(6);
+    expect(names(builtTables.splitFiles(files.slice(0, 1), 4))).toEqual(['f0']);
   });
 
   for (const sample of ['rl-experiments', 'openvalidators']) {
@@ -380,20 +383,15 @@ describe('ingest by several workers, each a part of the files', () => {
   });
 
   it('is used by default for large runs of several JSON value files (RL), not for JSON lines', async () => {
-    const tables = (await import(
-      new URL('../dist/engine/ingest-tables.js', import.meta.url).href
-    )) as typeof import('../src/engine/ingest-tables.js');
     const suits: Record<string, boolean> = {};
-    for (const kind of ['filetao', 'openvalidators', 'rl'] as const) {
-      const sim = tempDir();
-      await simulate(kind, { out: sim, size: '600KB', seed: 1 });
-      const files = discoverRun(sim).files;
+    for (const kind of KINDS) {
+      const files = await simulatedFiles(kind, '600KB');
       // FileTAO and OpenValidators simulate one events file: make it two.
-      suits[kind] = tables.suitsParallelIngest(files.length > 1 ? files : [files[0], files[0]]);
+      suits[kind] = builtTables.suitsParallelIngest(files.length > 1 ? files : [files[0], files[0]]);
     }
     expect(suits).toEqual({ filetao: false, openvalidators: false, rl: true });
     const rl = tempDir();
     await simulate('rl', { out: rl, size: '600KB', seed: 2 });
-    expect(tables.suitsParallelIngest(discoverRun(rl).files.slice(0, 1))).toBe(false);
+    expect(builtTables.suitsParallelIngest(discoverRun(rl).files.slice(0, 1))).toBe(false);
   });
 });
