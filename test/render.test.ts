@@ -17,8 +17,14 @@ import {
   type HeatmapMatrix,
   type VegaLiteSpec,
 } from '../src/render/index.js';
+import { renderPngAsync } from '../src/render/png.js';
 import { countDarkPixels, hasTool, inflatedPdfStreams, readPixels, svgImageBox } from './helpers/images.js';
 import { expectSvgSnapshot } from './helpers/snapshot.js';
+
+/** Tests run the TypeScript sources, where no compiled PNG worker sits beside them: the built module has one. */
+const builtPng = (await import(
+  new URL('../dist/render/png.js', import.meta.url).href
+)) as typeof import('../src/render/png.js');
 
 const workDir = mkdtempSync(join(tmpdir(), 'runlens-render-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -121,6 +127,52 @@ describe('renderPng', () => {
     expect(png.toString('latin1').split('pHYs').length - 1).toBe(1);
     expect(readPngPhys(png)).toEqual({ x: 23622, y: 23622, unit: 1 });
     readPixels(png);
+  });
+});
+
+describe('renderPngAsync', () => {
+  it('renders on the PNG worker threads the same bytes as renderPng, each answer to its own chart', async () => {
+    expect(builtPng.pngRendersOnWorkers()).toBe(true);
+    const svgs = await Promise.all([
+      renderSvg(lineChart()),
+      renderSvg(lineChart({ title: 'Reward', series: 1 })),
+      renderSvg(checkerboardSpec()),
+      renderSvg(lineChart({ series: 3 })),
+    ]);
+    const asked = svgs.flatMap((svg) => [
+      { svg, dpi: 300 },
+      { svg, dpi: 96 },
+    ]);
+    const pngs = await Promise.all(asked.map(({ svg, dpi }) => builtPng.renderPngAsync(svg, { dpi })));
+    asked.forEach(({ svg, dpi }, i) => expect(pngs[i].equals(renderPng(svg, { dpi }))).toBe(true));
+    expect(new Set(pngs.map((p) => p.toString('base64'))).size).toBe(asked.length);
+  });
+
+  it('fails a render the worker cannot do with its reason, and renders the next one', async () => {
+    await expect(builtPng.renderPngAsync('<svg this is not')).rejects.toThrow(/PNG rendering failed: .+/);
+    const svg = await renderSvg(lineChart());
+    expect((await builtPng.renderPngAsync(svg)).equals(renderPng(svg))).toBe(true);
+  });
+
+  it('without the worker (the sources) gives the same bytes too', async () => {
+    const svg = await renderSvg(checkerboardSpec());
+    expect((await renderPngAsync(svg, { dpi: 150 })).equals(renderPng(svg, { dpi: 150 }))).toBe(true);
+  });
+
+  it('lets the process exit once its renders are done', () => {
+    const script = `const { renderPngAsync } = await import(${JSON.stringify(new URL('../dist/render/png.js', import.meta.url).href)});
+      const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>';
+      const png = await renderPngAsync(svg, { dpi: 72 });
+      console.log(png.length > 0 ? 'rendered' : 'empty');`;
+    const file = join(workDir, 'render-then-exit.mjs');
+    writeFileSync(file, script);
+    const run = spawnSync(process.execPath, [file], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.signal).toBeNull(); // not killed by the timeout: nothing held the process open
+    expect(run.stdout.trim()).toBe('rendered');
   });
 });
 

@@ -200,8 +200,8 @@ async function writeCharts(
   facts: { run: string; profile: string; rows: number; files: number; x: object; engine?: string },
 ): Promise<void> {
   await mkdir(outDir, { recursive: true });
-  // Two charts at a time: one builds its SVG (JS, this thread) while the other's PNG is encoded on
-  // the thread pool. Paths are printed and indexed in chart order.
+  // Two charts at a time: one builds its SVG (JS, this thread) while the other's PNG is rendered on
+  // a PNG worker thread. Paths are printed and indexed in chart order.
   const written = await mapConcurrently(charts, 2, (chart) =>
     renderChart(chart.spec, {
       outBase: join(outDir, chart.name),
