@@ -10,7 +10,7 @@ import { smoothSeries, defaultSmoothingWindow } from '../src/charts/smoothing.js
 import { Run } from '../src/engine/run.js';
 import { renderSvg } from '../src/render/index.js';
 import { expectSvgSnapshot } from './helpers/snapshot.js';
-import { FORMATS, SHARED, tempDir } from './helpers/temp.js';
+import { FORMATS, MAP_LAYOUT, tempDir } from './helpers/temp.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'runlens.js');
@@ -83,7 +83,7 @@ describe('chart snapshots', () => {
     expect(charts.map((c) => c.name)).toEqual(['rewards', 'heatmap', 'metrics']);
     for (const chart of charts)
       await expectSvgSnapshot(`chart-rl-${chart.name}`, await renderSvg(chart.spec));
-    const world = await positionChart(run, { mapLayout: join(SHARED, 'data', 'pokemon-red-map_data.json') });
+    const world = await positionChart(run, { mapLayout: MAP_LAYOUT });
     await expectSvgSnapshot('chart-rl-world-heatmap', await renderSvg(world!.spec));
     runs.pop()!.close();
   });
@@ -242,7 +242,7 @@ describe('plot summary', () => {
     const { join } = await import('node:path');
     const out = tempDir('runlens-plot-summary-');
     const bin = join(import.meta.dirname, '..', 'bin', 'runlens.js');
-    const events = join(import.meta.dirname, '..', '..', 'shared', 'formats', 'filetao', 'events.json');
+    const events = join(FORMATS, 'filetao', 'events.json');
     const result = spawnSync(
       process.execPath,
       [bin, 'plot', events, '--out', out, '--format', 'svg', '--seed', '5'],

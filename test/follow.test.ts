@@ -8,6 +8,7 @@ import { followFile, followLines, type FollowedLine, type FollowNotice } from '.
 import { LineSplitter } from '../src/live/line-splitter.js';
 import { readCompleteLines } from '../src/live/read-lines.js';
 import { EventLog } from '../src/log/index.js';
+import { FORMATS } from './helpers/temp.js';
 
 let dir: string;
 let counter = 0;
@@ -306,7 +307,7 @@ describe('runlens tail', () => {
   });
 
   it('shows record.extra of a loguru completions.log; --json prints the event line; --lines N', async () => {
-    const sample = '/work/shared/formats/openvalidators/completions.log';
+    const sample = join(FORMATS, 'openvalidators', 'completions.log');
     const t = io();
     const done = tailEvents(sample, { lines: 1 }, t.io);
     await until(() => t.out() !== '', 'one event');

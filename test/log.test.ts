@@ -26,8 +26,8 @@ import {
   type FileTaoEvent,
   type OpenValidatorsEvent,
 } from '../src/log/index.js';
+import { FORMATS } from './helpers/temp.js';
 
-const FORMATS = '/work/shared/formats';
 const fixture = (name: string): string => join(import.meta.dirname, 'fixtures', name);
 
 let dir: string;

@@ -5,7 +5,7 @@ import { main } from '../src/cli/main.js';
 import { UserError } from '../src/errors.js';
 import { parseJsonRecord } from '../src/formats/json-record.js';
 import { parseSize, simulate, simulateProfiles, type SimulateOptions } from '../src/simulate/index.js';
-import { FORMATS, SHARED, tempDir } from './helpers/temp.js';
+import { FORMATS, MAP_LAYOUT, tempDir } from './helpers/temp.js';
 
 const work = tempDir('runlens-simulate-');
 let runs = 0;
@@ -223,9 +223,7 @@ describe('simulate openvalidators', () => {
 });
 
 describe('simulate rl', () => {
-  const regions = JSON.parse(
-    fs.readFileSync(path.join(SHARED, 'data/pokemon-red-map_data.json'), 'utf8'),
-  ) as {
+  const regions = JSON.parse(fs.readFileSync(MAP_LAYOUT, 'utf8')) as {
     regions: { id: string; tileSize: [number, number] }[];
   };
   const tiles = new Map(regions.regions.map((r) => [Number(r.id), r.tileSize]));

@@ -20,5 +20,11 @@ export function tempDir(prefix = 'runlens-test-'): string {
   return dir;
 }
 
-export const SHARED = path.resolve(import.meta.dirname, '../../../shared');
-export const FORMATS = path.join(SHARED, 'formats');
+/**
+ * The real-format samples of every log runlens reads (a copy of the team's shared samples, kept in
+ * the repository so a clone anywhere runs the tests).
+ */
+export const FORMATS = path.resolve(import.meta.dirname, '../fixtures/formats');
+
+/** The region table runlens ships for RL position maps. */
+export const MAP_LAYOUT = path.resolve(import.meta.dirname, '../../data/pokemon-red-map_data.json');
