@@ -14,7 +14,7 @@ import {
   type RefEvent,
   type RefUidRow,
 } from './fixtures/analysis-brute-force.js';
-import { tempDir } from './helpers/temp.js';
+import { FORMATS, tempDir } from './helpers/temp.js';
 
 const dir = tempDir('runlens-export-');
 const ovFile = path.join(dir, 'ov', 'history.jsonl');
@@ -472,16 +472,7 @@ describe('errors and empty results', () => {
 
   it('--variant exports the newest run of each variant, named by its directory in run_id', async () => {
     const experiments = tempDir();
-    const rl = path.join(
-      import.meta.dirname,
-      '..',
-      '..',
-      'shared',
-      'formats',
-      'rl-experiments',
-      'v4',
-      '20250726_130714',
-    );
+    const rl = path.join(FORMATS, 'rl-experiments', 'v4', '20250726_130714');
     fs.cpSync(rl, path.join(experiments, 'v4', '20250726_130714'), { recursive: true });
     fs.mkdirSync(path.join(experiments, 'v4', '20240101_000000', 'json_logs'), { recursive: true });
     fs.writeFileSync(
