@@ -1,6 +1,6 @@
 export { renderChart, CHART_FORMATS, type ChartFormat, type RenderChartOptions } from './chart.js';
 export { renderSvg, type RenderSvgOptions, type VegaLiteSpec } from './svg.js';
-export { renderPng, DEFAULT_DPI, type RenderPngOptions } from './png.js';
+export { renderPng, renderPngAsync, DEFAULT_DPI, type RenderPngOptions } from './png.js';
 export { renderPdf, type RenderPdfOptions } from './pdf.js';
 export { setPngDpi, readPngPhys, pixelsPerMetre, crc32 } from './png-resolution.js';
 export { stabilizeSvgIds } from './stable-svg-ids.js';

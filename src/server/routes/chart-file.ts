@@ -1,4 +1,4 @@
-import { renderPdf, renderPng, renderSvg, CHART_FORMATS, type ChartFormat } from '../../render/index.js';
+import { renderPdf, renderPngAsync, renderSvg, CHART_FORMATS, type ChartFormat } from '../../render/index.js';
 import { findChart, chartCatalog } from '../chart-catalog.js';
 import { chartSpec } from '../chart-specs.js';
 import { HttpError } from '../http-error.js';
@@ -17,6 +17,7 @@ const TYPES: Record<ChartFormat, string> = {
 /**
  * GET /api/chart?run=ID&chart=CHART_ID&format=png|svg|pdf[&dpi=N] — a chart of the run page as a
  * file, rendered server-side by the CLI's renderer (Vega-Lite → SVG → PNG at `dpi` / vector PDF).
+ * PNGs are rasterised off the server's thread, which goes on answering other requests meanwhile.
  */
 export const chartFileRoute: Route = {
   path: '/api/chart',
@@ -44,7 +45,7 @@ export const chartFileRoute: Route = {
       format === 'svg'
         ? svg
         : format === 'png'
-          ? renderPng(svg, { dpi })
+          ? await renderPngAsync(svg, { dpi })
           : await renderPdf(svg, { title: chartId });
     return new Response(body as BodyInit, {
       headers: {
