@@ -35,6 +35,11 @@ export interface ExportOptions {
   incremental?: boolean;
   /** Options for opening each run (strict, x, progress). */
   run?: OpenRunOptions;
+  /**
+   * Bytes of per-uid rows each staged chunk holds (default: what fits DuckDB's memory limit; see
+   * export-queries.ts). Not a CLI option: tests set it small to cut a small run into many chunks.
+   */
+  uidRowBytesPerChunk?: number;
 }
 
 const EXTENSIONS: Record<string, ExportFormat> = {

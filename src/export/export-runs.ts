@@ -122,7 +122,7 @@ export async function exportRuns(
         }
         const since = resume?.since ?? new Map<number, number>();
         if (counts && phrases) await countBlacklist(run, scope, mode, phrases, since, counts);
-        const chunks = await planChunks(run, since);
+        const chunks = await planChunks(run, since, options.uidRowBytesPerChunk);
         const context = {
           runIndex,
           runId: paths.length > 1 ? paths[runIndex] : undefined,
