@@ -33,14 +33,21 @@ function recorder(): { sink: EventSink; calls: string[] } {
   const calls: string[] = [];
   const checkCounts = (values: readonly unknown[], counts: NumberCounts | undefined): void => {
     if (counts === undefined) return;
-    const expected = { int: 0, float: 0, nan: 0, other: 0 };
+    const expected = { int: 0, float: 0, nan: 0, other: 0, bool: 0, null: 0, string: 0, list: 0, object: 0 };
     for (const v of values)
-      if (typeof v !== 'number') expected.other++;
-      else if (Number.isInteger(v)) expected.int++;
+      if (typeof v !== 'number') {
+        expected.other++;
+        if (typeof v === 'boolean') expected.bool++;
+        else if (v === null) expected.null++;
+        else if (typeof v === 'string') expected.string++;
+        else if (Array.isArray(v)) expected.list++;
+        else expected.object++;
+      } else if (Number.isInteger(v)) expected.int++;
       else if (Number.isFinite(v)) expected.float++;
       else expected.nan++;
-    const { int, float, nan, other } = counts;
-    if (JSON.stringify({ int, float, nan, other }) !== JSON.stringify(expected))
+    const { int, float, nan, other, bool, null: nulls, string, list, object } = counts;
+    const actual = { int, float, nan, other, bool, null: nulls, string, list, object };
+    if (JSON.stringify(actual) !== JSON.stringify(expected))
       calls.push(`wrong counts ${JSON.stringify(counts)} of ${values.map(show).join(',')}`);
   };
   const sink: EventSink = {

@@ -94,7 +94,24 @@ export function mergeFieldStats(into: Map<string, FieldStat>, stats: Iterable<Fi
  */
 export function countTypes(stat: FieldStat, values: readonly unknown[], counts?: NumberCounts): void {
   if (counts !== undefined) {
-    addTypes(stat.types, values, counts.int, counts.float, counts.nan, counts.other);
+    const types = stat.types;
+    // Once the field has met each type the list holds, add the counts; a type new to the field
+    // is first met in the list's order (addTypes), so the types keep their order of appearance.
+    if (
+      counts.other === 0 ||
+      ((counts.bool === 0 || types.bool !== undefined) &&
+        (counts.null === 0 || types.null !== undefined) &&
+        (counts.string === 0 || types.string !== undefined) &&
+        (counts.list === 0 || types.list !== undefined) &&
+        (counts.object === 0 || types.object !== undefined))
+    ) {
+      addTypes(types, values, counts.int, counts.float, counts.nan, 0);
+      if (counts.bool) types.bool! += counts.bool;
+      if (counts.null) types.null! += counts.null;
+      if (counts.string) types.string! += counts.string;
+      if (counts.list) types.list! += counts.list;
+      if (counts.object) types.object! += counts.object;
+    } else addTypes(types, values, counts.int, counts.float, counts.nan, counts.other);
     return;
   }
   let int = 0;

@@ -1,13 +1,19 @@
 /**
  * How many values of a list are integer, other finite, or non-finite numbers, and how many are not
- * numbers: counted by a reader that looked at each value anyway (the byte-level walker), so a sink
- * need not look again.
+ * numbers (`other`), by JSON type: counted by a reader that looked at each value anyway (the
+ * byte-level walker), so a sink need not look again.
  */
 export interface NumberCounts {
   int: number;
   float: number;
   nan: number;
   other: number;
+  /** The `other` values by type (they add up to `other`). */
+  bool: number;
+  null: number;
+  string: number;
+  list: number;
+  object: number;
 }
 
 /**

@@ -257,10 +257,15 @@ export class EventWalker {
     let ints = 0;
     let floats = 0;
     let nans = 0;
+    let bools = 0;
+    let nulls = 0;
+    let strings = 0;
+    let lists = 0;
     pos = skipSpace(buf, pos + 1, end);
     if (buf[pos] === 0x5d) {
       out.length = 0;
       counts.int = counts.float = counts.nan = counts.other = 0;
+      counts.bool = counts.null = counts.string = counts.list = counts.object = 0;
       return pos + 1;
     }
     for (;;) {
@@ -273,10 +278,14 @@ export class EventWalker {
           ? decodeString(buf, pos, close + 1, escaped)
           : classifyString(buf, pos, close + 1, escaped);
         pos = close + 1;
+        strings++;
       } else if (c === 0x5b || c === 0x7b) {
         pos = skipNested(buf, pos, end);
         if (pos < 0) return -1;
-        value = c === 0x5b ? LIST_PLACEHOLDER : OBJECT_PLACEHOLDER;
+        if (c === 0x5b) {
+          value = LIST_PLACEHOLDER;
+          lists++;
+        } else value = OBJECT_PLACEHOLDER;
       } else {
         const kind = scalar(buf, pos, end);
         if (kind < 0) return -1;
@@ -287,7 +296,13 @@ export class EventWalker {
           if (Number.isInteger(v)) ints++;
           else if (v - v === 0) floats++;
           else nans++;
-        } else value = kind === NULL ? null : kind === TRUE;
+        } else if (kind === NULL) {
+          value = null;
+          nulls++;
+        } else {
+          value = kind === TRUE;
+          bools++;
+        }
       }
       out[n++] = value;
       pos = skipSpace(buf, pos, end);
@@ -302,6 +317,11 @@ export class EventWalker {
       counts.float = floats;
       counts.nan = nans;
       counts.other = n - ints - floats - nans;
+      counts.bool = bools;
+      counts.null = nulls;
+      counts.string = strings;
+      counts.list = lists;
+      counts.object = counts.other - bools - nulls - strings - lists;
       return pos + 1;
     }
   }
@@ -613,7 +633,7 @@ class KeyTable {
         indexed: this.topLevel && UID_INDEXED_KEYS.has(key),
         stamp: 0,
         list: [],
-        counts: { int: 0, float: 0, nan: 0, other: 0 },
+        counts: { int: 0, float: 0, nan: 0, other: 0, bool: 0, null: 0, string: 0, list: 0, object: 0 },
         children: undefined,
       };
       if (bucket === undefined) {
