@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { UserError } from '../src/errors.js';
 import type { ExportOptions } from '../src/export/export-options.js';
-import { planChunks } from '../src/export/export-queries.js';
+import { chunkQuery, planChunks } from '../src/export/export-queries.js';
+import { exportScope } from '../src/export/export-scope.js';
 import { exportRuns } from '../src/export/export-runs.js';
 import { Run } from '../src/engine/run.js';
 import { simulate } from '../src/simulate/index.js';
@@ -345,6 +346,33 @@ describe('chunks', () => {
       await exportRuns([file], { output: cut, explode, uidRowBytesPerChunk: 1 });
       expect(lines(cut).length).toBeGreaterThan(64);
       expect(fs.readFileSync(cut, 'utf8')).toBe(fs.readFileSync(whole, 'utf8'));
+    }
+  });
+
+  it('lists come out in position order whatever order the aggregate met the rows in', async () => {
+    const events = readEvents([ftFile]);
+    const run = await Run.open(ftFile);
+    try {
+      await run.session.run('SET preserve_insertion_order = true');
+      await run.session.run('SET threads = 1');
+      const scope = await exportScope(run, { output: out('jsonl') }, 'events', undefined);
+      const [chunk] = await planChunks(run);
+      const sql = chunkQuery(scope, 'events', chunk, { runIndex: 0 });
+      const expected = await run.session.all<{ uids: number[] | null; rewards: number[] | null }>(sql);
+      expect(expected.map((r) => r.uids ?? undefined)).toEqual(events.map((e) => e.event.uids));
+      // The same per-uid rows, met in reverse position order by the lists' aggregate.
+      await run.session.run(
+        'CREATE TEMP TABLE reversed AS SELECT * FROM export_uid_events ORDER BY rec, pos DESC',
+      );
+      await run.session.run('CREATE OR REPLACE TEMP VIEW export_uid_events AS SELECT * FROM reversed');
+      const unsorted = await run.session.one<{ n: number }>(
+        `SELECT CAST(count(*) AS INTEGER) AS n FROM (SELECT rec, list(pos) AS p FROM export_uid_events GROUP BY rec)
+         WHERE list_sort(p) <> p`,
+      );
+      expect(unsorted?.n).toBeGreaterThan(0);
+      expect(await run.session.all(sql)).toEqual(expected);
+    } finally {
+      run.close();
     }
   });
 

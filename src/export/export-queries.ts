@@ -155,13 +155,17 @@ export function chunkQuery(
       let join = '';
       const lists: string[] = [];
       if (vectors.length || filtered) {
-        const fields = vectors.map((v, i) => `'v${i}': ${q(v.name)}`);
+        // One list per vector and one of the positions, built together (so in one order), then
+        // put in position order only where they are not already: `g` is null for a sorted event.
+        // (A sorted list of structs split by six list_transforms cost ~20 % more per chunk.)
+        const aggregates = vectors.map((v, i) => `, list(${v.cast(q(v.name))}) AS v${i}`).join('');
         join = `${filtered ? 'JOIN' : 'LEFT JOIN'} (
-            SELECT rec, list_sort(list({'pos': pos${fields.map((f) => `, ${f}`).join('')}})) AS s
-            FROM ${scope.uidEvents} WHERE ${chunkCondition(chunk)} AND ${E} AND ${U} GROUP BY rec) k USING (rec)`;
+            SELECT rec, CASE WHEN list_sort(p) = p THEN NULL ELSE list_grade_up(p) END AS g, * EXCLUDE (rec, p)
+            FROM (SELECT rec, list(pos) AS p${aggregates}
+              FROM ${scope.uidEvents} WHERE ${chunkCondition(chunk)} AND ${E} AND ${U} GROUP BY rec)) k USING (rec)`;
         vectors.forEach((v, i) =>
           lists.push(
-            `list_transform(k.s, t -> ${v.cast(`struct_extract(t, 'v${i}')`)}) AS ${q(v.name === 'uid' ? 'uids' : v.name)}`,
+            `CASE WHEN k.g IS NULL THEN k.v${i} ELSE list_select(k.v${i}, k.g) END AS ${q(v.name === 'uid' ? 'uids' : v.name)}`,
           ),
         );
       }
