@@ -64,9 +64,9 @@ export async function planChunks(
  * UID_ROW_BYTES_PER_CHUNK), over the per-uid columns (`columnTypes`) without file_id and rec.
  */
 function uidRowWidth(types: ReadonlyMap<string, string>): string {
-  const terms = ['4' /* pos */];
+  const terms: string[] = [];
   for (const [name, type] of types) {
-    if (name === 'file_id' || name === 'rec' || name === 'pos') continue;
+    if (name === 'file_id' || name === 'rec') continue;
     if (type === 'VARCHAR') terms.push(`16 + coalesce(strlen(${q(name)}), 0)`);
     else terms.push(type === 'INTEGER' ? '4' : '8');
   }
