@@ -40,7 +40,7 @@ export async function planChunks(
   const perFile = new Map<number, { n: number; bytes: number }>();
   if (hasUidRows(run)) {
     const width = uidRowWidth(await columnTypes(run, 'uid_rows'));
-    const rows = await run.session.all<{ file_id: number; n: number; bytes: number }>(
+    const rows = await run.session.allWithLowMemory<{ file_id: number; n: number; bytes: number }>(
       `SELECT file_id, CAST(count(*) AS DOUBLE) AS n, CAST(sum(${width}) AS DOUBLE) AS bytes FROM uid_rows GROUP BY file_id`,
     );
     for (const r of rows) perFile.set(r.file_id, r);
