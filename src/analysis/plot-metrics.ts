@@ -3,10 +3,9 @@ import { rewardComponentsSpec } from '../charts/reward-components.js';
 import type { Smoothing } from '../charts/smoothing.js';
 import { binnedStats, type BinnedStats } from '../engine/binned-stats.js';
 import type { Run } from '../engine/run.js';
+import { MAX_METRICS } from './chart-constants.js';
 import { isMetricPath } from './metric-paths.js';
 import type { NamedChart } from './plot-validator.js';
-
-export const MAX_METRICS = 24;
 
 /** Numeric per-event fields worth a line (see isMetricPath), at most MAX_METRICS. */
 export function metricColumns(run: Run, exclude: readonly string[] = []): string[] {

@@ -14,6 +14,7 @@ import { uidScatterSpec } from '../charts/uid-scatter.js';
 import { uidTopLinesSpec } from '../charts/uid-top-lines.js';
 import { projected3dSpec } from '../charts/projected-3d.js';
 import type { VegaLiteSpec } from '../render/index.js';
+import { BLOCK_DURATION_BINS, SCORE_BINS, STEP_LENGTH_BINS, WEIGHT_BINS } from './chart-constants.js';
 
 export interface NamedChart {
   name: string;
@@ -22,9 +23,6 @@ export interface NamedChart {
   /** Point clouds drawn from the reservoir: how many rows of how many eligible ones, and the seed. */
   sample?: { size: number; population: number; seed: number };
 }
-
-/** The per-uid vectors the validator charts read; `plot` stores only these. */
-export const VALIDATOR_CHART_VECTORS: readonly string[] = ['rewards', 'completion_times', 'successful'];
 
 export interface ValidatorChartOptions {
   seed?: number;
@@ -57,11 +55,6 @@ export interface ValidatorData {
   stepLength: BinnedSeries | undefined;
   blockDurations: BinnedSeries | undefined;
 }
-
-export const SCORE_BINS = 200;
-export const WEIGHT_BINS = 300;
-export const STEP_LENGTH_BINS = 300;
-export const BLOCK_DURATION_BINS = 300;
 
 /** Every validator chart the run's fields support. */
 export async function validatorCharts(run: Run, options: ValidatorChartOptions = {}): Promise<NamedChart[]> {

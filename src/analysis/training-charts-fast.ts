@@ -4,8 +4,7 @@ import type { ReadProblem } from '../formats/problems.js';
 import type { VegaLiteSpec } from '../render/index.js';
 import { scanTrainingRun } from '../scan/fast-training.js';
 import { runCaption } from '../charts/caption.js';
-import { metricsChartFromStats } from './plot-metrics.js';
-import { positionChartFromCounts, rewardChartFromStats, type RewardChart } from './plot-training.js';
+import type { RewardChart } from './plot-training.js';
 import type { NamedChart } from './plot-validator.js';
 
 export interface FastTrainingCharts {
@@ -41,6 +40,9 @@ export async function scanTrainingCharts(
   options: FastTrainingChartOptions = {},
 ): Promise<FastTrainingCharts | undefined> {
   if (process.env.RUNLENS_ENGINE === 'duckdb') return undefined;
+  // The chart builders (and Vega behind them) load while the scan workers read.
+  const builders = Promise.all([import('./plot-metrics.js'), import('./plot-training.js')]);
+  builders.catch(() => undefined);
   const aggregates = await scanTrainingRun(location, {
     x: options.x,
     strict: options.strict,
@@ -49,6 +51,7 @@ export async function scanTrainingCharts(
     onFileDone: options.onFileDone,
   });
   if (!aggregates || aggregates.rewardRows === 0) return undefined;
+  const [{ metricsChartFromStats }, { positionChartFromCounts, rewardChartFromStats }] = await builders;
   const isReward = (column: string): boolean => column.startsWith('rewards.');
   const rewardStats = {
     ...aggregates.stats,

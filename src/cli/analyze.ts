@@ -11,7 +11,7 @@ import { problemSummaryText } from './summary.js';
 import type { RegisterCommand } from './commands.js';
 import { progressReporter } from './progress.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
-import { parseFormats, positiveInteger } from './visualize-training.js';
+import { parseFormats, positiveInteger } from './option-parsers.js';
 
 interface AnalyzeCliOptions extends RunCliOptions {
   kind: string;

@@ -1,22 +1,21 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { runCharts } from '../analysis/plot-run.js';
-import { VALIDATOR_CHART_VECTORS, validatorChartsFromData } from '../analysis/plot-validator.js';
-import { metricsChartFromStats } from '../analysis/plot-metrics.js';
+import { VALIDATOR_CHART_VECTORS } from '../analysis/chart-constants.js';
 import { runCaption } from '../charts/caption.js';
 import { scanValidatorRun } from '../scan/validator-run.js';
 import { formatCount } from '../charts/caption.js';
 import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
-import { renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
+import type { ChartFormat } from '../render/chart-formats.js';
+import type { VegaLiteSpec } from '../render/index.js';
 import { fileProgress, progressReporter } from './progress.js';
 import { closingSummaryText, runSummaryText } from './summary.js';
 import { discoverRun, type RunLocation } from '../formats/discover.js';
 import { formatProblem } from '../formats/problems.js';
 import { scanTrainingCharts } from '../analysis/training-charts-fast.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
-import { parseFormats, positiveInteger } from './visualize-training.js';
+import { parseFormats, positiveInteger } from './option-parsers.js';
 import type { RegisterCommand } from './commands.js';
 
 export interface PlotCliOptions extends RunCliOptions {
@@ -49,12 +48,43 @@ export const registerPlot: RegisterCommand = (program: Command) => {
   });
 };
 
+/**
+ * The chart builders and renderers, loaded on first use and shared. `plotRun` starts loading them
+ * before it reads the run: Vega, resvg and pdfkit take ~0.4 s of the main thread to load, which
+ * sits idle meanwhile, waiting for the scan workers.
+ */
+let charting:
+  | Promise<{
+      runCharts: typeof import('../analysis/plot-run.js').runCharts;
+      validatorChartsFromData: typeof import('../analysis/plot-validator.js').validatorChartsFromData;
+      metricsChartFromStats: typeof import('../analysis/plot-metrics.js').metricsChartFromStats;
+      renderChart: typeof import('../render/index.js').renderChart;
+    }>
+  | undefined;
+
+function chartModules(): NonNullable<typeof charting> {
+  charting ??= Promise.all([
+    import('../analysis/plot-run.js'),
+    import('../analysis/plot-validator.js'),
+    import('../analysis/plot-metrics.js'),
+    import('../render/index.js'),
+  ]).then(([run, validator, metrics, render]) => ({
+    runCharts: run.runCharts,
+    validatorChartsFromData: validator.validatorChartsFromData,
+    metricsChartFromStats: metrics.metricsChartFromStats,
+    renderChart: render.renderChart,
+  }));
+  return charting;
+}
+
 /** Opens the run, renders every supported chart into `outDir`, writes index.json, prints the paths. */
 export async function plotRun(
   path: string | undefined,
   options: PlotCliOptions,
   outDir: string,
 ): Promise<void> {
+  // Loading starts now; a failure surfaces where the modules are awaited.
+  chartModules().catch(() => undefined);
   const location = discoverRun(path, openRunOptions(options));
   if (await plotTrainingFast(location, options, outDir)) return;
   if (await plotValidatorFast(location, options, outDir)) return;
@@ -68,6 +98,7 @@ export async function plotRun(
   try {
     if (run.ingest.rows === 0)
       throw new UserError(`${run.location.root}: no records to plot`, { hint: 'is the log empty?' });
+    const { runCharts } = await chartModules();
     const charts = await runCharts(run, { seed: options.seed, mapLayout: options.mapLayout });
     if (!charts.length)
       throw new UserError(`${run.location.root}: no field this run holds can be charted`, {
@@ -148,6 +179,7 @@ async function plotValidatorFast(
   if (!fast) return false;
   if (fast.records === 0)
     throw new UserError(`${location.root}: no records to plot`, { hint: 'is the log empty?' });
+  const { validatorChartsFromData, metricsChartFromStats } = await chartModules();
   const charts = validatorChartsFromData(fast.data);
   const metrics = metricsChartFromStats(
     fast.metrics,
@@ -200,6 +232,7 @@ async function writeCharts(
   facts: { run: string; profile: string; rows: number; files: number; x: object; engine?: string },
 ): Promise<void> {
   await mkdir(outDir, { recursive: true });
+  const { renderChart } = await chartModules();
   // Two charts at a time: one builds its SVG (JS, this thread) while the other's PNG is rendered on
   // a PNG worker thread. Paths are printed and indexed in chart order.
   const written = await mapConcurrently(charts, 2, (chart) =>

@@ -7,8 +7,9 @@ import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import { discoverRun } from '../formats/discover.js';
 import { formatProblem } from '../formats/problems.js';
-import { CHART_FORMATS, renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
+import { renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
 import { scanTrainingCharts } from '../analysis/training-charts-fast.js';
+import { parseFormats, positiveInteger } from './option-parsers.js';
 import { fileProgress, progressReporter } from './progress.js';
 import type { RegisterCommand } from './commands.js';
 
@@ -27,25 +28,6 @@ interface VisualizeTrainingOptions {
 }
 
 /** `png,svg` → ['png', 'svg']; rejects unknown formats. */
-export function parseFormats(value: string): ChartFormat[] {
-  const formats = value
-    .split(',')
-    .map((f) => f.trim().toLowerCase())
-    .filter(Boolean);
-  for (const f of formats)
-    if (!(CHART_FORMATS as readonly string[]).includes(f))
-      throw new InvalidArgumentError(
-        `unknown format "${f}"; expected ${CHART_FORMATS.join(', ')} (comma list ok).`,
-      );
-  return formats as ChartFormat[];
-}
-
-export function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
-  return n;
-}
-
 function smoothingMethod(value: string): SmoothingMethod {
   if (!(SMOOTHING_METHODS as readonly string[]).includes(value))
     throw new InvalidArgumentError(`expected one of ${SMOOTHING_METHODS.join(', ')}.`);

@@ -4,8 +4,9 @@ import { renderPdf } from './pdf.js';
 import { DEFAULT_DPI, renderPngAsync } from './png.js';
 import { renderSvg, type RenderSvgOptions, type VegaLiteSpec } from './svg.js';
 
-export const CHART_FORMATS = ['png', 'svg', 'pdf'] as const;
-export type ChartFormat = (typeof CHART_FORMATS)[number];
+import { CHART_FORMATS, type ChartFormat } from './chart-formats.js';
+
+export { CHART_FORMATS, type ChartFormat };
 
 export interface RenderChartOptions extends RenderSvgOptions {
   /** Path without extension; `<outBase>.<format>` is written for each format. */

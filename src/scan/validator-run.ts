@@ -1,14 +1,13 @@
 import fs from 'node:fs';
 import { isMetricPath, rewardColumnsInOrder } from '../analysis/metric-paths.js';
-import { MAX_METRICS } from '../analysis/plot-metrics.js';
 import {
   BLOCK_DURATION_BINS,
+  MAX_METRICS,
   SCORE_BINS,
   STEP_LENGTH_BINS,
   WEIGHT_BINS,
-  type UidCloud,
-  type ValidatorData,
-} from '../analysis/plot-validator.js';
+} from '../analysis/chart-constants.js';
+import type { UidCloud, ValidatorData } from '../analysis/plot-validator.js';
 import type { UidPerformance } from '../charts/uid-performance.js';
 import { emptySeries, type BinnedSeries, type BinnedStats } from '../engine/binned-stats.js';
 import { binSpec, type BinSpec } from '../engine/bins.js';
