@@ -185,7 +185,7 @@ describe('start-up', () => {
   function modulesLoaded(env: Record<string, string>, ...args: string[]): { resvg: number; duckdb: number } {
     const r = spawnSync(
       process.execPath,
-      ['--import', join(import.meta.dirname, 'helpers', 'duckdb-loaded.mjs'), CLI, ...args],
+      ['--import', join(import.meta.dirname, 'helpers', 'modules-loaded.mjs'), CLI, ...args],
       { encoding: 'utf8', cwd: work, env: { ...process.env, RUNLENS_RELAUNCH: '0', ...env } },
     );
     expect(r.status, r.stderr).toBe(0);
