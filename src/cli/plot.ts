@@ -50,8 +50,9 @@ export const registerPlot: RegisterCommand = (program: Command) => {
 
 /**
  * The chart builders and renderers, loaded on first use and shared. `plotRun` starts loading them
- * before it reads the run: Vega, resvg and pdfkit take ~0.4 s of the main thread to load, which
- * sits idle meanwhile, waiting for the scan workers.
+ * before it reads the run: Vega, resvg and pdfkit take ~0.4 s of the main thread, which otherwise
+ * waits for the scan workers (on two vCPUs this gains ~0.25 s on RL runs, whose scan leaves some
+ * of a core free, and nothing on validator runs, whose two workers use both).
  */
 let charting:
   | Promise<{

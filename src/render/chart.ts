@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import { renderPdf } from './pdf.js';
 import { DEFAULT_DPI, renderPngAsync } from './png.js';
 import { renderSvg, type RenderSvgOptions, type VegaLiteSpec } from './svg.js';
-
 import { CHART_FORMATS, type ChartFormat } from './chart-formats.js';
 
 export { CHART_FORMATS, type ChartFormat };
