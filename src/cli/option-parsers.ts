@@ -1,7 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { CHART_FORMATS, type ChartFormat } from '../render/chart-formats.js';
 
-/** Parsers of command-line option values shared by the chart commands (cheap to load). */
+// Parsers of command-line option values shared by the chart commands (cheap to load).
+
+/** `png,svg` → ['png', 'svg']; rejects unknown formats. */
 export function parseFormats(value: string): ChartFormat[] {
   const formats = value
     .split(',')

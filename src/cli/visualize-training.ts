@@ -27,7 +27,6 @@ interface VisualizeTrainingOptions {
   verbose?: boolean;
 }
 
-/** `png,svg` → ['png', 'svg']; rejects unknown formats. */
 function smoothingMethod(value: string): SmoothingMethod {
   if (!(SMOOTHING_METHODS as readonly string[]).includes(value))
     throw new InvalidArgumentError(`expected one of ${SMOOTHING_METHODS.join(', ')}.`);
