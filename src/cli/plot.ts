@@ -54,17 +54,8 @@ export const registerPlot: RegisterCommand = (program: Command) => {
  * waits for the scan workers (on two vCPUs this gains ~0.25 s on RL runs, whose scan leaves some
  * of a core free, and nothing on validator runs, whose two workers use both).
  */
-let charting:
-  | Promise<{
-      runCharts: typeof import('../analysis/plot-run.js').runCharts;
-      validatorChartsFromData: typeof import('../analysis/plot-validator.js').validatorChartsFromData;
-      metricsChartFromStats: typeof import('../analysis/plot-metrics.js').metricsChartFromStats;
-      renderChart: typeof import('../render/index.js').renderChart;
-    }>
-  | undefined;
-
-function chartModules(): NonNullable<typeof charting> {
-  charting ??= Promise.all([
+function loadChartModules() {
+  return Promise.all([
     import('../analysis/plot-run.js'),
     import('../analysis/plot-validator.js'),
     import('../analysis/plot-metrics.js'),
@@ -75,6 +66,12 @@ function chartModules(): NonNullable<typeof charting> {
     metricsChartFromStats: metrics.metricsChartFromStats,
     renderChart: render.renderChart,
   }));
+}
+
+let charting: ReturnType<typeof loadChartModules> | undefined;
+
+function chartModules(): ReturnType<typeof loadChartModules> {
+  charting ??= loadChartModules();
   return charting;
 }
 
