@@ -552,15 +552,20 @@ describe('NearlySortedMerge', () => {
 });
 
 describe('on-disk sessions', () => {
+  /** DuckDB's memory in use (bytes) and its memory limit setting, read from the run's session. */
+  const memoryProbes = (run: Run) => ({
+    used: async () =>
+      (await run.session.one<{ bytes: number }>(
+        'SELECT CAST(sum(memory_usage_bytes) AS DOUBLE) AS bytes FROM duckdb_memory()',
+      ))!.bytes,
+    limit: async () =>
+      (await run.session.one<{ v: string }>("SELECT current_setting('memory_limit') AS v"))!.v,
+  });
+
   it('hand back cached blocks between steps and answer the same afterwards', async () => {
     const run = await Run.open(path.join(FORMATS, 'filetao/events.json'), { onDiskAboveBytes: 0 });
     try {
-      const used = async () =>
-        (await run.session.one<{ bytes: number }>(
-          'SELECT CAST(sum(memory_usage_bytes) AS DOUBLE) AS bytes FROM duckdb_memory()',
-        ))!.bytes;
-      const limit = async () =>
-        (await run.session.one<{ v: string }>("SELECT current_setting('memory_limit') AS v"))!.v;
+      const { used, limit } = memoryProbes(run);
       const limitBefore = await limit();
       const query = 'SELECT CAST(count(*) AS DOUBLE) AS n, sum(rewards) AS total FROM uid_events';
       const before = await run.session.one(query);
@@ -580,12 +585,7 @@ describe('on-disk sessions', () => {
   it('scan under a low limit when asked, so the scanned blocks do not stay cached', async () => {
     const run = await Run.open(path.join(FORMATS, 'filetao/events.json'), { onDiskAboveBytes: 0 });
     try {
-      const used = async () =>
-        (await run.session.one<{ bytes: number }>(
-          'SELECT CAST(sum(memory_usage_bytes) AS DOUBLE) AS bytes FROM duckdb_memory()',
-        ))!.bytes;
-      const limit = async () =>
-        (await run.session.one<{ v: string }>("SELECT current_setting('memory_limit') AS v"))!.v;
+      const { used, limit } = memoryProbes(run);
       const limitBefore = await limit();
       await run.session.run('CREATE TABLE ballast AS SELECT range AS i, random() AS r FROM range(2000000)');
       await run.session.run('CHECKPOINT');
