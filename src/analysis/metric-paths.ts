@@ -1,4 +1,4 @@
-import { X_CANDIDATES } from '../engine/ingest-schema.js';
+import { X_CANDIDATES } from '../engine/candidates.js';
 
 /** Fields that identify or locate rather than measure, and fields other charts already show. */
 const NOT_METRICS = new Set([...X_CANDIDATES, 'file_id', 'rec', 'line', '_runtime']);

@@ -1,66 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { discoverRun, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
+import type { LogFile } from '../formats/log-file.js';
+import { formatProblem, type ProblemKind, type ReadProblem } from '../formats/problems.js';
 import type { Profile } from '../formats/profile.js';
+import { UserError } from '../errors.js';
+import { TASK_CANDIDATES, X_CANDIDATES, type OrderStat } from './candidates.js';
+import { fieldCatalog, type FieldStat } from './field-catalog.js';
+import { fileStatus, type FileStatus } from './file-status.js';
+import { createViews, type ViewColumns } from './index-views.js';
 import {
-  HIDDEN_COLUMNS,
-  Ingestor,
-  KEY_COLUMNS,
-  TASK_CANDIDATES,
-  X_CANDIDATES,
-  type IngestOptions,
-  type IngestResult,
-  type RefreshResult,
-} from './ingest.js';
-import os from 'node:os';
-import {
-  canIngestOnWorker,
-  createIngestor,
-  ingestOnWorker,
-  suitsIngestWorker,
-  suitsParallelIngest,
-} from './ingest-tables.js';
-import { quoteIdentifier, Session, type SessionOptions } from './session.js';
+  cacheLimit,
+  cacheRoot,
+  evict,
+  INDEX_FILE,
+  markUsed,
+  runCacheDir,
+} from './run-cache.js';
+import { RunIndex, type IndexChange, type IndexProgress } from './run-index.js';
+import { boundedMemoryLimit, Session, type SessionOptions } from './session.js';
+import { ident, sql } from './sql.js';
 import { chooseXAxis, type XAxis } from './x-axis.js';
 
-export interface OpenRunOptions extends DiscoverOptions, Omit<IngestOptions, 'xCandidates' | 'firstFile'> {
+export type { IndexProgress as IngestProgress } from './run-index.js';
+
+export interface OpenRunOptions extends DiscoverOptions {
   /** Field to use as x (`--x`), or "ordinal". */
   x?: string;
+  /** Any corrupt record is fatal (a truncated last line still is not). */
+  strict?: boolean;
+  /** A run still being written: a partial last line is held back rather than reported. */
+  live?: boolean;
+  onProgress?: (progress: IndexProgress) => void;
+  /**
+   * Where the index is kept: the cache directory (default: cacheRoot()), or false for an index
+   * of this command only (`--no-cache`).
+   */
+  cache?: string | false;
   session?: SessionOptions;
-  /** Runs larger than this many bytes are indexed in a temporary on-disk database. */
-  onDiskAboveBytes?: number;
-  /**
-   * Read and parse on a worker thread while this one appends to DuckDB (`ingestOnWorker`):
-   * by default for runs of at least WORKER_INGEST_MIN_BYTES that are not live and gain from it
-   * (`suitsIngestWorker`), when the compiled worker is there; `RUNLENS_INGEST_WORKER=0` turns it
-   * off. A run read so cannot `refresh`.
-   */
-  ingestWorker?: boolean;
-  /**
-   * Read on this many worker threads, each a contiguous part of the files (`ingestOnWorker`);
-   * 0: on this thread. Without this or `ingestWorker`, runs of at least WORKER_INGEST_MIN_BYTES
-   * in several files that gain from it (`suitsParallelIngest`) use one per core, at most
-   * MAX_INGEST_WORKERS. `RUNLENS_INGEST_WORKERS=N` sets the count for every run that is not live.
-   */
-  ingestWorkers?: number;
+  /** At most this many problems are kept with their details (all are counted). */
+  maxProblemDetails?: number;
 }
-
-/**
- * Most workers a parallel ingest starts. Each adds its heap and parse buffers: RL 2.68 GB `report`
- * peaked at 629-698 MB on two workers against 446 MB on this thread (2026-12-03). Two is what was
- * measured; more would need measuring against the 1 GB bound first.
- */
-export const MAX_INGEST_WORKERS = 2;
-
-/**
- * Below this, a run is read on the calling thread: starting the worker and loading its modules
- * (~0.1 s) would cost more than the overlap gains.
- */
-export const WORKER_INGEST_MIN_BYTES = 32 * 1024 * 1024;
 
 export type XRange = {
   min: number | null;
   max: number | null;
   integer: boolean;
 };
+
+export interface FileReport {
+  fileId: number;
+  /** Position in file order. */
+  order: number;
+  name: string;
+  path: string;
+  container: LogFile['container'];
+  gzip: boolean;
+  bytes: number;
+  profile: Profile;
+  /** Good records read (each becomes one row). */
+  rows: number;
+  /** Problems by kind: corrupt, truncated, not-an-object, unreadable, too-long. */
+  problems: Partial<Record<ProblemKind, number>>;
+  status: FileStatus;
+}
+
+/** What the index holds of the run: its files, rows and problems. */
+export interface IngestResult {
+  files: FileReport[];
+  problems: ReadProblem[];
+  problemCount: number;
+  rows: number;
+  uidRows: number;
+}
 
 export interface RunSummary {
   profile: Profile;
@@ -75,73 +87,74 @@ export interface RunSummary {
   truncated: number;
 }
 
+export interface RefreshResult {
+  newRows: number;
+  newFiles: string[];
+  /** Files read again from the start (rewritten, truncated or rotated). */
+  reread: string[];
+}
+
+/** Runs smaller than this are indexed in memory when there is no cache. */
+const IN_MEMORY_BYTES = 256 * 1024 * 1024;
+
 /**
- * An indexed run: its files read into DuckDB, with views that every analysis builds on:
- * `events` (rows + `ord`, the global row ordinal, and `x`), `uid_events` (uid_rows + line, x, ord, task),
- * `files` (per-file counts and ordinal offsets).
+ * An indexed run: its files read by DuckDB into the run's index (kept in the cache, so the next
+ * look reads only what changed), with the views every aggregate reads: `events`, `uid_events`,
+ * `uid_indexed_events` (index-views.ts).
  */
 export class Run {
   private constructor(
     readonly session: Session,
+    private readonly index: RunIndex,
     private currentLocation: RunLocation,
-    /** Undefined when the run was read on a worker thread: `ingest` is then final. */
-    private readonly ingestor: Ingestor | undefined,
-    private readonly ingestResult: IngestResult | undefined,
+    private facts: IngestResult,
     readonly profile: Profile,
     readonly x: XAxis,
     readonly taskColumn: string | undefined,
+    private view: ViewColumns,
     private readonly input: string | undefined,
     private readonly options: OpenRunOptions,
+    /** Where the index is cached (undefined: a temporary index). */
+    readonly cacheDir: string | undefined,
+    /** What the last update read. */
+    public lastChange: IndexChange,
   ) {}
 
   get location(): RunLocation {
     return this.currentLocation;
   }
 
-  /** What was read: per-file reports, problems, fields, row counts. */
+  /** What the index holds: per-file reports, problems, row counts. */
   get ingest(): IngestResult {
-    return this.ingestor?.result() ?? this.ingestResult!;
+    return this.facts;
+  }
+
+  /** The view's columns: fields with their types, per-uid vectors, uid-indexed kinds. */
+  get columns(): ViewColumns {
+    return this.view;
   }
 
   static async open(input: string | undefined, options: OpenRunOptions = {}): Promise<Run> {
     const location = discoverRun(input, options);
-    const bytes = location.files.reduce((sum, f) => sum + f.bytes, 0);
-    const onDisk = bytes > (options.onDiskAboveBytes ?? 256 * 1024 * 1024);
-    const session = onDisk
-      ? await Session.createOnDisk(options.session)
-      : await Session.create(options.session);
+    const { session, cacheDir } = await openSession(location, options);
     try {
-      const xCandidates =
-        options.x && !X_CANDIDATES.includes(options.x) ? [...X_CANDIDATES, options.x] : X_CANDIDATES;
-      const keyX = options.x === 'ordinal' || options.x === 'row' ? undefined : options.x;
-      const ingestOptions = { ...options, xCandidates, keyX };
-      let ingestor: Ingestor | undefined;
-      let ingest: IngestResult;
-      const workers = ingestWorkers(options, location.files, bytes);
-      if (workers > 0) {
-        ingest = await ingestOnWorker(session, location.files, ingestOptions, workers);
-      } else {
-        ingestor = await createIngestor(session, ingestOptions);
-        await ingestor.ingestAll(location.files);
-        ingest = ingestor.result();
-      }
-      const x = chooseXAxis(ingest.order, ingest.rows, options.x);
-      const profile = runProfile(ingest);
-      const taskColumn = TASK_CANDIDATES.find((c) =>
-        ingest.fields.all().some((f) => f.path === c && f.role === 'scalar'),
-      );
-      const run = new Run(
-        session,
-        location,
-        ingestor,
-        ingestor ? undefined : ingest,
-        profile,
-        x,
+      const index = await RunIndex.open(session);
+      const change = await index.update(location.files, { live: options.live, onProgress: options.onProgress });
+      const facts = await readFacts(index, location, options);
+      if (options.strict) rejectProblems(facts);
+      const x = chooseXAxis(await orderStats(index, options.x), facts.rows, options.x);
+      const profile = profileOfFiles(facts.files);
+      const taskColumn = TASK_CANDIDATES.find((c) => index.indexColumns().some((k) => k.name === c && k.role === 'scalar'));
+      const view = await createViews(index, {
+        xColumn: x.column,
         taskColumn,
-        input,
-        options,
-      );
-      await run.createViews();
+        fileOrder: facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
+      });
+      const run = new Run(session, index, location, facts, profile, x, taskColumn && view.scalars.get(taskColumn) ? taskColumn : undefined, view, input, options, cacheDir, change);
+      if (cacheDir) {
+        await session.run('CHECKPOINT');
+        evict(cacheRoot(options.cache || undefined), cacheLimit(), cacheDir);
+      }
       await session.releaseMemory();
       return run;
     } catch (error) {
@@ -150,27 +163,10 @@ export class Run {
     }
   }
 
-  /** SQL expression of x over `rows`, when x is a column. */
-  private get xExpression(): string {
-    return `CAST(${quoteIdentifier(this.x.column ?? 'rec')} AS DOUBLE)`;
-  }
-
-  /** Whether `uid_rows` carries its events' x (KEY_COLUMNS), set by createViews. */
-  private uidXCopied = false;
-
-  /**
-   * SQL expression of x over the `uid_rows` of one file, whose first event has run order
-   * `firstOrd`, as `uid_events` computes it; undefined when `uid_events` takes x from a join.
-   */
-  uidRowsX(firstOrd: number): string | undefined {
-    if (!this.uidXCopied) return undefined;
-    return this.x.column === undefined ? `CAST(${firstOrd} + rec AS DOUBLE)` : quoteIdentifier(KEY_COLUMNS.x);
-  }
-
-  private readonly columnCache = new Map<string, Set<string>>();
-
+  /** Column names of the `rows` view (fields of the log) or of `uid_rows` (uid and per-uid vectors). */
   storedColumns(table: 'rows' | 'uid_rows'): Set<string> {
-    return this.columnCache.get(table) ?? new Set();
+    if (table === 'rows') return new Set([...this.view.scalars.keys()]);
+    return this.facts.uidRows > 0 ? new Set(['uid', ...this.view.perUid.keys()]) : new Set();
   }
 
   /**
@@ -178,102 +174,39 @@ export class Run {
    * files) and updates the views. The x axis and profile chosen at open stay as they are.
    */
   async refresh(): Promise<RefreshResult> {
-    if (!this.ingestor) {
-      throw new Error(
-        'Run.refresh: this run was read on a worker thread; open it with `live: true` to follow it',
-      );
-    }
     const location = discoverRun(this.input, this.options);
-    const result = await this.ingestor.refresh(location.files);
+    const change = await this.index.update(location.files, { live: this.options.live });
     this.currentLocation = location;
-    if (result.newRows > 0 || result.newFiles.length > 0 || result.reread.length > 0) {
+    this.lastChange = change;
+    const changed =
+      change.newRows > 0 || change.newFiles.length > 0 || change.reread.length > 0 || change.dropped.length > 0;
+    this.facts = await readFacts(this.index, location, this.options);
+    if (changed) {
       this.summaryCache = undefined;
       this.xRangeCache = undefined;
-      await this.createViews();
+      this.catalogCache = undefined;
+      this.view = await createViews(this.index, {
+        xColumn: this.x.column,
+        taskColumn: this.taskColumn,
+        fileOrder: this.facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
+      });
     }
-    return result;
+    return { newRows: change.newRows, newFiles: change.newFiles, reread: change.reread };
   }
 
-  private async createViews(): Promise<void> {
-    const s = this.session;
-    const files = this.ingest.files;
-    let before = 0;
-    const values = files
-      .map((f) => {
-        const row = `(${f.fileId}, ${before}, ${f.rows})`;
-        before += f.rows;
-        return row;
-      })
-      .join(', ');
-    await s.run('CREATE OR REPLACE TABLE files (file_id INTEGER, first_ord BIGINT, rows BIGINT)');
-    if (values) await s.run(`INSERT INTO files VALUES ${values}`);
-    const rowTypes = new Map<string, string>();
-    for (const table of ['rows', 'uid_rows'] as const) {
-      const columns = await s.all<{ name: string; type: string }>(
-        `SELECT name, type FROM pragma_table_info('${table}')`,
-      );
-      if (table === 'rows') for (const c of columns) rowTypes.set(c.name, c.type);
-      this.columnCache.set(table, new Set(columns.map((c) => c.name).filter((c) => !HIDDEN_COLUMNS.has(c))));
-    }
-    const storedTask =
-      this.taskColumn && this.storedColumns('rows').has(this.taskColumn) ? this.taskColumn : undefined;
-    const task = storedTask === undefined ? 'NULL' : quoteIdentifier(storedTask);
-    const ordinalX = (alias: string) => `CAST(f.first_ord + ${alias}.rec AS DOUBLE)`;
-    await s.run(`CREATE OR REPLACE VIEW events AS
-      SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${this.x.column === undefined ? ordinalX('r') : this.xExpression} AS x,
-             CAST(${task} AS VARCHAR) AS task
-      FROM rows r JOIN files f USING (file_id)`);
-    const hidden = (alias: string, columns: string[]) =>
-      `${alias}.* EXCLUDE (${columns.map(quoteIdentifier).join(', ')})`;
-    const uidHidden = hidden('u', Object.values(KEY_COLUMNS));
-    const indexedHidden = hidden('i', [KEY_COLUMNS.x]);
-    this.uidXCopied = this.keysCopied(rowTypes, storedTask);
-    if (this.uidXCopied) {
-      // The per-uid rows carry their event's x, line and task (KEY_COLUMNS): no join but the
-      // one with `files`, a row per file.
-      const x = (alias: string) =>
-        this.x.column === undefined ? ordinalX(alias) : `${alias}.${quoteIdentifier(KEY_COLUMNS.x)}`;
-      await s.run('DROP TABLE IF EXISTS event_keys');
-      await s.run(`CREATE OR REPLACE VIEW uid_events AS
-        SELECT ${uidHidden}, u.${quoteIdentifier(KEY_COLUMNS.line)} AS line, ${x('u')} AS x,
-               CAST(f.first_ord + u.rec AS BIGINT) AS ord, u.${quoteIdentifier(KEY_COLUMNS.task)} AS task
-        FROM uid_rows u JOIN files f USING (file_id)`);
-      await s.run(`CREATE OR REPLACE VIEW uid_indexed_events AS
-        SELECT ${indexedHidden}, ${x('i')} AS x, CAST(f.first_ord + i.rec AS BIGINT) AS ord
-        FROM uid_indexed i JOIN files f USING (file_id)`);
-      return;
-    }
-    // Otherwise they join a compact key table, built once per (re)index, rather than the events
-    // view with all its columns and expressions: per-uid queries on large runs are several times faster.
-    await s.run(`CREATE OR REPLACE TABLE event_keys AS SELECT file_id, rec, line, ord, x, task FROM events`);
-    await s.run(`CREATE OR REPLACE VIEW uid_events AS
-      SELECT ${uidHidden}, k.line, k.x, k.ord, k.task FROM uid_rows u JOIN event_keys k USING (file_id, rec)`);
-    await s.run(`CREATE OR REPLACE VIEW uid_indexed_events AS
-      SELECT ${indexedHidden}, k.x, k.ord FROM uid_indexed i JOIN event_keys k USING (file_id, rec)`);
-  }
+  private catalogCache: Promise<{ fields: FieldStat[]; conflicts: Map<string, number> }> | undefined;
 
-  /**
-   * Whether the copies of x and task in the per-uid rows (KEY_COLUMNS) equal what the events view
-   * computes: the ingest copied the fields that became the x axis and the task, and `rows` stores
-   * them as numbers and as text (so the view's casts change nothing).
-   */
-  private keysCopied(rowTypes: ReadonlyMap<string, string>, storedTask: string | undefined): boolean {
-    const keys = this.ingest.uidKeys;
-    if (!keys.decided) return true; // no per-uid rows at all
-    const xCopied =
-      this.x.column === undefined || (this.x.column === keys.x && rowTypes.get(keys.x) === 'DOUBLE');
-    const taskCopied =
-      storedTask === undefined
-        ? keys.task === undefined || !rowTypes.has(keys.task)
-        : keys.task === storedTask && rowTypes.get(storedTask) === 'VARCHAR';
-    return xCopied && taskCopied;
+  /** Every field with its role, events and value types, and the type conflicts per column. */
+  fieldCatalog(): Promise<{ fields: FieldStat[]; conflicts: Map<string, number> }> {
+    this.catalogCache ??= fieldCatalog(this.index);
+    return this.catalogCache;
   }
 
   private xRangeCache: Promise<XRange> | undefined;
 
   /**
    * x over every event with a finite x: min, max, all integers. Every chart over x bins this
-   * range (binSpec), so the charts of one run line up and the scanner can bin as it reads.
+   * range (binSpec), so the charts of one run line up.
    */
   xRange(): Promise<XRange> {
     this.xRangeCache ??= this.session
@@ -287,7 +220,7 @@ export class Run {
 
   private summaryCache: Promise<RunSummary> | undefined;
 
-  /** Rows, files, x range, uids, problems: computed once per (re)index (it scans every uid row). */
+  /** Rows, files, x range, uids, problems: computed once per update (it scans every uid row). */
   summary(): Promise<RunSummary> {
     this.summaryCache ??= this.computeSummary();
     return this.summaryCache;
@@ -295,22 +228,24 @@ export class Run {
 
   private async computeSummary(): Promise<RunSummary> {
     const xs = await this.session.one<{ min: number | null; max: number | null; missing: number }>(
-      `SELECT min(x) AS min, max(x) AS max, CAST(count(*) FILTER (WHERE x IS NULL OR NOT isfinite(x)) AS INTEGER) AS missing FROM events`,
+      `SELECT min(x) AS min, max(x) AS max, CAST(count(*) FILTER (WHERE x IS NULL OR NOT isfinite(x)) AS DOUBLE) AS missing FROM events`,
     );
-    const uids = await this.session.one<{ n: number }>(
-      `SELECT CAST(count(DISTINCT uid) AS INTEGER) AS n FROM (SELECT uid FROM uid_rows UNION ALL SELECT uid FROM uid_indexed)`,
+    const uids = await this.session.one<{ n: number; indexed: number }>(
+      `SELECT CAST(count(DISTINCT uid) AS DOUBLE) AS n,
+              CAST(count(*) FILTER (WHERE source = 1) AS DOUBLE) AS indexed
+       FROM (SELECT uid, 0 AS source FROM uid_rows UNION ALL SELECT uid, 1 AS source FROM uid_indexed)`,
     );
     return {
       profile: this.profile,
       files: this.location.files.length,
-      rows: this.ingest.rows,
-      uidRows: this.ingest.uidRows,
-      uidIndexedRows: this.ingest.uidIndexedRows,
+      rows: this.facts.rows,
+      uidRows: this.facts.uidRows,
+      uidIndexedRows: uids?.indexed ?? 0,
       bytes: this.location.files.reduce((sum, f) => sum + f.bytes, 0),
       x: { ...this.x, min: xs?.min ?? null, max: xs?.max ?? null, rowsWithoutX: xs?.missing ?? 0 },
       uids: uids?.n ?? 0,
-      problems: this.ingest.problemCount,
-      truncated: this.ingest.files.reduce((sum, f) => sum + (f.problems.truncated ?? 0), 0),
+      problems: this.facts.problemCount,
+      truncated: this.facts.files.reduce((sum, f) => sum + (f.problems.truncated ?? 0), 0),
     };
   }
 
@@ -319,8 +254,142 @@ export class Run {
   }
 }
 
-function runProfile(ingest: IngestResult): Profile {
-  return profileOfFiles(ingest.files);
+/** The index's session: the run's cache database, or a temporary one. */
+async function openSession(
+  location: RunLocation,
+  options: OpenRunOptions,
+): Promise<{ session: Session; cacheDir: string | undefined }> {
+  const bytes = location.files.reduce((sum, f) => sum + f.bytes, 0);
+  if (options.cache !== false && process.env.RUNLENS_NO_CACHE !== '1') {
+    const root = cacheRoot(options.cache || undefined);
+    const run = location.variant ? path.join(location.root) : runPath(location);
+    const dir = runCacheDir(root, run);
+    try {
+      const session = await Session.create({
+        memoryLimit: boundedMemoryLimit(),
+        ...options.session,
+        databasePath: path.join(dir, INDEX_FILE),
+        keep: true,
+        tempDirectory: path.join(dir, 'tmp'),
+      });
+      markUsed(dir, run);
+      return { session, cacheDir: dir };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!/lock/i.test(message)) throw error;
+      process.stderr.write(
+        `runlens: the cached index of ${run} is in use by another runlens process; reading into a temporary index\n`,
+      );
+    }
+  }
+  const session =
+    bytes > IN_MEMORY_BYTES ? await Session.createOnDisk(options.session) : await Session.create(options.session);
+  return { session, cacheDir: undefined };
+}
+
+/** The path a run is known by: the file given, or the directory. */
+function runPath(location: RunLocation): string {
+  if (location.files.length === 1 && fs.existsSync(location.root) && fs.statSync(location.root).isDirectory()) {
+    const only = location.files[0].path;
+    if (path.dirname(only) === location.root) return only;
+  }
+  return location.root;
+}
+
+async function readFacts(index: RunIndex, location: RunLocation, options: OpenRunOptions): Promise<IngestResult> {
+  const indexed = new Map(index.indexedFiles().map((f) => [f.path, f]));
+  const partial = new Map(index.partialLines().map((p) => [p.fileId, p]));
+  const uidRows = new Map<number, number>();
+  for (const part of index.chunkParts()) uidRows.set(part.fileId, (uidRows.get(part.fileId) ?? 0) + part.uidRows);
+  const files: FileReport[] = [];
+  for (const [order, file] of location.files.entries()) {
+    const f = indexed.get(file.path);
+    if (!f) continue;
+    const problems = { ...f.problems };
+    const cut = partial.get(f.fileId);
+    if (cut && !options.live) problems.truncated = (problems.truncated ?? 0) + 1;
+    files.push({
+      fileId: f.fileId,
+      order,
+      name: file.name,
+      path: file.path,
+      container: f.container,
+      gzip: f.gzip,
+      bytes: f.size,
+      profile: f.profile,
+      rows: f.rows,
+      problems,
+      status: fileStatus(problems, f.rows),
+    });
+  }
+  const byId = new Map(files.map((f) => [f.fileId, f]));
+  const stored = await index.problems(options.maxProblemDetails ?? 200);
+  const problems: ReadProblem[] = stored
+    .filter((p) => byId.has(p.fileId))
+    .map(({ fileId, ...p }) => ({ file: byId.get(fileId)!.name, ...p }));
+  if (!options.live)
+    for (const cut of partial.values()) {
+      const file = byId.get(cut.fileId);
+      if (!file) continue;
+      problems.push({
+        file: file.name,
+        line: cut.line,
+        kind: 'truncated',
+        message: `last line is incomplete (${cut.bytes} bytes, no newline): the writer crashed or is still writing; skipped`,
+      });
+    }
+  problems.sort((a, b) => (byId.get(fileIdOf(a, files))?.order ?? 0) - (byId.get(fileIdOf(b, files))?.order ?? 0) || a.line - b.line);
+  const problemCount = files.reduce(
+    (sum, f) => sum + Object.values(f.problems).reduce((s, n) => s + (n ?? 0), 0),
+    0,
+  );
+  return {
+    files,
+    problems: problems.slice(0, options.maxProblemDetails ?? 200),
+    problemCount,
+    rows: files.reduce((sum, f) => sum + f.rows, 0),
+    uidRows: files.reduce((sum, f) => sum + (uidRows.get(f.fileId) ?? 0), 0),
+  };
+}
+
+function fileIdOf(problem: ReadProblem, files: readonly FileReport[]): number {
+  return files.find((f) => f.name === problem.file)?.fileId ?? -1;
+}
+
+function rejectProblems(facts: IngestResult): void {
+  const bad = facts.problems.find((p) => p.kind !== 'truncated');
+  if (!bad) return;
+  throw new UserError(`${formatProblem(bad)} (--strict makes bad input fatal)`, {
+    hint: 'fix or remove that record, or run without --strict to skip bad records and keep the rest',
+  });
+}
+
+/** Order statistics of each x candidate over the whole run (and of the field `--x` names). */
+async function orderStats(index: RunIndex, requested: string | undefined): Promise<Map<string, OrderStat>> {
+  const stats = new Map<string, OrderStat>();
+  for (const row of await index.orderRows()) {
+    const stat = stats.get(row.column) ?? { present: 0, decreases: 0 };
+    stat.present += row.present;
+    stat.decreases += row.decreases;
+    stats.set(row.column, stat);
+  }
+  if (requested && !X_CANDIDATES.includes(requested) && requested !== 'ordinal' && requested !== 'row') {
+    const column = index.indexColumns().find((c) => c.name === requested && c.role === 'scalar');
+    if (column) {
+      const tables = [...new Set(index.chunkParts().map((c) => c.chunk))]
+        .map((chunk) => `ev_${chunk}`)
+        .filter((t) => index.columnsOf(t)?.has(column.name));
+      let present = 0;
+      for (const table of tables) {
+        const row = await index.session.one<{ n: number }>(
+          sql`SELECT CAST(count(${ident(column.name)}) AS DOUBLE) AS n FROM ${ident(table)}`.text,
+        );
+        present += row?.n ?? 0;
+      }
+      stats.set(requested, { present, decreases: 0 });
+    }
+  }
+  return stats;
 }
 
 /** A run's profile: the one with the most rows over its files' profiles. */
@@ -334,18 +403,4 @@ export function profileOfFiles(files: readonly { profile: Profile; rows: number 
     for (const profile of ['filetao', 'openvalidators', 'rl'] as const)
       if (weight[profile] > 0) return profile;
   return best;
-}
-
-/** How many worker threads Run.open reads on (0: this one; see OpenRunOptions.ingestWorker(s)). */
-function ingestWorkers(options: OpenRunOptions, files: RunLocation['files'], bytes: number): number {
-  if (options.live || !canIngestOnWorker()) return 0;
-  if (options.ingestWorkers !== undefined) return options.ingestWorkers;
-  // A count of workers, whatever the run (benchmarks, tests of the CLI).
-  const forced = process.env.RUNLENS_INGEST_WORKERS;
-  if (forced !== undefined && /^\d+$/.test(forced)) return Number(forced);
-  if (options.ingestWorker !== undefined) return options.ingestWorker ? 1 : 0;
-  if (process.env.RUNLENS_INGEST_WORKER === '0' || bytes < WORKER_INGEST_MIN_BYTES) return 0;
-  const parallel = Math.min(os.availableParallelism(), MAX_INGEST_WORKERS, files.length);
-  if (parallel > 1 && suitsParallelIngest(files)) return parallel;
-  return suitsIngestWorker(files) ? 1 : 0;
 }

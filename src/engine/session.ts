@@ -11,6 +11,8 @@ export interface SessionOptions {
   memoryLimit?: string;
   threads?: number;
   tempDirectory?: string;
+  /** Keep the database file when the session closes (a cached run index). */
+  keep?: boolean;
 }
 
 export type Row = Record<string, unknown>;
@@ -51,10 +53,13 @@ export class Session {
     // Loaded here, not at the top: commands answered by the scanners never open a session.
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(options.databasePath ?? ':memory:', config);
-    if (options.databasePath) owned.push(options.databasePath, `${options.databasePath}.wal`);
+    if (options.databasePath && !options.keep) owned.push(options.databasePath, `${options.databasePath}.wal`);
     owned.push(tempDirectory);
     for (const file of owned) trackTemp(file);
     const connection = await instance.connect();
+    // Progress of long statements (an index read) is polled, never printed by DuckDB.
+    await connection.run('SET enable_progress_bar = true');
+    await connection.run('SET enable_progress_bar_print = false');
     return new Session(instance, connection, owned, config.memory_limit, Boolean(options.databasePath));
   }
 
@@ -109,6 +114,33 @@ export class Session {
 
   async run(sql: string): Promise<void> {
     await this.connection.run(sql);
+  }
+
+  /** `run`, telling `onProgress` the fraction done (DuckDB's estimate) every 200 ms. */
+  async runWithProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void> {
+    if (!onProgress) return this.run(sql);
+    const timer = setInterval(() => {
+      const percentage = this.connection.progress.percentage;
+      if (percentage >= 0) onProgress(Math.min(1, percentage / 100));
+    }, 200);
+    try {
+      await this.connection.run(sql);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /**
+   * `work` with DuckDB keeping the order rows are read in (the index numbers records by it); off
+   * otherwise, which lets aggregates and writes run freely on all threads.
+   */
+  async withInsertionOrder<T>(work: () => Promise<T>): Promise<T> {
+    await this.connection.run('SET preserve_insertion_order = true');
+    try {
+      return await work();
+    } finally {
+      await this.connection.run('SET preserve_insertion_order = false');
+    }
   }
 
   /** Rows as plain objects. Cast BIGINT/HUGEINT to DOUBLE or INTEGER in SQL to get numbers. */

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import { X_CANDIDATES, type OrderStat } from './ingest.js';
+import { X_CANDIDATES, type OrderStat } from './candidates.js';
 
 export interface XAxis {
   /** Column in `rows` used as x, or undefined for the global row ordinal. */

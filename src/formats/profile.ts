@@ -50,3 +50,15 @@ export const FLAT_RL_PATHS: Readonly<Record<string, string>> = {
   healr: 'statistics.healing_reward',
   event: 'statistics.event_progress',
 };
+
+/**
+ * The event a record holds: the record itself, or for a loguru line its `record.extra`, with
+ * loguru's time as `_timestamp` when the event has none.
+ */
+export function eventOfRecord(record: Record<string, unknown>): Record<string, unknown> {
+  const extra = unwrapLoguru(record);
+  if (!extra) return record;
+  const time = (record.record as Record<string, unknown>).time;
+  if ('_timestamp' in extra || !isPlainObject(time) || typeof time.timestamp !== 'number') return extra;
+  return { ...extra, _timestamp: time.timestamp };
+}

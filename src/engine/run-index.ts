@@ -1,0 +1,763 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { LogFile } from '../formats/log-file.js';
+import { noVotes, probeFile, type FileProbe } from '../formats/probe.js';
+import type { ProblemKind, ReadProblem } from '../formats/problems.js';
+import { parseJsonRecord } from '../formats/json-record.js';
+import { isPlainObject } from '../formats/record.js';
+import type { Profile } from '../formats/profile.js';
+import { majorityProfile } from './file-status.js';
+import { toCanonical } from './canonical-sql.js';
+import {
+  IndexDb,
+  INDEX_FORMAT,
+  type ChunkPart,
+  type IndexColumn,
+  type IndexedFile,
+  type OrderRow,
+} from './index-db.js';
+import {
+  eventsChunk,
+  FileReadError,
+  readCareful,
+  readTyped,
+  uidChunk,
+  type ChunkResult,
+  type NamedColumn,
+  type PartResult,
+  type ReadPart,
+} from './index-read.js';
+import { X_CANDIDATES } from './candidates.js';
+import type { OutputColumn, StoredType } from './normalize-sql.js';
+import type { Session } from './session.js';
+import { ident, join, lit, sql } from './sql.js';
+import { uidRowsSelect } from './uid-rows-sql.js';
+
+export interface IndexProgress {
+  fileIndex: number;
+  fileCount: number;
+  fileName: string;
+  bytesDone: number;
+  bytesTotal: number;
+  rows: number;
+}
+
+export interface UpdateOptions {
+  /** A run still being written: a partial last line is held back, not reported. */
+  live?: boolean;
+  onProgress?: (progress: IndexProgress) => void;
+}
+
+/** What an update read. */
+export interface IndexChange {
+  newRows: number;
+  newFiles: string[];
+  /** Files read again from the start (rewritten, truncated). */
+  reread: string[];
+  /** Files of which only the appended bytes were read. */
+  appended: string[];
+  /** Files gone since the last look (their rows are dropped). */
+  dropped: string[];
+  /** Bytes read from the logs. */
+  bytesRead: number;
+}
+
+/** A file's last line that is not complete (the writer crashed or is still writing). */
+export interface PartialLine {
+  fileId: number;
+  line: number;
+  bytes: number;
+}
+
+/** A stored chunk table's columns: name → stored type. */
+type ChunkColumns = Map<string, StoredType>;
+
+const IDENTITY_BYTES = 1024;
+
+/**
+ * A run's index: its files' records normalised into chunk tables of a DuckDB database (the
+ * user's cache, or a temporary one), with the bookkeeping that lets a later look read only what
+ * changed: new files, bytes appended to JSON lines files; a file rewritten or truncated is read
+ * again, a file gone is dropped. DuckDB reads the files (normalize-sql.ts); the JS readers read
+ * only what it cannot (a byte order mark, a corrupt record, CSV, pretty-printed objects).
+ */
+export class RunIndex {
+  private constructor(
+    readonly session: Session,
+    private readonly db: IndexDb,
+    private files: Map<number, IndexedFile>,
+    private chunks: ChunkPart[],
+    private columns: IndexColumn[],
+    private chunkColumns: Map<string, ChunkColumns>,
+    /** Partial last lines seen by the last update (not stored: they may be complete next time). */
+    private partial: Map<number, PartialLine>,
+  ) {}
+
+  static async open(session: Session): Promise<RunIndex> {
+    const db = new IndexDb(session);
+    await db.create();
+    const format = await db.meta('format');
+    if (format !== undefined && format !== INDEX_FORMAT) {
+      await dropEverything(session);
+      await db.create();
+    }
+    if (format !== INDEX_FORMAT) await db.setMeta('format', INDEX_FORMAT);
+    const index = new RunIndex(session, db, new Map(), [], [], new Map(), new Map());
+    await index.load();
+    return index;
+  }
+
+  private async load(): Promise<void> {
+    this.files = new Map((await this.db.files()).map((f) => [f.fileId, f]));
+    this.chunks = await this.db.chunks();
+    this.columns = await this.db.columns();
+    const rows = await this.session.all<{ table_name: string; column_name: string; data_type: string }>(
+      `SELECT table_name, column_name, data_type FROM duckdb_columns()
+       WHERE database_name = current_database() AND schema_name = 'main'
+         AND regexp_full_match(table_name, '(ev|uid)_[0-9]+')`,
+    );
+    this.chunkColumns = new Map();
+    for (const r of rows) {
+      let columns = this.chunkColumns.get(r.table_name);
+      if (!columns) this.chunkColumns.set(r.table_name, (columns = new Map()));
+      columns.set(r.column_name, r.data_type as StoredType);
+    }
+  }
+
+  /** The files indexed, by id. */
+  indexedFiles(): IndexedFile[] {
+    return [...this.files.values()];
+  }
+
+  indexColumns(): readonly IndexColumn[] {
+    return this.columns;
+  }
+
+  chunkParts(): readonly ChunkPart[] {
+    return this.chunks;
+  }
+
+  /** The stored columns of a chunk table (ev_N or uid_N). */
+  columnsOf(table: string): ChunkColumns | undefined {
+    return this.chunkColumns.get(table);
+  }
+
+  partialLines(): PartialLine[] {
+    return [...this.partial.values()];
+  }
+
+  async problems(limit: number): Promise<(Omit<ReadProblem, 'file'> & { fileId: number })[]> {
+    return this.db.problems(limit);
+  }
+
+  async orderRows(): Promise<OrderRow[]> {
+    return this.db.orderRows();
+  }
+
+  /** Reads what changed in the run's files since the last update. */
+  async update(files: readonly LogFile[], options: UpdateOptions = {}): Promise<IndexChange> {
+    const change: IndexChange = { newRows: 0, newFiles: [], reread: [], appended: [], dropped: [], bytesRead: 0 };
+    const plan = this.plan(files, change);
+    for (const fileId of plan.drop) await this.dropFile(fileId);
+    const reader = new UpdateReader(this, files, plan, options, change);
+    await reader.run();
+    return change;
+  }
+
+  private plan(files: readonly LogFile[], change: IndexChange): UpdatePlan {
+    const byPath = new Map([...this.files.values()].map((f) => [f.path, f]));
+    const matched = new Set<number>();
+    const plan: UpdatePlan = { drop: [], reads: [] };
+    const unmatched: { file: LogFile; stat: fs.Stats; head: string }[] = [];
+    for (const file of files) {
+      const stat = statOrUndefined(file.path);
+      if (!stat) continue;
+      const head = hashBytes(file.path, 0, IDENTITY_BYTES);
+      const known = byPath.get(file.path);
+      if (!known) {
+        unmatched.push({ file, stat, head });
+        continue;
+      }
+      matched.add(known.fileId);
+      this.planKnown(known, file, stat, head, plan, change);
+    }
+    // A file under a new name holding what a vanished file held (a rotation renamed it).
+    for (const { file, stat, head } of unmatched) {
+      const moved = [...this.files.values()].find(
+        (f) => !matched.has(f.fileId) && !files.some((g) => g.path === f.path) && sameStart(f, file, stat, head),
+      );
+      if (moved) {
+        matched.add(moved.fileId);
+        moved.path = file.path;
+        moved.name = file.name;
+        plan.reads.push({ kind: 'renamed', file, stat, head, known: moved });
+        this.planKnown(moved, file, stat, head, plan, change);
+        continue;
+      }
+      change.newFiles.push(file.name);
+      plan.reads.push({ kind: 'full', file, stat, head });
+    }
+    for (const f of this.files.values())
+      if (!matched.has(f.fileId)) {
+        change.dropped.push(f.name);
+        plan.drop.push(f.fileId);
+      }
+    return plan;
+  }
+
+  private planKnown(
+    known: IndexedFile,
+    file: LogFile,
+    stat: fs.Stats,
+    head: string,
+    plan: UpdatePlan,
+    change: IndexChange,
+  ): void {
+    known.name = file.name;
+    if (stat.size === known.size && stat.mtimeMs === known.mtimeMs && stat.ino === known.ino) {
+      this.partial.delete(known.fileId);
+      if (known.layout === 'jsonl' && !known.gzip && known.indexedBytes < stat.size)
+        plan.reads.push({ kind: 'append', file, stat, head, known });
+      return;
+    }
+    if (sameStart(known, file, stat, head) && known.layout === 'jsonl' && !known.gzip) {
+      if (stat.size > known.indexedBytes) {
+        change.appended.push(file.name);
+        plan.reads.push({ kind: 'append', file, stat, head, known });
+      } else plan.reads.push({ kind: 'touch', file, stat, head, known });
+      return;
+    }
+    change.reread.push(file.name);
+    plan.drop.push(known.fileId);
+    plan.reads.push({ kind: 'full', file, stat, head, reuseId: known.fileId });
+  }
+
+  /** Removes a file's rows from every chunk holding them. */
+  async dropFile(fileId: number): Promise<void> {
+    for (const part of this.chunks.filter((c) => c.fileId === fileId)) {
+      const others = this.chunks.some((c) => c.chunk === part.chunk && c.fileId !== fileId);
+      for (const table of [eventsChunk(part.chunk), uidChunk(part.chunk)]) {
+        if (!this.chunkColumns.has(table)) continue;
+        if (others) await this.session.run(sql`DELETE FROM ${ident(table)} WHERE file_id = ${lit(fileId)}`.text);
+        else {
+          await this.session.run(sql`DROP TABLE ${ident(table)}`.text);
+          this.chunkColumns.delete(table);
+        }
+      }
+      await this.db.removeChunkPart(part.chunk, fileId);
+    }
+    this.chunks = this.chunks.filter((c) => c.fileId !== fileId);
+    this.files.delete(fileId);
+    this.partial.delete(fileId);
+    await this.db.removeFile(fileId);
+  }
+
+  nextChunk(): number {
+    let next = 0;
+    for (const c of this.chunks) next = Math.max(next, c.chunk + 1);
+    for (const table of this.chunkColumns.keys()) next = Math.max(next, Number(table.split('_')[1]) + 1);
+    return next;
+  }
+
+  nextFileId(): number {
+    let next = 0;
+    for (const id of this.files.keys()) next = Math.max(next, id + 1);
+    return next;
+  }
+
+  /** Names new fields' columns (unique when case is ignored) and records their first kinds. */
+  async nameColumns(output: readonly OutputColumn[]): Promise<NamedColumn[]> {
+    const byPath = new Map(this.columns.map((c) => [`${c.role === 'scalar' ? 's' : 'l'}:${c.path}`, c]));
+    const taken = new Set(this.columns.map((c) => c.name.toLowerCase()));
+    const added: IndexColumn[] = [];
+    const named: NamedColumn[] = [];
+    for (const column of output) {
+      const key = `${column.role === 'scalar' ? 's' : 'l'}:${column.path}`;
+      let known = byPath.get(key);
+      if (!known) {
+        let name = column.path;
+        for (let n = 2; taken.has(name.toLowerCase()) || RESERVED.has(name.toLowerCase()); n++)
+          name = `${column.path}~${n}`;
+        taken.add(name.toLowerCase());
+        known = { name, path: column.path, role: column.role, firstKind: column.firstKind };
+        byPath.set(key, known);
+        added.push(known);
+      } else if (known.firstKind === undefined && column.firstKind !== undefined) {
+        known.firstKind = column.firstKind;
+        await this.db.setFirstKind(known.name, column.firstKind);
+      }
+      named.push({ ...column, name: known.name });
+    }
+    await this.db.addColumns(added, this.columns.length);
+    this.columns.push(...added);
+    return named;
+  }
+
+  /** Bookkeeping after a chunk was written: its per-uid rows, parts, order statistics. */
+  async finishChunk(result: ChunkResult): Promise<Map<number, { rows: number; uidRows: number }>> {
+    const table = eventsChunk(result.chunk);
+    const select = uidRowsSelect(table, result.columns);
+    const uidCounts = new Map<number, number>();
+    if (select) {
+      await this.session.withInsertionOrder(() =>
+        this.session.run(sql`CREATE TABLE ${ident(uidChunk(result.chunk))} AS ${select}`.text),
+      );
+      for (const r of await this.session.all<{ file_id: number; n: number }>(
+        sql`SELECT file_id, CAST(count(*) AS DOUBLE) AS n FROM ${ident(uidChunk(result.chunk))} GROUP BY file_id`.text,
+      ))
+        uidCounts.set(r.file_id, r.n);
+    }
+    const parts: ChunkPart[] = result.parts
+      .filter((p) => p.rows > 0)
+      .map((p) => ({ chunk: result.chunk, fileId: p.fileId, rows: p.rows, uidRows: uidCounts.get(p.fileId) ?? 0 }));
+    await this.db.putChunkParts(parts);
+    this.chunks.push(...parts);
+    for (const name of [table, uidChunk(result.chunk)]) await this.loadChunkColumns(name);
+    return new Map(parts.map((p) => [p.fileId, { rows: p.rows, uidRows: p.uidRows }]));
+  }
+
+  private async loadChunkColumns(table: string): Promise<void> {
+    const rows = await this.session.all<{ column_name: string; data_type: string }>(
+      sql`SELECT column_name, data_type FROM duckdb_columns()
+          WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ${lit(table)}`.text,
+    );
+    if (rows.length) this.chunkColumns.set(table, new Map(rows.map((r) => [r.column_name, r.data_type as StoredType])));
+  }
+
+  /**
+   * Order statistics of the x candidates over a file's new rows (rec ≥ fromRec), merged into what
+   * was known of the file: how often each goes down within the file tells a clock from a counter
+   * that resets.
+   */
+  async updateOrder(fileId: number, fromRec: number): Promise<void> {
+    const previous = (await this.db.orderRows()).filter((r) => r.fileId === fileId);
+    const next: OrderRow[] = [];
+    const chunks = [...new Set(this.chunks.filter((c) => c.fileId === fileId).map((c) => c.chunk))];
+    for (const column of this.columns.filter((c) => c.role === 'scalar' && X_CANDIDATES.includes(c.path))) {
+      const branches = chunks.flatMap((chunk) => {
+        const stored = this.chunkColumns.get(eventsChunk(chunk))?.get(column.name);
+        if (!stored) return [];
+        const value = toCanonical(ident(column.name), stored, 'DOUBLE');
+        return [
+          sql`SELECT rec, ${value} AS v FROM ${ident(eventsChunk(chunk))} WHERE file_id = ${lit(fileId)} AND rec >= ${lit(fromRec)}`,
+        ];
+      });
+      const before = previous.find((r) => r.column === column.path);
+      if (!branches.length) {
+        if (before) next.push(before);
+        continue;
+      }
+      const stat = await this.session.one<Omit<OrderRow, 'fileId' | 'column'>>(
+        sql`SELECT CAST(count(*) AS DOUBLE) AS present,
+          CAST(count(*) FILTER (WHERE v < prev) AS DOUBLE) AS decreases,
+          arg_min(v, rec) AS first, arg_max(v, rec) AS last, min(v) AS min, max(v) AS max
+          FROM (SELECT rec, v, lag(v) OVER (ORDER BY rec) AS prev
+                FROM (${join(branches, ' UNION ALL ')}) WHERE isfinite(v))`
+          .text,
+      );
+      if (!stat || stat.present === 0) {
+        if (before) next.push(before);
+        continue;
+      }
+      if (!before || fromRec === 0) {
+        next.push({ fileId, column: column.path, ...stat });
+        continue;
+      }
+      next.push({
+        fileId,
+        column: column.path,
+        present: before.present + stat.present,
+        decreases:
+          before.decreases +
+          stat.decreases +
+          (before.last !== null && stat.first !== null && stat.first < before.last ? 1 : 0),
+        first: before.first ?? stat.first,
+        last: stat.last,
+        min: Math.min(before.min ?? Infinity, stat.min ?? Infinity),
+        max: Math.max(before.max ?? -Infinity, stat.max ?? -Infinity),
+      });
+    }
+    await this.db.putOrderRows(fileId, next);
+  }
+
+  async saveFile(file: IndexedFile): Promise<void> {
+    this.files.set(file.fileId, file);
+    await this.db.putFile(file);
+  }
+
+  async addProblems(fileId: number, problems: readonly Omit<ReadProblem, 'file'>[]): Promise<void> {
+    await this.db.addProblems(fileId, problems);
+  }
+
+  /** The line of a partial last line found before its file's lines were counted. */
+  numberPartialLine(fileId: number, line: number): void {
+    const partial = this.partial.get(fileId);
+    if (partial && partial.line === 0) partial.line = line;
+  }
+
+  setPartial(line: PartialLine | undefined, fileId: number): void {
+    if (line) this.partial.set(fileId, line);
+    else this.partial.delete(fileId);
+  }
+}
+
+/** Names the index uses for its own columns. */
+const RESERVED: ReadonlySet<string> = new Set(['__file', 'file_id', 'rec', 'line', 'ord', 'x', 'task']);
+
+type PlannedRead =
+  | { kind: 'full'; file: LogFile; stat: fs.Stats; head: string; reuseId?: number }
+  | { kind: 'append' | 'touch' | 'renamed'; file: LogFile; stat: fs.Stats; head: string; known: IndexedFile };
+
+interface UpdatePlan {
+  drop: number[];
+  reads: PlannedRead[];
+}
+
+/** Carries out the reads of one update: typed reads in groups, careful reads one file at a time. */
+class UpdateReader {
+  private bytesDone = 0;
+  private readonly bytesTotal: number;
+  private rows = 0;
+
+  constructor(
+    private readonly index: RunIndex,
+    private readonly files: readonly LogFile[],
+    private readonly plan: UpdatePlan,
+    private readonly options: UpdateOptions,
+    private readonly change: IndexChange,
+  ) {
+    this.bytesTotal = plan.reads.reduce(
+      (sum, r) =>
+        sum +
+        (r.kind === 'full' ? r.stat.size : r.kind === 'append' ? Math.max(0, r.stat.size - r.known.indexedBytes) : 0),
+      0,
+    );
+  }
+
+  private progress(fileName: string, extraBytes = 0): void {
+    const fileIndex = Math.max(
+      0,
+      this.files.findIndex((f) => f.name === fileName),
+    );
+    this.options.onProgress?.({
+      fileIndex,
+      fileCount: this.files.length,
+      fileName,
+      bytesDone: Math.min(this.bytesTotal, this.bytesDone + extraBytes),
+      bytesTotal: this.bytesTotal,
+      rows: this.rows,
+    });
+  }
+
+  async run(): Promise<void> {
+    const typed: { part: ReadPart; read: PlannedRead; entry: IndexedFile }[] = [];
+    const careful: { read: PlannedRead; entry: IndexedFile; startOffset: number }[] = [];
+    for (const read of this.plan.reads) {
+      if (read.kind === 'renamed' || read.kind === 'touch') {
+        const known = read.known;
+        await this.index.saveFile({ ...known, size: read.stat.size, mtimeMs: read.stat.mtimeMs, ino: read.stat.ino });
+        continue;
+      }
+      if (read.kind === 'append') {
+        const range = appendRange(read.known, read.stat.size);
+        this.index.setPartial(range.partial, read.known.fileId);
+        if (range.end <= read.known.indexedBytes) {
+          await this.index.saveFile({ ...read.known, size: read.stat.size, mtimeMs: read.stat.mtimeMs, ino: read.stat.ino });
+          continue;
+        }
+        const probe = await probeFile(read.file);
+        typed.push({
+          part: {
+            fileId: read.known.fileId,
+            range: { path: read.file.path, start: read.known.indexedBytes, end: range.end },
+            layout: 'jsonl',
+            recBase: read.known.rows,
+            lineBase: read.known.lines,
+            probe: { ...probe, loguru: read.known.layout === 'jsonl' && probe.loguru },
+          },
+          read,
+          entry: { ...read.known, size: read.stat.size, mtimeMs: read.stat.mtimeMs, ino: read.stat.ino },
+        });
+        continue;
+      }
+      if (read.kind !== 'full') continue;
+      const probe = await probeFile(read.file);
+      const entry = newEntry(read, probe, read.reuseId ?? this.nextId());
+      const range = fullRange(read.file, read.stat.size, probe);
+      this.index.setPartial(range?.partial && { ...range.partial, fileId: entry.fileId }, entry.fileId);
+      if (!range || probe.sampled === 0) careful.push({ read, entry, startOffset: 0 });
+      else
+        typed.push({
+          part: { fileId: entry.fileId, range: range.range, layout: range.layout, recBase: 0, lineBase: 0, probe },
+          read,
+          entry,
+        });
+    }
+    // One statement per layout and wrapper: DuckDB reads the group's files in parallel.
+    const groups = new Map<string, typeof typed>();
+    for (const item of typed) {
+      const key = `${item.part.layout}:${item.part.probe.loguru}`;
+      groups.set(key, [...(groups.get(key) ?? []), item]);
+    }
+    for (const group of groups.values()) careful.push(...(await this.readGroup(group)));
+    for (const item of careful) await this.readOneCarefully(item.read, item.entry, item.startOffset);
+  }
+
+  private nextFileId: number | undefined;
+
+  private nextId(): number {
+    this.nextFileId ??= this.index.nextFileId();
+    return this.nextFileId++;
+  }
+
+  /** Reads a group with one typed statement; returns the files to read carefully instead. */
+  private async readGroup(
+    group: { part: ReadPart; read: PlannedRead; entry: IndexedFile }[],
+  ): Promise<{ read: PlannedRead; entry: IndexedFile; startOffset: number }[]> {
+    const careful: { read: PlannedRead; entry: IndexedFile; startOffset: number }[] = [];
+    let pending = group;
+    while (pending.length) {
+      const bytes = pending.reduce((sum, g) => sum + g.part.range.end - g.part.range.start, 0);
+      const chunk = this.index.nextChunk();
+      let result: ChunkResult | undefined;
+      try {
+        result = await readTyped(
+          this.index.session,
+          chunk,
+          pending.map((g) => g.part),
+          (columns) => this.index.nameColumns(columns),
+          (fraction) => this.progress(pending[0].read.file.name, fraction * bytes),
+        );
+      } catch (error) {
+        if (process.env.RUNLENS_DEBUG_INDEX) process.stderr.write(`typed read failed: ${String(error)}\n`);
+        await this.index.session.run(sql`DROP TABLE IF EXISTS ${ident(eventsChunk(chunk))}`.text);
+        const failed =
+          error instanceof FileReadError
+            ? pending.filter((g) => g.part.range.path === error.path)
+            : pending.length === 1
+              ? pending
+              : [];
+        if (!failed.length) {
+          // DuckDB did not say which file: halve the group until it does.
+          const half = Math.ceil(pending.length / 2);
+          careful.push(...(await this.readGroup(pending.slice(0, half))));
+          pending = pending.slice(half);
+          continue;
+        }
+        for (const g of failed)
+          careful.push({ read: g.read, entry: g.entry, startOffset: g.part.range.start === 3 ? 0 : g.part.range.start });
+        pending = pending.filter((g) => !failed.includes(g));
+        continue;
+      }
+      if (!result) {
+        careful.push(...pending.map((g) => ({ read: g.read, entry: g.entry, startOffset: g.part.range.start === 3 ? 0 : g.part.range.start })));
+        return careful;
+      }
+      const counts = await this.index.finishChunk(result);
+      for (const g of pending) {
+        const stored = counts.get(g.part.fileId)?.rows ?? 0;
+        const fromRec = g.part.recBase;
+        const entry: IndexedFile = {
+          ...g.entry,
+          indexedBytes: g.part.range.end,
+          tailHash: hashBytes(g.part.range.path, Math.max(0, g.part.range.end - IDENTITY_BYTES), Math.min(IDENTITY_BYTES, g.part.range.end)),
+          rows: g.entry.rows + stored,
+          lines: g.part.lineBase + stored,
+        };
+        await this.finishFile(entry, fromRec, stored, g.part.range.end - g.part.range.start);
+      }
+      return careful;
+    }
+    return careful;
+  }
+
+  private async readOneCarefully(read: PlannedRead, entry: IndexedFile, startOffset: number): Promise<void> {
+    const append = read.kind === 'append';
+    const chunk = this.index.nextChunk();
+    const base = append ? (read as { known: IndexedFile }).known : undefined;
+    const result = await readCareful(
+      this.index.session,
+      chunk,
+      {
+        fileId: entry.fileId,
+        recBase: base?.rows ?? 0,
+        lineBase: base?.lines ?? 0,
+        file: read.file,
+        startOffset: append ? startOffset : 0,
+        holdPartial: this.options.live ?? false,
+      },
+      (columns) => this.index.nameColumns(columns),
+    );
+    const part: PartResult = result.parts[0];
+    const careful = part.careful!;
+    if (result.chunk !== undefined) await this.index.finishChunk(result as ChunkResult);
+    const problems = careful.problems.filter((p) => !(p.kind === 'truncated' && this.options.live));
+    // A partial last line is not stored as a problem: it may be complete at the next look.
+    const truncated = problems.filter((p) => p.kind === 'truncated' && entry.layout === 'jsonl' && !entry.gzip);
+    const kept = problems.filter((p) => !truncated.includes(p));
+    await this.index.addProblems(entry.fileId, kept);
+    const counts = { ...entry.problems };
+    for (const p of kept) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
+    const resumable = entry.layout === 'jsonl' && !entry.gzip && careful.position.offset > 0;
+    this.index.setPartial(
+      truncated[0] && { fileId: entry.fileId, line: truncated[0].line, bytes: read.stat.size - careful.position.offset },
+      entry.fileId,
+    );
+    const end = resumable ? careful.position.offset : read.stat.size;
+    const votes = append ? addVotes(entry.votes, careful.votes) : careful.votes;
+    const next: IndexedFile = {
+      ...entry,
+      votes,
+      profile: majorityProfile(votes),
+      problems: counts,
+      indexedBytes: end,
+      tailHash: hashBytes(read.file.path, Math.max(0, end - IDENTITY_BYTES), Math.min(IDENTITY_BYTES, end)),
+      rows: (base?.rows ?? 0) + part.rows,
+      lines: resumable ? careful.position.line : (base?.lines ?? 0) + part.rows,
+    };
+    await this.finishFile(next, base?.rows ?? 0, part.rows, read.stat.size - (base?.indexedBytes ?? 0));
+  }
+
+  private async finishFile(entry: IndexedFile, fromRec: number, stored: number, bytes: number): Promise<void> {
+    await this.index.saveFile(entry);
+    this.index.numberPartialLine(entry.fileId, entry.lines + 1);
+    await this.index.updateOrder(entry.fileId, fromRec);
+    this.rows += stored;
+    this.change.newRows += stored;
+    this.change.bytesRead += bytes;
+    this.bytesDone += bytes;
+    this.progress(entry.name);
+  }
+}
+
+function addVotes(a: Record<Profile, number>, b: Record<Profile, number>): Record<Profile, number> {
+  const votes = noVotes();
+  for (const key of Object.keys(votes) as Profile[]) votes[key] = (a[key] ?? 0) + (b[key] ?? 0);
+  return votes;
+}
+
+function newEntry(read: PlannedRead, probe: FileProbe, fileId: number): IndexedFile {
+  const file = read.file;
+  return {
+    fileId,
+    path: file.path,
+    name: file.name,
+    container: file.container,
+    gzip: file.gzip,
+    layout: probe.layout,
+    size: read.stat.size,
+    mtimeMs: read.stat.mtimeMs,
+    ino: read.stat.ino,
+    headHash: read.head,
+    indexedBytes: 0,
+    tailHash: '',
+    rows: 0,
+    lines: 0,
+    profile: majorityProfile(probe.votes),
+    votes: probe.votes,
+    problems: {},
+  };
+}
+
+/**
+ * The bytes of a whole file DuckDB reads with a typed read: all of it, after a byte order mark,
+ * without a partial last line. Undefined when only the JS readers can read it.
+ */
+function fullRange(
+  file: LogFile,
+  size: number,
+  probe: FileProbe,
+): { range: { path: string; start: number; end: number }; layout: 'jsonl' | 'array'; partial?: Omit<PartialLine, 'fileId'> } | undefined {
+  if (probe.layout !== 'jsonl' && probe.layout !== 'array') return undefined;
+  if (file.gzip) return probe.bom ? undefined : { range: { path: file.path, start: 0, end: size }, layout: probe.layout };
+  const start = probe.bom ? 3 : 0;
+  if (probe.layout === 'array' || probe.endsWithNewline) return { range: { path: file.path, start, end: size }, layout: probe.layout };
+  const tail = lastLine(file.path, size);
+  if (!tail || isCompleteRecord(tail.text)) return { range: { path: file.path, start, end: size }, layout: 'jsonl' };
+  return {
+    range: { path: file.path, start, end: Math.max(start, tail.start) },
+    layout: 'jsonl',
+    partial: { line: 0, bytes: size - tail.start },
+  };
+}
+
+/** The bytes appended to a JSON lines file that are complete lines, and a partial last line. */
+function appendRange(known: IndexedFile, size: number): { end: number; partial?: PartialLine } {
+  const tail = lastLine(known.path, size, known.indexedBytes);
+  if (!tail || isCompleteRecord(tail.text)) return { end: size };
+  return { end: tail.start, partial: { fileId: known.fileId, line: 0, bytes: size - tail.start } };
+}
+
+/** The text after the last newline of a file (undefined when it ends with one). */
+function lastLine(path: string, size: number, from = 0): { start: number; text: string } | undefined {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const block = 1 << 16;
+    let end = size;
+    const parts: Buffer[] = [];
+    while (end > from) {
+      const start = Math.max(from, end - block);
+      const buffer = Buffer.alloc(end - start);
+      fs.readSync(fd, buffer, 0, buffer.length, start);
+      const newline = buffer.lastIndexOf(10);
+      if (newline >= 0) {
+        if (newline === buffer.length - 1 && parts.length === 0) return undefined;
+        parts.unshift(buffer.subarray(newline + 1));
+        return { start: start + newline + 1, text: Buffer.concat(parts).toString('utf8') };
+      }
+      parts.unshift(buffer);
+      end = start;
+      if (size - end > 256 << 20) break;
+    }
+    return { start: from, text: Buffer.concat(parts).toString('utf8') };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function isCompleteRecord(text: string): boolean {
+  try {
+    return isPlainObject(parseJsonRecord(text.trim()));
+  } catch {
+    return false;
+  }
+}
+
+/** The same file at another path, or the same path grown: its first KiB and its indexed bytes' last KiB unchanged. */
+function sameStart(known: IndexedFile, file: LogFile, stat: fs.Stats, head: string): boolean {
+  if (known.headHash !== head || stat.size < known.indexedBytes || known.gzip !== file.gzip) return false;
+  const end = known.indexedBytes;
+  return hashBytes(file.path, Math.max(0, end - IDENTITY_BYTES), Math.min(IDENTITY_BYTES, end)) === known.tailHash;
+}
+
+function hashBytes(path: string, position: number, length: number): string {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.max(0, length));
+    const n = fs.readSync(fd, buffer, 0, buffer.length, position);
+    return crypto.createHash('sha1').update(buffer.subarray(0, n)).digest('hex');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function statOrUndefined(path: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+async function dropEverything(session: Session): Promise<void> {
+  const tables = await session.all<{ table_name: string }>(
+    `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`,
+  );
+  for (const t of tables) await session.run(sql`DROP TABLE IF EXISTS ${ident(t.table_name)}`.text);
+  const views = await session.all<{ view_name: string }>(
+    `SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal`,
+  );
+  for (const v of views) await session.run(sql`DROP VIEW IF EXISTS ${ident(v.view_name)}`.text);
+}
+
+export type { ProblemKind };
