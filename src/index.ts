@@ -2,12 +2,12 @@ export { UserError } from './errors.js';
 export { parseJsonRecord, stringifyJsonRecord } from './formats/json-record.js';
 export { discoverRun, type RunLocation, type DiscoverOptions } from './formats/discover.js';
 export { readRecords } from './formats/read-records.js';
-export { normalizeRecord } from './formats/normalize.js';
-export type { EventSink } from './formats/event-sink.js';
 export type { ReadProblem } from './formats/problems.js';
 export type { Profile } from './formats/profile.js';
 export { Run, type OpenRunOptions, type RunSummary } from './engine/run.js';
 export { Session } from './engine/session.js';
+export { cacheRoot, listCache, clearCache, type CachedRun } from './engine/run-cache.js';
+export { ident, lit, sql, type Sql } from './engine/sql.js';
 export {
   binnedStats,
   type BinnedStats,
@@ -24,7 +24,6 @@ export {
   type UidIndexedMatrix,
   type WeightsMatrix,
 } from './engine/uid-indexed-matrix.js';
-export { scanTrainingRun, type TrainingAggregates } from './scan/fast-training.js';
 export {
   renderChart,
   renderSvg,

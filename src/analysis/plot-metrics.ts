@@ -12,14 +12,13 @@ export function metricColumns(run: Run, exclude: readonly string[] = []): string
   return allMetricColumns(run, exclude).slice(0, MAX_METRICS);
 }
 
+/** Numeric fields (by their first value) worth a line, by name. */
 function allMetricColumns(run: Run, exclude: readonly string[]): string[] {
-  const stored = run.storedColumns('rows');
-  return run.ingest.fields
-    .all()
-    .filter((f) => f.role === 'scalar' && stored.has(f.path) && isMetricPath(f.path))
-    .filter((f) => (f.types.int ?? 0) + (f.types.float ?? 0) + (f.types.nan ?? 0) > (f.types.string ?? 0))
-    .map((f) => f.path)
-    .filter((path) => path !== run.x.column && !exclude.includes(path));
+  return [...run.columns.scalars]
+    .filter(([name, type]) => type === 'DOUBLE' && isMetricPath(name))
+    .map(([name]) => name)
+    .filter((name) => name !== run.x.column && !exclude.includes(name))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Every numeric metric over x: exact per-bin mean with its band, small multiples. */

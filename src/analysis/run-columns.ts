@@ -1,6 +1,5 @@
-import { HIDDEN_COLUMNS } from '../engine/ingest.js';
 import type { Run } from '../engine/run.js';
-import { quoteIdentifier, quoteString } from '../engine/session.js';
+import { quoteIdentifier } from '../engine/session.js';
 import { UserError } from '../errors.js';
 
 /** Bookkeeping columns of the stored tables, not fields of the log. */
@@ -19,20 +18,16 @@ export function uidColumns(run: Run): string[] {
   return [...run.storedColumns('uid_rows')].filter((c) => !INTERNAL.uid_rows.has(c));
 }
 
-/** DuckDB type of every column of a stored table, in stored order (not the hidden per-uid copies). */
-export async function columnTypes(run: Run, table: 'rows' | 'uid_rows'): Promise<Map<string, string>> {
-  const rows = await run.session.all<{ name: string; type: string }>(
-    `SELECT name, type FROM pragma_table_info(${quoteString(table)}) ORDER BY cid`,
-  );
-  return new Map(rows.filter((r) => !HIDDEN_COLUMNS.has(r.name)).map((r) => [r.name, r.type]));
+/** DuckDB type of every field of `rows` (one per event) or `uid_rows` (uid and the per-uid vectors). */
+export function columnTypes(run: Run, table: 'rows' | 'uid_rows'): Map<string, string> {
+  if (table === 'rows') return new Map(run.columns.scalars);
+  return new Map<string, string>([['uid', 'INTEGER'], ...run.columns.perUid]);
 }
 
 /** Numeric per-uid columns (what `--metric` can name). */
 export async function numericUidColumns(run: Run): Promise<string[]> {
-  const types = await columnTypes(run, 'uid_rows');
-  return uidColumns(run).filter(
-    (c) => c !== 'uid' && ['DOUBLE', 'INTEGER', 'BIGINT'].includes(types.get(c) ?? ''),
-  );
+  const types = columnTypes(run, 'uid_rows');
+  return uidColumns(run).filter((c) => c !== 'uid' && types.get(c) === 'DOUBLE');
 }
 
 /** Does the run have any per-uid rows (events with a `uids` list)? */

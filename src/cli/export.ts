@@ -9,7 +9,6 @@ import { problemSummaryText } from './summary.js';
 import type { ExportOptions } from '../export/export-options.js';
 import type { RegisterCommand } from './commands.js';
 import { progressReporter } from './progress.js';
-import { writeParallelNote } from './run-options.js';
 
 interface ExportCliOptions {
   output: string;
@@ -33,6 +32,8 @@ interface ExportCliOptions {
   verbose?: boolean;
   variant?: string;
   experimentsDir?: string;
+  cacheDir?: string;
+  cache?: boolean;
 }
 
 export const registerExport: RegisterCommand = (program: Command) => {
@@ -69,6 +70,8 @@ export const registerExport: RegisterCommand = (program: Command) => {
     .option('--json', 'print the export report as JSON')
     .option('--x <field>', 'x axis field for --x-range (default: detected)')
     .option('--strict', 'treat any corrupt record as fatal')
+    .option('--cache-dir <dir>', 'where run indexes are kept (default: $XDG_CACHE_HOME/runlens)')
+    .option('--no-cache', 'read the runs into temporary indexes, neither using nor keeping cached ones')
     .option('--verbose', 'more detail')
     .action(async (given: string[], options: ExportCliOptions) => {
       // A variant's run is exported as the directory it resolves to (its run_id with several runs).
@@ -104,7 +107,7 @@ export const registerExport: RegisterCommand = (program: Command) => {
           x: options.x,
           strict: options.strict,
           onProgress: progress.onProgress,
-          onParallelNote: options.verbose ? writeParallelNote : undefined,
+          cache: options.cache === false ? false : options.cacheDir,
         },
       };
       const report = await exportRuns(paths, exportOptions, (p) => {

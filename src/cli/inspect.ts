@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { inspectRun, inspectScanned, type RunInspection } from '../analysis/inspect.js';
-import { describeTypes } from '../engine/field-stats.js';
+import { inspectRun, type RunInspection } from '../analysis/inspect.js';
+import { describeTypes } from '../engine/field-catalog.js';
 import { Run } from '../engine/run.js';
-import { discoverRun } from '../formats/discover.js';
 import { formatProblem } from '../formats/problems.js';
 import { formatBytes } from '../format-bytes.js';
-import { fileProgress, formatNumber, progressReporter } from './progress.js';
+import { formatNumber, progressReporter } from './progress.js';
 import { addRunOptions, openRunOptions, type RunCliOptions } from './run-options.js';
 
 export function registerInspect(program: Command): void {
@@ -16,30 +15,14 @@ export function registerInspect(program: Command): void {
       .argument('[path]', 'log file or run directory')
       .option('--json', 'machine-readable output'),
   ).action(async (path: string | undefined, options: RunCliOptions & { json?: boolean }) => {
-    const print = (inspection: RunInspection, engine: string): void => {
-      if (options.verbose) process.stderr.write(`engine: ${engine}\n`);
-      process.stdout.write(
-        options.json
-          ? `${JSON.stringify(inspection, null, 2)}\n`
-          : formatInspection(inspection, options.verbose),
-      );
-    };
-    // One parallel scan, no index, when it can answer exactly (RUNLENS_ENGINE=duckdb forces the index).
-    const location = discoverRun(path, openRunOptions(options));
-    const scanProgress = fileProgress(location.files.reduce((sum, f) => sum + f.bytes, 0));
-    const scanned = await inspectScanned(location, {
-      x: options.x,
-      strict: options.strict,
-      rangeBytes: Number(process.env.RUNLENS_RANGE_BYTES) || undefined,
-      onProgress: (done) => scanProgress.onBytes(done),
-    });
-    scanProgress.done();
-    if (scanned) return print(scanned, 'projection scanner');
     const progress = progressReporter();
     const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
     progress.done();
     try {
-      print(await inspectRun(run), 'DuckDB');
+      const inspection = await inspectRun(run);
+      process.stdout.write(
+        options.json ? `${JSON.stringify(inspection, null, 2)}\n` : formatInspection(inspection, options.verbose),
+      );
     } finally {
       run.close();
     }
@@ -109,6 +92,7 @@ export function formatInspection(r: RunInspection, verbose = false): string {
 function describeProblems(r: RunInspection): string {
   const byKind = new Map<string, number>();
   for (const f of r.files)
-    for (const [kind, n] of Object.entries(f.problems)) byKind.set(kind, (byKind.get(kind) ?? 0) + (n ?? 0));
+    for (const [kind, n] of Object.entries(f.problems) as [string, number][])
+      byKind.set(kind, (byKind.get(kind) ?? 0) + n);
   return [...byKind].map(([kind, n]) => `${n} ${kind}`).join(', ');
 }

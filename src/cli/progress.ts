@@ -1,5 +1,5 @@
 import { formatBytes } from '../format-bytes.js';
-import type { IngestProgress } from '../engine/ingest.js';
+import type { IndexProgress as IngestProgress } from '../engine/run-index.js';
 
 /** Live progress on stderr (files, bytes, rows, rate, ETA) — only when stderr is a terminal. */
 export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
@@ -37,33 +37,4 @@ export function formatNumber(value: number | null | undefined): string {
   return Math.abs(value) >= 1e6 || Math.abs(value) < 1e-3
     ? value.toExponential(3)
     : String(+value.toFixed(4));
-}
-
-/** Per-file progress (files done, bytes, rate) on stderr when it is a terminal. */
-export function fileProgress(totalBytes: number, stream: NodeJS.WriteStream = process.stderr) {
-  const started = Date.now();
-  let drawn = false;
-  /** One line: what is done, the rate over the share of `totalBytes` done, the time left. */
-  const draw = (what: string, share: number): void => {
-    if (!stream.isTTY) return;
-    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-    const eta = share > 0 ? (seconds / share) * (1 - share) : NaN;
-    stream.write(
-      `\r\x1b[K${what} · ${formatBytes((totalBytes * share) / seconds)}/s` +
-        (Number.isFinite(eta) && share < 1 ? ` · ETA ${Math.ceil(eta)} s` : ''),
-    );
-    drawn = true;
-  };
-  return {
-    onFileDone(done: number, count: number): void {
-      draw(`file ${done}/${count} of ${formatBytes(totalBytes)}`, done / count);
-    },
-    /** Bytes read so far (the validator scan reports byte ranges as they are merged). */
-    onBytes(done: number): void {
-      draw(`${formatBytes(done)} of ${formatBytes(totalBytes)}`, totalBytes > 0 ? done / totalBytes : 1);
-    },
-    done(): void {
-      if (drawn) stream.write('\r\x1b[K');
-    },
-  };
 }

@@ -8,6 +8,8 @@ export function addRunOptions(command: Command): Command {
     .option('--experiments-dir <dir>', 'where variants live (default: ./experiments)')
     .option('--x <field>', 'x axis field (default: detected; "ordinal" for row order)')
     .option('--strict', 'treat any corrupt record as fatal')
+    .option('--cache-dir <dir>', 'where run indexes are kept (default: $XDG_CACHE_HOME/runlens)')
+    .option('--no-cache', 'read the run into a temporary index, neither using nor keeping a cached one')
     .option('--verbose', 'more detail');
 }
 
@@ -17,6 +19,9 @@ export interface RunCliOptions {
   x?: string;
   strict?: boolean;
   verbose?: boolean;
+  cacheDir?: string;
+  /** false with --no-cache (commander's negation). */
+  cache?: boolean;
 }
 
 export function openRunOptions(options: RunCliOptions): OpenRunOptions {
@@ -25,11 +30,6 @@ export function openRunOptions(options: RunCliOptions): OpenRunOptions {
     experimentsDir: options.experimentsDir,
     x: options.x,
     strict: options.strict,
-    onParallelNote: options.verbose ? writeParallelNote : undefined,
+    cache: options.cache === false ? false : options.cacheDir,
   };
-}
-
-/** With --verbose: how a parallel index went when it did not simply merge its parts. */
-export function writeParallelNote(note: string): void {
-  process.stderr.write(`runlens: indexing: ${note}\n`);
 }

@@ -1,4 +1,4 @@
-import type { FileReport } from '../engine/ingest.js';
+import type { FileReport } from '../engine/run.js';
 import type { Run } from '../engine/run.js';
 import { formatProblem, type ReadProblem } from '../formats/problems.js';
 import { formatNumber } from './progress.js';
@@ -18,7 +18,8 @@ export function problemSummaryText(facts: ProblemFacts, verbose = false): string
   if (facts.problemCount === 0) return '';
   const byKind = new Map<string, number>();
   for (const f of facts.files)
-    for (const [kind, n] of Object.entries(f.problems)) byKind.set(kind, (byKind.get(kind) ?? 0) + (n ?? 0));
+    for (const [kind, n] of Object.entries(f.problems) as [string, number][])
+      byKind.set(kind, (byKind.get(kind) ?? 0) + n);
   const n = facts.problemCount;
   const lines = [
     `${formatNumber(n)} bad record${n === 1 ? '' : 's'} skipped (${[...byKind].map(([k, c]) => `${c} ${k}`).join(', ')}); every good row was read`,

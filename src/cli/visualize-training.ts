@@ -5,12 +5,9 @@ import { formatCount } from '../charts/caption.js';
 import { SMOOTHING_METHODS, type SmoothingMethod } from '../charts/smoothing.js';
 import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
-import { discoverRun } from '../formats/discover.js';
-import { formatProblem } from '../formats/problems.js';
 import { renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
-import { scanTrainingCharts } from '../analysis/training-charts-fast.js';
 import { parseFormats, positiveInteger } from './option-parsers.js';
-import { fileProgress, progressReporter } from './progress.js';
+import { progressReporter } from './progress.js';
 import type { RegisterCommand } from './commands.js';
 
 interface VisualizeTrainingOptions {
@@ -25,6 +22,8 @@ interface VisualizeTrainingOptions {
   x?: string;
   strict?: boolean;
   verbose?: boolean;
+  cacheDir?: string;
+  cache?: boolean;
 }
 
 function smoothingMethod(value: string): SmoothingMethod {
@@ -51,13 +50,10 @@ export const registerVisualizeTraining: RegisterCommand = (program: Command) => 
     .option('--map-layout <file>', 'region table (pokemon-red-map_data.json) for one global position grid')
     .option('--x <field>', 'x axis field (default: total_steps when present)')
     .option('--strict', 'treat any corrupt record as fatal')
+    .option('--cache-dir <dir>', 'where run indexes are kept (default: $XDG_CACHE_HOME/runlens)')
+    .option('--no-cache', 'read the run into a temporary index, neither using nor keeping a cached one')
     .option('--verbose', 'more detail')
     .action(async (options: VisualizeTrainingOptions) => {
-      const fast = await fastTrainingCharts(options);
-      if (fast) {
-        await writeTrainingCharts(fast, options);
-        return;
-      }
       const progress = progressReporter();
       const run = await Run.open(undefined, {
         variant: options.variant,
@@ -65,6 +61,7 @@ export const registerVisualizeTraining: RegisterCommand = (program: Command) => 
         x: options.x,
         strict: options.strict,
         onProgress: progress.onProgress,
+        cache: options.cache === false ? false : options.cacheDir,
       });
       progress.done();
       try {
@@ -83,28 +80,6 @@ interface TrainingCharts {
   xLabel: string;
   rewards: RewardChart;
   positions: { spec: VegaLiteSpec; unknownMaps: number[] } | undefined;
-  engine: string;
-}
-
-/** The projection scanner's path (see scanTrainingCharts); undefined when the full path must run. */
-async function fastTrainingCharts(options: VisualizeTrainingOptions): Promise<TrainingCharts | undefined> {
-  const location = discoverRun(undefined, {
-    variant: options.variant,
-    experimentsDir: options.experimentsDir,
-  });
-  const progress = fileProgress(location.files.reduce((sum, f) => sum + f.bytes, 0));
-  const charts = await scanTrainingCharts(location, {
-    metrics: false,
-    x: options.x,
-    strict: options.strict,
-    smoothing: { method: options.smooth, window: options.smoothWindow },
-    mapLayout: options.mapLayout,
-    onFileDone: progress.onFileDone,
-  });
-  progress.done();
-  if (!charts) return undefined;
-  for (const problem of charts.problems) process.stderr.write(`warning: ${formatProblem(problem)}\n`);
-  return { ...charts, root: location.root, runName: location.runName, engine: 'projection scanner' };
 }
 
 async function fullTrainingCharts(run: Run, options: VisualizeTrainingOptions): Promise<TrainingCharts> {
@@ -132,7 +107,6 @@ async function fullTrainingCharts(run: Run, options: VisualizeTrainingOptions): 
     xLabel: run.x.label,
     rewards,
     positions: await positionChart(run, { mapLayout: options.mapLayout }),
-    engine: 'DuckDB',
   };
 }
 
@@ -156,7 +130,6 @@ async function writeTrainingCharts(charts: TrainingCharts, options: VisualizeTra
   out.write(
     `rewards: ${formatCount(rewards.rows)} entries in ${rewards.files} files, ${charts.xLabel} ${formatCount(rewards.xMin)} … ${formatCount(rewards.xMax)}\n`,
   );
-  if (options.verbose) out.write(`engine: ${charts.engine}\n`);
   if (!positions) out.write('no position fields: heatmap skipped\n');
   if (positions?.unknownMaps.length)
     out.write(`unknown map ids (not drawn): ${positions.unknownMaps.join(', ')}\n`);

@@ -1,3 +1,5 @@
+import { lit, sql, trusted, type Sql } from './sql.js';
+
 /** How an x range is cut into at most `maxBins` equal bins. */
 export interface BinSpec {
   x0: number;
@@ -20,8 +22,9 @@ export function binSpec(min: number, max: number, maxBins: number, integer: bool
 }
 
 /** SQL for the bin index of an x expression; values at the top edge fall into the last bin. */
-export function binIndexSql(x: string, spec: BinSpec): string {
-  return `LEAST(CAST(FLOOR((${x} - ${spec.x0}) / ${spec.width}) AS INTEGER), ${spec.count - 1})`;
+export function binIndexSql(x: string | Sql, spec: BinSpec): Sql {
+  const value = typeof x === 'string' ? trusted(x) : x;
+  return sql`LEAST(CAST(FLOOR((${value} - ${lit(spec.x0)}) / ${lit(spec.width)}) AS INTEGER), ${lit(spec.count - 1)})`;
 }
 
 export function binIndex(x: number, spec: BinSpec): number {

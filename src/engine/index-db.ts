@@ -79,6 +79,7 @@ const TABLES: Sql[] = [
   sql`CREATE TABLE IF NOT EXISTS runlens_chunks (chunk INTEGER, file_id INTEGER, rows DOUBLE, uid_rows DOUBLE)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_problems (file_id INTEGER, line DOUBLE, kind VARCHAR, message VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_columns (seq INTEGER, name VARCHAR, path VARCHAR, role VARCHAR, first_kind VARCHAR)`,
+  sql`CREATE TABLE IF NOT EXISTS runlens_chunk_stats (chunk INTEGER, stats VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_order (file_id INTEGER, "column" VARCHAR, present DOUBLE,
     decreases DOUBLE, first DOUBLE, last DOUBLE, min DOUBLE, max DOUBLE)`,
 ];
@@ -224,6 +225,20 @@ export class IndexDb {
     await this.session.run(
       sql`UPDATE runlens_columns SET first_kind = ${lit(kind)} WHERE name = ${lit(name)} AND first_kind IS NULL`.text,
     );
+  }
+
+  /** A chunk's field statistics (field-catalog.ts), as kept; undefined when not counted yet. */
+  async chunkStats(chunk: number): Promise<unknown[] | undefined> {
+    const row = await this.session.one<{ stats: string }>(
+      sql`SELECT stats FROM runlens_chunk_stats WHERE chunk = ${lit(chunk)}`.text,
+    );
+    return row ? (JSON.parse(row.stats) as unknown[]) : undefined;
+  }
+
+  async putChunkStats(chunk: number, stats: readonly unknown[] | undefined): Promise<void> {
+    await this.session.run(sql`DELETE FROM runlens_chunk_stats WHERE chunk = ${lit(chunk)}`.text);
+    if (stats)
+      await this.session.run(sql`INSERT INTO runlens_chunk_stats VALUES (${lit(chunk)}, ${lit(JSON.stringify(stats))})`.text);
   }
 
   async orderRows(): Promise<OrderRow[]> {

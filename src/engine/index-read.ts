@@ -85,10 +85,13 @@ export async function readTyped(
       pathsOfParts.forEach((paths, i) => paths.forEach((p) => partOf.set(p, parts[i])));
       const paths = pathsOfParts.flat();
       const read = typedRead(paths, layout, declared, { multiple: paths.length > 1 });
-      const kept = await createChunk(session, chunk, columns, read, undefined, onProgress).catch((error: unknown) => {
-        throw fileError(error, partOf) ?? error;
-      });
-      const rows = await numberRows(session, chunk, partOf);
+      const ordered = layout === 'jsonl';
+      const kept = await createChunk(session, chunk, columns, read, undefined, ordered, onProgress).catch(
+        (error: unknown) => {
+          throw fileError(error, partOf) ?? error;
+        },
+      );
+      const rows = await numberRows(session, chunk, partOf, ordered);
       return { chunk, columns: kept, parts: parts.map((p) => ({ fileId: p.fileId, rows: rows.get(p.fileId) ?? 0 })) };
     },
   );
@@ -123,9 +126,9 @@ export async function readCareful(
     const columns = await nameColumns(outputColumns(shape).filter((c) => c.path !== LINE_KEY));
     const declared = declaredColumns(shape)!;
     const read = typedRead([target], 'jsonl', declared, { multiple: false });
-    const kept = await createChunk(session, chunk, columns, read, sql`CAST(${ident('src')}.${ident(LINE_KEY)} AS BIGINT)`);
+    const kept = await createChunk(session, chunk, columns, read, sql`CAST(${ident('src')}.${ident(LINE_KEY)} AS BIGINT)`, true);
     const partOf = new Map([[target, { fileId: part.fileId, recBase: part.recBase, lineBase: -1 }]]);
-    await numberRows(session, chunk, partOf);
+    await numberRows(session, chunk, partOf, true);
     return { chunk, columns: kept, parts: [result] };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -133,22 +136,27 @@ export async function readCareful(
   }
 }
 
-/** CREATE TABLE ev_<chunk> from a read, in file order (rec and line are set by numberRows). */
+/**
+ * CREATE TABLE ev_<chunk> from a read (rec and line are set by numberRows). `ordered`: the rows are
+ * stored in the order they were read, so a file's rows are one run in order. Without it (JSON
+ * arrays, which DuckDB reads one file per thread, and where keeping the order of all files costs
+ * twice the time) each file's rows still come in order, but interleaved with other files' rows.
+ */
 async function createChunk(
   session: Session,
   chunk: number,
   columns: readonly NamedColumn[],
   read: Sql,
   line: Sql | undefined,
+  ordered: boolean,
   onProgress?: (fraction: number) => void,
 ): Promise<NamedColumn[]> {
   const select = sql`SELECT ${ident('src')}.filename AS __file, CAST(NULL AS INTEGER) AS file_id,
     CAST(NULL AS BIGINT) AS rec, ${line ?? trusted('CAST(NULL AS BIGINT)')} AS line,
     ${columns.map((c) => sql`${c.expr} AS ${ident(c.name)}`)}
     FROM ${read} AS src`;
-  await session.withInsertionOrder(() =>
-    session.runWithProgress(sql`CREATE TABLE ${ident(eventsChunk(chunk))} AS ${select}`.text, onProgress),
-  );
+  const create = () => session.runWithProgress(sql`CREATE TABLE ${ident(eventsChunk(chunk))} AS ${select}`.text, onProgress);
+  await (ordered ? session.withInsertionOrder(create) : create());
   // A field with no value in this chunk gets no column here (as a field only becomes a column
   // with its first value): old flat RL names in nested records, keys that only ever held null.
   const counts = await session.one<Record<string, number>>(
@@ -164,13 +172,14 @@ async function createChunk(
 }
 
 /**
- * Sets file_id, rec and line of a new chunk from its row order: the chunk holds each file's
- * records contiguously and in order (insertion order is preserved while it is written).
+ * Sets file_id, rec and line of a new chunk from its row order: each file's records are in order
+ * in the chunk, as one run (`ordered`) or interleaved with other files' (numbered by a window).
  */
 async function numberRows(
   session: Session,
   chunk: number,
   partOf: ReadonlyMap<string, { fileId: number; recBase: number; lineBase: number }>,
+  ordered: boolean,
 ): Promise<Map<number, number>> {
   const table = ident(eventsChunk(chunk));
   const files = [...partOf].map(
@@ -182,10 +191,21 @@ async function numberRows(
   await session.run(sql`CREATE OR REPLACE TEMP TABLE chunk_firsts AS
     SELECT f.file_id, min(c.rowid) AS first_row, count(*) AS n FROM ${table} c JOIN chunk_files f USING (__file)
     GROUP BY f.file_id`.text);
-  await session.run(sql`UPDATE ${table} SET file_id = f.file_id,
-      rec = ${table}.rowid - s.first_row + f.rec_base,
-      line = CASE WHEN f.line_base < 0 THEN ${table}.line ELSE ${table}.rowid - s.first_row + f.line_base + 1 END
-    FROM chunk_files f, chunk_firsts s WHERE ${table}.__file = f.__file AND s.file_id = f.file_id`.text);
+  if (ordered)
+    await session.run(sql`UPDATE ${table} SET file_id = f.file_id,
+        rec = ${table}.rowid - s.first_row + f.rec_base,
+        line = CASE WHEN f.line_base < 0 THEN ${table}.line ELSE ${table}.rowid - s.first_row + f.line_base + 1 END
+      FROM chunk_files f, chunk_firsts s WHERE ${table}.__file = f.__file AND s.file_id = f.file_id`.text);
+  else {
+    await session.run(sql`CREATE OR REPLACE TEMP TABLE chunk_order AS
+      SELECT c.rowid AS row_id, f.file_id, f.rec_base, f.line_base,
+        row_number() OVER (PARTITION BY f.file_id ORDER BY c.rowid) - 1 AS n
+      FROM ${table} c JOIN chunk_files f USING (__file)`.text);
+    await session.run(sql`UPDATE ${table} SET file_id = o.file_id, rec = o.n + o.rec_base,
+        line = CASE WHEN o.line_base < 0 THEN ${table}.line ELSE o.n + o.line_base + 1 END
+      FROM chunk_order o WHERE ${table}.rowid = o.row_id`.text);
+    await session.run('DROP TABLE chunk_order');
+  }
   const counts = await session.all<{ file_id: number; n: number }>(
     'SELECT file_id, CAST(n AS DOUBLE) AS n FROM chunk_firsts',
   );

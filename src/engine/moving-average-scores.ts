@@ -1,6 +1,6 @@
-import { binIndex, binSpec, type BinSpec } from './bins.js';
+import { binIndexSql, binSpec, type BinSpec } from './bins.js';
 import type { Run } from './run.js';
-import { quoteIdentifier } from './session.js';
+import { ident, lit, sql } from './sql.js';
 import { forwardFill, uidIndexedMatrix } from './uid-indexed-matrix.js';
 
 export interface ScoreMatrix {
@@ -20,24 +20,21 @@ export interface ScoreOptions {
   alpha?: number;
   maxBins?: number;
   rewardColumn?: string;
-  /** Rows the file-by-file replay may hold to restore append order (default REPLAY_SLACK_ROWS; tests shrink it). */
-  replaySlack?: number;
 }
-
-/** How many reconstructions each replay answered (tests check which one ran). */
-export const replayCounts = { merged: 0, sorted: 0 };
 
 /**
  * The validator's moving-averaged scores as a uid × x-bin matrix. Logged scores are used when the
- * log has them; otherwise the state is rebuilt by replaying every event in order:
- * `score[uid] = α·reward + (1−α)·score[uid]` for the queried uids (scores start at 0). Each bin
- * holds the state after its last event; bins without events carry the state forward. Bins cut the
- * run's x range (Run.xRange), like every chart over x.
+ * log has them; otherwise the state is rebuilt as the validator builds it, event by event in row
+ * order: `score[uid] = α·reward + (1−α)·score[uid]` for each uid the event rewarded (finite rewards),
+ * starting at 0. Each bin holds the state after its last event; a uid has no score (NaN) before
+ * its first reward. Bins cut the run's x range (Run.xRange), like every chart over x.
+ *
+ * The replay is split where it is cheap: each uid's updates within one bin compose to one affine
+ * map s ↦ A·s + B, with A = (1−α)^n and B the replay of the bin's rewards from 0 (SQL: the rewards
+ * in row order, folded by list_reduce); JavaScript composes the maps bin after bin. Only one
+ * number pair per (uid, bin) leaves DuckDB, whatever the run's size.
  */
-export async function movingAverageScores(
-  run: Run,
-  options: ScoreOptions = {},
-): Promise<ScoreMatrix | undefined> {
+export async function movingAverageScores(run: Run, options: ScoreOptions = {}): Promise<ScoreMatrix | undefined> {
   const alpha = options.alpha ?? 0.05;
   const maxBins = options.maxBins ?? 200;
   const logged = await run.session.one<{ n: number }>(
@@ -46,247 +43,50 @@ export async function movingAverageScores(
   if ((logged?.n ?? 0) > 0) return loggedScores(run, alpha, maxBins);
   const reward = options.rewardColumn ?? 'rewards';
   if (!run.storedColumns('uid_rows').has(reward)) return undefined;
-  const r = quoteIdentifier(reward);
-  const rows = await run.session.one<{ n: number; maxUid: number }>(
-    `SELECT CAST(count(*) AS DOUBLE) AS n, max(uid) AS "maxUid"
-     FROM uid_events WHERE ${r} IS NOT NULL AND isfinite(${r}) AND x IS NOT NULL`,
-  );
   const range = await run.xRange();
-  if (!rows?.n || range.min === null || range.max === null) return undefined;
+  if (range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  let replay = new Replay(alpha, spec, Math.max(0, rows.maxUid));
-  if (await replayFileByFile(run, r, replay, options.replaySlack ?? REPLAY_SLACK_ROWS)) replayCounts.merged++;
-  else {
-    replay = new Replay(alpha, spec, Math.max(0, rows.maxUid));
-    await replaySorted(run, r, replay);
-    replayCounts.sorted++;
-  }
-  return replay.result();
-}
-
-/** The validator's score state, updated event by event, with a snapshot per x bin. */
-class Replay {
-  private readonly scores: Float64Array;
-  private readonly seen: Uint8Array;
-  private readonly snapshots = new Map<number, Float64Array>();
-  private currentBin = -1;
-  private lastEvent = -1;
-  events = 0;
-
-  constructor(
-    private readonly alpha: number,
-    private readonly spec: BinSpec,
-    maxUid: number,
-  ) {
-    this.scores = new Float64Array(maxUid + 1);
-    this.seen = new Uint8Array(maxUid + 1);
-  }
-
-  /** One reward of one uid; `event` identifies the event (file · 2^32 + record). */
-  add(x: number, uid: number, reward: number, event: number): void {
-    const bin = binIndex(x, this.spec);
-    if (bin !== this.currentBin) {
-      if (this.currentBin >= 0) this.snapshots.set(this.currentBin, this.scores.slice());
-      this.currentBin = bin;
-    }
-    if (uid < 0) return;
-    this.scores[uid] = this.alpha * reward + (1 - this.alpha) * this.scores[uid];
-    this.seen[uid] = 1;
-    if (event !== this.lastEvent) {
-      this.events++;
-      this.lastEvent = event;
-    }
-  }
-
-  result(): ScoreMatrix {
-    if (this.currentBin >= 0) this.snapshots.set(this.currentBin, this.scores.slice());
-    const uids = [...this.seen.keys()].filter((u) => this.seen[u]);
-    return {
-      uids,
-      spec: this.spec,
-      values: fillMatrix(uids, this.spec, this.snapshots),
-      source: 'reconstructed',
-      alpha: this.alpha,
-      events: this.events,
-    };
-  }
-}
-
-/** Rows a file's per-uid rows may be stored away from their append order (see replayFileByFile). */
-export const REPLAY_SLACK_ROWS = 1 << 19;
-
-/**
- * Replays file by file, each file's per-uid rows read in stored order and put back in (record,
- * position) order — the order the ingest appends them in — by a merge that holds at most `slack`
- * rows. DuckDB stores appended rows close to their append order but not in it: measured on FileTAO
- * runs, up to ~110 k rows (one row group) away, a few times per million rows. (A join scrambles far
- * more, so this reads `uid_rows` itself, with the copies of x the ingest wrote.) This avoids sorting
- * every per-uid row of the run (147 M at 10 GB). False when the per-uid rows do not carry x, or a
- * row came further than the slack from its place (or a position does not fit the key): the caller
- * then replays from a sorted query.
- */
-async function replayFileByFile(run: Run, reward: string, replay: Replay, slack: number): Promise<boolean> {
-  const files = await run.session.all<{ file_id: number; first_ord: number }>(
-    'SELECT file_id, CAST(first_ord AS DOUBLE) AS first_ord FROM files WHERE rows > 0 ORDER BY first_ord',
+  const maps = await run.session.columns(scoreMapsSql(reward, spec, alpha).text);
+  const uidColumn = (maps.uid ?? []) as number[];
+  if (!uidColumn.length) return undefined;
+  const events = await run.session.one<{ n: number }>(
+    sql`SELECT CAST(count(DISTINCT ord) AS DOUBLE) AS n FROM uid_events WHERE ${updates(reward)}`.text,
   );
-  if (files.length && run.uidRowsX(0) === undefined) return false;
-  await run.session.run('SET preserve_insertion_order = true');
-  try {
-    for (const { file_id: fileId, first_ord: firstOrd } of files) {
-      const event = fileId * 4294967296;
-      const x = run.uidRowsX(firstOrd)!;
-      const merge = new NearlySortedMerge(slack, (rec, uid, value, x) =>
-        replay.add(x, uid, value, event + rec),
-      );
-      for await (const [rec, pos, uid, value, xs] of run.session.numericChunks(
-        `SELECT rec, pos, uid, CAST(${reward} AS DOUBLE), ${x} FROM uid_rows
-         WHERE file_id = ${fileId} AND ${reward} IS NOT NULL AND isfinite(${reward}) AND ${x} IS NOT NULL`,
-      )) {
-        if (!merge.add(rec, pos, uid, value, xs)) return false;
-      }
-      merge.finish();
-    }
-    return true;
-  } finally {
-    await run.session.run('SET preserve_insertion_order = false');
+  const uids = [...new Set(uidColumn)].sort((a, b) => a - b);
+  const rowOf = new Map(uids.map((u, i) => [u, i]));
+  const values = new Float64Array(uids.length * spec.count).fill(NaN);
+  const state = new Float64Array(uids.length).fill(NaN);
+  const bins = maps.bin as number[];
+  const counts = maps.n as number[];
+  const offsets = maps.b as number[];
+  // Rows come ordered by bin, then uid: each uid's state moves through the bins in order.
+  for (let i = 0; i < bins.length; i++) {
+    const row = rowOf.get(uidColumn[i])!;
+    const before = Number.isNaN(state[row]) ? 0 : state[row];
+    state[row] = Math.pow(1 - alpha, counts[i]) * before + offsets[i];
+    values[row * spec.count + bins[i]] = state[row];
   }
+  forwardFill(values, uids.length, spec.count);
+  return { uids, spec, values, source: 'reconstructed', alpha, events: events?.n ?? 0 };
 }
 
-/** Positions below this fit the merge's key (record · POSITIONS + position, exact below 2^53). */
-const POSITIONS = 2 ** 20;
-
-/** A stretch of rows in key order: copied chunk pieces, read from the front. */
-interface SortedRun {
-  pieces: { key: Float64Array; rec: Float64Array; uid: Float64Array; value: Float64Array; x: Float64Array }[];
-  /** Next row: piece index and offset in it. */
-  piece: number;
-  at: number;
-  /** Key of the last row appended. */
-  last: number;
+/** The per-uid rows that update a score: a finite reward of a uid ≥ 0 at a finite x. */
+function updates(reward: string) {
+  const r = ident(reward);
+  return sql`${r} IS NOT NULL AND isfinite(${r}) AND x IS NOT NULL AND isfinite(x) AND uid >= 0`;
 }
 
 /**
- * Puts rows that arrive nearly in (record, position) order back in order, passing each to `emit`
- * once no row still to come can precede it. Rows arrive as sorted runs (a row smaller than the
- * one before starts a new run); a k-way merge of the runs (k is small: a displaced stretch and what
- * follows it) passes on all but the last `slack` rows held. A row is never stored more than
- * `slack` rows after its place, or `add` finds one smaller than a row already passed on and
- * returns false.
+ * Per (bin, uid): the number of updates n and B, the state the bin's updates reach from 0, folded
+ * in row order (ord, then position in the event).
  */
-export class NearlySortedMerge {
-  private readonly runs: SortedRun[] = [];
-  private held = 0;
-  private lastOut = -1;
-
-  constructor(
-    private readonly slack: number,
-    private readonly emit: (rec: number, uid: number, value: number, x: number) => void,
-  ) {}
-
-  /** One chunk of columns in stored order; false when order cannot be restored within the slack. */
-  add(
-    rec: ArrayLike<number>,
-    pos: ArrayLike<number>,
-    uid: ArrayLike<number>,
-    value: ArrayLike<number>,
-    x: ArrayLike<number>,
-  ): boolean {
-    const n = rec.length;
-    const key = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const p = pos[i];
-      if (!(p >= 0 && p < POSITIONS)) return false;
-      key[i] = rec[i] * POSITIONS + p;
-      if (key[i] <= this.lastOut) return false;
-    }
-    // Copies: the driver's arrays may view the chunk's native memory, kept only while it lives.
-    const columns = {
-      key,
-      rec: Float64Array.from(rec),
-      uid: Float64Array.from(uid),
-      value: Float64Array.from(value),
-      x: Float64Array.from(x),
-    };
-    for (let i = 0; i < n;) {
-      let run = this.runs[this.runs.length - 1];
-      if (run === undefined || key[i] <= run.last) {
-        run = { pieces: [], piece: 0, at: 0, last: -1 };
-        this.runs.push(run);
-      }
-      let j = i + 1;
-      while (j < n && key[j] > key[j - 1]) j++;
-      this.append(run, columns, i, j);
-      i = j;
-    }
-    this.drain(this.held - this.slack);
-    return true;
-  }
-
-  /** Passes on every row still held. */
-  finish(): void {
-    this.drain(this.held);
-  }
-
-  private append(run: SortedRun, c: SortedRun['pieces'][number], from: number, to: number): void {
-    run.pieces.push({
-      key: c.key.subarray(from, to),
-      rec: c.rec.subarray(from, to),
-      uid: c.uid.subarray(from, to),
-      value: c.value.subarray(from, to),
-      x: c.x.subarray(from, to),
-    });
-    run.last = c.key[to - 1];
-    this.held += to - from;
-  }
-
-  private drain(count: number): void {
-    const runs = this.runs;
-    for (; count > 0; count--) {
-      let best = -1;
-      let bestKey = Infinity;
-      for (let r = 0; r < runs.length; r++) {
-        const run = runs[r];
-        if (run.piece >= run.pieces.length) continue;
-        const k = run.pieces[run.piece].key[run.at];
-        if (k < bestKey) {
-          bestKey = k;
-          best = r;
-        }
-      }
-      if (best < 0) return;
-      const run = runs[best];
-      const piece = run.pieces[run.piece];
-      this.emit(piece.rec[run.at], piece.uid[run.at], piece.value[run.at], piece.x[run.at]);
-      this.lastOut = bestKey;
-      this.held--;
-      if (++run.at === piece.key.length) {
-        run.piece++;
-        run.at = 0;
-        if (run.piece >= 1024) {
-          run.pieces.splice(0, run.piece);
-          run.piece = 0;
-        }
-        // A run read to its end is dropped unless rows may still be appended to it (the last one).
-        if (run.piece === run.pieces.length && best !== runs.length - 1) runs.splice(best, 1);
-      }
-    }
-  }
-}
-
-async function replaySorted(run: Run, reward: string, replay: Replay): Promise<void> {
-  for await (const [x, uid, value, fileId, rec] of run.session.numericChunks(
-    `SELECT x, uid, CAST(${reward} AS DOUBLE), file_id, rec FROM uid_events
-     WHERE ${reward} IS NOT NULL AND isfinite(${reward}) AND x IS NOT NULL ORDER BY ord, pos`,
-  )) {
-    for (let i = 0; i < x.length; i++) {
-      replay.add(
-        x[i] as number,
-        uid[i] as number,
-        value[i] as number,
-        (fileId[i] as number) * 4294967296 + (rec[i] as number),
-      );
-    }
-  }
+export function scoreMapsSql(reward: string, spec: BinSpec, alpha: number) {
+  const r = ident(reward);
+  return sql`SELECT bin, uid, CAST(count(*) AS DOUBLE) AS n,
+      list_reduce(list_prepend(0.0, list(CAST(${r} AS DOUBLE) ORDER BY ord, pos)),
+        (s, v) -> ${lit(1 - alpha)} * s + ${lit(alpha)} * v) AS b
+    FROM (SELECT ${binIndexSql('x', spec)} AS bin, uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)})
+    GROUP BY bin, uid ORDER BY bin, uid`;
 }
 
 async function loggedScores(run: Run, alpha: number, maxBins: number): Promise<ScoreMatrix | undefined> {
@@ -301,13 +101,4 @@ async function loggedScores(run: Run, alpha: number, maxBins: number): Promise<S
       events: matrix.vectors,
     }
   );
-}
-
-function fillMatrix(uids: number[], spec: BinSpec, snapshots: Map<number, Float64Array>): Float64Array {
-  const values = new Float64Array(uids.length * spec.count).fill(NaN);
-  for (const [bin, scores] of snapshots) {
-    for (let row = 0; row < uids.length; row++) values[row * spec.count + bin] = scores[uids[row]];
-  }
-  forwardFill(values, uids.length, spec.count);
-  return values;
 }

@@ -154,6 +154,14 @@ export class RunIndex {
     return this.db.orderRows();
   }
 
+  chunkStats(chunk: number): Promise<unknown[] | undefined> {
+    return this.db.chunkStats(chunk);
+  }
+
+  putChunkStats(chunk: number, stats: readonly unknown[]): Promise<void> {
+    return this.db.putChunkStats(chunk, stats);
+  }
+
   /** Reads what changed in the run's files since the last update. */
   async update(files: readonly LogFile[], options: UpdateOptions = {}): Promise<IndexChange> {
     const change: IndexChange = { newRows: 0, newFiles: [], reread: [], appended: [], dropped: [], bytesRead: 0 };
@@ -245,6 +253,7 @@ export class RunIndex {
         }
       }
       await this.db.removeChunkPart(part.chunk, fileId);
+      await this.db.putChunkStats(part.chunk, undefined);
     }
     this.chunks = this.chunks.filter((c) => c.fileId !== fileId);
     this.files.delete(fileId);

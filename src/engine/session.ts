@@ -113,7 +113,9 @@ export class Session {
   }
 
   async run(sql: string): Promise<void> {
+    const started = DEBUG_SQL ? performance.now() : 0;
     await this.connection.run(sql);
+    if (DEBUG_SQL) debugSql(sql, started);
   }
 
   /** `run`, telling `onProgress` the fraction done (DuckDB's estimate) every 200 ms. */
@@ -124,7 +126,7 @@ export class Session {
       if (percentage >= 0) onProgress(Math.min(1, percentage / 100));
     }, 200);
     try {
-      await this.connection.run(sql);
+      await this.run(sql);
     } finally {
       clearInterval(timer);
     }
@@ -145,7 +147,9 @@ export class Session {
 
   /** Rows as plain objects. Cast BIGINT/HUGEINT to DOUBLE or INTEGER in SQL to get numbers. */
   async all<T extends Row = Row>(sql: string): Promise<T[]> {
+    const started = DEBUG_SQL ? performance.now() : 0;
     const reader = await this.connection.runAndReadAll(sql);
+    if (DEBUG_SQL) debugSql(sql, started);
     return reader.getRowObjectsJS() as T[];
   }
 
@@ -219,4 +223,12 @@ export function quoteIdentifier(name: string): string {
 
 export function quoteString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** RUNLENS_DEBUG_SQL=1: every statement and its seconds on stderr. */
+const DEBUG_SQL = process.env.RUNLENS_DEBUG_SQL === '1';
+
+function debugSql(sql: string, started: number): void {
+  const seconds = ((performance.now() - started) / 1000).toFixed(3);
+  process.stderr.write(`[sql ${seconds} s] ${sql.replace(/\s+/g, " ").slice(0, Number(process.env.RUNLENS_DEBUG_SQL_CHARS ?? 160))}\n`);
 }

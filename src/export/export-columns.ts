@@ -1,5 +1,5 @@
 import { scalarColumns, uidColumns } from '../analysis/run-columns.js';
-import type { FieldStat } from '../engine/field-stats.js';
+import type { FieldStat } from '../engine/field-catalog.js';
 import type { Run } from '../engine/run.js';
 
 /** A log field as exported: its name and how its stored value becomes the exported type. */
@@ -19,8 +19,9 @@ export interface ExportColumn {
 export function exportColumns(
   run: Run,
   storedTypes: ReadonlyMap<string, string>,
+  fields: readonly FieldStat[],
 ): { scalars: ExportColumn[]; vectors: ExportColumn[] } {
-  const stats = new Map(run.ingest.fields.all().map((f) => [`${f.role}:${f.path}`, f]));
+  const stats = new Map(fields.map((f) => [`${f.role}:${f.path}`, f]));
   const vectorNames = uidColumns(run).filter((c) => c !== 'uid');
   const clash = new Set([...vectorNames, 'uid', 'uids', 'pos']);
   return {

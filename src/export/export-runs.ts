@@ -1,4 +1,4 @@
-import type { FileReport } from '../engine/ingest.js';
+import type { FileReport } from '../engine/run.js';
 import type { ReadProblem } from '../formats/problems.js';
 import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';

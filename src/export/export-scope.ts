@@ -8,7 +8,6 @@ import {
   scalarColumns,
   uidColumns,
 } from '../analysis/run-columns.js';
-import { HIDDEN_COLUMNS } from '../engine/ingest.js';
 import type { Run } from '../engine/run.js';
 import { quoteIdentifier } from '../engine/session.js';
 import { UserError } from '../errors.js';
@@ -39,7 +38,7 @@ export async function exportScope(
   mode: ExportMode,
   phrases: readonly string[] | undefined,
 ): Promise<ExportScope> {
-  const { scalars, vectors } = exportColumns(run, await columnTypes(run, 'rows'));
+  const { scalars, vectors } = exportColumns(run, columnTypes(run, 'rows'), (await run.fieldCatalog()).fields);
   const withUidRows = hasUidRows(run);
   const s = run.session;
   await s.run(`CREATE OR REPLACE TEMP VIEW export_events AS SELECT * EXCLUDE (line) FROM events`);
@@ -47,7 +46,7 @@ export async function exportScope(
   await s.run(
     withUidRows
       ? `CREATE OR REPLACE TEMP VIEW export_uid_events AS
-         SELECT e.* EXCLUDE (${['line', ...clashes].map(quoteIdentifier).join(', ')}), u.* EXCLUDE (${['file_id', 'rec', ...HIDDEN_COLUMNS].map(quoteIdentifier).join(', ')})
+         SELECT e.* EXCLUDE (${['line', ...clashes].map(quoteIdentifier).join(', ')}), u.* EXCLUDE (${['file_id', 'rec', 'line'].map(quoteIdentifier).join(', ')})
          FROM uid_rows u JOIN events e USING (file_id, rec)`
       : `CREATE OR REPLACE TEMP VIEW export_uid_events AS
          SELECT *, CAST(NULL AS INTEGER) AS uid, CAST(NULL AS INTEGER) AS pos FROM export_events WHERE false`,

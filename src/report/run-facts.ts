@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { FileReport } from '../engine/ingest.js';
+import type { FileReport } from '../engine/run.js';
 import type { Run, RunSummary } from '../engine/run.js';
 import { formatProblem } from '../formats/problems.js';
 

@@ -11,12 +11,7 @@ export function chartCatalog(run: Run, metrics: readonly MetricInfo[]): ChartInf
   const charts: ChartInfo[] = [];
   const x = run.x.label;
   const uidMetrics = new Set(metrics.filter((m) => m.table === 'uid_events').map((m) => m.name));
-  const indexed = new Set(
-    run.ingest.fields
-      .all()
-      .filter((f) => f.role === 'uid-indexed' && (f.types.int ?? 0) + (f.types.float ?? 0) > 0)
-      .map((f) => f.path),
-  );
+  const indexed = new Set(run.columns.indexedKinds);
   const clouds = POINT_CLOUD_METRICS.filter((m) => uidMetrics.has(m));
   for (const metric of clouds)
     charts.push({

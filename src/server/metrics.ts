@@ -11,11 +11,11 @@ const NOT_A_METRIC = /(^|[._])(uid|uids|hotkey|id|codes?|position\.(x|y|map))$/;
 /**
  * The run's chartable metrics: numeric stored columns of `rows` (per event) and `uid_rows` (per
  * event × uid) with at least two numeric values, minus bookkeeping, ids, codes, positions and the
- * x column itself. Counts come from the ingest's field catalogue: no scan.
+ * x column itself. Counts come from the index's field catalogue (counted once per chunk).
  */
 export async function runMetrics(run: Run): Promise<MetricInfo[]> {
   const counts = new Map<string, number>();
-  for (const field of run.ingest.fields.all()) {
+  for (const field of (await run.fieldCatalog()).fields) {
     if (field.role !== 'scalar' && field.role !== 'per-uid') continue;
     const numeric = (field.types.int ?? 0) + (field.types.float ?? 0) + (field.types.bool ?? 0);
     counts.set(`${field.role === 'scalar' ? 'rows' : 'uid_rows'}:${field.path}`, numeric);
@@ -25,7 +25,7 @@ export async function runMetrics(run: Run): Promise<MetricInfo[]> {
     ['rows', 'events'],
     ['uid_rows', 'uid_events'],
   ] as const) {
-    for (const [name, type] of await columnTypes(run, stored)) {
+    for (const [name, type] of columnTypes(run, stored)) {
       if (!NUMERIC.test(type) || BOOKKEEPING.has(name) || NOT_A_METRIC.test(name)) continue;
       if (table === 'events' && name === run.x.column) continue;
       const values = counts.get(`${stored}:${name}`) ?? 0;
