@@ -1,9 +1,9 @@
 import { binnedStats, type BinnedSeries } from '../engine/binned-stats.js';
-import { binIndexSql, binSpec } from '../engine/bins.js';
-import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
+import { blockDurations } from '../engine/block-durations.js';
 import { movingAverageScores, type ScoreMatrix } from '../engine/moving-average-scores.js';
 import { reservoirSample } from '../engine/reservoir.js';
 import type { Run } from '../engine/run.js';
+import { uidPerformance } from '../engine/uid-performance.js';
 import { weightsMatrix, type WeightsMatrix } from '../engine/uid-indexed-matrix.js';
 import { quoteIdentifier } from '../engine/session.js';
 import { formatCount } from '../charts/caption.js';
@@ -78,10 +78,7 @@ export async function validatorData(run: Run, options: ValidatorChartOptions = {
     if (sample.size)
       clouds.push({ value, columns: sample.columns, size: sample.size, population: sample.population });
   }
-  const performance =
-    uidColumns.has('successful') || uidColumns.has('completion_times')
-      ? await uidPerformance(run, uidColumns)
-      : undefined;
+  const performance = await uidPerformance(run, uidColumns);
   let stepLength: BinnedSeries | undefined;
   if (run.storedColumns('rows').has('step_length')) {
     const stats = await binnedStats(run, { columns: ['step_length'], maxBins: STEP_LENGTH_BINS });
@@ -206,77 +203,4 @@ export function validatorChartsFromData(data: ValidatorData): NamedChart[] {
       }),
     });
   return charts;
-}
-
-/**
- * Seconds per block: over events in row order, each run of one block starts at its first
- * timestamp; its duration is the time to the next run's start divided by the blocks advanced.
- * Binned over block with the exact mean and p10–p90 band. Undefined without `block` and `_timestamp`.
- */
-async function blockDurations(run: Run, maxBins: number): Promise<BinnedSeries | undefined> {
-  const stored = run.storedColumns('rows');
-  if (!stored.has('block') || !stored.has('_timestamp')) return undefined;
-  const durations = `
-    WITH timed AS (
-      SELECT ord, CAST(block AS DOUBLE) AS block, CAST(_timestamp AS DOUBLE) AS t FROM events
-      WHERE block IS NOT NULL AND isfinite(CAST(block AS DOUBLE)) AND _timestamp IS NOT NULL AND isfinite(CAST(_timestamp AS DOUBLE))),
-    starts AS (
-      SELECT ord, block, t, lag(block) OVER (ORDER BY ord) AS previous FROM timed),
-    runs AS (
-      SELECT block, t, lead(block) OVER (ORDER BY ord) AS next_block, lead(t) OVER (ORDER BY ord) AS next_t
-      FROM starts WHERE previous IS NULL OR previous <> block)
-    SELECT block AS x, (next_t - t) / (next_block - block) AS d FROM runs
-    WHERE next_block > block AND next_t > t`;
-  // Bins cut the range of block over every event (not only the durations'), like x for the other charts.
-  const range = await run.session.one<{ min: number | null; max: number | null; integer: boolean }>(
-    `SELECT min(b) AS min, max(b) AS max, coalesce(bool_and(b = round(b)), false) AS integer
-     FROM (SELECT CAST(block AS DOUBLE) AS b FROM events) WHERE isfinite(b)`,
-  );
-  if (!range || range.min === null || range.max === null) return undefined;
-  const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  const [xScale, scale] = await meanScales(run.session, `(${durations})`, ['x', 'd']);
-  const cols = await run.session.columns(`
-    SELECT ${binIndexSql('x', spec)} AS bin, ${exactMeanSql('x', xScale)} AS x_mean, CAST(count(*) AS DOUBLE) AS n,
-      ${exactMeanSql('d', scale)} AS mean,
-      min(d) AS lo, max(d) AS hi, quantile_cont(d, [0.1, 0.9]) AS band, arg_max(d, x) AS last
-    FROM (${durations}) GROUP BY bin ORDER BY bin`);
-  const bin = cols.bin as number[];
-  const band = cols.band as number[][];
-  return {
-    column: 'block_duration',
-    group: undefined,
-    bin,
-    x0: bin.map((b) => spec.x0 + b * spec.width),
-    x1: bin.map((b) => spec.x0 + (b + 1) * spec.width),
-    xMean: cols.x_mean as number[],
-    count: cols.n as number[],
-    mean: cols.mean as number[],
-    min: cols.lo as number[],
-    max: cols.hi as number[],
-    lower: band.map((q) => q[0]),
-    upper: band.map((q) => q[1]),
-    last: cols.last as number[],
-    nonFinite: bin.map(() => 0),
-  };
-}
-
-async function uidPerformance(run: Run, uidColumns: Set<string>): Promise<UidPerformance> {
-  const ok = uidColumns.has('successful') ? 'avg(CAST(successful AS DOUBLE))' : 'NULL';
-  const t = uidColumns.has('completion_times')
-    ? `quantile_cont(completion_times, [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite(completion_times))`
-    : 'NULL';
-  const cols = await run.session.columns(`
-    SELECT CAST(uid AS INTEGER) AS uid, ${ok} AS rate, ${t} AS q, CAST(count(*) AS DOUBLE) AS n
-    FROM uid_events WHERE uid >= 0 GROUP BY uid ORDER BY uid`);
-  const q = (cols.q as (number[] | null)[]).map((v) => v ?? [NaN, NaN, NaN, NaN, NaN]);
-  return {
-    uid: cols.uid as number[],
-    successRate: (cols.rate as (number | null)[]).map((v) => v ?? NaN),
-    p10: q.map((v) => v[0] ?? NaN),
-    p25: q.map((v) => v[1] ?? NaN),
-    p50: q.map((v) => v[2] ?? NaN),
-    p75: q.map((v) => v[3] ?? NaN),
-    p90: q.map((v) => v[4] ?? NaN),
-    count: cols.n as number[],
-  };
 }

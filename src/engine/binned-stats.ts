@@ -1,7 +1,7 @@
 import { binIndexSql, binSpec, type BinSpec } from './bins.js';
-import { exactMeanSql, maxAbsSql, meanScale } from './exact-mean.js';
+import { exactMeanSql, expression, maxAbsSql, meanScale, type SqlExpression } from './exact-mean.js';
 import type { Run } from './run.js';
-import { quoteIdentifier, quoteString } from './session.js';
+import { and, ident, join, lit, litList, sql, type Sql } from './sql.js';
 
 export interface BinnedSeries {
   column: string;
@@ -25,17 +25,19 @@ export interface BinnedSeries {
   nonFinite: number[];
 }
 
+export type BinnedTable = 'events' | 'uid_events';
+
 export interface BinnedStatsOptions {
   columns: string[];
   /** `events` (one row per event) or `uid_events` (one row per event × uid). */
-  table?: 'events' | 'uid_events';
+  table?: BinnedTable;
   maxBins?: number;
   /** Quantile band, default [0.1, 0.9]. */
   band?: [number, number];
   /** Group each series by `task` or `uid`. */
   groupBy?: 'task' | 'uid';
-  /** SQL filter over the table's columns. */
-  where?: string;
+  /** Filter over the table's columns (typed SQL, or SQL text the program wrote). */
+  where?: SqlExpression;
   /**
    * Exact quantiles up to this many rows; above, the quantiles of a deterministic sample of each
    * bin (bounded memory, see QUANTILE_SAMPLE_VALUES).
@@ -57,6 +59,8 @@ export interface BinnedStats {
   series: BinnedSeries[];
 }
 
+/** Rows up to which the quantile band is exact (README). */
+export const EXACT_QUANTILE_ROWS = 5_000_000;
 /**
  * Values held for the sampled quantiles of all groups and bins together: each (group, bin) keeps
  * the values of the rows with the smallest 64-bit hash of their place (ord, pos), at most
@@ -69,8 +73,109 @@ const QUANTILE_SAMPLE_MAX = 1024;
 const QUANTILE_SAMPLE_MIN = 64;
 /** Positions in an event's uid list that the packed row order (ord · POSITIONS + pos) allows. */
 const POSITIONS = 2 ** 20;
-/** Groups assumed per bin when sizing the sample of series grouped by task. */
-const TASK_GROUPS = 16;
+/** Groups assumed per bin when sizing the sample of series grouped by task or uid. */
+const GROUPS: Record<'task' | 'uid' | 'none', number> = { task: 16, uid: 1024, none: 1 };
+
+const X = ident('x');
+const ORD = ident('ord');
+const POS = ident('pos');
+
+/** The rows every binned statistic reads: a finite x, and the caller's filter. */
+function rowsWithX(where: SqlExpression | undefined): Sql {
+  const conditions = [sql`${X} IS NOT NULL`, sql`isfinite(${X})`];
+  if (where !== undefined) conditions.push(expression(where));
+  return and(conditions);
+}
+
+export interface BinnedRangeSql {
+  table: BinnedTable;
+  columns: readonly string[];
+  where?: SqlExpression;
+}
+
+/**
+ * One scan for what the per-column queries need: x's range (the bins), the row count (exact or
+ * sampled quantiles), the largest ord and position (the row-order key) and each column's largest
+ * finite magnitude (`m0`, `m1`, …: the exact means' scales).
+ */
+export function binnedRangeSql(options: BinnedRangeSql): Sql {
+  const maxPos = options.table === 'uid_events' ? sql`max(${POS})` : sql`NULL`;
+  const magnitudes = options.columns.map((c, i) => sql`${maxAbsSql(ident(c))} AS ${ident(`m${i}`)}`);
+  return join(
+    [
+      sql`SELECT min(${X}) AS ${ident('min')}, max(${X}) AS ${ident('max')},`,
+      sql`bool_and(${X} = round(${X})) AS ${ident('integer')}, CAST(count(*) AS DOUBLE) AS n,`,
+      sql`CAST(max(${ORD}) AS DOUBLE) AS max_ord, CAST(${maxPos} AS DOUBLE) AS max_pos${
+        magnitudes.length ? sql`, ${join(magnitudes)}` : sql``
+      }`,
+      sql`FROM ${ident(options.table)} WHERE ${rowsWithX(options.where)}`,
+    ],
+    ' ',
+  );
+}
+
+export interface BinnedSeriesSql {
+  table: BinnedTable;
+  column: string;
+  spec: BinSpec;
+  band: readonly [number, number];
+  groupBy?: 'task' | 'uid';
+  where?: SqlExpression;
+  /** Exact quantiles, or those of at most this many values per (group, bin). */
+  quantileSample?: number;
+  /** uid_events only: the row order fits one BIGINT, ord · 2^20 + pos (else a struct of both). */
+  packedOrder?: boolean;
+  /** meanScale of |x| and of the column. */
+  xScale: number;
+  scale: number;
+}
+
+/**
+ * One column's per-(group, bin) count, exact mean, min, max, quantile band, last value in row
+ * order and count of non-finite values, ordered by group (NULL first), then bin.
+ */
+export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
+  const v = ident(options.column);
+  const finite = sql`isfinite(${v})`;
+  const uidRows = options.table === 'uid_events';
+  // Row order: per-uid rows of one event share its ord, so their position breaks the tie (else the
+  // "last" value is any of them, whichever thread's partial DuckDB combines first). One BIGINT
+  // when ord and pos fit in it (an arg_max over a struct key took twice as long).
+  const place = uidRows ? sql`{'o': ${ORD}, 'p': ${POS}}` : ORD;
+  const lastOrder = !uidRows ? ORD : options.packedOrder ? sql`(${ORD} * ${lit(POSITIONS)} + ${POS})` : place;
+  const band = litList([...options.band]);
+  const quantile =
+    options.quantileSample === undefined
+      ? sql`quantile_cont(${v}, ${band}) FILTER (WHERE ${finite})`
+      : sql`list_aggregate(arg_min(${v}, hash(${place}), ${lit(options.quantileSample)}) FILTER (WHERE ${finite}), 'quantile_cont', ${band})`;
+  const group =
+    options.groupBy === 'uid'
+      ? sql`CAST(${ident('uid')} AS VARCHAR)`
+      : options.groupBy === 'task'
+        ? ident('task')
+        : sql`CAST(NULL AS VARCHAR)`;
+  return join(
+    [
+      sql`SELECT ${group} AS grp, ${binIndexSql(X, options.spec)} AS bin, ${exactMeanSql(X, options.xScale)} AS x_mean,`,
+      sql`CAST(count(*) FILTER (WHERE ${finite}) AS DOUBLE) AS n, ${exactMeanSql(v, options.scale)} AS mean,`,
+      sql`min(${v}) FILTER (WHERE ${finite}) AS lo, max(${v}) FILTER (WHERE ${finite}) AS hi, ${quantile} AS q,`,
+      sql`arg_max(${v}, ${lastOrder}) FILTER (WHERE ${finite}) AS ${ident('last')},`,
+      sql`CAST(count(*) FILTER (WHERE NOT ${finite}) AS DOUBLE) AS non_finite`,
+      sql`FROM ${ident(options.table)} WHERE ${rowsWithX(options.where)} AND ${v} IS NOT NULL`,
+      sql`GROUP BY ALL ORDER BY 1 NULLS FIRST, 2`,
+    ],
+    ' ',
+  );
+}
+
+/** The most values sampled per (group, bin) for bins of `spec`. */
+export function quantileSampleSize(spec: BinSpec, groupBy: 'task' | 'uid' | undefined): number {
+  const groups = GROUPS[groupBy ?? 'none'];
+  return Math.max(
+    QUANTILE_SAMPLE_MIN,
+    Math.min(QUANTILE_SAMPLE_MAX, Math.floor(QUANTILE_SAMPLE_VALUES / (spec.count * groups))),
+  );
+}
 
 /**
  * Exact per-bin count, mean, min, max, quantile band and last value over every row, in SQL.
@@ -83,85 +188,36 @@ const TASK_GROUPS = 16;
 export async function binnedStats(run: Run, options: BinnedStatsOptions): Promise<BinnedStats> {
   const table = options.table ?? 'events';
   const band = options.band ?? [0.1, 0.9];
-  const where = options.where ? `AND (${options.where})` : '';
   const range = await run.session.one<{
     min: number | null;
     max: number | null;
-    integer: boolean;
+    integer: boolean | null;
     n: number;
     max_ord: number | null;
     max_pos: number | null;
     [maxAbs: `m${number}`]: number | null;
-  }>(
-    `SELECT min(x) AS min, max(x) AS max, bool_and(x = round(x)) AS integer, CAST(count(*) AS DOUBLE) AS n,
-       CAST(max(ord) AS DOUBLE) AS max_ord, CAST(${table === 'uid_events' ? 'max(pos)' : 'NULL'} AS DOUBLE) AS max_pos,
-       ${options.columns.map((c, i) => `${maxAbsSql(quoteIdentifier(c))} AS m${i}`).join(', ') || 'NULL AS m'}
-     FROM ${table} WHERE x IS NOT NULL AND isfinite(x) ${where}`,
-  );
+  }>(binnedRangeSql({ table, columns: options.columns, where: options.where }).text);
   const xScale = meanScale(Math.max(Math.abs(range?.min ?? 0), Math.abs(range?.max ?? 0)));
   const spec = binSpec(range?.min ?? 0, range?.max ?? 0, options.maxBins ?? 1000, range?.integer ?? false);
-  const exact = (range?.n ?? 0) <= (options.exactQuantileRows ?? 5_000_000);
+  const exact = (range?.n ?? 0) <= (options.exactQuantileRows ?? EXACT_QUANTILE_ROWS);
+  const sample = quantileSampleSize(spec, options.groupBy);
+  const packedOrder = (range?.max_ord ?? 0) < 2 ** 42 && (range?.max_pos ?? 0) < POSITIONS;
   const series: BinnedSeries[] = [];
-  const bin = binIndexSql('x', spec);
-  const group =
-    options.groupBy === 'uid' ? 'CAST(uid AS VARCHAR)' : options.groupBy === 'task' ? 'task' : 'NULL';
-  // Row order: per-uid rows of one event share its ord, so their position breaks the tie (else the
-  // "last" value is any of them, whichever thread's partial DuckDB combines first).
-  // One BIGINT when ord and pos fit in it (an arg_max over a struct key took twice as long).
-  const packed = (range?.max_ord ?? 0) < 2 ** 42 && (range?.max_pos ?? 0) < POSITIONS;
-  const rowOrder = table === 'uid_events' ? "{'o': ord, 'p': pos}" : 'ord';
-  const lastOrder = table !== 'uid_events' ? 'ord' : packed ? `(ord * ${POSITIONS} + pos)` : rowOrder;
-  const groupCount = options.groupBy === 'task' ? TASK_GROUPS : options.groupBy === 'uid' ? 1024 : 1;
-  const sample = Math.max(
-    QUANTILE_SAMPLE_MIN,
-    Math.min(QUANTILE_SAMPLE_MAX, Math.floor(QUANTILE_SAMPLE_VALUES / (spec.count * groupCount))),
-  );
   for (const [index, column] of options.columns.entries()) {
     if (index > 0) await options.between?.();
-    const v = quoteIdentifier(column);
-    const scale = meanScale(range?.[`m${index}`]);
-    const finite = `isfinite(${v})`;
-    const quantile = exact
-      ? `quantile_cont(${v}, [${band[0]}, ${band[1]}]) FILTER (WHERE ${finite})`
-      : `list_aggregate(arg_min(${v}, hash(${rowOrder}), ${sample}) FILTER (WHERE ${finite}),
-          'quantile_cont', [${band[0]}, ${band[1]}])`;
-    const rows = await run.session.columns(`
-      SELECT ${group} AS grp, ${bin} AS bin, ${exactMeanSql('x', xScale)} AS x_mean,
-        CAST(count(*) FILTER (WHERE ${finite}) AS DOUBLE) AS n,
-        ${exactMeanSql(v, scale)} AS mean,
-        min(${v}) FILTER (WHERE ${finite}) AS lo,
-        max(${v}) FILTER (WHERE ${finite}) AS hi,
-        ${quantile} AS q,
-        arg_max(${v}, ${lastOrder}) FILTER (WHERE ${finite}) AS last,
-        CAST(count(*) FILTER (WHERE NOT ${finite}) AS DOUBLE) AS non_finite
-      FROM ${table}
-      WHERE x IS NOT NULL AND isfinite(x) AND ${v} IS NOT NULL ${where}
-      GROUP BY ALL ORDER BY grp NULLS FIRST, bin`);
-    const groups = new Map<string | null, BinnedSeries>();
-    const n = (rows.bin ?? []).length;
-    for (let i = 0; i < n; i++) {
-      const key = rows.grp[i] as string | null;
-      let s = groups.get(key);
-      if (!s) {
-        s = emptySeries(column, key ?? undefined);
-        groups.set(key, s);
-      }
-      const b = rows.bin[i] as number;
-      const q = (rows.q[i] as (number | null)[] | null) ?? [NaN, NaN];
-      s.bin.push(b);
-      s.x0.push(spec.x0 + b * spec.width);
-      s.x1.push(spec.x0 + (b + 1) * spec.width);
-      s.xMean.push(rows.x_mean[i] as number);
-      s.count.push(rows.n[i] as number);
-      s.mean.push(orNaN(rows.mean[i]));
-      s.min.push(orNaN(rows.lo[i]));
-      s.max.push(orNaN(rows.hi[i]));
-      s.lower.push(orNaN(q[0]));
-      s.upper.push(orNaN(q[1]));
-      s.last.push(orNaN(rows.last[i]));
-      s.nonFinite.push(rows.non_finite[i] as number);
-    }
-    series.push(...groups.values());
+    const query = binnedSeriesSql({
+      table,
+      column,
+      spec,
+      band,
+      groupBy: options.groupBy,
+      where: options.where,
+      quantileSample: exact ? undefined : sample,
+      packedOrder,
+      xScale,
+      scale: meanScale(range?.[`m${index}`]),
+    });
+    series.push(...seriesOf(column, spec, await run.session.columns(query.text)));
   }
   return {
     spec,
@@ -170,6 +226,35 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
     band,
     series,
   };
+}
+
+/** binnedSeriesSql's rows as one series per group, in the query's order. */
+function seriesOf(column: string, spec: BinSpec, rows: Record<string, unknown[]>): BinnedSeries[] {
+  const groups = new Map<string | null, BinnedSeries>();
+  const n = (rows.bin ?? []).length;
+  for (let i = 0; i < n; i++) {
+    const key = rows.grp[i] as string | null;
+    let s = groups.get(key);
+    if (!s) {
+      s = emptySeries(column, key ?? undefined);
+      groups.set(key, s);
+    }
+    const b = rows.bin[i] as number;
+    const q = (rows.q[i] as (number | null)[] | null) ?? [NaN, NaN];
+    s.bin.push(b);
+    s.x0.push(spec.x0 + b * spec.width);
+    s.x1.push(spec.x0 + (b + 1) * spec.width);
+    s.xMean.push(rows.x_mean[i] as number);
+    s.count.push(rows.n[i] as number);
+    s.mean.push(orNaN(rows.mean[i]));
+    s.min.push(orNaN(rows.lo[i]));
+    s.max.push(orNaN(rows.hi[i]));
+    s.lower.push(orNaN(q[0]));
+    s.upper.push(orNaN(q[1]));
+    s.last.push(orNaN(rows.last[i]));
+    s.nonFinite.push(rows.non_finite[i] as number);
+  }
+  return [...groups.values()];
 }
 
 export function emptySeries(column: string, group: string | undefined): BinnedSeries {
@@ -195,7 +280,7 @@ function orNaN(value: unknown): number {
   return typeof value === 'number' ? value : NaN;
 }
 
-/** SQL literal for a task filter. */
-export function taskFilter(task: string): string {
-  return `task = ${quoteString(task)}`;
+/** A filter on one task. */
+export function taskFilter(task: string): Sql {
+  return sql`${ident('task')} = ${lit(task)}`;
 }

@@ -1,4 +1,5 @@
 import type { Session } from './session.js';
+import { ident, join, lit, sql, trusted, type Sql } from './sql.js';
 
 /**
  * Means that do not depend on the order in which DuckDB's threads combine their partial sums.
@@ -13,48 +14,62 @@ import type { Session } from './session.js';
  */
 const TOP_BIT = 93;
 
+/** An expression: typed SQL, or SQL text the program wrote itself (callers not yet on `Sql`). */
+export type SqlExpression = Sql | string;
+
+export function expression(expr: SqlExpression): Sql {
+  return typeof expr === 'string' ? trusted(expr) : expr;
+}
+
 /** The power of two that scales values up to `maxAbs` below 2^93 (0 for an empty column). */
 export function meanScale(maxAbs: number | null | undefined): number {
   if (typeof maxAbs !== 'number' || !(maxAbs > 0) || !Number.isFinite(maxAbs)) return 0;
   return TOP_BIT - Math.ceil(Math.log2(maxAbs));
 }
 
-/**
- * SQL for the mean of the finite values of `expr` (NULL when there are none), exact up to the
- * rounding at `scale` (from meanScale of the column's largest finite magnitude) and the final
- * division.
- */
-export function exactMeanSql(expr: string, scale: number): string {
-  const value = `CAST(${expr} AS DOUBLE)`;
-  const filter = `FILTER (WHERE isfinite(${value}))`;
-  // x · 2^power in two exact steps: scale reaches ±1100 for magnitudes near 1e-308 or 1e308.
-  const times = (x: string, power: number): string => {
-    const half = Math.trunc(power / 2);
-    return `((${x} * pow(2.0, ${power - half})) * pow(2.0, ${half}))`;
-  };
-  // The CASE, not only the FILTER, keeps NaN out of the cast: DuckDB casts before it filters.
-  const scaled = `CASE WHEN isfinite(${value}) THEN CAST(round(${times(value, scale)}) AS HUGEINT) END`;
-  const sum = `sum(${scaled}) ${filter}`;
-  const count = `count(${value}) ${filter}`;
-  // Quotient and remainder in integers first: the mean of equal values is that value exactly.
-  return times(`(CAST(${sum} // ${count} AS DOUBLE) + CAST(${sum} % ${count} AS DOUBLE) / ${count})`, -scale);
+/** `x · 2^power` in two exact steps: the scale reaches ±1100 for magnitudes near 1e-308 or 1e308. */
+function timesPowerOfTwo(x: Sql, power: number): Sql {
+  const half = Math.trunc(power / 2) || 0;
+  return sql`((${x} * pow(2.0, ${lit(power - half)})) * pow(2.0, ${lit(half)}))`;
 }
 
-/** SQL for the largest finite magnitude of `expr` (the input of meanScale). */
-export function maxAbsSql(expr: string): string {
-  const value = `CAST(${expr} AS DOUBLE)`;
-  return `max(abs(${value})) FILTER (WHERE isfinite(${value}))`;
+/**
+ * The mean of the finite values of `expr` (NULL when there are none), exact up to the rounding at
+ * `scale` (from meanScale of the column's largest finite magnitude) and the final division.
+ */
+export function exactMeanSql(expr: SqlExpression, scale: number): Sql {
+  const value = sql`CAST(${expression(expr)} AS DOUBLE)`;
+  const filter = sql`FILTER (WHERE isfinite(${value}))`;
+  // The CASE, not only the FILTER, keeps NaN out of the cast: DuckDB casts before it filters.
+  const scaled = sql`CASE WHEN isfinite(${value}) THEN CAST(round(${timesPowerOfTwo(value, scale)}) AS HUGEINT) END`;
+  const sum = sql`sum(${scaled}) ${filter}`;
+  const count = sql`count(${value}) ${filter}`;
+  // Quotient and remainder in integers first: the mean of equal values is that value exactly.
+  return timesPowerOfTwo(
+    sql`(CAST(${sum} // ${count} AS DOUBLE) + CAST(${sum} % ${count} AS DOUBLE) / ${count})`,
+    -scale,
+  );
+}
+
+/** The largest finite magnitude of `expr` (the input of meanScale). */
+export function maxAbsSql(expr: SqlExpression): Sql {
+  const value = sql`CAST(${expression(expr)} AS DOUBLE)`;
+  return sql`max(abs(${value})) FILTER (WHERE isfinite(${value}))`;
+}
+
+/** `SELECT maxAbs(e0) AS m0, … FROM from`: the magnitudes meanScales reads, in one scan. */
+export function maxAbsesSql(from: SqlExpression, exprs: readonly SqlExpression[]): Sql {
+  const columns = exprs.map((e, i) => sql`${maxAbsSql(e)} AS ${ident(`m${i}`)}`);
+  return sql`SELECT ${join(columns)} FROM ${expression(from)}`;
 }
 
 /** meanScale of each expression over `from` (a relation and its WHERE clause), in one scan. */
 export async function meanScales(
   session: Session,
-  from: string,
-  exprs: readonly string[],
+  from: SqlExpression,
+  exprs: readonly SqlExpression[],
 ): Promise<number[]> {
   if (!exprs.length) return [];
-  const row = await session.one<Record<string, number | null>>(
-    `SELECT ${exprs.map((e, i) => `${maxAbsSql(e)} AS m${i}`).join(', ')} FROM ${from}`,
-  );
+  const row = await session.one<Record<string, number | null>>(maxAbsesSql(from, exprs).text);
   return exprs.map((_, i) => meanScale(row?.[`m${i}`]));
 }

@@ -1,6 +1,7 @@
+import { expression, type SqlExpression } from './exact-mean.js';
 import type { Run } from './run.js';
 import { sampleHashSql, sampleSeed } from './sample-hash.js';
-import { quoteIdentifier } from './session.js';
+import { ident, join, lit, sql, type Sql } from './sql.js';
 
 export interface ReservoirOptions {
   /** At most this many rows (default 10 000). */
@@ -8,7 +9,8 @@ export interface ReservoirOptions {
   seed?: number;
   table?: 'events' | 'uid_events';
   columns: string[];
-  where?: string;
+  /** A filter over the table's columns (typed SQL, or SQL text the program wrote). */
+  where?: SqlExpression;
 }
 
 export interface ReservoirSample {
@@ -21,10 +23,49 @@ export interface ReservoirSample {
   ratio: number;
 }
 
+export interface ReservoirSql {
+  table: 'events' | 'uid_events';
+  columns: readonly string[];
+  where?: SqlExpression;
+  size: number;
+  seed: number;
+}
+
+const ORD = ident('__runlens_ord');
+const POS = ident('__runlens_pos');
+
+function whereOf(where: SqlExpression | undefined): Sql {
+  return where === undefined ? sql`` : sql` WHERE ${expression(where)}`;
+}
+
+/** The rows eligible for the sample. */
+export function populationSql(table: ReservoirSql['table'], where?: SqlExpression): Sql {
+  return sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM ${ident(table)}${whereOf(where)}`;
+}
+
+/**
+ * The `size` eligible rows with the smallest sampleHash(seed, file, line, position) (ties, which a
+ * 32-bit key has, broken by row order), returned in row order.
+ */
+export function reservoirSql(options: ReservoirSql): Sql {
+  if (!options.columns.length) throw new Error('a reservoir sample needs at least one column');
+  const selected = join(options.columns.map((c) => ident(c)));
+  const position = options.table === 'uid_events' ? ident('pos') : lit(0);
+  const key = sampleHashSql(options.seed, ident('file_id'), ident('line'), position);
+  return join(
+    [
+      sql`SELECT ${selected} FROM (SELECT ${selected}, ${ident('ord')} AS ${ORD}, ${position} AS ${POS}`,
+      sql`FROM ${ident(options.table)}${whereOf(options.where)}`,
+      sql`ORDER BY ${key}, ${ORD}, ${POS} LIMIT ${lit(Math.max(0, Math.floor(options.size)))})`,
+      sql`ORDER BY ${ORD}, ${POS}`,
+    ],
+    ' ',
+  );
+}
+
 /**
  * A seeded uniform sample of at most N rows over all rows of all files: every row gets a key from
- * a hash of (seed, file, line, position) (sampleHash: the scanner computes the same) and the N
- * smallest keys win. Each row is equally likely
+ * a hash of (seed, file, line, position) and the N smallest keys win. Each row is equally likely
  * whatever the file sizes, the result does not depend on read order or threads, and the same seed
  * gives the same sample.
  */
@@ -32,17 +73,10 @@ export async function reservoirSample(run: Run, options: ReservoirOptions): Prom
   const table = options.table ?? 'events';
   const size = options.size ?? 10_000;
   const seed = sampleSeed(options.seed ?? 0);
-  const where = options.where ? `WHERE ${options.where}` : '';
-  const position = table === 'uid_events' ? 'pos' : '0';
-  const selected = options.columns.map((c) => `${quoteIdentifier(c)}`).join(', ');
-  const population = await run.session.one<{ n: number }>(
-    `SELECT CAST(count(*) AS DOUBLE) AS n FROM ${table} ${where}`,
+  const population = await run.session.one<{ n: number }>(populationSql(table, options.where).text);
+  const columns = await run.session.columns(
+    reservoirSql({ table, columns: options.columns, where: options.where, size, seed }).text,
   );
-  const columns = await run.session.columns(`
-    SELECT ${selected} FROM (
-      SELECT ${selected}, ord AS __ord, ${position} AS __pos FROM ${table} ${where}
-      ORDER BY ${sampleHashSql(seed, 'file_id', 'line', position)}, __ord, __pos LIMIT ${size}
-    ) ORDER BY __ord, __pos`);
   const total = population?.n ?? 0;
   const taken = (Object.values(columns)[0] ?? []).length;
   return { population: total, columns, size: taken, ratio: total === 0 ? 0 : taken / total };

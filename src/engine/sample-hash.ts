@@ -1,15 +1,18 @@
+import { expression, type SqlExpression } from './exact-mean.js';
+import { lit, sql, type Sql } from './sql.js';
+
 /**
  * The reservoir's row key: a 32-bit hash of (seed, file, line, position) that SQL and JS compute
- * bit for bit alike, so the DuckDB path and the projection scanner draw the same sample. A linear
- * combination mod 2^32 followed by a 32-bit integer finaliser (xor-shift-multiply, constants below
- * 2^31 so every SQL product fits a BIGINT).
+ * bit for bit alike (sampleHash is the JS reference the tests hold the SQL to). A linear
+ * combination mod 2^32 followed by a 32-bit integer finaliser (xor-shift-multiply). The constants are
+ * below 2^32, so with file, line and position below 2^31 every SQL product fits a BIGINT.
  */
 const C_LINE = 0x9e3779b1;
 const C_POS = 0x85ebca77;
 const C_FILE = 0xc2b2ae3d;
 const C_SEED = 0x27d4eb2f;
 const MIX = 0x45d9f3b;
-const MASK = '4294967295';
+const MASK = 0xffffffff;
 
 /** The seed as the unsigned 32-bit value both paths hash. */
 export function sampleSeed(seed: number): number {
@@ -28,11 +31,17 @@ export function sampleHash(seed: number, file: number, line: number, pos: number
   return (k ^ (k >>> 16)) >>> 0;
 }
 
-/** The same hash in DuckDB SQL over BIGINT expressions (`seed` as from sampleSeed). */
-export function sampleHashSql(seed: number, file: string, line: string, pos: string): string {
-  const term = (expr: string, c: number): string => `((CAST(${expr} AS BIGINT) * ${c}) & ${MASK})`;
-  const k = `((${term(line, C_LINE)} + ${term(pos, C_POS)} + ${term(file, C_FILE)} + ${(Math.imul(seed, C_SEED) >>> 0).toString()}) & ${MASK})`;
-  const round = (x: string): string => `((xor(${x}, ${x} >> 16) * ${MIX}) & ${MASK})`;
+/**
+ * The same hash in DuckDB SQL over BIGINT expressions (`seed` as from sampleSeed). Each term is
+ * reduced mod 2^32 before the next product, so no intermediate leaves BIGINT's range.
+ */
+export function sampleHashSql(seed: number, file: SqlExpression, line: SqlExpression, pos: SqlExpression): Sql {
+  const mask = lit(MASK);
+  const term = (expr: SqlExpression, c: number): Sql =>
+    sql`((CAST(${expression(expr)} AS BIGINT) * ${lit(c)}) & ${mask})`;
+  const seeded = lit(Math.imul(sampleSeed(seed), C_SEED) >>> 0);
+  const k = sql`((${term(line, C_LINE)} + ${term(pos, C_POS)} + ${term(file, C_FILE)} + ${seeded}) & ${mask})`;
+  const round = (x: Sql): Sql => sql`((xor(${x}, ${x} >> 16) * ${lit(MIX)}) & ${mask})`;
   const k2 = round(round(k));
-  return `xor(${k2}, ${k2} >> 16)`;
+  return sql`xor(${k2}, ${k2} >> 16)`;
 }

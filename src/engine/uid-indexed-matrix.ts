@@ -1,6 +1,6 @@
 import { binIndexSql, binSpec, type BinSpec } from './bins.js';
 import type { Run } from './run.js';
-import { quoteString } from './session.js';
+import { and, ident, join, lit, sql, type Sql } from './sql.js';
 
 /** A uid × x-bin matrix of a vector indexed by uid: each bin holds the bin's last vector. */
 export interface UidIndexedMatrix {
@@ -12,6 +12,55 @@ export interface UidIndexedMatrix {
   vectors: number;
 }
 
+export const WEIGHT_KINDS = ['set_weights', 'neuron_weights'] as const;
+
+const X = ident('x');
+const ORD = ident('ord');
+const UID = ident('uid');
+const VALUE = ident('value');
+const KIND = ident('kind');
+const INDEXED = ident('uid_indexed_events');
+
+/** The values of one kind that count: a finite value of a uid at a finite x. */
+function valuesOf(kind: string): Sql {
+  return and([
+    sql`${KIND} = ${lit(kind)}`,
+    sql`${X} IS NOT NULL`,
+    sql`isfinite(${X})`,
+    sql`isfinite(${VALUE})`,
+    sql`${UID} >= 0`,
+  ]);
+}
+
+/** How many vectors (events) of `kind` hold a finite value at a finite x. */
+export function uidIndexedVectorsSql(kind: string): Sql {
+  return sql`SELECT CAST(count(DISTINCT ${ORD}) AS DOUBLE) AS n FROM ${INDEXED} WHERE ${valuesOf(kind)}`;
+}
+
+/** Per (bin, uid): the value of the bin's last vector (in row order) that has one. */
+export function uidIndexedMatrixSql(kind: string, spec: BinSpec): Sql {
+  return join(
+    [
+      sql`SELECT ${binIndexSql(X, spec)} AS ${ident('bin')}, ${UID}, arg_max(${VALUE}, ${ORD}) AS ${VALUE}`,
+      sql`FROM ${INDEXED} WHERE ${valuesOf(kind)}`,
+      sql`GROUP BY ALL ORDER BY 1, 2`,
+    ],
+    ' ',
+  );
+}
+
+/** Vectors per weight kind (set_weights, neuron_weights) at a finite x, most first. */
+export function weightKindsSql(): Sql {
+  return join(
+    [
+      sql`SELECT ${KIND}, CAST(count(DISTINCT ${ORD}) AS DOUBLE) AS n FROM ${INDEXED}`,
+      sql`WHERE ${KIND} IN (${join(WEIGHT_KINDS.map((k) => lit(k)))}) AND ${X} IS NOT NULL AND isfinite(${X})`,
+      sql`GROUP BY ${KIND} ORDER BY n DESC, ${KIND}`,
+    ],
+    ' ',
+  );
+}
+
 /**
  * `set_weights`, `neuron_weights` or `moving_averaged_scores` per uid over x: the last vector in
  * each bin (in row order), carried forward until the next one. Bins cut the run's x range.
@@ -21,17 +70,11 @@ export async function uidIndexedMatrix(
   kind: string,
   maxBins: number,
 ): Promise<UidIndexedMatrix | undefined> {
-  const where = `kind = ${quoteString(kind)} AND x IS NOT NULL AND isfinite(x) AND isfinite(value) AND uid >= 0`;
-  const vectors = await run.session.one<{ n: number }>(
-    `SELECT CAST(count(DISTINCT ord) AS DOUBLE) AS n FROM uid_indexed_events WHERE ${where}`,
-  );
+  const vectors = await run.session.one<{ n: number }>(uidIndexedVectorsSql(kind).text);
   const range = await run.xRange();
   if (!vectors?.n || range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  const cols = await run.session.columns(`
-    SELECT bin, uid, arg_max(value, ord) AS value FROM (
-      SELECT ${binIndexSql('x', spec)} AS bin, uid, value, ord FROM uid_indexed_events WHERE ${where})
-    GROUP BY bin, uid ORDER BY bin, uid`);
+  const cols = await run.session.columns(uidIndexedMatrixSql(kind, spec).text);
   const uids = [...new Set(cols.uid as number[])].sort((a, b) => a - b);
   if (!uids.length) return undefined;
   const rowOf = new Map(uids.map((u, i) => [u, i]));
@@ -51,11 +94,7 @@ export interface WeightsMatrix extends UidIndexedMatrix {
 
 /** Weights per uid over x from `set_weights` (FileTAO) or `neuron_weights` (wandb), whichever the log holds more of. */
 export async function weightsMatrix(run: Run, maxBins = 400): Promise<WeightsMatrix | undefined> {
-  const kinds = await run.session.all<{ kind: WeightsMatrix['kind']; n: number }>(
-    `SELECT kind, CAST(count(DISTINCT ord) AS DOUBLE) AS n FROM uid_indexed_events
-     WHERE kind IN ('set_weights', 'neuron_weights') AND x IS NOT NULL AND isfinite(x)
-     GROUP BY kind ORDER BY n DESC, kind`,
-  );
+  const kinds = await run.session.all<{ kind: WeightsMatrix['kind']; n: number }>(weightKindsSql().text);
   if (!kinds.length) return undefined;
   const matrix = await uidIndexedMatrix(run, kinds[0].kind, maxBins);
   return matrix && { ...matrix, kind: kinds[0].kind, updates: matrix.vectors };

@@ -1,0 +1,50 @@
+import type { UidPerformance } from '../charts/uid-performance.js';
+import type { Run } from './run.js';
+import { ident, join, litList, sql, type Sql } from './sql.js';
+
+export type { UidPerformance } from '../charts/uid-performance.js';
+
+/** Completion-time quantiles per uid: p10, p25, median, p75, p90. */
+const QUANTILES = [0.1, 0.25, 0.5, 0.75, 0.9];
+
+/**
+ * Per uid (≥ 0) over every uid row: rows, success rate (share of rows with a `successful` flag
+ * whose flag is set) and the exact completion-time quantiles of its finite times.
+ */
+export function uidPerformanceSql(columns: { successful: boolean; completionTimes: boolean }): Sql {
+  const uid = ident('uid');
+  const ok = ident('successful');
+  const times = ident('completion_times');
+  const rate = columns.successful
+    ? sql`CAST(count(*) FILTER (WHERE ${ok} <> 0) AS DOUBLE) / count(${ok})`
+    : sql`CAST(NULL AS DOUBLE)`;
+  const quantiles = columns.completionTimes
+    ? sql`quantile_cont(${times}, ${litList(QUANTILES)}) FILTER (WHERE isfinite(${times}))`
+    : sql`CAST(NULL AS DOUBLE[])`;
+  return join(
+    [
+      sql`SELECT CAST(${uid} AS INTEGER) AS ${uid}, ${rate} AS rate, ${quantiles} AS q, CAST(count(*) AS DOUBLE) AS n`,
+      sql`FROM ${ident('uid_events')} WHERE ${uid} >= 0 GROUP BY 1 ORDER BY 1`,
+    ],
+    ' ',
+  );
+}
+
+/** Success rate and completion-time distribution per uid, or undefined without either field. */
+export async function uidPerformance(run: Run, uidColumns = run.storedColumns('uid_rows')): Promise<UidPerformance | undefined> {
+  const columns = { successful: uidColumns.has('successful'), completionTimes: uidColumns.has('completion_times') };
+  if (!columns.successful && !columns.completionTimes) return undefined;
+  const cols = await run.session.columns(uidPerformanceSql(columns).text);
+  const q = (cols.q as (number[] | null)[]).map((v) => v ?? []);
+  const at = (i: number) => q.map((v) => v[i] ?? NaN);
+  return {
+    uid: cols.uid as number[],
+    successRate: (cols.rate as (number | null)[]).map((v) => v ?? NaN),
+    p10: at(0),
+    p25: at(1),
+    p50: at(2),
+    p75: at(3),
+    p90: at(4),
+    count: cols.n as number[],
+  };
+}
