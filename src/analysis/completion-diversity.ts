@@ -1,17 +1,28 @@
 import type { Run } from '../engine/run.js';
+import { ident, join, sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { uidBarChart } from './analysis-charts.js';
-import { eventConditions, whereClause } from './filters.js';
+import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
 import { requireUidColumn } from './run-columns.js';
+
+/** Non-empty completions, distinct texts and their ratio per uid. */
+export function completionDiversitySql(filters: readonly Sql[]): Sql {
+  const c = ident('completions');
+  return join(
+    [
+      sql`SELECT ${ident('uid')}, CAST(count(*) AS DOUBLE) AS completions, CAST(count(DISTINCT ${c}) AS DOUBLE) AS ${ident('unique')},`,
+      sql`count(DISTINCT ${c}) / count(*) AS diversity`,
+      sql`FROM ${ident('uid_events')}${whereClause([...filters, nonEmptyCompletion()])} GROUP BY 1 ORDER BY 1`,
+    ],
+    ' ',
+  );
+}
 
 /** Unique ÷ total non-empty completions per uid (1 = never repeats itself, near 0 = canned answers). */
 export async function completionDiversity(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
   requireUidColumn(run, 'completions', 'the diversity analysis');
-  const where = whereClause([...eventConditions(options), `completions IS NOT NULL AND completions <> ''`]);
   const rows = await run.session.all<{ uid: number; completions: number; unique: number; diversity: number }>(
-    `SELECT uid, CAST(count(*) AS DOUBLE) AS completions, CAST(count(DISTINCT completions) AS DOUBLE) AS "unique",
-       count(DISTINCT completions) / count(*) AS diversity
-     FROM uid_events ${where} GROUP BY uid ORDER BY uid`,
+    completionDiversitySql(eventFilters(options)).text,
   );
   const limited = options.top
     ? [...rows]

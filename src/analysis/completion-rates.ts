@@ -1,12 +1,54 @@
 import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
 import type { Run } from '../engine/run.js';
-import { quoteString } from '../engine/session.js';
+import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { completionRatesChart } from './analysis-charts.js';
-import { eventConditions, whereClause } from './filters.js';
-import { bucketExpression, bucketStart, checkBucketCount, resolveInterval } from './interval.js';
+import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
+import {
+  bucketExpression,
+  bucketStart,
+  checkBucketCount,
+  resolveInterval,
+  type Interval,
+} from './interval.js';
 import { requireMetric, requireUidColumn, uidEventsWithTime } from './run-columns.js';
 import { checkRegex } from './regex.js';
+
+/** The `top` most frequent texts of `relation`'s rows that pass `filters`, most frequent first. */
+export function frequentCompletionsSql(relation: Sql, filters: readonly Sql[], top: number): Sql {
+  const c = ident('completions');
+  return sql`SELECT ${c} AS ${ident('text')} FROM ${relation}${whereClause(filters)} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ${lit(top)}`;
+}
+
+export interface CompletionRatesSql {
+  relation: Sql;
+  interval: Interval;
+  filters: readonly Sql[];
+  /** One condition per series; a row counts for the first that holds. */
+  series: readonly Sql[];
+  /** The metric column and its exact mean's scale. */
+  metric: Sql;
+  scale: number;
+}
+
+/**
+ * Per (bucket, series): rows and the exact mean of the metric's finite values; rows of no series
+ * have `s` NULL (they count towards the bucket's total), ordered by bucket.
+ */
+export function completionRatesSql(options: CompletionRatesSql): Sql {
+  const which = sql`CASE ${join(
+    options.series.map((c, i) => sql`WHEN ${c} THEN ${lit(i)}`),
+    ' ',
+  )} END`;
+  return join(
+    [
+      sql`SELECT CAST(${bucketExpression(options.interval)} AS DOUBLE) AS bucket, ${which} AS s, CAST(count(*) AS DOUBLE) AS n,`,
+      sql`${exactMeanSql(options.metric, options.scale)} AS mean`,
+      sql`FROM ${options.relation}${whereClause(options.filters)} GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST`,
+    ],
+    ' ',
+  );
+}
 
 /**
  * How often the N most frequent completions (or every completion matching `--match`) appear per
@@ -18,37 +60,35 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
   const metricName = options.metric ?? 'rewards';
   const metric = await requireMetric(run, metricName);
   const interval = await resolveInterval(run, options.interval, true);
-  const bucket = bucketExpression(interval);
   const relation = uidEventsWithTime(run);
-  const base = [
-    ...eventConditions(options),
-    `completions IS NOT NULL AND completions <> ''`,
-    `isfinite(${interval.expression})`,
-  ];
-  let series: { label: string; condition: string }[];
+  const filters = [...eventFilters(options), nonEmptyCompletion(), sql`isfinite(${interval.expression})`];
+  const completions = ident('completions');
+  let series: { label: string; condition: Sql }[];
   if (options.match !== undefined) {
     await checkRegex(run, options.match);
     series = [
       {
         label: `/${options.match}/`,
-        condition: `regexp_matches(completions, ${quoteString(options.match)})`,
+        condition: sql`regexp_matches(${completions}, ${lit(options.match)})`,
       },
     ];
   } else {
-    const top = options.top || 10;
     const frequent = await run.session.all<{ text: string }>(
-      `SELECT completions AS text FROM ${relation} ${whereClause(base)}
-       GROUP BY completions ORDER BY count(*) DESC, completions LIMIT ${top}`,
+      frequentCompletionsSql(relation, filters, options.top || 10).text,
     );
-    series = frequent.map((f) => ({ label: f.text, condition: `completions = ${quoteString(f.text)}` }));
+    series = frequent.map((f) => ({ label: f.text, condition: sql`${completions} = ${lit(f.text)}` }));
   }
-  const [scale] = await meanScales(run.session, `${relation} ${whereClause(base)}`, [metric]);
-  const which = `CASE ${series.map((s, i) => `WHEN ${s.condition} THEN ${i}`).join(' ')} END`;
+  const [scale] = await meanScales(run.session, sql`${relation}${whereClause(filters)}`, [metric]);
   const counts = series.length
     ? await run.session.all<{ bucket: number; s: number | null; n: number; mean: number | null }>(
-        `SELECT CAST(${bucket} AS DOUBLE) AS bucket, ${which} AS s, CAST(count(*) AS DOUBLE) AS n,
-           ${exactMeanSql(metric, scale)} AS mean
-         FROM ${relation} ${whereClause(base)} GROUP BY ALL ORDER BY bucket`,
+        completionRatesSql({
+          relation,
+          interval,
+          filters,
+          series: series.map((s) => s.condition),
+          metric,
+          scale,
+        }).text,
       )
     : [];
   const rows: AnalysisResult['rows'] = [];

@@ -1,8 +1,41 @@
 import type { Run } from '../engine/run.js';
+import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { similarityChart } from './analysis-charts.js';
-import { eventConditions, whereClause } from './filters.js';
+import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
 import { requireUidColumn } from './run-columns.js';
+
+export interface SimilaritySql {
+  filters: readonly Sql[];
+  /** The most frequent completions that link uids. */
+  pool: number;
+  /** Pairs kept (0: all). */
+  top: number;
+}
+
+/**
+ * Pairs of uids (uid_a < uid_b) and how many of the `pool` most frequent non-empty completions
+ * both sent, strongest first, with the number of pairs (`total`).
+ */
+export function completionSimilaritySql(options: SimilaritySql): Sql {
+  const c = ident('completions');
+  const uid = ident('uid');
+  const text = ident('text');
+  const where = whereClause([...options.filters, nonEmptyCompletion()]);
+  const [a, b] = [ident('a'), ident('b')];
+  return join(
+    [
+      sql`WITH frequent AS (SELECT ${c} AS ${text} FROM ${ident('uid_events')}${where}`,
+      sql`GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ${lit(options.pool)}),`,
+      sql`sent AS (SELECT DISTINCT ${uid}, ${c} AS ${text} FROM ${ident('uid_events')}${where} AND ${c} IN (SELECT ${text} FROM frequent)),`,
+      sql`pairs AS (SELECT ${a}.${uid} AS uid_a, ${b}.${uid} AS uid_b, CAST(count(*) AS DOUBLE) AS shared`,
+      sql`FROM sent ${a} JOIN sent ${b} ON ${a}.${text} = ${b}.${text} AND ${a}.${uid} < ${b}.${uid} GROUP BY 1, 2)`,
+      sql`SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM pairs`,
+      sql`ORDER BY shared DESC, uid_a, uid_b${options.top > 0 ? sql` LIMIT ${lit(options.top)}` : sql``}`,
+    ],
+    ' ',
+  );
+}
 
 /**
  * Uids linked by the frequent completions they share: among the K most frequent non-empty
@@ -13,17 +46,8 @@ export async function completionSimilarity(run: Run, options: AnalysisOptions): 
   requireUidColumn(run, 'completions', 'the similarity analysis');
   const pool = options.completions ?? 50;
   const top = options.top ?? 100;
-  const where = whereClause([...eventConditions(options), `completions IS NOT NULL AND completions <> ''`]);
   const edges = await run.session.all<{ uid_a: number; uid_b: number; shared: number; total: number }>(
-    `WITH frequent AS (
-       SELECT completions AS text FROM uid_events ${where} GROUP BY completions ORDER BY count(*) DESC, completions LIMIT ${pool}),
-     sent AS (
-       SELECT DISTINCT uid, completions AS text FROM uid_events ${where} AND completions IN (SELECT text FROM frequent)),
-     pairs AS (
-       SELECT a.uid AS uid_a, b.uid AS uid_b, CAST(count(*) AS DOUBLE) AS shared
-       FROM sent a JOIN sent b ON a.text = b.text AND a.uid < b.uid GROUP BY ALL)
-     SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM pairs
-     ORDER BY shared DESC, uid_a, uid_b ${top > 0 ? `LIMIT ${top}` : ''}`,
+    completionSimilaritySql({ filters: eventFilters(options), pool, top }).text,
   );
   const total = edges[0]?.total ?? 0;
   const result: AnalysisResult = {

@@ -1,4 +1,4 @@
-import { quoteString } from '../engine/session.js';
+import { and, ident, lit, qualified, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 
 export interface XRange {
@@ -52,18 +52,33 @@ export function parseNameList(text: string): string[] {
 }
 
 /**
- * SQL conditions (to AND together) over a relation with `x` and `task`: the event-level filters
- * every analysis and export accepts. Each one narrows; none widens.
+ * Conditions (to AND together) over a relation with `x` and `task` (columns of `alias` when
+ * given): the event-level filters every analysis and export accepts. Each one narrows; none widens.
  */
-export function eventConditions(filters: { task?: string[]; xRange?: XRange }, prefix = ''): string[] {
-  const conditions: string[] = [];
-  if (filters.task?.length) conditions.push(`${prefix}task IN (${filters.task.map(quoteString).join(', ')})`);
-  if (filters.xRange?.min !== undefined) conditions.push(`${prefix}x >= ${filters.xRange.min}`);
-  if (filters.xRange?.max !== undefined) conditions.push(`${prefix}x <= ${filters.xRange.max}`);
+export function eventFilters(filters: { task?: readonly string[]; xRange?: XRange }, alias?: string): Sql[] {
+  const column = (name: string) => (alias === undefined ? ident(name) : qualified(alias, name));
+  const conditions: Sql[] = [];
+  if (filters.task?.length) conditions.push(sql`${column('task')} IN (${filters.task.map((t) => lit(t))})`);
+  if (filters.xRange?.min !== undefined) conditions.push(sql`${column('x')} >= ${lit(filters.xRange.min)}`);
+  if (filters.xRange?.max !== undefined) conditions.push(sql`${column('x')} <= ${lit(filters.xRange.max)}`);
   return conditions;
 }
 
-/** `WHERE a AND b` or '' when there are no conditions. */
-export function whereClause(conditions: readonly string[]): string {
-  return conditions.length ? `WHERE ${conditions.map((c) => `(${c})`).join(' AND ')}` : '';
+/** eventFilters as SQL text, for callers that build their WHERE clauses as text (export). */
+export function eventConditions(
+  filters: { task?: readonly string[]; xRange?: XRange },
+  alias?: string,
+): string[] {
+  return eventFilters(filters, alias).map((c) => c.text);
+}
+
+/** A completion that was sent: non-empty text (failed calls log ""). */
+export function nonEmptyCompletion(): Sql {
+  const c = ident('completions');
+  return sql`${c} IS NOT NULL AND ${c} <> ${lit('')}`;
+}
+
+/** ` WHERE (a) AND (b)`, or nothing when there are no conditions. */
+export function whereClause(conditions: readonly Sql[]): Sql {
+  return conditions.length ? sql` WHERE ${and(conditions)}` : sql``;
 }

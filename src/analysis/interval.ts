@@ -1,4 +1,5 @@
 import type { Run } from '../engine/run.js';
+import { ident, lit, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 
 /** An interval of `_timestamp` time (seconds) or of x units (blocks, steps, …). */
@@ -6,8 +7,8 @@ export interface Interval {
   axis: 'time' | 'x';
   /** Width in seconds (time) or x units. */
   width: number;
-  /** SQL expression the buckets are cut from, over a relation with `x` and `_timestamp`. */
-  expression: string;
+  /** The expression the buckets are cut from, over a relation with `x` and `_timestamp`. */
+  expression: Sql;
   label: string;
 }
 
@@ -17,6 +18,8 @@ const NICE_SECONDS = [
   604_800,
 ];
 const MAX_BUCKETS = 100_000;
+const TIME = ident('_timestamp');
+const X = ident('x');
 
 /** Describes a width in seconds as `10m`, `1h`, `90s`. */
 export function formatSeconds(seconds: number): string {
@@ -52,17 +55,16 @@ export async function resolveInterval(
         throw new UserError(`--interval ${text} is a duration, but this run has no _timestamp field`, {
           hint: `give a number of ${xLabel} units instead, e.g. --interval 100`,
         });
-      return { axis: 'time', width, expression: '"_timestamp"', label: formatSeconds(width) };
+      return { axis: 'time', width, expression: TIME, label: formatSeconds(width) };
     }
     const width = Number(trimmed);
     if (!(Number.isFinite(width) && width > 0)) throw badInterval(text);
-    return { axis: 'x', width, expression: 'x', label: `${width} ${xLabel}` };
+    return { axis: 'x', width, expression: X, label: `${width} ${xLabel}` };
   }
   const axis = hasTime && preferTime ? 'time' : 'x';
-  const expression = axis === 'time' ? '"_timestamp"' : 'x';
+  const expression = axis === 'time' ? TIME : X;
   const range = await run.session.one<{ lo: number | null; hi: number | null; integer: boolean | null }>(
-    `SELECT min(${expression}) AS lo, max(${expression}) AS hi, bool_and(${expression} = round(${expression})) AS integer
-     FROM events WHERE isfinite(${expression})`,
+    intervalRangeSql(expression).text,
   );
   const span = range?.lo === null || range?.lo === undefined ? 0 : (range.hi ?? range.lo) - range.lo;
   if (axis === 'time') {
@@ -87,9 +89,14 @@ function badInterval(text: string): UserError {
   });
 }
 
-/** SQL for the bucket number of a row: floor(value / width). */
-export function bucketExpression(interval: Interval): string {
-  return `CAST(FLOOR(${interval.expression} / ${interval.width}) AS BIGINT)`;
+/** The range of an interval's expression over every event (for a default width). */
+export function intervalRangeSql(expression: Sql): Sql {
+  return sql`SELECT min(${expression}) AS lo, max(${expression}) AS hi, bool_and(${expression} = round(${expression})) AS ${ident('integer')} FROM ${ident('events')} WHERE isfinite(${expression})`;
+}
+
+/** The bucket number of a row: floor(value / width). */
+export function bucketExpression(interval: Interval): Sql {
+  return sql`CAST(FLOOR(${interval.expression} / ${lit(interval.width)}) AS BIGINT)`;
 }
 
 /** Checks the number of buckets between `lo` and `hi` is reasonable. */

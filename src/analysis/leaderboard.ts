@@ -1,10 +1,43 @@
 import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
 import type { Run } from '../engine/run.js';
+import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { leaderboardChart } from './analysis-charts.js';
-import { eventConditions, whereClause } from './filters.js';
+import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
 import { requireMetric, requireUidColumn } from './run-columns.js';
+
+export interface LeaderboardSql {
+  by: 'uid' | 'completion';
+  /** The metric column (requireMetric) and its exact mean's scale. */
+  metric: Sql;
+  scale: number;
+  filters: readonly Sql[];
+  sort: 'mean' | 'max' | 'calls';
+  /** Rows kept (0: all). */
+  top: number;
+}
+
+/**
+ * Per key (uid or completion text): calls, distinct uids (by completion), finite values of the
+ * metric, their exact mean and max, and the number of keys (`total`); best first, ties by key.
+ */
+export function leaderboardSql(options: LeaderboardSql): Sql {
+  const key = ident(options.by === 'uid' ? 'uid' : 'completions');
+  const m = options.metric;
+  const finite = sql`FILTER (WHERE isfinite(${m}))`;
+  const uids =
+    options.by === 'completion' ? sql`CAST(count(DISTINCT ${ident('uid')}) AS DOUBLE) AS uids, ` : sql``;
+  return join(
+    [
+      sql`SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT ${key} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS calls, ${uids}`,
+      sql`CAST(count(${m}) ${finite} AS DOUBLE) AS n, ${exactMeanSql(m, options.scale)} AS mean, max(${m}) ${finite} AS max`,
+      sql`FROM ${ident('uid_events')}${whereClause(options.filters)} GROUP BY 1)`,
+      sql`ORDER BY ${ident(options.sort)} DESC NULLS LAST, ${ident('key')}${options.top > 0 ? sql` LIMIT ${lit(options.top)}` : sql``}`,
+    ],
+    ' ',
+  );
+}
 
 /**
  * The top uids (or completion texts) by a per-uid metric: calls, finite values, mean and max of
@@ -19,19 +52,12 @@ export async function leaderboard(run: Run, options: AnalysisOptions): Promise<A
   if (by === 'completion') requireUidColumn(run, 'completions', 'a leaderboard by completion');
   const sort = options.sort ?? 'mean';
   const top = options.top ?? 20;
-  const key = by === 'uid' ? 'uid' : 'completions';
-  const conditions = eventConditions(options);
-  if (by === 'completion') conditions.push(`completions IS NOT NULL AND completions <> ''`);
-  const finite = `FILTER (WHERE isfinite(${metric}))`;
-  const [scale] = await meanScales(run.session, `uid_events ${whereClause(conditions)}`, [metric]);
+  const filters = eventFilters(options);
+  if (by === 'completion') filters.push(nonEmptyCompletion());
+  const [scale] = await meanScales(run.session, sql`${ident('uid_events')}${whereClause(filters)}`, [metric]);
   const sortColumn = sort === 'count' ? 'calls' : sort;
-  const grouped = `SELECT ${key} AS key, CAST(count(*) AS DOUBLE) AS calls,
-      ${by === 'completion' ? 'CAST(count(DISTINCT uid) AS DOUBLE) AS uids,' : ''}
-      CAST(count(${metric}) ${finite} AS DOUBLE) AS n, ${exactMeanSql(metric, scale)} AS mean, max(${metric}) ${finite} AS max
-    FROM uid_events ${whereClause(conditions)} GROUP BY key`;
   const rows = await run.session.all<Record<string, number | string | null>>(
-    `SELECT *, count(*) OVER () AS total FROM (${grouped})
-     ORDER BY ${sortColumn} DESC NULLS LAST, key ${top > 0 ? `LIMIT ${top}` : ''}`,
+    leaderboardSql({ by, metric, scale, filters, sort: sortColumn, top }).text,
   );
   const total = rows.length ? Number(rows[0].total) : 0;
   const keyName = by === 'uid' ? 'uid' : 'completion';

@@ -1,5 +1,5 @@
 import type { Run } from '../engine/run.js';
-import { quoteIdentifier } from '../engine/session.js';
+import { ident, qualified, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 
 /** Bookkeeping columns of the stored tables, not fields of the log. */
@@ -57,9 +57,9 @@ export function requireUidColumn(run: Run, column: string, purpose: string): voi
 }
 
 /** A metric for `--metric`: a numeric per-uid column, or a clear error listing the choices. */
-export async function requireMetric(run: Run, metric: string): Promise<string> {
+export async function requireMetric(run: Run, metric: string): Promise<Sql> {
   const numeric = await numericUidColumns(run);
-  if (numeric.includes(metric)) return quoteIdentifier(metric);
+  if (numeric.includes(metric)) return ident(metric);
   throw new UserError(`unknown metric "${metric}": not a numeric per-uid field of this run`, {
     hint: numeric.length
       ? `numeric per-uid fields: ${numeric.join(', ')}`
@@ -74,11 +74,7 @@ export async function checkTasks(run: Run, tasks: readonly string[] | undefined)
     throw new UserError('--task was given, but this run has no task field (task_name or name)', {
       hint: 'leave out --task, or run `runlens inspect` to see the fields',
     });
-  const known = (
-    await run.session.all<{ task: string }>(
-      'SELECT DISTINCT task FROM events WHERE task IS NOT NULL ORDER BY task',
-    )
-  ).map((r) => r.task);
+  const known = (await run.session.all<{ task: string }>(tasksSql().text)).map((r) => r.task);
   const unknown = tasks.filter((t) => !known.includes(t));
   if (unknown.length)
     throw new UserError(
@@ -89,9 +85,18 @@ export async function checkTasks(run: Run, tasks: readonly string[] | undefined)
     );
 }
 
-/** `uid_events` with `_timestamp` added when the run has it (for intervals of time). */
-export function uidEventsWithTime(run: Run): string {
-  return run.storedColumns('rows').has('_timestamp')
-    ? '(SELECT u.*, r."_timestamp" FROM uid_events u JOIN rows r USING (file_id, rec))'
-    : 'uid_events';
+/** The run's tasks, in order. */
+export function tasksSql(): Sql {
+  const task = ident('task');
+  return sql`SELECT DISTINCT ${task} FROM ${ident('events')} WHERE ${task} IS NOT NULL ORDER BY ${task}`;
+}
+
+/** `uid_events` with its event's `_timestamp` added (for intervals of time). */
+export function uidEventsWithTimeSql(): Sql {
+  return sql`(SELECT ${ident('u')}.*, ${qualified('r', '_timestamp')} FROM ${ident('uid_events')} ${ident('u')} JOIN ${ident('rows')} ${ident('r')} USING (${ident('file_id')}, ${ident('rec')}))`;
+}
+
+/** `uid_events`, with `_timestamp` when the run has it. */
+export function uidEventsWithTime(run: Run): Sql {
+  return run.storedColumns('rows').has('_timestamp') ? uidEventsWithTimeSql() : ident('uid_events');
 }

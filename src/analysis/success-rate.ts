@@ -1,26 +1,61 @@
 import type { Run } from '../engine/run.js';
+import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { uidBarChart } from './analysis-charts.js';
-import { eventConditions, whereClause } from './filters.js';
+import { eventFilters, whereClause } from './filters.js';
 
 /**
  * How a call's success is decided, per row, first that applies: the `successful` flag (FileTAO),
  * else a non-empty completion (OpenValidators; "" is a failed call), else a finite non-zero reward.
  */
-const DEFINITIONS = [
-  { column: 'successful', label: 'successful flag', test: 'successful <> 0' },
-  { column: 'completions', label: 'non-empty completion', test: `completions <> ''` },
+export const SUCCESS_DEFINITIONS = [
+  { column: 'successful', label: 'successful flag', test: (c: Sql) => sql`${c} <> 0` },
+  { column: 'completions', label: 'non-empty completion', test: (c: Sql) => sql`${c} <> ${lit('')}` },
   {
     column: 'rewards',
     label: 'finite non-zero reward',
-    test: 'coalesce(isfinite(rewards) AND rewards <> 0, false)',
+    test: (c: Sql) => sql`coalesce(isfinite(${c}) AND ${c} <> 0, false)`,
   },
 ] as const;
 
+type Definition = (typeof SUCCESS_DEFINITIONS)[number];
+
+/**
+ * Per uid row: which definition applies (`def`, its index in `present`) and whether the call
+ * succeeded (`ok`); rows none applies to are left out.
+ */
+export function successRowsSql(present: readonly Definition[], filters: readonly Sql[]): Sql {
+  const which = sql`CASE ${join(
+    present.map((d, i) => sql`WHEN ${ident(d.column)} IS NOT NULL THEN ${lit(i)}`),
+    ' ',
+  )} END`;
+  const ok = sql`CASE ${join(
+    present.map((d) => sql`WHEN ${ident(d.column)} IS NOT NULL THEN ${d.test(ident(d.column))}`),
+    ' ',
+  )} END`;
+  return sql`SELECT ${ident('uid')}, ${which} AS def, ${ok} AS ok FROM ${ident('uid_events')}${whereClause([...filters, sql`${which} IS NOT NULL`])}`;
+}
+
+/** Calls, successes and their ratio per uid. */
+export function successRateSql(present: readonly Definition[], filters: readonly Sql[]): Sql {
+  return join(
+    [
+      sql`SELECT ${ident('uid')}, CAST(count(*) AS DOUBLE) AS calls, CAST(count(*) FILTER (WHERE ok) AS DOUBLE) AS successes,`,
+      sql`count(*) FILTER (WHERE ok) / count(*) AS rate FROM (${successRowsSql(present, filters)}) GROUP BY 1 ORDER BY 1`,
+    ],
+    ' ',
+  );
+}
+
+/** Calls decided by each definition. */
+export function successDefinitionsSql(present: readonly Definition[], filters: readonly Sql[]): Sql {
+  return sql`SELECT def, CAST(count(*) AS DOUBLE) AS n FROM (${successRowsSql(present, filters)}) GROUP BY 1 ORDER BY 1`;
+}
+
 /** Call success rate per uid, saying which definition decided how many calls. */
 export async function successRate(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
-  const present = DEFINITIONS.filter((d) => run.storedColumns('uid_rows').has(d.column));
+  const present = SUCCESS_DEFINITIONS.filter((d) => run.storedColumns('uid_rows').has(d.column));
   if (!present.length)
     throw new UserError(
       'success rates need a per-uid successful flag, completions or rewards; this run has none',
@@ -28,17 +63,12 @@ export async function successRate(run: Run, options: AnalysisOptions): Promise<A
         hint: 'run `runlens inspect` to see its per-uid fields',
       },
     );
-  const which = `CASE ${present.map((d, i) => `WHEN ${d.column} IS NOT NULL THEN ${i}`).join(' ')} END`;
-  const ok = `CASE ${present.map((d) => `WHEN ${d.column} IS NOT NULL THEN ${d.test}`).join(' ')} END`;
-  const where = whereClause([...eventConditions(options), `${which} IS NOT NULL`]);
-  const base = `SELECT uid, ${which} AS def, ${ok} AS ok FROM uid_events ${where}`;
+  const filters = eventFilters(options);
   const rows = await run.session.all<{ uid: number; calls: number; successes: number; rate: number }>(
-    `SELECT uid, CAST(count(*) AS DOUBLE) AS calls, CAST(count(*) FILTER (WHERE ok) AS DOUBLE) AS successes,
-       count(*) FILTER (WHERE ok) / count(*) AS rate
-     FROM (${base}) GROUP BY uid ORDER BY uid`,
+    successRateSql(present, filters).text,
   );
   const used = await run.session.all<{ def: number; n: number }>(
-    `SELECT def, CAST(count(*) AS DOUBLE) AS n FROM (${base}) GROUP BY def ORDER BY def`,
+    successDefinitionsSql(present, filters).text,
   );
   const definition = used
     .map((u) => `${present[u.def].label} (${u.n.toLocaleString('en-US')} calls)`)

@@ -1,30 +1,43 @@
 import type { Run } from '../engine/run.js';
+import { ident, sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { throughputChart } from './analysis-charts.js';
-import { eventConditions, whereClause } from './filters.js';
-import { bucketExpression, bucketStart, checkBucketCount, resolveInterval } from './interval.js';
+import { eventFilters, whereClause } from './filters.js';
+import {
+  bucketExpression,
+  bucketStart,
+  checkBucketCount,
+  resolveInterval,
+  type Interval,
+} from './interval.js';
 import { hasUidRows, uidEventsWithTime } from './run-columns.js';
+
+/** Rows of `relation` per bucket of the interval (rows without a finite value left out), by bucket. */
+export function bucketCountsSql(relation: Sql, interval: Interval, filters: readonly Sql[]): Sql {
+  const valid = sql`isfinite(${interval.expression})`;
+  return sql`SELECT CAST(${bucketExpression(interval)} AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM ${relation}${whereClause([...filters, valid])} GROUP BY 1 ORDER BY 1`;
+}
+
+/** Events the interval cannot place (no finite `_timestamp` or x). */
+export function unplacedEventsSql(interval: Interval, filters: readonly Sql[]): Sql {
+  const valid = sql`isfinite(${interval.expression})`;
+  return sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM ${ident('events')}${whereClause([...filters, sql`NOT coalesce(${valid}, false)`])}`;
+}
 
 /** Events (and per-uid calls) per interval of `_timestamp` time or of x, empty intervals included. */
 export async function throughput(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
   const interval = await resolveInterval(run, options.interval, true);
-  const bucket = bucketExpression(interval);
-  const filters = eventConditions(options);
-  const valid = `isfinite(${interval.expression})`;
+  const filters = eventFilters(options);
   const events = await run.session.all<{ bucket: number; n: number }>(
-    `SELECT CAST(${bucket} AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM events
-     ${whereClause([...filters, valid])} GROUP BY ALL ORDER BY bucket`,
+    bucketCountsSql(ident('events'), interval, filters).text,
   );
   const hasCalls = hasUidRows(run);
   const calls = hasCalls
     ? await run.session.all<{ bucket: number; n: number }>(
-        `SELECT CAST(${bucket} AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM ${uidEventsWithTime(run)}
-         ${whereClause([...filters, valid])} GROUP BY ALL`,
+        bucketCountsSql(uidEventsWithTime(run), interval, filters).text,
       )
     : [];
-  const missing = await run.session.one<{ n: number }>(
-    `SELECT CAST(count(*) AS DOUBLE) AS n FROM events ${whereClause([...filters, `NOT coalesce(${valid}, false)`])}`,
-  );
+  const missing = await run.session.one<{ n: number }>(unplacedEventsSql(interval, filters).text);
   const rows: AnalysisResult['rows'] = [];
   const timeAxis = interval.axis === 'time';
   if (events.length) {

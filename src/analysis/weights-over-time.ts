@@ -1,25 +1,68 @@
 import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
 import type { Run } from '../engine/run.js';
-import { quoteString } from '../engine/session.js';
+import { ident, lit, qualified, sql, type Sql } from '../engine/sql.js';
+import { WEIGHT_KINDS } from '../engine/uid-indexed-matrix.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { weightsChart } from './analysis-charts.js';
-import { eventConditions, whereClause } from './filters.js';
-import { bucketExpression, bucketStart, checkBucketCount, resolveInterval } from './interval.js';
+import { eventFilters, whereClause } from './filters.js';
+import {
+  bucketExpression,
+  bucketStart,
+  checkBucketCount,
+  resolveInterval,
+  type Interval,
+} from './interval.js';
 
-const KINDS = ['set_weights', 'neuron_weights'];
+const KINDS: readonly string[] = WEIGHT_KINDS;
+const KIND = ident('kind');
+const UID = ident('uid');
+const VALUE = ident('value');
+const ORD = ident('ord');
+
+/** uid-indexed values with their event's x, ord, task and `_timestamp` (NULL when the run has none). */
+export function weightRowsSql(hasTime: boolean): Sql {
+  const [i, e] = ['i', 'e'];
+  const time = hasTime ? qualified(e, '_timestamp') : sql`CAST(NULL AS DOUBLE) AS ${ident('_timestamp')}`;
+  const columns = [
+    ...['kind', 'uid', 'value'].map((c) => qualified(i, c)),
+    ...['x', 'ord', 'task'].map((c) => qualified(e, c)),
+    time,
+  ];
+  return sql`(SELECT ${columns} FROM ${ident('uid_indexed')} ${ident(i)} JOIN ${ident('events')} ${ident(e)} USING (${ident('file_id')}, ${ident('rec')}))`;
+}
+
+/** Vectors per weight kind, most first. */
+export function weightVectorsSql(relation: Sql, filters: readonly Sql[]): Sql {
+  const kinds = sql`${KIND} IN (${KINDS.map((k) => lit(k))})`;
+  return sql`SELECT ${KIND}, CAST(count(DISTINCT ${ORD}) AS DOUBLE) AS vectors FROM ${relation}${whereClause([...filters, kinds])} GROUP BY 1 ORDER BY 2 DESC, 1`;
+}
+
+/** The `top` uids with the highest exact mean of their finite weights (`scope` = filters and kind). */
+export function topWeightUidsSql(relation: Sql, scope: readonly Sql[], scale: number, top: number): Sql {
+  return sql`SELECT ${UID} FROM ${relation}${whereClause([...scope, sql`isfinite(${VALUE})`])} GROUP BY 1 ORDER BY ${exactMeanSql(VALUE, scale)} DESC, 1 LIMIT ${lit(top)}`;
+}
+
+/** Every weight of the chosen uids, by vector (ord) and uid. */
+export function weightValuesSql(relation: Sql, scope: readonly Sql[]): Sql {
+  return sql`SELECT CAST(${ORD} AS DOUBLE) AS ${ORD}, ${ident('x')}, ${UID}, ${VALUE} FROM ${relation}${whereClause(scope)} ORDER BY 1, 3`;
+}
+
+/** The chosen uids' weight in the last vector (by row order) of each interval. */
+export function weightIntervalsSql(relation: Sql, scope: readonly Sql[], interval: Interval): Sql {
+  const placed = sql`isfinite(${interval.expression})`;
+  return sql`SELECT CAST(${bucketExpression(interval)} AS DOUBLE) AS bucket, ${UID}, arg_max(${VALUE}, ${ORD}) AS ${VALUE} FROM ${relation}${whereClause([...scope, placed])} GROUP BY 1, 2 ORDER BY 1, 2`;
+}
 
 /**
  * The N uids with the highest mean weight, their weight in every weight vector (set_weights or
  * neuron_weights rows) over x; with `--interval`, the last vector of each interval.
  */
 export async function weightsOverTime(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
-  const filters = eventConditions(options);
-  const time = run.storedColumns('rows').has('_timestamp') ? 'e."_timestamp"' : 'NULL AS "_timestamp"';
-  const relation = `(SELECT i.kind, i.uid, i.value, e.x, e.ord, e.task, ${time} FROM uid_indexed i JOIN events e USING (file_id, rec))`;
+  const filters = eventFilters(options);
+  const relation = weightRowsSql(run.storedColumns('rows').has('_timestamp'));
   const kinds = await run.session.all<{ kind: string; vectors: number }>(
-    `SELECT kind, CAST(count(DISTINCT ord) AS DOUBLE) AS vectors FROM ${relation}
-     ${whereClause([...filters, `kind IN (${KINDS.map(quoteString).join(', ')})`])} GROUP BY kind ORDER BY vectors DESC, kind`,
+    weightVectorsSql(relation, filters).text,
   );
   if (options.metric !== undefined && !KINDS.includes(options.metric))
     throw new UserError(`--metric ${options.metric}: weights come from ${KINDS.join(' or ')}`, {
@@ -30,22 +73,18 @@ export async function weightsOverTime(run: Run, options: AnalysisOptions): Promi
     throw new UserError(`this run has no ${options.metric ?? 'set_weights or neuron_weights'} rows`, {
       hint: 'weights are logged as lists indexed by uid (FileTAO SetWeights events, wandb neuron_weights rows)',
     });
-  const kind = quoteString(chosen.kind);
-  const scope = whereClause([...filters, `kind = ${kind}`]);
+  const scope = [...filters, sql`${KIND} = ${lit(chosen.kind)}`];
   const top = options.top || 10;
-  const [scale] = await meanScales(run.session, `${relation} ${scope}`, ['value']);
+  const [scale] = await meanScales(run.session, sql`${relation}${whereClause(scope)}`, [VALUE]);
   const topUids = (
-    await run.session.all<{ uid: number }>(
-      `SELECT uid FROM ${relation} ${scope} AND isfinite(value)
-       GROUP BY uid ORDER BY ${exactMeanSql('value', scale)} DESC, uid LIMIT ${top}`,
-    )
+    await run.session.all<{ uid: number }>(topWeightUidsSql(relation, scope, scale, top).text)
   ).map((r) => r.uid);
   const columnOf = (uid: number) => `uid_${uid}`;
   const rows: AnalysisResult['rows'] = [];
-  const inTop = `uid IN (${topUids.join(', ') || 'NULL'})`;
+  const chosenUids = [...scope, topUids.length ? sql`${UID} IN (${topUids.map((u) => lit(u))})` : sql`false`];
   if (options.interval === undefined) {
     const values = await run.session.all<{ ord: number; x: number | null; uid: number; value: number }>(
-      `SELECT CAST(ord AS DOUBLE) AS ord, x, uid, value FROM ${relation} ${scope} AND ${inTop} ORDER BY ord, uid`,
+      weightValuesSql(relation, chosenUids).text,
     );
     let current: Record<string, number | null> | undefined;
     let currentOrd = NaN;
@@ -60,9 +99,7 @@ export async function weightsOverTime(run: Run, options: AnalysisOptions): Promi
   } else {
     const interval = await resolveInterval(run, options.interval, false);
     const values = await run.session.all<{ bucket: number; uid: number; value: number }>(
-      `SELECT CAST(${bucketExpression(interval)} AS DOUBLE) AS bucket, uid, arg_max(value, ord) AS value
-       FROM ${relation} ${scope} AND ${inTop} AND isfinite(${interval.expression})
-       GROUP BY ALL ORDER BY bucket, uid`,
+      weightIntervalsSql(relation, chosenUids, interval).text,
     );
     if (values.length) checkBucketCount(interval, values[0].bucket, values[values.length - 1].bucket);
     for (const v of values) {

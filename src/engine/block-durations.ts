@@ -83,7 +83,10 @@ export async function blockDurations(run: Run, maxBins: number): Promise<BinnedS
   );
   if (!range || range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  const [xScale, scale] = await meanScales(run.session, sql`(${blockDurationRowsSql()})`, [ident('x'), ident('d')]);
+  const [xScale, scale] = await meanScales(run.session, sql`(${blockDurationRowsSql()})`, [
+    ident('x'),
+    ident('d'),
+  ]);
   const cols = await run.session.columns(blockDurationsSql(spec, xScale, scale).text);
   const bin = cols.bin as number[];
   const band = cols.band as number[][];

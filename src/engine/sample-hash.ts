@@ -35,7 +35,12 @@ export function sampleHash(seed: number, file: number, line: number, pos: number
  * The same hash in DuckDB SQL over BIGINT expressions (`seed` as from sampleSeed). Each term is
  * reduced mod 2^32 before the next product, so no intermediate leaves BIGINT's range.
  */
-export function sampleHashSql(seed: number, file: SqlExpression, line: SqlExpression, pos: SqlExpression): Sql {
+export function sampleHashSql(
+  seed: number,
+  file: SqlExpression,
+  line: SqlExpression,
+  pos: SqlExpression,
+): Sql {
   const mask = lit(MASK);
   const term = (expr: SqlExpression, c: number): Sql =>
     sql`((CAST(${expression(expr)} AS BIGINT) * ${lit(c)}) & ${mask})`;

@@ -31,8 +31,14 @@ export function uidPerformanceSql(columns: { successful: boolean; completionTime
 }
 
 /** Success rate and completion-time distribution per uid, or undefined without either field. */
-export async function uidPerformance(run: Run, uidColumns = run.storedColumns('uid_rows')): Promise<UidPerformance | undefined> {
-  const columns = { successful: uidColumns.has('successful'), completionTimes: uidColumns.has('completion_times') };
+export async function uidPerformance(
+  run: Run,
+  uidColumns = run.storedColumns('uid_rows'),
+): Promise<UidPerformance | undefined> {
+  const columns = {
+    successful: uidColumns.has('successful'),
+    completionTimes: uidColumns.has('completion_times'),
+  };
   if (!columns.successful && !columns.completionTimes) return undefined;
   const cols = await run.session.columns(uidPerformanceSql(columns).text);
   const q = (cols.q as (number[] | null)[]).map((v) => v ?? []);
