@@ -79,12 +79,13 @@ export async function readTyped(
   const layout = parts[0].layout;
   return withByteRanges(
     parts.map((p) => p.range),
-    async (pathsOfParts) => {
-      // A range may come through two pipes: each path knows its part.
-      const partOf = new Map<string, ReadPart>();
-      pathsOfParts.forEach((paths, i) => paths.forEach((p) => partOf.set(p, parts[i])));
-      const paths = pathsOfParts.flat();
+    async (paths) => {
+      const partOf = new Map<string, ReadPart & { piece: number }>();
+      paths.forEach((p, i) => partOf.set(p, { ...parts[i], piece: 0 }));
       const read = typedRead(paths, layout, declared, { multiple: paths.length > 1 });
+      // DuckDB splits a JSON lines file among its threads: its rows keep their order only when
+      // insertion order is kept. A JSON array is read front to back by one thread, and keeping the
+      // order of all files costs twice the time: each file's rows are numbered by a window.
       const ordered = layout === 'jsonl';
       const kept = await createChunk(session, chunk, columns, read, undefined, ordered, onProgress).catch(
         (error: unknown) => {
@@ -127,7 +128,7 @@ export async function readCareful(
     const declared = declaredColumns(shape)!;
     const read = typedRead([target], 'jsonl', declared, { multiple: false });
     const kept = await createChunk(session, chunk, columns, read, sql`CAST(${ident('src')}.${ident(LINE_KEY)} AS BIGINT)`, true);
-    const partOf = new Map([[target, { fileId: part.fileId, recBase: part.recBase, lineBase: -1 }]]);
+    const partOf = new Map([[target, { fileId: part.fileId, recBase: part.recBase, lineBase: -1, piece: 0 }]]);
     await numberRows(session, chunk, partOf, true);
     return { chunk, columns: kept, parts: [result] };
   } finally {
@@ -172,50 +173,55 @@ async function createChunk(
 }
 
 /**
- * Sets file_id, rec and line of a new chunk from its row order: each file's records are in order
- * in the chunk, as one run (`ordered`) or interleaved with other files' (numbered by a window).
+ * Sets file_id, rec and line of a new chunk from its row order: each path read (a file, or a piece
+ * of a file's range) holds its records in order, as one run in path order (`ordered`) or
+ * interleaved with other paths' rows (numbered by a window over each path's rows, pieces of one
+ * file following each other).
  */
 async function numberRows(
   session: Session,
   chunk: number,
-  partOf: ReadonlyMap<string, { fileId: number; recBase: number; lineBase: number }>,
+  partOf: ReadonlyMap<string, { fileId: number; recBase: number; lineBase: number; piece: number }>,
   ordered: boolean,
 ): Promise<Map<number, number>> {
   const table = ident(eventsChunk(chunk));
   const files = [...partOf].map(
-    ([file, p]) => sql`(${[lit(file), lit(p.fileId), lit(p.recBase), lit(p.lineBase)]})`,
+    ([file, p]) => sql`(${[lit(file), lit(p.piece), lit(p.fileId), lit(p.recBase), lit(p.lineBase)]})`,
   );
-  await session.run(sql`CREATE OR REPLACE TEMP TABLE chunk_files (__file VARCHAR, file_id INTEGER, rec_base BIGINT, line_base BIGINT)`.text);
+  await session.run(
+    'CREATE OR REPLACE TEMP TABLE chunk_files (__file VARCHAR, piece INTEGER, file_id INTEGER, rec_base BIGINT, line_base BIGINT)',
+  );
   await session.run(sql`INSERT INTO chunk_files VALUES ${files}`.text);
-  // A file read through two pipes is one run of rows: its first row is the first of its pipes.
-  await session.run(sql`CREATE OR REPLACE TEMP TABLE chunk_firsts AS
-    SELECT f.file_id, min(c.rowid) AS first_row, count(*) AS n FROM ${table} c JOIN chunk_files f USING (__file)
-    GROUP BY f.file_id`.text);
+  // Rows before each path's first one among its file's paths.
+  await session.run(sql`CREATE OR REPLACE TEMP TABLE chunk_pieces AS
+    SELECT f.*, c.n, c.first_row,
+      coalesce(sum(c.n) OVER (PARTITION BY f.file_id ORDER BY f.piece ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+    FROM chunk_files f LEFT JOIN (SELECT __file, count(*) AS n, min(rowid) AS first_row FROM ${table} GROUP BY __file) c USING (__file)`.text);
+  const line = (k: string) => sql`CASE WHEN p.line_base < 0 THEN ${table}.line ELSE ${trusted(k)} + p.line_base + 1 END`;
   if (ordered)
-    await session.run(sql`UPDATE ${table} SET file_id = f.file_id,
-        rec = ${table}.rowid - s.first_row + f.rec_base,
-        line = CASE WHEN f.line_base < 0 THEN ${table}.line ELSE ${table}.rowid - s.first_row + f.line_base + 1 END
-      FROM chunk_files f, chunk_firsts s WHERE ${table}.__file = f.__file AND s.file_id = f.file_id`.text);
+    await session.run(sql`UPDATE ${table} SET file_id = p.file_id,
+        rec = ${table}.rowid - p.first_row + p.before + p.rec_base,
+        line = ${line(`${table.text}.rowid - p.first_row + p.before`)}
+      FROM chunk_pieces p WHERE ${table}.__file = p.__file`.text);
   else {
     await session.run(sql`CREATE OR REPLACE TEMP TABLE chunk_order AS
-      SELECT c.rowid AS row_id, f.file_id, f.rec_base, f.line_base,
-        row_number() OVER (PARTITION BY f.file_id ORDER BY c.rowid) - 1 AS n
-      FROM ${table} c JOIN chunk_files f USING (__file)`.text);
-    await session.run(sql`UPDATE ${table} SET file_id = o.file_id, rec = o.n + o.rec_base,
-        line = CASE WHEN o.line_base < 0 THEN ${table}.line ELSE o.n + o.line_base + 1 END
-      FROM chunk_order o WHERE ${table}.rowid = o.row_id`.text);
+      SELECT c.rowid AS row_id, row_number() OVER (PARTITION BY c.__file ORDER BY c.rowid) - 1 AS k
+      FROM ${table} c`.text);
+    await session.run(sql`UPDATE ${table} SET file_id = p.file_id, rec = o.k + p.before + p.rec_base,
+        line = ${line('o.k + p.before')}
+      FROM chunk_order o, chunk_pieces p WHERE ${table}.rowid = o.row_id AND ${table}.__file = p.__file`.text);
     await session.run('DROP TABLE chunk_order');
   }
   const counts = await session.all<{ file_id: number; n: number }>(
-    'SELECT file_id, CAST(n AS DOUBLE) AS n FROM chunk_firsts',
+    'SELECT file_id, CAST(sum(coalesce(n, 0)) AS DOUBLE) AS n FROM chunk_pieces GROUP BY file_id',
   );
   await session.run('DROP TABLE chunk_files');
-  await session.run('DROP TABLE chunk_firsts');
+  await session.run('DROP TABLE chunk_pieces');
   return new Map(counts.map((c) => [c.file_id, c.n]));
 }
 
 /** DuckDB's message names the file it could not read (Malformed JSON / JSON transform error in file "…"). */
-function fileError(error: unknown, partOf: ReadonlyMap<string, ReadPart>): FileReadError | undefined {
+function fileError(error: unknown, partOf: ReadonlyMap<string, ReadPart & { piece: number }>): FileReadError | undefined {
   const message = error instanceof Error ? error.message : String(error);
   const named = /in file "([^"]+)"/.exec(message)?.[1];
   if (named === undefined) return undefined;

@@ -46,6 +46,13 @@ export interface UpdateOptions {
   /** A run still being written: a partial last line is held back, not reported. */
   live?: boolean;
   onProgress?: (progress: IndexProgress) => void;
+  /**
+   * Read plain JSON lines files larger than this in parts of about this many bytes, each committed
+   * as it is read (so what is indexed so far can be shown while a large run is read).
+   */
+  chunkBytes?: number;
+  /** Called after each part is committed, between reads. */
+  onChunk?: () => Promise<void>;
 }
 
 /** What an update read. */
@@ -73,6 +80,9 @@ export interface PartialLine {
 type ChunkColumns = Map<string, StoredType>;
 
 const IDENTITY_BYTES = 1024;
+
+/** Byte ranges (not whole files) are read from temporary copies of at most this size. */
+const COPY_BYTES = 1 << 30;
 
 /**
  * A run's index: its files' records normalised into chunk tables of a DuckDB database (the
@@ -502,14 +512,45 @@ class UpdateReader {
           entry,
         });
     }
+    // Large JSON lines files in parts, each committed before the next: when asked (to show what is
+    // read so far), and for byte ranges, which are read from copies of at most COPY_BYTES.
+    const partBytes = (t: (typeof typed)[number]): number | undefined => {
+      const whole = t.part.range.start === 0 && t.part.range.end === t.read.stat.size;
+      const limit = Math.min(this.options.chunkBytes ?? Infinity, whole ? Infinity : COPY_BYTES);
+      return t.part.layout === 'jsonl' && t.part.range.end - t.part.range.start > limit * 1.5 ? limit : undefined;
+    };
+    const inParts = typed.filter((t) => partBytes(t) !== undefined);
     // One statement per layout and wrapper: DuckDB reads the group's files in parallel.
     const groups = new Map<string, typeof typed>();
-    for (const item of typed) {
+    for (const item of typed.filter((t) => !inParts.includes(t))) {
       const key = `${item.part.layout}:${item.part.probe.loguru}`;
       groups.set(key, [...(groups.get(key) ?? []), item]);
     }
     for (const group of groups.values()) careful.push(...(await this.readGroup(group)));
+    for (const item of inParts) careful.push(...(await this.readInParts(item, partBytes(item)!)));
     for (const item of careful) await this.readOneCarefully(item.read, item.entry, item.startOffset);
+  }
+
+  /** Reads one large JSON lines file as consecutive parts, each a chunk of its own. */
+  private async readInParts(
+    item: { part: ReadPart; read: PlannedRead; entry: IndexedFile },
+    limit: number,
+  ): Promise<{ read: PlannedRead; entry: IndexedFile; startOffset: number }[]> {
+    const { range } = item.part;
+    let start = range.start;
+    let entry = item.entry;
+    let part = item.part;
+    while (start < range.end) {
+      const end = lineEndAfter(range.path, Math.min(range.end, start + limit), range.end);
+      const careful = await this.readGroup([
+        { ...item, part: { ...part, range: { ...range, start, end } }, entry },
+      ]);
+      if (careful.length) return careful;
+      entry = this.index.indexedFiles().find((f) => f.fileId === entry.fileId) ?? entry;
+      part = { ...part, recBase: entry.rows, lineBase: entry.lines };
+      start = end;
+    }
+    return [];
   }
 
   private nextFileId: number | undefined;
@@ -575,15 +616,18 @@ class UpdateReader {
         };
         await this.finishFile(entry, fromRec, stored, g.part.range.end - g.part.range.start);
       }
+      await this.options.onChunk?.();
       return careful;
     }
     return careful;
   }
 
   private async readOneCarefully(read: PlannedRead, entry: IndexedFile, startOffset: number): Promise<void> {
-    const append = read.kind === 'append';
+    // From the middle of a file (an append, or a part after the ones already read): what the index
+    // holds of it so far comes first.
+    const base =
+      startOffset > 0 ? this.index.indexedFiles().find((f) => f.fileId === entry.fileId) : undefined;
     const chunk = this.index.nextChunk();
-    const base = append ? (read as { known: IndexedFile }).known : undefined;
     const result = await readCareful(
       this.index.session,
       chunk,
@@ -592,7 +636,7 @@ class UpdateReader {
         recBase: base?.rows ?? 0,
         lineBase: base?.lines ?? 0,
         file: read.file,
-        startOffset: append ? startOffset : 0,
+        startOffset: base ? startOffset : 0,
         holdPartial: this.options.live ?? false,
       },
       (columns) => this.index.nameColumns(columns),
@@ -605,7 +649,7 @@ class UpdateReader {
     const truncated = problems.filter((p) => p.kind === 'truncated' && entry.layout === 'jsonl' && !entry.gzip);
     const kept = problems.filter((p) => !truncated.includes(p));
     await this.index.addProblems(entry.fileId, kept);
-    const counts = { ...entry.problems };
+    const counts = { ...(base?.problems ?? entry.problems) };
     for (const p of kept) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
     const resumable = entry.layout === 'jsonl' && !entry.gzip && careful.position.offset > 0;
     this.index.setPartial(
@@ -613,7 +657,7 @@ class UpdateReader {
       entry.fileId,
     );
     const end = resumable ? careful.position.offset : read.stat.size;
-    const votes = append ? addVotes(entry.votes, careful.votes) : careful.votes;
+    const votes = base ? addVotes(entry.votes, careful.votes) : careful.votes;
     const next: IndexedFile = {
       ...entry,
       votes,
@@ -625,6 +669,7 @@ class UpdateReader {
       lines: resumable ? careful.position.line : (base?.lines ?? 0) + part.rows,
     };
     await this.finishFile(next, base?.rows ?? 0, part.rows, read.stat.size - (base?.indexedBytes ?? 0));
+    await this.options.onChunk?.();
   }
 
   private async finishFile(entry: IndexedFile, fromRec: number, stored: number, bytes: number): Promise<void> {
@@ -695,6 +740,24 @@ function appendRange(known: IndexedFile, size: number): { end: number; partial?:
   const tail = lastLine(known.path, size, known.indexedBytes);
   if (!tail || isCompleteRecord(tail.text)) return { end: size };
   return { end: tail.start, partial: { fileId: known.fileId, line: 0, bytes: size - tail.start } };
+}
+
+/** The first offset after a newline at or after `from` (or `end`). */
+function lineEndAfter(path: string, from: number, end: number): number {
+  if (from >= end) return end;
+  const fd = fs.openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 16);
+    for (let at = from; at < end; at += buffer.length) {
+      const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, end - at), at);
+      if (n <= 0) break;
+      const newline = buffer.subarray(0, n).indexOf(10);
+      if (newline >= 0) return at + newline + 1;
+    }
+    return end;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The text after the last newline of a file (undefined when it ends with one). */

@@ -40,7 +40,18 @@ export interface OpenRunOptions extends DiscoverOptions {
   session?: SessionOptions;
   /** At most this many problems are kept with their details (all are counted). */
   maxProblemDetails?: number;
+  /**
+   * While a large run is read: called with a run of what is indexed so far, after each part is
+   * committed (plain JSON lines files are read in parts of `chunkBytes`). That run queries on a
+   * connection of its own, so it answers while the rest is read; close it when done with it.
+   */
+  onPartial?: (run: Run) => void;
+  /** Parts of large JSON lines files (default: whole files; 256 MB with onPartial). */
+  chunkBytes?: number;
 }
+
+/** Parts a large file is read in when what is read so far is shown (onPartial). */
+const PARTIAL_CHUNK_BYTES = 256 * 1024 * 1024;
 
 export type XRange = {
   min: number | null;
@@ -118,6 +129,8 @@ export class Run {
     readonly cacheDir: string | undefined,
     /** What the last update read. */
     public lastChange: IndexChange,
+    /** A run of what was indexed so far while the rest is read (Run.open's onPartial). */
+    readonly partial = false,
   ) {}
 
   get location(): RunLocation {
@@ -139,20 +152,26 @@ export class Run {
     const { session, cacheDir } = await openSession(location, options);
     try {
       const index = await RunIndex.open(session);
-      const change = await index.update(location.files, { live: options.live, onProgress: options.onProgress });
-      const facts = await readFacts(index, location, options);
-      if (options.strict) rejectProblems(facts);
-      const x = chooseXAxis(await orderStats(index, options.x), facts.rows, options.x);
-      const profile = profileOfFiles(facts.files);
-      const taskColumn = TASK_CANDIDATES.find((c) => index.indexColumns().some((k) => k.name === c && k.role === 'scalar'));
-      const view = await createViews(index, {
-        xColumn: x.column,
-        taskColumn,
-        fileOrder: facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
+      const onPartial = options.onPartial;
+      const change = await index.update(location.files, {
+        live: options.live,
+        onProgress: options.onProgress,
+        chunkBytes: options.chunkBytes ?? (onPartial ? PARTIAL_CHUNK_BYTES : undefined),
+        onChunk: onPartial
+          ? async () => {
+              const state = await prepare(index, location, options);
+              const fork = await session.fork();
+              const run = new Run(fork, index, location, state.facts, state.profile, state.x, state.taskColumn, state.view, input, options, cacheDir, emptyChange(), true);
+              onPartial(run);
+            }
+          : undefined,
       });
-      const run = new Run(session, index, location, facts, profile, x, taskColumn && view.scalars.get(taskColumn) ? taskColumn : undefined, view, input, options, cacheDir, change);
+      const state = await prepare(index, location, options);
+      if (options.strict) rejectProblems(state.facts);
+      const run = new Run(session, index, location, state.facts, state.profile, state.x, state.taskColumn, state.view, input, options, cacheDir, change);
       if (cacheDir) {
-        await session.run('CHECKPOINT');
+        // Written to the database file now, so its size counts (another connection may be busy).
+        await session.run('CHECKPOINT').catch(() => undefined);
         evict(cacheRoot(options.cache || undefined), cacheLimit(), cacheDir);
       }
       await session.releaseMemory();
@@ -252,6 +271,25 @@ export class Run {
   close(): void {
     this.session.close();
   }
+}
+
+/** What a run shows of its index: facts, x axis, profile, task field, views (made anew). */
+async function prepare(index: RunIndex, location: RunLocation, options: OpenRunOptions) {
+  const facts = await readFacts(index, location, options);
+  const x = chooseXAxis(await orderStats(index, options.x), facts.rows, options.x);
+  const profile = profileOfFiles(facts.files);
+  const task = TASK_CANDIDATES.find((c) => index.indexColumns().some((k) => k.name === c && k.role === 'scalar'));
+  const view = await createViews(index, {
+    xColumn: x.column,
+    taskColumn: task,
+    fileOrder: facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
+  });
+  const taskColumn = task && view.scalars.get(task) ? task : undefined;
+  return { facts, x, profile, taskColumn, view };
+}
+
+function emptyChange(): IndexChange {
+  return { newRows: 0, newFiles: [], reread: [], appended: [], dropped: [], bytesRead: 0 };
 }
 
 /** The index's session: the run's cache database, or a temporary one. */

@@ -33,7 +33,18 @@ export class Session {
     private readonly ownedFiles: string[],
     private readonly memoryLimit: string,
     private readonly onDisk: boolean,
+    /** A second connection to another session's database (see fork): closing it closes only it. */
+    private readonly forked = false,
   ) {}
+
+  /**
+   * Another connection to the same database, for queries that run while this session works (the
+   * dashboard charts what is indexed so far while the rest is read). It sees what is committed.
+   */
+  async fork(): Promise<Session> {
+    const connection = await this.instance.connect();
+    return new Session(this.instance, connection, [], this.memoryLimit, this.onDisk, true);
+  }
 
   static async create(options: SessionOptions = {}): Promise<Session> {
     const owned: string[] = [];
@@ -90,7 +101,8 @@ export class Session {
    * the page cache. In-memory sessions keep their data: there is nothing to evict to.
    */
   async releaseMemory(): Promise<void> {
-    if (!this.onDisk) return;
+    // A fork shares the database's one limit with a session at work: it leaves it alone.
+    if (!this.onDisk || this.forked) return;
     await this.connection.run(`SET memory_limit = '16MB'`);
     await this.connection.run(`SET memory_limit = ${quoteString(this.memoryLimit)}`);
   }
@@ -103,7 +115,7 @@ export class Session {
    * 589 MB, where a 1 GB run never came near its limit.
    */
   async allWithLowMemory<T extends Row = Row>(sql: string, limit = '64MB'): Promise<T[]> {
-    if (!this.onDisk) return this.all<T>(sql);
+    if (!this.onDisk || this.forked) return this.all<T>(sql);
     await this.connection.run(`SET memory_limit = ${quoteString(limit)}`);
     try {
       return await this.all<T>(sql);
@@ -203,6 +215,7 @@ export class Session {
 
   close(): void {
     this.connection.closeSync();
+    if (this.forked) return;
     this.instance.closeSync();
     for (const file of this.ownedFiles) {
       fs.rmSync(file, { recursive: true, force: true });

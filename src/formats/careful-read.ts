@@ -61,8 +61,9 @@ export async function carefulRead(
       for (const record of batch) {
         const event = eventOfRecord(record.value as Record<string, unknown>);
         result.votes[profileOfEvent(event)]++;
-        addValue(result.shape, event);
-        text += `${stringifyJsonRecord({ [LINE_KEY]: record.line, ...event })}\n`;
+        const written = { [LINE_KEY]: record.line, ...event };
+        addValue(result.shape, written);
+        text += `${stringifyJsonRecord(written)}\n`;
         result.records++;
       }
       if (text && !out.write(text)) await once(out, 'drain');
