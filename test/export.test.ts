@@ -5,8 +5,6 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { UserError } from '../src/errors.js';
 import type { ExportOptions } from '../src/export/export-options.js';
-import { chunkQuery, planChunks } from '../src/export/export-queries.js';
-import { exportScope } from '../src/export/export-scope.js';
 import { exportRuns } from '../src/export/export-runs.js';
 import { Run } from '../src/engine/run.js';
 import { simulate } from '../src/simulate/index.js';
@@ -324,92 +322,8 @@ describe('presets', () => {
   });
 });
 
-describe('chunks', () => {
-  it('a run exported in many small chunks gives the same rows, lists and order as in one', async () => {
-    for (const [file, explode] of [
-      [ftFile, false],
-      [ftFile, true],
-      [ovFile, false],
-    ] as const) {
-      const run = await Run.open(file);
-      try {
-        expect((await planChunks(run)).length).toBe(1);
-        // A budget of one byte: every chunk holds the minimum, 64 events.
-        expect((await planChunks(run, new Map(), 1)).length).toBe(Math.ceil(run.ingest.rows / 64));
-        expect(run.ingest.rows).toBeGreaterThan(64);
-      } finally {
-        run.close();
-      }
-      const whole = out('jsonl');
-      const cut = out('jsonl');
-      await exportRuns([file], { output: whole, explode });
-      await exportRuns([file], { output: cut, explode, uidRowBytesPerChunk: 1 });
-      expect(lines(cut).length).toBeGreaterThan(64);
-      expect(fs.readFileSync(cut, 'utf8')).toBe(fs.readFileSync(whole, 'utf8'));
-    }
-  });
-
-  it('lists come out in position order whatever order the aggregate met the rows in', async () => {
-    const events = readEvents([ftFile]);
-    const run = await Run.open(ftFile);
-    try {
-      await run.session.run('SET preserve_insertion_order = true');
-      await run.session.run('SET threads = 1');
-      const scope = await exportScope(run, { output: out('jsonl') }, 'events', undefined);
-      const [chunk] = await planChunks(run);
-      const sql = chunkQuery(scope, 'events', chunk, { runIndex: 0 });
-      const expected = await run.session.all<{ uids: number[] | null; rewards: number[] | null }>(sql);
-      expect(expected.map((r) => r.uids ?? undefined)).toEqual(events.map((e) => e.event.uids));
-      // The same per-uid rows, met in reverse position order by the lists' aggregate.
-      await run.session.run(
-        'CREATE TEMP TABLE reversed AS SELECT * FROM export_uid_events ORDER BY rec, pos DESC',
-      );
-      await run.session.run('CREATE OR REPLACE TEMP VIEW export_uid_events AS SELECT * FROM reversed');
-      const unsorted = await run.session.one<{ n: number }>(
-        `SELECT CAST(count(*) AS INTEGER) AS n FROM (SELECT rec, list(pos) AS p FROM export_uid_events GROUP BY rec)
-         WHERE list_sort(p) <> p`,
-      );
-      expect(unsorted?.n).toBeGreaterThan(0);
-      expect(await run.session.all(sql)).toEqual(expected);
-    } finally {
-      run.close();
-    }
-  });
-
-  it('chunks hold per-uid rows by bytes: longer per-uid text, fewer events a chunk', async () => {
-    const write = (name: string, text: string) => {
-      const file = path.join(dir, `${name}.jsonl`);
-      const uids = Array.from({ length: 10 }, (_, k) => k);
-      const event = (i: number) =>
-        JSON.stringify({
-          block: i,
-          uids,
-          rewards: uids.map((k) => k / 10),
-          completions: uids.map(() => text),
-        });
-      fs.writeFileSync(file, Array.from({ length: 200 }, (_, i) => event(i)).join('\n') + '\n');
-      return file;
-    };
-    const sizes = async (file: string, budget: number) => {
-      const run = await Run.open(file);
-      try {
-        return (await planChunks(run, new Map(), budget)).map((c) => c.to - c.from);
-      } finally {
-        run.close();
-      }
-    };
-    const short = write('chunk-short', 'a');
-    const long = write('chunk-long', 'x'.repeat(500));
-    // A per-uid row of the long run: pos, uid, rewards, and 16 + 500 bytes of text.
-    expect(await sizes(short, 1_000_000)).toEqual([200]);
-    const longSizes = await sizes(long, 1_000_000);
-    expect(longSizes.length).toBe(2);
-    expect(longSizes[0]).toBeGreaterThan(150);
-    expect(longSizes[0]).toBeLessThan(250);
-    expect(longSizes[0] + longSizes[1]).toBe(200);
-    // Twice the budget, twice the events a chunk.
-    expect((await sizes(long, 500_000))[0]).toBe(Math.floor(longSizes[0] / 2));
-  });
+describe('order and layout', () => {
+  it.todo('placeholder');
 });
 
 describe('several runs and dedupe', () => {

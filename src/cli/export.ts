@@ -114,7 +114,7 @@ export const registerExport: RegisterCommand = (program: Command) => {
         progress.done();
         if (process.stderr.isTTY)
           process.stderr.write(
-            `\r\x1b[Kexport: run ${p.run + 1}/${p.runs} · chunk ${p.chunk + 1}/${p.chunks}`,
+            `\r\x1b[Kexport: ${p.run < p.runs ? `run ${p.run + 1}/${p.runs}` : 'writing'} · ${Math.round(p.fraction * 100)} %`,
           );
       });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

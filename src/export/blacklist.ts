@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { quoteString } from '../engine/session.js';
+import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 
 export interface PhraseCount {
@@ -34,14 +34,14 @@ export function readBlacklist(file: string): string[] {
   return phrases;
 }
 
-/** SQL: does the completion contain phrase i (case-insensitive substring)? Never NULL. */
-export function phraseMatch(phrase: string, column = 'completions'): string {
-  return `coalesce(contains(lower(${column}), lower(${quoteString(phrase)})), false)`;
+/** SQL: does the completion contain the phrase (case-insensitive substring)? Never NULL. */
+export function phraseMatch(phrase: string): Sql {
+  return sql`coalesce(contains(lower(completions), lower(${lit(phrase)})), false)`;
 }
 
 /** SQL condition keeping rows that contain none of the phrases. */
-export function blacklistCondition(phrases: readonly string[]): string {
-  return `NOT (${phrases.map((p) => phraseMatch(p)).join(' OR ')})`;
+export function blacklistCondition(phrases: readonly string[]): Sql {
+  return sql`NOT (${join(phrases.map(phraseMatch), ' OR ')})`;
 }
 
 /**
@@ -49,11 +49,11 @@ export function blacklistCondition(phrases: readonly string[]): string {
  * containing each phrase (m0, m1, …) and the rows removed on account of each (r0, r1, …: the first
  * listed phrase a row contains), in one scan.
  */
-export function blacklistCountQuery(phrases: readonly string[], relation: string): string {
-  const first = `CASE ${phrases.map((p, i) => `WHEN ${phraseMatch(p)} THEN ${i}`).join(' ')} END`;
+export function blacklistCountQuery(phrases: readonly string[], relation: Sql): Sql {
+  const first = sql`CASE ${join(phrases.map((p, i) => sql`WHEN ${phraseMatch(p)} THEN ${lit(i)}`), ' ')} END`;
   const counts = phrases.flatMap((p, i) => [
-    `CAST(count(*) FILTER (WHERE ${phraseMatch(p)}) AS DOUBLE) AS m${i}`,
-    `CAST(count(*) FILTER (WHERE first = ${i}) AS DOUBLE) AS r${i}`,
+    sql`CAST(count(*) FILTER (WHERE ${phraseMatch(p)}) AS DOUBLE) AS ${ident(`m${i}`)}`,
+    sql`CAST(count(*) FILTER (WHERE first = ${lit(i)}) AS DOUBLE) AS ${ident(`r${i}`)}`,
   ]);
-  return `SELECT ${counts.join(', ')} FROM (SELECT completions, ${first} AS first FROM ${relation})`;
+  return sql`SELECT ${counts} FROM (SELECT completions, ${first} AS first FROM ${relation})`;
 }

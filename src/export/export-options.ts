@@ -33,13 +33,8 @@ export interface ExportOptions {
   blacklist?: string;
   /** Add only rows not exported before (manifest beside the output). */
   incremental?: boolean;
-  /** Options for opening each run (strict, x, progress). */
+  /** Options for opening each run (strict, x, progress, cache). */
   run?: OpenRunOptions;
-  /**
-   * Bytes of per-uid rows each staged chunk holds (default: what fits DuckDB's memory limit; see
-   * export-queries.ts). Not a CLI option: tests set it small to cut a small run into many chunks.
-   */
-  uidRowBytesPerChunk?: number;
 }
 
 const EXTENSIONS: Record<string, ExportFormat> = {

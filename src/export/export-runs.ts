@@ -1,11 +1,12 @@
-import type { FileReport } from '../engine/run.js';
-import type { ReadProblem } from '../formats/problems.js';
 import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Run } from '../engine/run.js';
-import { quoteString } from '../engine/session.js';
+import { Run, type FileReport } from '../engine/run.js';
+import { boundedMemoryLimit, Session } from '../engine/session.js';
+import { and, lit, sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
+import type { ReadProblem } from '../formats/problems.js';
+import { trackTemp, untrackTemp } from '../temp-files.js';
 import { blacklistCountQuery, readBlacklist, type PhraseCount } from './blacklist.js';
 import {
   checkExportOptions,
@@ -15,7 +16,7 @@ import {
   type ExportMode,
   type ExportOptions,
 } from './export-options.js';
-import { checkColumns, chunkQuery, planChunks } from './export-queries.js';
+import { checkColumns, MINABLE, runQuery } from './export-queries.js';
 import { exportScope, type ExportScope } from './export-scope.js';
 import { incrementalTarget, optionsFingerprint, removeStaleOutputs } from './incremental.js';
 import {
@@ -26,16 +27,16 @@ import {
   type ExportManifest,
   type ManifestFile,
 } from './manifest.js';
-import { writeOutput, type OutputTarget } from './output-writer.js';
-import { trackTemp, untrackTemp } from '../temp-files.js';
+import { stageRows, writeOutput, type OutputPlan, type OutputTarget } from './output-writer.js';
 
 export type { ExportFormat, ExportOptions } from './export-options.js';
 
 export interface ExportProgress {
+  /** The run being exported (its index in the paths), or `runs` while several runs' rows are written. */
   run: number;
   runs: number;
-  chunk: number;
-  chunks: number;
+  /** DuckDB's estimate of the fraction done. */
+  fraction: number;
 }
 
 export interface ExportReport {
@@ -63,9 +64,9 @@ export interface ExportReport {
 }
 
 /**
- * Exports one or more runs to one file: each run is opened, filtered and staged chunk by chunk as
- * parquet in a temporary directory (bounded memory whatever the run size), then one COPY writes
- * the output. Several runs get a `run_id` column (the path as given).
+ * Exports one or more runs to one file. One run is written by one streaming COPY from its index,
+ * in file and record order, within DuckDB's memory limit whatever its size; several runs are each
+ * staged as a parquet file, then written together with a `run_id` column (the path as given).
  */
 export async function exportRuns(
   paths: readonly string[],
@@ -91,8 +92,17 @@ export async function exportRuns(
     });
   if (previous) prepareAppend(options.output, previous, fingerprint, format);
   const known: ManifestFile[] = previous?.runs.flatMap((r) => r.files) ?? [];
-  const staging = mkdtempSync(join(tmpdir(), 'runlens-export-'));
-  trackTemp(staging);
+  const target: OutputTarget = previous
+    ? incrementalTarget(options.output, previous, format)
+    : { path: options.output, append: false };
+  const plan: OutputPlan = {
+    mode,
+    format,
+    columns: options.columns,
+    dedupe: options.dedupe,
+    withScores: options.withScores,
+    runIds: paths.length > 1,
+  };
   const report: ExportReport = {
     output: options.output,
     written: [],
@@ -106,14 +116,15 @@ export async function exportRuns(
   const counts = phrases?.map((phrase) => ({ phrase, matched: 0, removed: 0 }));
   const notes: string[] = [];
   const manifestRuns: ExportManifest['runs'] = [];
+  const staging = paths.length > 1 ? mkdtempSync(join(tmpdir(), 'runlens-export-')) : undefined;
+  if (staging) trackTemp(staging);
+  let written = { rows: 0, columns: [] as string[] };
   try {
     const parts: string[] = [];
     for (let runIndex = 0; runIndex < paths.length; runIndex++) {
       const run = await Run.open(paths[runIndex], options.run);
+      const progress = (fraction: number) => onProgress?.({ run: runIndex, runs: paths.length, fraction });
       try {
-        await run.session.run('SET preserve_insertion_order = true');
-        const scope = await exportScope(run, options, mode, phrases);
-        checkColumns(scope, mode, options.columns);
         const files = run.ingest.files.map((f) => ({ fileId: f.fileId, path: f.path, rows: f.rows }));
         const resume = options.incremental ? await resumePoints(files, known) : undefined;
         if (resume) {
@@ -121,24 +132,18 @@ export async function exportRuns(
           manifestRuns.push({ id: paths[runIndex], files: resume.entries });
         }
         const since = resume?.since ?? new Map<number, number>();
-        if (counts && phrases) await countBlacklist(run, scope, mode, phrases, since, counts);
-        const chunks = await planChunks(run, since, options.uidRowBytesPerChunk);
-        const context = {
-          runIndex,
-          runId: paths.length > 1 ? paths[runIndex] : undefined,
-          columns: options.columns,
-        };
-        for (let i = 0; i < chunks.length; i++) {
-          onProgress?.({ run: runIndex, runs: paths.length, chunk: i, chunks: chunks.length });
-          const part = join(staging, `run${runIndex}-part${i}.parquet`);
-          await runExportQuery(
-            run,
-            `COPY (${chunkQuery(scope, mode, chunks[i], context)}) TO ${quoteString(part)} (FORMAT parquet)`,
-            options,
-          );
-          await run.session.releaseMemory();
-          parts.push(part);
-        }
+        await run.session.withInsertionOrder(async () => {
+          const scope = await exportScope(run, options, mode, phrases, since);
+          checkColumns(scope, mode, options.columns);
+          if (counts && phrases) await countBlacklist(run, scope, mode, phrases, counts);
+          const context = { runIndex, runId: plan.runIds ? paths[runIndex] : undefined, columns: options.columns };
+          await run.session.run(sql`CREATE OR REPLACE TEMP VIEW staged AS ${runQuery(scope, mode, context)}`.text);
+          if (staging) {
+            const part = join(staging, `run${runIndex}.parquet`);
+            await explainWhere(options, () => stageRows(run.session, part, progress));
+            parts.push(part);
+          } else written = await explainWhere(options, () => writeOutput(run.session, plan, target, progress));
+        });
         report.runs.push({
           id: paths[runIndex],
           root: run.location.root,
@@ -153,36 +158,14 @@ export async function exportRuns(
         run.close();
       }
     }
-    const target: OutputTarget = previous
-      ? incrementalTarget(options.output, previous, format)
-      : { path: options.output, append: false };
-    const written = await writeOutput(
-      parts,
-      {
-        mode,
-        format,
-        columns: options.columns,
-        dedupe: options.dedupe,
-        withScores: options.withScores,
-        runIds: paths.length > 1,
-      },
-      target,
-    );
+    if (staging) written = await writeStaged(parts, plan, target, (fraction) => onProgress?.({ run: paths.length, runs: paths.length, fraction }));
     report.rows = written.rows;
     report.columns = written.columns;
     if (!previous || target.path !== options.output || written.rows > 0) report.written.push(target.path);
     if (!previous) removeStaleOutputs(options.output);
     if (previous && format === 'parquet' && written.rows === 0) rmSync(target.path, { force: true });
     if (options.incremental) {
-      const manifest = nextManifest(
-        options.output,
-        previous,
-        format,
-        fingerprint,
-        manifestRuns,
-        written,
-        target,
-      );
+      const manifest = nextManifest(options.output, previous, format, fingerprint, manifestRuns, written, target);
       writeManifest(options.output, manifest);
       report.incremental = {
         manifest: manifestPath(options.output),
@@ -193,20 +176,42 @@ export async function exportRuns(
       if (previous && format === 'parquet' && written.rows === 0) report.written = [];
     }
   } finally {
-    rmSync(staging, { recursive: true, force: true });
-    untrackTemp(staging);
+    if (staging) {
+      rmSync(staging, { recursive: true, force: true });
+      untrackTemp(staging);
+    }
   }
   if (counts) report.blacklist = { phrases: counts, removed: counts.reduce((sum, c) => sum + c.removed, 0) };
   report.seconds = (performance.now() - started) / 1000;
   return report;
 }
 
-/** Runs export SQL; a DuckDB error caused by `--where` (e.g. a failed cast at run time) names it. */
-async function runExportQuery(run: Run, sql: string, options: ExportOptions): Promise<void> {
+/** Several runs' staged parts written as one output, in run order, in a session of their own. */
+async function writeStaged(
+  parts: readonly string[],
+  plan: OutputPlan,
+  target: OutputTarget,
+  onProgress: (fraction: number) => void,
+): Promise<{ rows: number; columns: string[] }> {
+  const session = await Session.create({ memoryLimit: boundedMemoryLimit() });
   try {
-    await run.session.run(sql);
+    return await session.withInsertionOrder(async () => {
+      await session.run(
+        sql`CREATE VIEW staged AS SELECT * FROM read_parquet([${parts.map((p) => lit(p))}], union_by_name = true)`.text,
+      );
+      return writeOutput(session, plan, target, onProgress);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+/** Runs export SQL; a DuckDB error caused by `--where` (e.g. a failed cast at run time) names it. */
+async function explainWhere<T>(options: ExportOptions, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
   } catch (error) {
-    if (options.where === undefined) throw error;
+    if (options.where === undefined || error instanceof UserError) throw error;
     const message = (error as Error).message.split('\n')[0];
     throw new UserError(`while exporting with --where "${options.where}": ${message}`, {
       hint: 'check the expression against the column types (`runlens inspect` lists them)',
@@ -220,18 +225,12 @@ async function countBlacklist(
   scope: ExportScope,
   mode: ExportMode,
   phrases: readonly string[],
-  since: ReadonlyMap<number, number>,
   counts: PhraseCount[],
 ): Promise<void> {
-  const conditions = [...scope.eventLevel, ...scope.uidLevelBeforeBlacklist, 'completions IS NOT NULL'];
-  if (since.size)
-    conditions.push(
-      `rec >= CASE file_id ${[...since].map(([f, r]) => `WHEN ${f} THEN ${r}`).join(' ')} ELSE 0 END`,
-    );
-  if (mode === 'mining' || mode === 'openai')
-    conditions.push(`prompt IS NOT NULL AND prompt <> '' AND completions <> '' AND isfinite(rewards)`);
-  const relation = `(SELECT completions FROM ${scope.uidEvents} WHERE ${conditions.map((c) => `(${c})`).join(' AND ')})`;
-  const row = await run.session.one<Record<string, number>>(blacklistCountQuery(phrases, relation));
+  const conditions = [...scope.eventLevel, ...scope.uidLevelBeforeBlacklist, sql`completions IS NOT NULL`];
+  if (mode === 'mining' || mode === 'openai') conditions.push(...MINABLE);
+  const relation = sql`(SELECT completions FROM export_uid_events WHERE ${and(conditions)})`;
+  const row = await run.session.one<Record<string, number>>(blacklistCountQuery(phrases, relation).text);
   phrases.forEach((_, i) => {
     counts[i].matched += row?.[`m${i}`] ?? 0;
     counts[i].removed += row?.[`r${i}`] ?? 0;

@@ -1,131 +1,110 @@
 import { cleanDuckDbMessage } from '../analysis/duckdb-message.js';
 import { eventConditions } from '../analysis/filters.js';
-import {
-  checkTasks,
-  columnTypes,
-  hasUidRows,
-  requireUidColumn,
-  scalarColumns,
-  uidColumns,
-} from '../analysis/run-columns.js';
+import { checkTasks, hasUidRows, requireUidColumn } from '../analysis/run-columns.js';
 import type { Run } from '../engine/run.js';
-import { quoteIdentifier } from '../engine/session.js';
+import { ident, join, lit, sql, trusted, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 import { blacklistCondition } from './blacklist.js';
-import { exportColumns, type ExportColumn } from './export-columns.js';
+import { exportColumns, type ExportColumns } from './export-columns.js';
 import type { ExportMode, ExportOptions } from './export-options.js';
+import { createExportViews } from './export-views.js';
 
-/** The views an export reads in a run's session, and its filters split by level. */
+/** What an export of one run reads: its columns and its filters split by level. */
 export interface ExportScope {
-  /** One row per event: the scalars plus file_id, rec, ord, x, task. */
-  events: 'export_events';
-  /** One row per (event, uid): the event's scalars, uid, pos and the per-uid vectors. */
-  uidEvents: 'export_uid_events';
-  scalars: ExportColumn[];
-  vectors: ExportColumn[];
-  /** Conditions on the event (valid over both views). */
-  eventLevel: string[];
-  /** Conditions on a (event, uid) row; in per-event exports they select the list entries kept. */
-  uidLevel: string[];
+  columns: ExportColumns;
+  /** Conditions on the event (valid over both export views). */
+  eventLevel: Sql[];
+  /** Conditions on an (event, uid) row; in per-event exports they select the list entries kept. */
+  uidLevel: Sql[];
   /** Same as uidLevel without the blacklist (for counting what the blacklist removes). */
-  uidLevelBeforeBlacklist: string[];
+  uidLevelBeforeBlacklist: Sql[];
   hasUidRows: boolean;
+  /** The run's rows were read file by file to keep file order (see createExportViews). */
+  byFile: boolean;
 }
 
+/**
+ * Creates the export views of a run (the session must preserve insertion order) and turns the
+ * options into conditions; `since` (file id → first record) leaves out records exported before.
+ */
 export async function exportScope(
   run: Run,
   options: ExportOptions,
   mode: ExportMode,
   phrases: readonly string[] | undefined,
+  since: ReadonlyMap<number, number> = new Map(),
 ): Promise<ExportScope> {
-  const { scalars, vectors } = exportColumns(run, columnTypes(run, 'rows'), (await run.fieldCatalog()).fields);
-  const withUidRows = hasUidRows(run);
-  const s = run.session;
-  await s.run(`CREATE OR REPLACE TEMP VIEW export_events AS SELECT * EXCLUDE (line) FROM events`);
-  const clashes = scalarColumns(run).filter((c) => !scalars.some((k) => k.name === c));
-  await s.run(
-    withUidRows
-      ? `CREATE OR REPLACE TEMP VIEW export_uid_events AS
-         SELECT e.* EXCLUDE (${['line', ...clashes].map(quoteIdentifier).join(', ')}), u.* EXCLUDE (${['file_id', 'rec', 'line'].map(quoteIdentifier).join(', ')})
-         FROM uid_rows u JOIN events e USING (file_id, rec)`
-      : `CREATE OR REPLACE TEMP VIEW export_uid_events AS
-         SELECT *, CAST(NULL AS INTEGER) AS uid, CAST(NULL AS INTEGER) AS pos FROM export_events WHERE false`,
-  );
+  const { byFile } = await createExportViews(run);
+  const columns = exportColumns(run, (await run.fieldCatalog()).fields);
   await checkTasks(run, options.task);
-  const eventLevel = eventConditions(options);
-  const uidLevel: string[] = [];
+  const eventLevel = eventConditions(options).map(trusted);
+  if ([...since.values()].some((rec) => rec > 0))
+    eventLevel.push(
+      sql`rec >= CASE file_id ${join([...since].map(([f, r]) => sql`WHEN ${lit(f)} THEN ${lit(r)}`), ' ')} ELSE 0 END`,
+    );
+  const uidLevel: Sql[] = [];
   const needs = (column: string, what: string) => requireUidColumn(run, column, what);
   if (mode === 'uid-rows') needs('uid', '--explode');
   if (mode === 'mining' || mode === 'openai') {
     needs('completions', `--${mode}`);
     needs('rewards', `--${mode}`);
-    if (!run.storedColumns('rows').has('prompt'))
+    if (!run.columns.scalars.has('prompt'))
       throw new UserError(`--${mode} needs a prompt field, which this ${run.profile} run does not have`, {
         hint: "it pairs each event's prompt with its best completion (OpenValidators logs)",
       });
   }
   if (options.uids?.length) {
     needs('uid', '--uids');
-    uidLevel.push(`uid IN (${options.uids.join(', ')})`);
+    uidLevel.push(sql`uid IN (${options.uids.map((u) => lit(u))})`);
   }
   if (options.minReward !== undefined) {
     needs('rewards', '--min-reward');
-    uidLevel.push(`isfinite(rewards) AND rewards >= ${options.minReward}`);
+    uidLevel.push(sql`isfinite(rewards) AND rewards >= ${lit(options.minReward)}`);
   }
   if (options.where !== undefined) {
-    const level = await whereLevel(run, options.where, mode);
-    (level === 'event' ? eventLevel : uidLevel).push(options.where);
+    const where = trusted(options.where);
+    (await bindsToEvents(run, columns, options.where, mode) ? eventLevel : uidLevel).push(where);
   }
   const uidLevelBeforeBlacklist = [...uidLevel];
   if (phrases?.length) {
     needs('completions', '--blacklist');
     uidLevel.push(blacklistCondition(phrases));
   }
-  return {
-    events: 'export_events',
-    uidEvents: 'export_uid_events',
-    scalars,
-    vectors,
-    eventLevel,
-    uidLevel,
-    uidLevelBeforeBlacklist,
-    hasUidRows: withUidRows,
-  };
+  return { columns, eventLevel, uidLevel, uidLevelBeforeBlacklist, hasUidRows: hasUidRows(run), byFile };
 }
 
 /**
- * Which view a `--where` expression binds against: the events (then it selects events) or the
- * per-uid rows (then it selects uids). A bad expression is a UserError with DuckDB's message and
- * the columns there are.
+ * Does a `--where` expression bind against the events (then it selects events) rather than the
+ * per-uid rows (then it selects uids)? Per-uid exports always take it per uid. A bad expression
+ * is a UserError with DuckDB's message and the columns there are.
  */
-async function whereLevel(run: Run, where: string, mode: ExportMode): Promise<'event' | 'uid'> {
-  const statements = await run.session.connection
-    .extractStatements(`SELECT 1 WHERE ${where}`)
-    .catch(() => undefined);
+async function bindsToEvents(run: Run, columns: ExportColumns, where: string, mode: ExportMode): Promise<boolean> {
+  const statements = await run.session.connection.extractStatements(`SELECT 1 WHERE ${where}`).catch(() => undefined);
   if (statements !== undefined && statements.count !== 1)
     throw new UserError(`--where "${where}" must be one SQL expression`, { hint: 'leave out ";"' });
-  const binds = async (view: string): Promise<string | undefined> => {
+  const binds = async (relation: Sql): Promise<string | undefined> => {
     try {
-      await run.session.run(`SELECT count(*) FROM (SELECT * FROM ${view} LIMIT 0) WHERE (${where})`);
+      await run.session.run(sql`SELECT count(*) FROM (SELECT * FROM ${relation} LIMIT 0) WHERE (${trusted(where)})`.text);
       return undefined;
     } catch (error) {
       return cleanDuckDbMessage(error);
     }
   };
-  const eventError = mode === 'events' ? await binds('export_events') : 'per-uid';
-  if (eventError === undefined) return 'event';
-  const uidError = await binds('export_uid_events');
-  if (uidError === undefined) return 'uid';
-  const scalars = scalarColumns(run);
-  const vectors = uidColumns(run);
+  // Over the events, the per-uid lists are left out: `rewards > 0.5` means each uid's reward.
+  const perUid = columns.lists.filter((c) => c.perUid).map((c) => ident(c.name));
+  const events = perUid.length ? sql`(SELECT * EXCLUDE (${perUid}) FROM export_events)` : sql`export_events`;
+  if (mode === 'events' && (await binds(events)) === undefined) return true;
+  const uidError = await binds(sql`export_uid_events`);
+  if (uidError === undefined) return false;
+  const vectors = columns.vectors.map((c) => c.name);
   throw new UserError(`--where "${where}": ${uidError}`, {
     hint:
-      `columns: ${[...scalars, 'x', 'ord', 'task'].map(showColumn).join(', ')}` +
+      `columns: ${[...columns.scalars.map((c) => c.name), 'x', 'ord', 'task'].map(showColumn).join(', ')}` +
       (vectors.length ? `; per-uid: ${vectors.map(showColumn).join(', ')}` : '') +
       ' (quote dotted names: "rewards.total"; text values in single quotes)',
   });
 }
 
 function showColumn(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/i.test(name) ? name : quoteIdentifier(name);
+  return /^[a-z_][a-z0-9_]*$/i.test(name) ? name : ident(name).text;
 }
