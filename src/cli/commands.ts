@@ -18,6 +18,7 @@ export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   serve: async () => (await import('./serve.js')).registerServe,
   tail: async () => (await import('./tail.js')).registerTail,
   simulate: async () => (await import('./simulate.js')).registerSimulate,
+  cache: async () => (await import('./cache.js')).registerCache,
 };
 
 /** The named command's registration, or all of them (for help, or an unknown name). */

@@ -127,7 +127,7 @@ export async function readCareful(
     const columns = await nameColumns(outputColumns(shape).filter((c) => c.path !== LINE_KEY));
     const declared = declaredColumns(shape)!;
     const read = typedRead([target], 'jsonl', declared, { multiple: false });
-    const kept = await createChunk(session, chunk, columns, read, sql`CAST(${ident('src')}.${ident(LINE_KEY)} AS BIGINT)`, true);
+    const kept = await createChunk(session, chunk, columns, read, sql`CAST(${ident('src')}.${ident(LINE_KEY)} AS INTEGER)`, true);
     const partOf = new Map([[target, { fileId: part.fileId, recBase: part.recBase, lineBase: -1, piece: 0 }]]);
     await numberRows(session, chunk, partOf, true);
     return { chunk, columns: kept, parts: [result] };
@@ -153,7 +153,7 @@ async function createChunk(
   onProgress?: (fraction: number) => void,
 ): Promise<NamedColumn[]> {
   const select = sql`SELECT ${ident('src')}.filename AS __file, CAST(NULL AS INTEGER) AS file_id,
-    CAST(NULL AS BIGINT) AS rec, ${line ?? trusted('CAST(NULL AS BIGINT)')} AS line,
+    CAST(NULL AS INTEGER) AS rec, ${line ?? trusted('CAST(NULL AS INTEGER)')} AS line,
     ${columns.map((c) => sql`${c.expr} AS ${ident(c.name)}`)}
     FROM ${read} AS src`;
   const create = () => session.runWithProgress(sql`CREATE TABLE ${ident(eventsChunk(chunk))} AS ${select}`.text, onProgress);

@@ -87,7 +87,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
       ...[...view.lists].map(([name, canonical]) => sql`${listOf(table, name, canonical)} AS ${ident(name)}`),
     ])} FROM ${ident(table)}`,
   );
-  const emptyRows = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS BIGINT) AS rec, CAST(NULL AS BIGINT) AS line${prefixed([
+  const emptyRows = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line${prefixed([
     ...[...view.scalars].map(([name, c]) => sql`CAST(NULL AS ${sqlType(c)}) AS ${ident(name)}`),
     ...[...view.lists].map(([name, c]) => sql`CAST(NULL AS ${sqlType(listType(c))}) AS ${ident(name)}`),
   ])} WHERE false`;
@@ -123,7 +123,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
     });
     return sql`SELECT file_id, rec, line, pos, uid${prefixed([...copy, ...vectors])} FROM ${ident(table)}`;
   });
-  const emptyUid = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS BIGINT) AS rec, CAST(NULL AS BIGINT) AS line,
+  const emptyUid = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line,
     CAST(NULL AS INTEGER) AS pos, CAST(NULL AS INTEGER) AS uid${prefixed([
       ...copies.map((name) => sql`CAST(NULL AS ${sqlType(copyType(name, columns))}) AS ${ident(name)}`),
       ...[...view.perUid].map(([name, c]) => sql`CAST(NULL AS ${sqlType(c)}) AS ${ident(name)}`),
@@ -166,7 +166,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
       ];
     }),
   );
-  const emptyIndexed = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS BIGINT) AS rec, CAST(NULL AS BIGINT) AS line,
+  const emptyIndexed = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line,
     CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS INTEGER) AS uid, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS __x WHERE false`;
   await session.run(sql`CREATE OR REPLACE VIEW uid_indexed_all AS
     SELECT * FROM (${indexedBranches.length ? join(indexedBranches, ' UNION ALL ') : emptyIndexed}) WHERE value IS NOT NULL`.text);

@@ -83,13 +83,16 @@ function declareForRead(shape: Shape): Declared {
   };
 }
 
+/** Records whose top-level keys collide in case are read whole, as one JSON value in this column. */
+export const RECORD_COLUMN = '__record';
+
 /**
  * The `columns = {…}` of a typed read: the top-level keys of the records as DuckDB will see them
- * (the loguru wrapper around the event for loguru lines). Undefined when the records' top-level
- * keys collide in case: such files are read by the careful path.
+ * (the loguru wrapper around the event for loguru lines), or when the records' top-level keys
+ * collide in case, the whole record as JSON (RECORD_COLUMN). Undefined for records without keys.
  */
 export function declaredColumns(read: ReadShape): Sql | undefined {
-  if (caseCollisions(read.event)) return undefined;
+  if (caseCollisions(read.event)) return sql`{${lit(RECORD_COLUMN)}: 'JSON'}`;
   const eventFields = [...(read.event.fields ?? [])].map(([name, field]) => ({
     name,
     type: sqlTypeOf(declareForRead(field)),
@@ -114,8 +117,17 @@ export function declaredColumns(read: ReadShape): Sql | undefined {
  * read's row `src`. Old flat RL keys feed the nested paths in rows that are flat RL records.
  */
 export function outputColumns(read: ReadShape): OutputColumn[] {
-  const root = read.loguru ? structMember(structMember(ident('src'), 'record'), 'extra') : undefined;
-  const top = (key: string): Sql => (root ? structMember(root, key) : sql`${ident('src')}.${ident(key)}`);
+  const whole = caseCollisions(read.event);
+  const record = sql`${ident('src')}.${ident(RECORD_COLUMN)}`;
+  const root = whole
+    ? read.loguru
+      ? jsonMember(jsonMember(record, 'record'), 'extra')
+      : record
+    : read.loguru
+      ? structMember(structMember(ident('src'), 'record'), 'extra')
+      : undefined;
+  const top = (key: string): Sql =>
+    whole ? jsonMember(root!, key) : root ? structMember(root, key) : sql`${ident('src')}.${ident(key)}`;
   const byPath = new Map<string, OutputColumn & { sources: Sql[] }>();
   const add = (path: string, role: ColumnRole, declared: Declared, shape: Shape, expr: Sql): void => {
     const stored = storedOf(declared);
@@ -165,13 +177,17 @@ export function outputColumns(read: ReadShape): OutputColumn[] {
     }
     add(keys.join('.'), (shape.kinds.list ?? 0) > 0 ? 'list' : 'scalar', { type: 'JSON' }, shape, value);
   };
-  const declared = declareForRead(read.event);
-  if (declared.type !== 'STRUCT') return [];
-  for (const [key, field] of read.event.fields ?? []) walk(field, declared.fields.get(key)!, [key], top(key));
-  renameFlatRl(declared, top, byPath);
+  if (whole) for (const [key, field] of read.event.fields ?? []) walkJson(field, [key], top(key));
+  else {
+    const declared = declareForRead(read.event);
+    if (declared.type !== 'STRUCT') return [];
+    for (const [key, field] of read.event.fields ?? []) walk(field, declared.fields.get(key)!, [key], top(key));
+    renameFlatRl(declared, top, byPath);
+  }
   if (read.loguru) {
-    const time = structMember(structMember(ident('src'), 'record'), 'time');
-    const loguruTime = structMember(time, 'timestamp');
+    const loguruTime = whole
+      ? sql`TRY_CAST(json_extract_string(${record}, '$.record.time.timestamp') AS DOUBLE)`
+      : structMember(structMember(structMember(ident('src'), 'record'), 'time'), 'timestamp');
     const own = byPath.get('_timestamp');
     if (own && own.stored === 'DOUBLE') own.sources.push(loguruTime);
     else if (!own)
@@ -228,7 +244,7 @@ function renameFlatRl(
   }
 }
 
-/** read_json / read_ndjson of files in one layout, the columns declared. */
+/** read_json of files in one layout, the columns declared (records read whole as JSON: see RECORD_COLUMN). */
 export function typedRead(
   files: readonly string[],
   layout: 'jsonl' | 'array',
@@ -236,7 +252,8 @@ export function typedRead(
   options: { multiple: boolean },
 ): Sql {
   const format = layout === 'jsonl' ? 'newline_delimited' : 'array';
-  return sql`read_json(${litList(files)}, format = ${lit(format)}, columns = ${columns}, records = true, filename = true${
+  const records = columns.text.includes(lit(RECORD_COLUMN).text) ? 'false' : 'true';
+  return sql`read_json(${litList(files)}, format = ${lit(format)}, columns = ${columns}, records = ${trusted(records)}, filename = true${
     options.multiple ? trusted(', union_by_name = true') : trusted('')
   })`;
 }

@@ -60,12 +60,17 @@ export function runCacheDir(root: string, run: string): string {
 
 export const INDEX_FILE = 'index.duckdb';
 
-/** Notes that this process uses the run's index now. */
-export function markUsed(dir: string, run: string, pid: number | undefined = process.pid): void {
+/** Notes that this process uses the run's index now (`inUse`), or no longer. */
+export function markUsed(dir: string, run: string, inUse = true): void {
   const file = path.join(dir, 'run.json');
   const old = readMarker(dir);
   const now = Date.now();
-  const marker: RunMarker = { run: path.resolve(run), created: old?.created ?? now, lastUsed: now, pid };
+  const marker: RunMarker = {
+    run: path.resolve(run),
+    created: old?.created ?? now,
+    lastUsed: now,
+    pid: inUse ? process.pid : undefined,
+  };
   fs.writeFileSync(file, `${JSON.stringify(marker, null, 2)}\n`);
 }
 

@@ -176,44 +176,57 @@ export class RunIndex {
   async update(files: readonly LogFile[], options: UpdateOptions = {}): Promise<IndexChange> {
     const change: IndexChange = { newRows: 0, newFiles: [], reread: [], appended: [], dropped: [], bytesRead: 0 };
     const plan = this.plan(files, change);
+    // New files take ids above every id the index holds now, before any is dropped and reused.
+    plan.nextFileId = this.nextFileId();
     for (const fileId of plan.drop) await this.dropFile(fileId);
     const reader = new UpdateReader(this, files, plan, options, change);
     await reader.run();
     return change;
   }
 
+  /**
+   * What to read: for each file found, its known entry when what was indexed of it is still its
+   * start (nothing, or the appended bytes, to read), else the entry of a file whose indexed bytes
+   * it now begins with (renamed by a rotation), else a new read; entries left unmatched are dropped.
+   */
   private plan(files: readonly LogFile[], change: IndexChange): UpdatePlan {
     const byPath = new Map([...this.files.values()].map((f) => [f.path, f]));
     const matched = new Set<number>();
     const plan: UpdatePlan = { drop: [], reads: [] };
-    const unmatched: { file: LogFile; stat: fs.Stats; head: string }[] = [];
+    const pending: { file: LogFile; stat: fs.Stats; displaced?: IndexedFile }[] = [];
     for (const file of files) {
       const stat = statOrUndefined(file.path);
       if (!stat) continue;
-      const head = hashBytes(file.path, 0, IDENTITY_BYTES);
       const known = byPath.get(file.path);
-      if (!known) {
-        unmatched.push({ file, stat, head });
+      if (known && (unchanged(known, stat) || sameStart(known, file, stat))) {
+        matched.add(known.fileId);
+        this.planKnown(known, file, stat, plan, change);
+      } else pending.push({ file, stat, displaced: known });
+    }
+    const unplaced: typeof pending = [];
+    for (const item of pending) {
+      const moved = [...this.files.values()].find((f) => !matched.has(f.fileId) && sameStart(f, item.file, item.stat));
+      if (!moved) {
+        unplaced.push(item);
         continue;
       }
-      matched.add(known.fileId);
-      this.planKnown(known, file, stat, head, plan, change);
+      matched.add(moved.fileId);
+      moved.path = item.file.path;
+      moved.name = item.file.name;
+      plan.reads.push({ kind: 'renamed', file: item.file, stat: item.stat, known: moved });
+      this.planKnown(moved, item.file, item.stat, plan, change);
     }
-    // A file under a new name holding what a vanished file held (a rotation renamed it).
-    for (const { file, stat, head } of unmatched) {
-      const moved = [...this.files.values()].find(
-        (f) => !matched.has(f.fileId) && !files.some((g) => g.path === f.path) && sameStart(f, file, stat, head),
-      );
-      if (moved) {
-        matched.add(moved.fileId);
-        moved.path = file.path;
-        moved.name = file.name;
-        plan.reads.push({ kind: 'renamed', file, stat, head, known: moved });
-        this.planKnown(moved, file, stat, head, plan, change);
+    for (const { file, stat, displaced } of unplaced) {
+      if (displaced && !matched.has(displaced.fileId)) {
+        // Rewritten or truncated in place: read again under the same id.
+        matched.add(displaced.fileId);
+        change.reread.push(file.name);
+        plan.drop.push(displaced.fileId);
+        plan.reads.push({ kind: 'full', file, stat, reuseId: displaced.fileId });
         continue;
       }
       change.newFiles.push(file.name);
-      plan.reads.push({ kind: 'full', file, stat, head });
+      plan.reads.push({ kind: 'full', file, stat });
     }
     for (const f of this.files.values())
       if (!matched.has(f.fileId)) {
@@ -223,31 +236,25 @@ export class RunIndex {
     return plan;
   }
 
-  private planKnown(
-    known: IndexedFile,
-    file: LogFile,
-    stat: fs.Stats,
-    head: string,
-    plan: UpdatePlan,
-    change: IndexChange,
-  ): void {
+  /** An entry whose indexed bytes the file still begins with: read nothing, or what was appended. */
+  private planKnown(known: IndexedFile, file: LogFile, stat: fs.Stats, plan: UpdatePlan, change: IndexChange): void {
     known.name = file.name;
-    if (stat.size === known.size && stat.mtimeMs === known.mtimeMs && stat.ino === known.ino) {
+    const resumable = known.layout === 'jsonl' && !known.gzip;
+    if (unchanged(known, stat)) {
       this.partial.delete(known.fileId);
-      if (known.layout === 'jsonl' && !known.gzip && known.indexedBytes < stat.size)
-        plan.reads.push({ kind: 'append', file, stat, head, known });
+      if (resumable && known.indexedBytes < stat.size) plan.reads.push({ kind: 'append', file, stat, known });
       return;
     }
-    if (sameStart(known, file, stat, head) && known.layout === 'jsonl' && !known.gzip) {
-      if (stat.size > known.indexedBytes) {
-        change.appended.push(file.name);
-        plan.reads.push({ kind: 'append', file, stat, head, known });
-      } else plan.reads.push({ kind: 'touch', file, stat, head, known });
-      return;
+    if (resumable && stat.size > known.indexedBytes) {
+      change.appended.push(file.name);
+      plan.reads.push({ kind: 'append', file, stat, known });
+    } else if (resumable || stat.size === known.indexedBytes) plan.reads.push({ kind: 'touch', file, stat, known });
+    else {
+      // A file DuckDB reads whole (an array, gzip) that grew: read again.
+      change.reread.push(file.name);
+      plan.drop.push(known.fileId);
+      plan.reads.push({ kind: 'full', file, stat, reuseId: known.fileId });
     }
-    change.reread.push(file.name);
-    plan.drop.push(known.fileId);
-    plan.reads.push({ kind: 'full', file, stat, head, reuseId: known.fileId });
   }
 
   /** Removes a file's rows from every chunk holding them. */
@@ -399,9 +406,11 @@ export class RunIndex {
     await this.db.putOrderRows(fileId, next);
   }
 
+  /** Keeps a file's bookkeeping, with the hashes of the start and end of what was indexed of it. */
   async saveFile(file: IndexedFile): Promise<void> {
-    this.files.set(file.fileId, file);
-    await this.db.putFile(file);
+    const identified = { ...file, ...identity(file.path, file.indexedBytes) };
+    this.files.set(file.fileId, identified);
+    await this.db.putFile(identified);
   }
 
   async addProblems(fileId: number, problems: readonly Omit<ReadProblem, 'file'>[]): Promise<void> {
@@ -424,12 +433,13 @@ export class RunIndex {
 const RESERVED: ReadonlySet<string> = new Set(['__file', 'file_id', 'rec', 'line', 'ord', 'x', 'task']);
 
 type PlannedRead =
-  | { kind: 'full'; file: LogFile; stat: fs.Stats; head: string; reuseId?: number }
-  | { kind: 'append' | 'touch' | 'renamed'; file: LogFile; stat: fs.Stats; head: string; known: IndexedFile };
+  | { kind: 'full'; file: LogFile; stat: fs.Stats; reuseId?: number }
+  | { kind: 'append' | 'touch' | 'renamed'; file: LogFile; stat: fs.Stats; known: IndexedFile };
 
 interface UpdatePlan {
   drop: number[];
   reads: PlannedRead[];
+  nextFileId?: number;
 }
 
 /** Carries out the reads of one update: typed reads in groups, careful reads one file at a time. */
@@ -553,11 +563,9 @@ class UpdateReader {
     return [];
   }
 
-  private nextFileId: number | undefined;
-
   private nextId(): number {
-    this.nextFileId ??= this.index.nextFileId();
-    return this.nextFileId++;
+    this.plan.nextFileId ??= this.index.nextFileId();
+    return this.plan.nextFileId++;
   }
 
   /** Reads a group with one typed statement; returns the files to read carefully instead. */
@@ -610,7 +618,6 @@ class UpdateReader {
         const entry: IndexedFile = {
           ...g.entry,
           indexedBytes: g.part.range.end,
-          tailHash: hashBytes(g.part.range.path, Math.max(0, g.part.range.end - IDENTITY_BYTES), Math.min(IDENTITY_BYTES, g.part.range.end)),
           rows: g.entry.rows + stored,
           lines: g.part.lineBase + stored,
         };
@@ -664,7 +671,6 @@ class UpdateReader {
       profile: majorityProfile(votes),
       problems: counts,
       indexedBytes: end,
-      tailHash: hashBytes(read.file.path, Math.max(0, end - IDENTITY_BYTES), Math.min(IDENTITY_BYTES, end)),
       rows: (base?.rows ?? 0) + part.rows,
       lines: resumable ? careful.position.line : (base?.lines ?? 0) + part.rows,
     };
@@ -702,7 +708,7 @@ function newEntry(read: PlannedRead, probe: FileProbe, fileId: number): IndexedF
     size: read.stat.size,
     mtimeMs: read.stat.mtimeMs,
     ino: read.stat.ino,
-    headHash: read.head,
+    headHash: '',
     indexedBytes: 0,
     tailHash: '',
     rows: 0,
@@ -795,11 +801,22 @@ function isCompleteRecord(text: string): boolean {
   }
 }
 
-/** The same file at another path, or the same path grown: its first KiB and its indexed bytes' last KiB unchanged. */
-function sameStart(known: IndexedFile, file: LogFile, stat: fs.Stats, head: string): boolean {
-  if (known.headHash !== head || stat.size < known.indexedBytes || known.gzip !== file.gzip) return false;
-  const end = known.indexedBytes;
-  return hashBytes(file.path, Math.max(0, end - IDENTITY_BYTES), Math.min(IDENTITY_BYTES, end)) === known.tailHash;
+/** Hashes of the first and last KiB of a file's first `indexed` bytes: what identifies what was read of it. */
+function identity(path: string, indexed: number): { headHash: string; tailHash: string } {
+  return {
+    headHash: hashBytes(path, 0, Math.min(IDENTITY_BYTES, indexed)),
+    tailHash: hashBytes(path, Math.max(0, indexed - IDENTITY_BYTES), Math.min(IDENTITY_BYTES, indexed)),
+  };
+}
+
+/**
+ * The same file at another path, or the same path grown: the bytes indexed of it are still its
+ * first bytes (the first and last KiB of them unchanged).
+ */
+function sameStart(known: IndexedFile, file: LogFile, stat: fs.Stats): boolean {
+  if (stat.size < known.indexedBytes || known.gzip !== file.gzip) return false;
+  const now = identity(file.path, known.indexedBytes);
+  return now.headHash === known.headHash && now.tailHash === known.tailHash;
 }
 
 function hashBytes(path: string, position: number, length: number): string {
@@ -811,6 +828,11 @@ function hashBytes(path: string, position: number, length: number): string {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Same size, modification time and inode as when it was read. */
+function unchanged(known: IndexedFile, stat: fs.Stats): boolean {
+  return stat.size === known.size && stat.mtimeMs === known.mtimeMs && stat.ino === known.ino;
 }
 
 function statOrUndefined(path: string): fs.Stats | undefined {

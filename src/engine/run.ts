@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { discoverRun, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
+import { discoverRun, expandHome, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
 import type { LogFile } from '../formats/log-file.js';
 import { formatProblem, type ProblemKind, type ReadProblem } from '../formats/problems.js';
 import type { Profile } from '../formats/profile.js';
@@ -149,7 +149,7 @@ export class Run {
 
   static async open(input: string | undefined, options: OpenRunOptions = {}): Promise<Run> {
     const location = discoverRun(input, options);
-    const { session, cacheDir } = await openSession(location, options);
+    const { session, cacheDir } = await openSession(location, input, options);
     try {
       const index = await RunIndex.open(session);
       const onPartial = options.onPartial;
@@ -270,6 +270,8 @@ export class Run {
 
   close(): void {
     this.session.close();
+    // The index is no longer in use by this process.
+    if (this.cacheDir && !this.partial) markUsed(this.cacheDir, runPath(this.location, this.input), false);
   }
 }
 
@@ -295,12 +297,13 @@ function emptyChange(): IndexChange {
 /** The index's session: the run's cache database, or a temporary one. */
 async function openSession(
   location: RunLocation,
+  input: string | undefined,
   options: OpenRunOptions,
 ): Promise<{ session: Session; cacheDir: string | undefined }> {
   const bytes = location.files.reduce((sum, f) => sum + f.bytes, 0);
   if (options.cache !== false && process.env.RUNLENS_NO_CACHE !== '1') {
     const root = cacheRoot(options.cache || undefined);
-    const run = location.variant ? path.join(location.root) : runPath(location);
+    const run = runPath(location, input);
     const dir = runCacheDir(root, run);
     try {
       const session = await Session.create({
@@ -325,13 +328,9 @@ async function openSession(
   return { session, cacheDir: undefined };
 }
 
-/** The path a run is known by: the file given, or the directory. */
-function runPath(location: RunLocation): string {
-  if (location.files.length === 1 && fs.existsSync(location.root) && fs.statSync(location.root).isDirectory()) {
-    const only = location.files[0].path;
-    if (path.dirname(only) === location.root) return only;
-  }
-  return location.root;
+/** The path a run is known by (its cache key): the file or directory given, or a variant's run directory. */
+function runPath(location: RunLocation, input: string | undefined): string {
+  return location.variant || input === undefined ? location.root : path.resolve(expandHome(input));
 }
 
 async function readFacts(index: RunIndex, location: RunLocation, options: OpenRunOptions): Promise<IngestResult> {
