@@ -10,6 +10,9 @@ import type { RegisterCommand } from './commands.js';
 export interface ServeCliOptions {
   port: number;
   host: string;
+  cacheDir?: string;
+  /** false with --no-cache (commander's negation). */
+  cache?: boolean;
 }
 
 export const registerServe: RegisterCommand = (program) => {
@@ -19,6 +22,8 @@ export const registerServe: RegisterCommand = (program) => {
     .argument('[dir]', 'directory searched for runs (or one log file)', '.')
     .option('--port <n>', 'port (0 picks a free one)', parsePort, 8477)
     .option('--host <address>', 'address to bind; loopback unless you mean to share it', '127.0.0.1')
+    .option('--cache-dir <dir>', 'where run indexes are kept (default: $XDG_CACHE_HOME/runlens)')
+    .option('--no-cache', 'read each run into a temporary index, neither using nor keeping a cached one')
     .action(async (dir: string, options: ServeCliOptions) => {
       const server = await serveDirectory(dir, options);
       process.stdout.write(`runlens dashboard for ${server.app.registry.root}\n  ${server.url}\n`);
@@ -55,7 +60,12 @@ export async function serveDirectory(dir: string, options: ServeCliOptions): Pro
       `runlens: the dashboard front end is not built (${DEFAULT_WEB_ROOT}); run \`npm run build\`\n`,
     );
   try {
-    return await startServer({ root, port: options.port, host: options.host });
+    return await startServer({
+      root,
+      port: options.port,
+      host: options.host,
+      cache: options.cache === false ? false : options.cacheDir && path.resolve(expandHome(options.cacheDir)),
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')

@@ -17,6 +17,17 @@ export interface IndexProgress {
   elapsedMs: number;
 }
 
+/**
+ * What a run shows while it is still being read: the events indexed so far, an estimate of the
+ * whole (events so far over the share of bytes read), and the bytes read.
+ */
+export interface PartialInfo {
+  rows: number;
+  estimatedRows: number;
+  bytesRead: number;
+  bytesTotal: number;
+}
+
 export interface RunListEntry {
   /** Path relative to the served directory ("." for the directory itself). */
   id: string;
@@ -31,6 +42,8 @@ export interface RunListEntry {
   state: RunState;
   rows: number | null;
   progress?: IndexProgress;
+  /** Set while the run is read and what is indexed so far can already be charted. */
+  partial?: PartialInfo;
   error?: string;
 }
 
@@ -95,6 +108,12 @@ export interface SummaryResponse {
   metrics: MetricInfo[];
   charts: ChartInfo[];
   indexMs: number;
+  /** Bytes of the logs read when the run was opened: 0 when its cached index was up to date (null while partial). */
+  bytesRead: number | null;
+  /** The run's index is kept in the cache (reopening it reads only what changed). */
+  cached: boolean;
+  /** Set while the run is still being read: these are the facts of what is indexed so far. */
+  partial: PartialInfo | null;
 }
 
 export interface BinnedSeriesJson {
@@ -112,6 +131,8 @@ export interface BinnedSeriesJson {
 export interface BinsResponse {
   run: string;
   version: number;
+  /** Computed over what is indexed so far (the run is still being read). */
+  partial: boolean;
   metric: string;
   table: Table;
   xLabel: string;
@@ -124,6 +145,8 @@ export interface BinsResponse {
 export interface SampleResponse {
   run: string;
   version: number;
+  /** Computed over what is indexed so far (the run is still being read). */
+  partial: boolean;
   metric: string;
   xLabel: string;
   seed: number;
@@ -138,6 +161,8 @@ export interface SampleResponse {
 export interface HeatmapResponse {
   run: string;
   version: number;
+  /** Computed over what is indexed so far (the run is still being read). */
+  partial: boolean;
   kind: 'scores' | 'weights';
   xLabel: string;
   caption: string;
@@ -159,6 +184,8 @@ export interface PositionMap {
 export interface PositionsResponse {
   run: string;
   version: number;
+  /** Computed over what is indexed so far (the run is still being read). */
+  partial: boolean;
   total: number;
   maps: PositionMap[];
 }
@@ -171,6 +198,7 @@ export interface LiveStateEvent {
   error?: string;
   version?: number;
   rows?: number;
+  partial?: PartialInfo;
 }
 
 export interface LiveUpdateEvent {
@@ -181,6 +209,8 @@ export interface LiveUpdateEvent {
   newFiles: string[];
   reread: string[];
   at: number;
+  /** Set when the update is a further part of a run still being read. */
+  partial?: PartialInfo;
 }
 
 export interface ErrorBody {

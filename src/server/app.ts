@@ -37,7 +37,16 @@ export interface AppOptions {
   maxStreamsPerIp?: number;
   /** How often watched runs look for appended data (default 250 ms). */
   pollMs?: number;
+  /** Runs kept open at once (default 3; see RunRegistryOptions). */
   maxOpenRuns?: number;
+  /** A run nobody watches or asks anything of for this long is closed (default 10 min). */
+  idleCloseMs?: number;
+  /** Where run indexes are cached: a directory (default: $RUNLENS_CACHE_DIR or $XDG_CACHE_HOME/runlens), or false. */
+  cache?: string | false;
+  /** Parts large JSON lines files are read in, each charted as soon as it is indexed (default 256 MB). */
+  chunkBytes?: number;
+  /** A run idle this long hands DuckDB's cached blocks back (default 5 s). */
+  releaseAfterMs?: number;
   log?: (message: string) => void;
 }
 
@@ -57,6 +66,10 @@ export function createApp(options: AppOptions): App {
     root,
     pollMs: options.pollMs,
     maxOpenRuns: options.maxOpenRuns,
+    idleCloseMs: options.idleCloseMs,
+    cache: options.cache,
+    chunkBytes: options.chunkBytes,
+    releaseAfterMs: options.releaseAfterMs,
     log: options.log,
   });
   const live = liveRoute({ maxStreamsPerIp: options.maxStreamsPerIp ?? 32 });

@@ -1,5 +1,6 @@
 import { columnTypes } from '../analysis/run-columns.js';
 import type { Run } from '../engine/run.js';
+import { ident, join, sql } from '../engine/sql.js';
 import type { MetricInfo, Table } from './api-types.js';
 import { HttpError } from './http-error.js';
 
@@ -14,12 +15,7 @@ const NOT_A_METRIC = /(^|[._])(uid|uids|hotkey|id|codes?|position\.(x|y|map))$/;
  * x column itself. Counts come from the index's field catalogue (counted once per chunk).
  */
 export async function runMetrics(run: Run): Promise<MetricInfo[]> {
-  const counts = new Map<string, number>();
-  for (const field of (await run.fieldCatalog()).fields) {
-    if (field.role !== 'scalar' && field.role !== 'per-uid') continue;
-    const numeric = (field.types.int ?? 0) + (field.types.float ?? 0) + (field.types.bool ?? 0);
-    counts.set(`${field.role === 'scalar' ? 'rows' : 'uid_rows'}:${field.path}`, numeric);
-  }
+  const counts = run.partial ? await partialValueCounts(run) : await catalogValueCounts(run);
   const metrics: MetricInfo[] = [];
   for (const [stored, table] of [
     ['rows', 'events'],
@@ -33,6 +29,51 @@ export async function runMetrics(run: Run): Promise<MetricInfo[]> {
     }
   }
   return metrics.sort((a, b) => rank(a) - rank(b));
+}
+
+/** Numeric values per stored column (`rows:name`, `uid_rows:name`), from the index's field catalogue. */
+async function catalogValueCounts(run: Run): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const field of (await run.fieldCatalog()).fields) {
+    if (field.role !== 'scalar' && field.role !== 'per-uid') continue;
+    const numeric = (field.types.int ?? 0) + (field.types.float ?? 0) + (field.types.bool ?? 0);
+    counts.set(`${field.role === 'scalar' ? 'rows' : 'uid_rows'}:${field.path}`, numeric);
+  }
+  return counts;
+}
+
+const partialCounts = new WeakMap<Run, Promise<Map<string, number>>>();
+
+/**
+ * The same counts for a run of what is indexed so far, on its own connection: the field catalogue
+ * measures chunks on the index's connection, which is busy reading the rest of the run. Finite
+ * values of each numeric column (the columns are DOUBLE: ints, floats and bools alike).
+ */
+function partialValueCounts(run: Run): Promise<Map<string, number>> {
+  let counts = partialCounts.get(run);
+  if (!counts) {
+    counts = countFiniteValues(run);
+    partialCounts.set(run, counts);
+  }
+  return counts;
+}
+
+async function countFiniteValues(run: Run): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const stored of ['rows', 'uid_rows'] as const) {
+    const names = [...columnTypes(run, stored)]
+      .filter(([name, type]) => NUMERIC.test(type) && !BOOKKEEPING.has(name) && !NOT_A_METRIC.test(name))
+      .map(([name]) => name);
+    if (!names.length || (stored === 'uid_rows' && run.ingest.uidRows === 0)) continue;
+    const selects = names.map(
+      (name, i) => sql`CAST(count(*) FILTER (WHERE isfinite(${ident(name)})) AS DOUBLE) AS ${ident(`c${i}`)}`,
+    );
+    const row = await run.session.one<Record<string, number>>(
+      sql`SELECT ${join(selects)} FROM ${ident(stored)}`.text,
+    );
+    names.forEach((name, i) => counts.set(`${stored}:${name}`, row?.[`c${i}`] ?? 0));
+  }
+  return counts;
 }
 
 /** RL reward components first, then per-uid metrics, then the rest in column order. */

@@ -1,6 +1,7 @@
-import fs from 'node:fs';
-import { Run } from '../engine/run.js';
-import type { IndexProgress, LiveStateEvent, LiveUpdateEvent, RunState } from './api-types.js';
+import { Run, type OpenRunOptions } from '../engine/run.js';
+import type { IndexProgress, LiveStateEvent, LiveUpdateEvent, PartialInfo, RunState } from './api-types.js';
+import { ChangeWatch } from './change-watch.js';
+import { partialInfo } from './partial-info.js';
 import { ResultCache } from './result-cache.js';
 import type { CatalogEntry } from './run-catalog.js';
 import { WorkQueue } from './work-queue.js';
@@ -13,40 +14,55 @@ export interface RunHandleOptions {
   /** Serialises indexing: only one run is indexed at a time on a small machine. */
   queue: <T>(work: () => Promise<T>) => Promise<T>;
   log: (message: string) => void;
+  /** Passed on to Run.open: where the index is cached, and the size of the parts large files are read in. */
+  open?: Pick<OpenRunOptions, 'cache' | 'chunkBytes'>;
+  /** A run idle this long hands DuckDB's cached blocks back to the system (default 5 s). */
+  releaseAfterMs?: number;
 }
 
+/** Work that found no run to run on (closed meanwhile): it is tried again after reopening. */
+const NO_RUN = Symbol('no run');
+
 /**
- * One run of the catalogue: opened on first use (indexing shows progress), then kept open. Every
- * query and refresh goes through one queue per run, so DuckDB never sees two at once. While someone
- * watches (a live stream is connected), it polls for appended data and tells the watchers.
+ * One run of the catalogue: opened on first use (indexing shows progress, and what is indexed so
+ * far answers as a partial run while the rest is read), then kept open until the registry closes it.
+ * Every query and refresh goes through one queue per run, so DuckDB never sees two at once. While
+ * someone watches (a live stream is connected), it polls for appended data and tells the watchers.
  */
 export class RunHandle {
   state: RunState = 'closed';
   progress: IndexProgress | undefined;
+  /** What the partial run holds, while the run is read and a part of it is already indexed. */
+  partial: PartialInfo | undefined;
   error: string | undefined;
-  /** Increases each time a refresh read new data. */
+  /** Increases each time what the run answers from changed (a part read, appended data, a reopen). */
   version = 0;
   updatedAt = 0;
   indexMs = 0;
   lastUsed = Date.now();
   private run: Run | undefined;
+  private partialRun: Run | undefined;
   private opening: Promise<Run> | undefined;
   private failedAt = 0;
   private readonly queue = new WorkQueue();
   private readonly cache = new ResultCache();
   private readonly listeners = new Set<(event: LiveEvent) => void>();
-  private timer: NodeJS.Timeout | undefined;
-  private watcher: fs.FSWatcher | undefined;
-  private nudge: NodeJS.Timeout | undefined;
+  private readonly changes: ChangeWatch;
+  private releaseTimer: NodeJS.Timeout | undefined;
   private polling = false;
-  private pollAgain = false;
   private lastRefresh = 0;
   private closed = false;
 
   constructor(
     readonly entry: CatalogEntry,
     private readonly options: RunHandleOptions,
-  ) {}
+  ) {
+    this.changes = new ChangeWatch(entry.path, {
+      recursive: entry.kind === 'directory',
+      pollMs: options.pollMs,
+      check: () => void this.poll(),
+    });
+  }
 
   get id(): string {
     return this.entry.id;
@@ -56,15 +72,28 @@ export class RunHandle {
     return this.listeners.size > 0;
   }
 
+  /** Something can be answered: the run is open, or a part of it is indexed. */
+  get answerable(): boolean {
+    return Boolean(this.run ?? this.partialRun);
+  }
+
   get profile(): Run['profile'] | undefined {
     return this.run?.profile;
   }
 
   get rows(): number | null {
-    return this.run ? this.run.ingest.rows : null;
+    const run = this.run ?? this.partialRun;
+    return run ? run.ingest.rows : null;
   }
 
-  /** Starts opening the run if nobody has yet; resolves when it is ready. */
+  /** What opening read from the logs: 0 bytes when the cached index was up to date. */
+  get opened(): { bytesRead: number; cached: boolean } | undefined {
+    return this.run && { bytesRead: this.openedBytes, cached: this.run.cacheDir !== undefined };
+  }
+
+  private openedBytes = 0;
+
+  /** Starts opening the run if nobody has yet; resolves when it is ready (all of it). */
   open(): Promise<Run> {
     if (this.run) return Promise.resolve(this.run);
     if (this.opening) return this.opening;
@@ -83,6 +112,7 @@ export class RunHandle {
     this.setState('indexing');
     try {
       const run = await Run.open(this.entry.path, {
+        ...this.options.open,
         live: true,
         onProgress: (p) => {
           this.progress = { ...p, elapsedMs: Date.now() - started };
@@ -92,20 +122,35 @@ export class RunHandle {
             this.emitState();
           }
         },
+        onPartial: (partial) => this.acceptPartial(partial),
       });
       if (this.closed) {
         run.close();
         throw new Error('the server is shutting down');
       }
+      const shown = this.partialRun;
       this.run = run;
+      this.openedBytes = run.lastChange.bytesRead;
       this.indexMs = Date.now() - started;
       this.updatedAt = Date.now();
       this.lastRefresh = Date.now();
       this.progress = undefined;
+      if (shown) {
+        // Charts of the partial run are drawn: they are asked for again, now of all of it.
+        this.retire(shown);
+        this.partialRun = undefined;
+        this.partial = undefined;
+        this.version++;
+        this.emitUpdate(run.ingest.rows - shown.ingest.rows, [], []);
+      }
       this.setState('ready');
       if (this.watched) this.startPolling();
       return run;
     } catch (error) {
+      const shown = this.partialRun;
+      this.partialRun = undefined;
+      this.partial = undefined;
+      if (shown) this.retire(shown);
       this.error = error instanceof Error ? error.message : String(error);
       this.failedAt = Date.now();
       this.setState('error');
@@ -115,18 +160,63 @@ export class RunHandle {
     }
   }
 
+  /** A newer part is indexed: answers come from it from now on, the previous one closes when idle. */
+  private acceptPartial(partial: Run): void {
+    const info = partialInfo(partial, this.progress);
+    // All of it read (a run read in one part, or the last part): the whole run follows at once.
+    if (this.closed || this.run || info.bytesRead >= info.bytesTotal) {
+      partial.close();
+      return;
+    }
+    const previous = this.partialRun;
+    this.partialRun = partial;
+    this.partial = info;
+    this.version++;
+    this.updatedAt = Date.now();
+    if (previous) this.retire(previous);
+    this.emitUpdate(partial.ingest.rows - (previous?.ingest.rows ?? 0), [], []);
+  }
+
+  /** Closes a run nobody answers from any more, after the work in flight (which may be using it). */
+  private retire(run: Run): void {
+    void this.queue.run(async () => {
+      try {
+        run.close();
+      } catch {
+        // its database closed with it (the read failed)
+      }
+    });
+  }
+
+  /** The run work is done on: all of it, or (unless `complete`) what is indexed so far. */
+  private pick(complete: boolean | undefined): Run | undefined {
+    return complete ? this.run : (this.run ?? this.partialRun);
+  }
+
   /**
-   * Runs `work` against the open run, alone (`heavy`: after the quick work queued with it). A run
+   * Runs `work` against the run, alone (`heavy`: after the quick work queued with it). Unless
+   * `complete` is asked for, a run still being read answers from what is indexed so far. A run
    * nobody watches is refreshed first (at most every poll period), so what is asked for is never
    * staler than the files.
    */
-  async use<T>(work: (run: Run) => Promise<T>, options: { heavy?: boolean } = {}): Promise<T> {
+  async use<T>(
+    work: (run: Run) => Promise<T>,
+    options: { heavy?: boolean; complete?: boolean } = {},
+  ): Promise<T> {
     this.lastUsed = Date.now();
-    const run = this.run ?? (await this.open());
-    return this.queue.run(async () => {
-      if (!this.watched && Date.now() - this.lastRefresh > this.options.pollMs) await this.refreshNow(run);
-      return work(run);
-    }, options);
+    for (let attempt = 0; ; attempt++) {
+      if (!this.pick(options.complete)) await this.open();
+      const result = await this.queue.run(async () => {
+        const run = this.pick(options.complete);
+        if (!run) return NO_RUN;
+        if (!run.partial && !this.watched && Date.now() - this.lastRefresh > this.options.pollMs)
+          await this.refreshNow(run);
+        return work(run);
+      }, options);
+      this.releaseWhenIdle();
+      if (result !== NO_RUN) return result as T;
+      if (attempt >= 2) throw new Error(`run ${this.id} was closed while answering; ask again`);
+    }
   }
 
   /**
@@ -138,11 +228,32 @@ export class RunHandle {
     work: (run: Run) => Promise<unknown>,
     options: { heavy?: boolean } = {},
   ): Promise<string> {
-    if (!this.watched && Date.now() - this.lastRefresh > this.options.pollMs && this.run)
-      await this.queue.run(() => this.refreshNow(this.run!));
+    this.lastUsed = Date.now();
+    if (!this.watched && this.run && Date.now() - this.lastRefresh > this.options.pollMs)
+      await this.queue.run(async () => {
+        if (this.run) await this.refreshNow(this.run);
+      });
     return this.cache.get(this.version, key, () =>
       this.use(async (run) => JSON.stringify(await work(run), finiteOrNull), options),
     );
+  }
+
+  /**
+   * DuckDB keeps the blocks a query read cached up to its memory limit; with several runs open
+   * that adds up. Once a run has been idle a moment, they go back to the system (the next query
+   * reads them again from the index file, mostly from the page cache).
+   */
+  private releaseWhenIdle(): void {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      void this.queue
+        .run(async () => {
+          if (this.run && !this.opening) await this.run.session.releaseMemory();
+        })
+        .catch(() => {});
+    }, this.options.releaseAfterMs ?? 5_000);
+    this.releaseTimer.unref();
   }
 
   /** Listens to state changes and updates; polling runs while anyone listens. Returns the unsubscribe. */
@@ -151,6 +262,7 @@ export class RunHandle {
     if (this.run) this.startPolling();
     return () => {
       this.listeners.delete(listener);
+      this.lastUsed = Date.now();
       if (!this.listeners.size) this.stopPolling();
     };
   }
@@ -160,6 +272,7 @@ export class RunHandle {
       id: this.id,
       state: this.state,
       progress: this.progress,
+      partial: this.state === 'indexing' ? this.partial : undefined,
       error: this.state === 'error' ? this.error : undefined,
       version: this.version,
       rows: this.rows ?? undefined,
@@ -175,55 +288,41 @@ export class RunHandle {
     this.emit({ type: 'state', data: this.stateEvent() });
   }
 
+  private emitUpdate(newRows: number, newFiles: string[], reread: string[]): void {
+    this.emit({
+      type: 'update',
+      data: {
+        id: this.id,
+        version: this.version,
+        rows: this.rows ?? 0,
+        newRows,
+        newFiles,
+        reread,
+        at: this.updatedAt,
+        partial: this.partial,
+      },
+    });
+  }
+
   private emit(event: LiveEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
-  /**
-   * Polls every pollMs, and sooner when fs.watch reports a change (most writes arrive within a few
-   * milliseconds that way; polling covers file systems where watching does not work).
-   */
   private startPolling(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setInterval(() => void this.poll(), this.options.pollMs);
-    this.timer.unref();
-    try {
-      this.watcher = fs.watch(
-        this.entry.path,
-        { recursive: this.entry.kind === 'directory', persistent: false },
-        () => {
-          if (this.nudge) return;
-          this.nudge = setTimeout(() => {
-            this.nudge = undefined;
-            void this.poll();
-          }, 15);
-        },
-      );
-      this.watcher.on('error', () => this.stopWatching());
-    } catch {
-      // polling alone
-    }
-  }
-
-  private stopWatching(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-    if (this.nudge) clearTimeout(this.nudge);
-    this.nudge = undefined;
+    if (!this.closed) this.changes.start();
   }
 
   private stopPolling(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.stopWatching();
+    this.changes.stop();
   }
 
   private async poll(): Promise<void> {
-    const run = this.run;
-    if (this.polling || !run) return;
+    if (this.polling || !this.run) return;
     this.polling = true;
     try {
-      await this.queue.run(() => this.refreshNow(run));
+      await this.queue.run(async () => {
+        if (this.run) await this.refreshNow(this.run);
+      });
     } catch (error) {
       this.options.log(
         `runlens serve: refreshing ${this.id}: ${error instanceof Error ? error.message : error}`,
@@ -240,24 +339,15 @@ export class RunHandle {
     if (result.newRows === 0 && !result.newFiles.length && !result.reread.length) return;
     this.version++;
     this.updatedAt = Date.now();
-    this.emit({
-      type: 'update',
-      data: {
-        id: this.id,
-        version: this.version,
-        rows: run.ingest.rows,
-        newRows: result.newRows,
-        newFiles: result.newFiles,
-        reread: result.reread,
-        at: this.updatedAt,
-      },
-    });
+    this.emitUpdate(result.newRows, result.newFiles, result.reread);
   }
 
   /** Closes the run (after any query in flight); it reopens on next use unless the server is closing. */
   async close(final = false): Promise<void> {
     if (final) this.closed = true;
     this.stopPolling();
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
     await this.queue.idle();
     const run = this.run;
     this.run = undefined;

@@ -1,3 +1,4 @@
+import type { OpenRunOptions } from '../engine/run.js';
 import type { RunListEntry, RunsResponse } from './api-types.js';
 import { HttpError } from './http-error.js';
 import { discoverRuns, type CatalogEntry } from './run-catalog.js';
@@ -10,8 +11,20 @@ export interface RunRegistryOptions {
   pollMs?: number;
   /** The runs list is rescanned at most this often (default 1 s). */
   catalogTtlMs?: number;
-  /** Runs kept open at once; the least recently used unwatched one is closed beyond this (default 6). */
+  /**
+   * Runs kept open at once (default 3): each holds a DuckDB database of its own, with a memory
+   * limit of its own. The least recently used run nobody watches is closed beyond this; reopening
+   * it from the cached index reads only what was appended meanwhile.
+   */
   maxOpenRuns?: number;
+  /** A run nobody watches or asks anything of for this long is closed (default 10 min). */
+  idleCloseMs?: number;
+  /** Where run indexes are cached (Run.open's `cache`: a directory, or false for temporary ones). */
+  cache?: string | false;
+  /** Size of the parts large JSON lines files are read in, each charted as it is indexed (Run.open's `chunkBytes`). */
+  chunkBytes?: number;
+  /** A run idle this long hands DuckDB's cached blocks back (default 5 s). */
+  releaseAfterMs?: number;
   log?: (message: string) => void;
 }
 
@@ -23,11 +36,17 @@ export class RunRegistry {
   private indexing: Promise<unknown> = Promise.resolve();
   private readonly pollMs: number;
   private readonly log: (message: string) => void;
+  private readonly openOptions: Pick<OpenRunOptions, 'cache' | 'chunkBytes'>;
+  private readonly idleTimer: NodeJS.Timeout;
 
   constructor(private readonly options: RunRegistryOptions) {
     this.root = options.root;
     this.pollMs = options.pollMs ?? 250;
     this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.openOptions = { cache: options.cache, chunkBytes: options.chunkBytes };
+    const idleMs = options.idleCloseMs ?? 10 * 60_000;
+    this.idleTimer = setInterval(() => void this.closeIdle(idleMs), Math.max(50, Math.min(60_000, idleMs / 4)));
+    this.idleTimer.unref();
   }
 
   catalog(): CatalogEntry[] {
@@ -57,6 +76,8 @@ export class RunRegistry {
       pollMs: this.pollMs,
       queue: (work) => this.queueIndexing(work),
       log: this.log,
+      open: this.openOptions,
+      releaseAfterMs: this.options.releaseAfterMs,
     });
     this.handles.set(id, handle);
     return handle;
@@ -77,6 +98,7 @@ export class RunRegistry {
         state: handle?.state ?? 'closed',
         rows: handle?.rows ?? null,
         progress: handle?.progress,
+        partial: handle?.state === 'indexing' ? handle.partial : undefined,
         error: handle?.state === 'error' ? handle.error : undefined,
       };
     });
@@ -94,7 +116,7 @@ export class RunRegistry {
 
   /** Keeps at most maxOpenRuns − 1 open before another opens: closes the least recently used unwatched ones. */
   private async evict(): Promise<void> {
-    const max = Math.max(1, this.options.maxOpenRuns ?? 6);
+    const max = Math.max(1, this.options.maxOpenRuns ?? 3);
     const open = [...this.handles.values()]
       .filter((h) => h.state === 'ready' && !h.watched)
       .sort((a, b) => a.lastUsed - b.lastUsed);
@@ -102,7 +124,23 @@ export class RunRegistry {
     for (let i = 0; i < openCount - (max - 1) && i < open.length; i++) await open[i].close();
   }
 
+  /** Closes the open runs nobody has watched or asked anything of for `idleMs`. */
+  private async closeIdle(idleMs: number): Promise<void> {
+    const now = Date.now();
+    for (const handle of this.handles.values())
+      if (handle.state === 'ready' && !handle.watched && now - handle.lastUsed > idleMs) await handle.close();
+  }
+
+  /** The ids of the runs open now (all of them read), least recently used first. */
+  openRuns(): string[] {
+    return [...this.handles.values()]
+      .filter((h) => h.state === 'ready')
+      .sort((a, b) => a.lastUsed - b.lastUsed)
+      .map((h) => h.id);
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.idleTimer);
     await Promise.all([...this.handles.values()].map((h) => h.close(true)));
     this.handles.clear();
   }

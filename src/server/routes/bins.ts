@@ -40,6 +40,7 @@ export const binsRoute: Route = {
         return {
           run: handle.id,
           version: handle.version,
+          partial: run.partial,
           metric: metric.name,
           table,
           xLabel: run.x.label,

@@ -26,7 +26,7 @@ export const chartFileRoute: Route = {
     const chartId = query.required('chart');
     const format = query.oneOf<ChartFormat>('format', CHART_FORMATS, 'png');
     const dpi = query.int('dpi', { min: 36, max: 600, default: 200 });
-    const { handle, pending } = runOrPending(c, query);
+    const { handle, pending } = runOrPending(c, query, { complete: true });
     if (pending) return pending;
     const spec = await handle.use(
       async (run) => {
@@ -38,7 +38,7 @@ export const chartFileRoute: Route = {
           });
         return chartSpec(run, chart);
       },
-      { heavy: true },
+      { heavy: true, complete: true },
     );
     const svg = await renderSvg(spec);
     const body =

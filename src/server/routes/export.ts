@@ -27,7 +27,7 @@ export const exportRoute: Route = {
     const query = new Query(c.url, ['run', 'format', 'table']);
     const format = query.oneOf('format', ['csv', 'jsonl', 'parquet'] as const, 'csv');
     const table = query.oneOf<Table>('table', ['events', 'uid_events'], 'events');
-    const { handle, pending } = runOrPending(c, query);
+    const { handle, pending } = runOrPending(c, query, { complete: true });
     if (pending) return pending;
     const dir = await mkdtemp(path.join(os.tmpdir(), 'runlens-export-'));
     const file = path.join(dir, `export.${format}`);
@@ -43,7 +43,7 @@ export const exportRoute: Route = {
           ORDER BY ${order}
         ) TO ${quoteString(file)} (${FORMATS[format].copy})`);
         },
-        { heavy: true },
+        { heavy: true, complete: true },
       );
     } catch (error) {
       await rm(dir, { recursive: true, force: true });

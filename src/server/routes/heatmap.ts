@@ -39,6 +39,7 @@ export const heatmapRoute: Route = {
         return {
           run: handle.id,
           version: handle.version,
+          partial: run.partial,
           kind,
           xLabel: run.x.label,
           caption: matrix.caption,

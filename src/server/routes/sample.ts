@@ -35,6 +35,7 @@ export const sampleRoute: Route = {
         return {
           run: handle.id,
           version: handle.version,
+          partial: run.partial,
           metric: metric.name,
           xLabel: run.x.label,
           seed,

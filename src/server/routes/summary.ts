@@ -6,7 +6,10 @@ import { Query } from '../query.js';
 import type { Route } from '../route.js';
 import { runOrPending } from '../run-access.js';
 
-/** GET /api/summary?run=ID — what the run holds and every chart its data supports (202 while indexing). */
+/**
+ * GET /api/summary?run=ID — what the run holds and every chart its data supports (202 while nothing
+ * is indexed yet; while the run is read, the facts of what is indexed so far, with `partial` set).
+ */
 export const summaryRoute: Route = {
   path: '/api/summary',
   async handle(c) {
@@ -51,6 +54,9 @@ export const summaryRoute: Route = {
           metrics,
           charts: chartCatalog(run, metrics),
           indexMs: handle.indexMs,
+          bytesRead: run.partial ? null : (handle.opened?.bytesRead ?? null),
+          cached: run.cacheDir !== undefined,
+          partial: run.partial ? (handle.partial ?? null) : null,
         };
       },
       { heavy: false },
