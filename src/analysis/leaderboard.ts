@@ -27,10 +27,10 @@ export function leaderboardSql(options: LeaderboardSql): Sql {
   const m = options.metric;
   const finite = sql`FILTER (WHERE isfinite(${m}))`;
   const uids =
-    options.by === 'completion' ? sql`CAST(count(DISTINCT ${ident('uid')}) AS DOUBLE) AS uids, ` : sql``;
+    options.by === 'completion' ? sql`, CAST(count(DISTINCT ${ident('uid')}) AS DOUBLE) AS uids` : sql``;
   return join(
     [
-      sql`SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT ${key} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS calls, ${uids}`,
+      sql`SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT ${key} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS calls${uids},`,
       sql`CAST(count(${m}) ${finite} AS DOUBLE) AS n, ${exactMeanSql(m, options.scale)} AS mean, max(${m}) ${finite} AS max`,
       sql`FROM ${ident('uid_events')}${whereClause(options.filters)} GROUP BY 1)`,
       sql`ORDER BY ${ident(options.sort)} DESC NULLS LAST, ${ident('key')}${options.top > 0 ? sql` LIMIT ${lit(options.top)}` : sql``}`,

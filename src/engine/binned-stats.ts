@@ -28,7 +28,7 @@ export interface BinnedSeries {
 export type BinnedTable = 'events' | 'uid_events';
 
 export interface BinnedStatsOptions {
-  columns: string[];
+  columns: readonly string[];
   /** `events` (one row per event) or `uid_events` (one row per event × uid). */
   table?: BinnedTable;
   maxBins?: number;

@@ -8,7 +8,7 @@ export interface ReservoirOptions {
   size?: number;
   seed?: number;
   table?: 'events' | 'uid_events';
-  columns: string[];
+  columns: readonly string[];
   /** A filter over the table's columns (typed SQL, or SQL text the program wrote). */
   where?: SqlExpression;
 }
