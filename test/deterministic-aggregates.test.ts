@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binnedStats } from '../src/engine/binned-stats.js';
 import { binIndex } from '../src/engine/bins.js';
 import { exactMeanSql, meanScale, meanScales } from '../src/engine/exact-mean.js';
+import { blockDurations } from '../src/engine/block-durations.js';
+import { reservoirSample } from '../src/engine/reservoir.js';
 import { Run } from '../src/engine/run.js';
+import { uidPerformance } from '../src/engine/uid-performance.js';
 import { Session } from '../src/engine/session.js';
 import { leaderboard } from '../src/report/leaderboard.js';
 import { tempDir } from './helpers/temp.js';
@@ -94,7 +97,8 @@ describe('binned statistics and the leaderboard are the same bits on 1 and 2 thr
     lines.push(
       `{"task_name": "${['Store', 'Retrieve', 'Challenge'][i % 3]}", "block": ${1000 + Math.floor(i / 3)}, ` +
         `"uids": [${uids.join(', ')}], "rewards": [${rewards.join(', ')}], ` +
-        `"completion_times": [${times.join(', ')}], "loss": ${(random() * 1e-7).toExponential(6)}}`,
+        `"completion_times": [${times.join(', ')}], "successful": [${uids.map(() => random() < 0.7).join(', ')}], ` +
+        `"_timestamp": ${(1.7e9 + i * 4.1 + random()).toFixed(3)}, "loss": ${(random() * 1e-7).toExponential(6)}}`,
     );
   }
   fs.writeFileSync(path.join(dir, 'events.json'), lines.join('\n') + '\n');
@@ -153,6 +157,20 @@ describe('binned statistics and the leaderboard are the same bits on 1 and 2 thr
       expect(Math.abs(c.upper[i] - 1.7)).toBeLessThan(0.15);
     }
     expect(binIndex(1000, coarse.spec)).toBe(0);
+  });
+
+  it('per-uid performance, block durations and the reservoir sample', async () => {
+    const [one, two] = await Promise.all(runs.map((run) => uidPerformance(run)));
+    expect(two!.uid.length).toBe(256);
+    expect(two).toEqual(one);
+    const [d1, d2] = await Promise.all(runs.map((run) => blockDurations(run, 300)));
+    expect(d2!.count.length).toBeGreaterThan(100);
+    expect(d2).toEqual(d1);
+    const sample = (run: Run) =>
+      reservoirSample(run, { table: 'uid_events', columns: ['x', 'uid', 'rewards'], size: 5000, seed: 3 });
+    const [s1, s2] = await Promise.all(runs.map(sample));
+    expect(s2.size).toBe(5000);
+    expect(s2).toEqual(s1);
   });
 
   it('report leaderboard', async () => {
