@@ -27,14 +27,23 @@ export async function get<T>(
   return { ready: true, body: body as T };
 }
 
-/** GET that must be ready (the caller waited for the run to open). */
+/**
+ * GET that should be ready (the caller saw the run open). A run the server closed meanwhile (it
+ * keeps a few open) is opened again: the answer is waited for, up to `waitMs`.
+ */
 export async function getReady<T>(
   path: string,
   params: Record<string, string | number | undefined>,
+  waitMs = 120_000,
 ): Promise<T> {
-  const answer = await get<T>(path, params);
-  if (!answer.ready) throw new ApiError(202, `the run is ${answer.pending.state}`);
-  return answer.body;
+  const deadline = Date.now() + waitMs;
+  for (let delay = 200; ; delay = Math.min(2000, delay * 2)) {
+    const answer = await get<T>(path, params);
+    if (answer.ready) return answer.body;
+    if (answer.pending.state === 'error' || Date.now() + delay > deadline)
+      throw new ApiError(202, answer.pending.error ?? `the run is ${answer.pending.state}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }
 
 export function url(path: string, params: Record<string, string | number | undefined>): string {

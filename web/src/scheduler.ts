@@ -26,6 +26,7 @@ export class RedrawScheduler {
   private readonly observers: IntersectionObserver[];
   private timer: number | undefined;
   private destroyed = false;
+  private drawNear = true;
 
   constructor(
     private readonly minIntervalMs = 100,
@@ -59,6 +60,15 @@ export class RedrawScheduler {
     this.tick();
   }
 
+  /**
+   * Whether charts near the screen are drawn ahead of being scrolled to. Off while the run is still
+   * being read: only what is on the screen is asked of a server busy indexing.
+   */
+  prefetch(enabled: boolean): void {
+    this.drawNear = enabled;
+    this.tick();
+  }
+
   invalidateAll(): void {
     for (const d of this.all) this.dirty.add(d);
     this.tick();
@@ -69,7 +79,7 @@ export class RedrawScheduler {
     const now = performance.now();
     let waitMs = Infinity;
     const candidates = [...this.dirty].filter(
-      (d) => this.onScreen.has(d) || (this.near.has(d) && !this.drawn.has(d)),
+      (d) => this.onScreen.has(d) || (this.drawNear && this.near.has(d) && !this.drawn.has(d)),
     );
     candidates.sort(
       (a, b) => Number(this.onScreen.has(b)) - Number(this.onScreen.has(a)) || (a.cost ?? 0) - (b.cost ?? 0),

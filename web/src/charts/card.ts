@@ -10,6 +10,8 @@ export interface Card {
   setError(message: string | undefined): void;
   /** The plot was drawn: the "computing" placeholder goes. */
   drawn(): void;
+  /** Which answer is drawn: its version, and whether it is of a run still being read. */
+  stamp(answer: { version: number; partial: boolean }): void;
 }
 
 /** A chart's frame: title, what it shows, downloads (rendered server-side like `runlens plot`), plot area. */
@@ -28,6 +30,11 @@ export function chartCard(run: string, info: ChartInfo, options: { wide?: boolea
   const note = h('p', { class: 'card-note' });
   const controls = h('div', { class: 'card-controls' });
   const error = h('p', { class: 'card-error', hidden: true });
+  const partialTag = h(
+    'span',
+    { class: 'partial-tag', hidden: true, title: 'drawn from what is indexed so far; drawn again as the rest is read' },
+    'partial',
+  );
   const el = h(
     'section',
     { class: `card loading${options.wide ? ' wide' : ''}`, 'data-chart': info.id, 'data-kind': info.kind },
@@ -37,7 +44,7 @@ export function chartCard(run: string, info: ChartInfo, options: { wide?: boolea
       h(
         'div',
         { class: 'card-titles' },
-        h('h3', {}, info.title),
+        h('h3', {}, partialTag, info.title),
         h('p', { class: 'card-desc' }, info.description),
       ),
       controls,
@@ -59,6 +66,12 @@ export function chartCard(run: string, info: ChartInfo, options: { wide?: boolea
     },
     drawn() {
       el.classList.remove('loading');
+    },
+    stamp(answer) {
+      el.dataset.version = String(answer.version);
+      el.dataset.partial = String(answer.partial);
+      el.classList.toggle('partial', answer.partial);
+      partialTag.hidden = !answer.partial;
     },
   };
 }

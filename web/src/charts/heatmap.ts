@@ -44,7 +44,7 @@ export function uidHeatmapChart(run: string, info: ChartInfo): HeatmapChart {
           CONFIG,
         );
         card.note.textContent = `${m.caption} · ${m.x.length} columns`;
-        card.el.dataset.version = String(m.version);
+        card.stamp(m);
         card.drawn();
       } catch (error) {
         card.setError(error instanceof Error ? error.message : String(error));

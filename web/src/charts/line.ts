@@ -118,7 +118,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
     const filled = Math.max(0, ...data.series.map((x) => x.x.length));
     card.note.textContent = `${count(data.rows)} ${data.table === 'uid_events' ? 'uid values' : 'events'} in ${count(filled)} of ${count(data.bins.count)} bins (one per pixel column) · line: mean · band: min–max · ${smoothing}${range ? ' · zoomed: re-binned for the visible range' : ''}`;
     card.el.dataset.rows = String(data.rows);
-    card.el.dataset.version = String(data.version);
+    card.stamp(data);
     card.drawn();
     if (!drawn) {
       drawn = true;

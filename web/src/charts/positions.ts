@@ -81,7 +81,7 @@ export function positionsChart(run: string, info: ChartInfo): PositionsChart {
           ...data.maps.map((m) => h('option', { value: String(m.map) }, `${m.map} (${count(m.visits)})`)),
         );
         if (current && data.maps.some((m) => String(m.map) === current)) select.value = current;
-        card.el.dataset.version = String(data.version);
+        card.stamp(data);
         card.drawn();
         await render();
       } catch (error) {

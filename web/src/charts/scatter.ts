@@ -100,7 +100,7 @@ export function pointCloudChart(run: string, info: ChartInfo, dimensions: 2 | 3)
         const pct = sample.population ? ((sample.size / sample.population) * 100).toPrecision(3) : '0';
         card.note.textContent = `seeded uniform sample of ${count(sample.size)} of ${count(sample.population)} (event, uid) values (${pct} %, seed ${sample.seed}) · colour: ${dimensions === 3 ? sample.metric : 'uid'}`;
         card.el.dataset.rows = String(sample.population);
-        card.el.dataset.version = String(sample.version);
+        card.stamp(sample);
         card.drawn();
       } catch (error) {
         card.setError(error instanceof Error ? error.message : String(error));

@@ -184,7 +184,12 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
             h('td', {}, h('span', { class: 'swatch', style: `background:${PALETTE[i % PALETTE.length]}` })),
             h('td', {}, h('a', { href: runHref(id) }, id)),
             h('td', {}, s ? h('span', { class: `badge badge-${s.profile}` }, s.profile) : 'opening…'),
-            h('td', { class: 'num' }, s ? count(s.rows) : '–'),
+            h(
+              'td',
+              { class: 'num' },
+              s ? count(s.rows) : '–',
+              s?.partial ? h('span', { class: 'partial-tag', title: 'the run is still being read' }, 'partial') : null,
+            ),
             h('td', {}, s ? `${s.x.label} ${short(s.x.min)} … ${short(s.x.max)}` : '–'),
           );
         }),

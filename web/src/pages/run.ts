@@ -1,4 +1,4 @@
-import type { ChartInfo, SummaryResponse, Table } from '../../../src/server/api-types.js';
+import type { ChartInfo, IndexProgress, SummaryResponse, Table } from '../../../src/server/api-types.js';
 import { get, url } from '../api.js';
 import { uidHeatmapChart } from '../charts/heatmap.js';
 import { lineChart, type LineChart, type LineSettings } from '../charts/line.js';
@@ -22,6 +22,8 @@ export function runPage(root: HTMLElement, id: string): () => void {
   const views = new Map<string, View>();
   const settings: LineSettings = { smoothing: 'ema', window: 0, splitByTask: false };
   let summary: SummaryResponse | undefined;
+  /** The read in progress, while the charts are of what is indexed so far. */
+  let reading: IndexProgress | undefined;
   let reloading: Promise<void> | undefined;
   let reloadAgain = false;
 
@@ -107,8 +109,14 @@ export function runPage(root: HTMLElement, id: string): () => void {
       ),
     ];
     const problems = s.problems + s.truncated;
+    const opened =
+      s.bytesRead === 0 && s.cached
+        ? `${duration(s.indexMs)} (cached)`
+        : duration(s.indexMs);
     facts.replaceChildren(
-      ...fact('rows', count(s.rows)),
+      ...(s.partial
+        ? fact('rows so far', `${count(s.rows)} of ~${count(s.partial.estimatedRows)}`, 'the run is still being read')
+        : fact('rows', count(s.rows))),
       ...(s.uidRows ? fact('uid rows', count(s.uidRows)) : []),
       ...fact(
         'files',
@@ -121,10 +129,19 @@ export function runPage(root: HTMLElement, id: string): () => void {
       ...(problems
         ? fact('problems', count(problems), 'corrupt or truncated records (skipped and counted)')
         : []),
-      ...fact('indexed in', duration(s.indexMs)),
+      ...(s.partial
+        ? fact('indexed', `${Math.floor((100 * s.partial.bytesRead) / Math.max(1, s.partial.bytesTotal))} % so far`)
+        : fact(
+            'indexed in',
+            opened,
+            s.cached
+              ? `index kept in the cache: ${bytes(s.bytesRead ?? 0)} of the logs read when opened`
+              : 'temporary index (no cache)',
+          )),
       ...fact('updated', ago(s.updatedAt)),
     );
     facts.dataset.rows = String(s.rows);
+    facts.dataset.partial = String(Boolean(s.partial));
     badges.replaceChildren(
       h('span', { class: `badge badge-${s.profile}` }, s.profile),
       h('span', { class: 'subtle' }, `${s.charts.length} charts`),
@@ -133,7 +150,11 @@ export function runPage(root: HTMLElement, id: string): () => void {
 
   const applySummary = (s: SummaryResponse): void => {
     summary = s;
-    progress.el.hidden = true;
+    progress.el.hidden = !s.partial;
+    if (s.partial) progress.showPartial(s.partial, reading);
+    else reading = undefined;
+    root.classList.toggle('run-partial', Boolean(s.partial));
+    scheduler.prefetch(!s.partial);
     toolbar.hidden = false;
     renderFacts(s);
     splitLabel.hidden = s.tasks.length < 2;
@@ -181,7 +202,13 @@ export function runPage(root: HTMLElement, id: string): () => void {
     connection: (open) => chrome.live(open ? 'live' : 'lost'),
     state: (event) => {
       if (event.state === 'ready') {
-        if (!summary) void reload();
+        if (!summary || summary.partial) {
+          void reload();
+          scheduler.invalidateAll();
+        }
+      } else if (event.state === 'indexing' && summary?.partial) {
+        reading = event.progress;
+        progress.showPartial(summary.partial, reading);
       } else {
         progress.el.hidden = false;
         progress.show(event.state, event.progress, event.error);
@@ -209,6 +236,7 @@ export function runPage(root: HTMLElement, id: string): () => void {
     window.removeEventListener('resize', onResize);
     clearInterval(ticker);
     for (const view of views.values()) view.destroy();
+    root.classList.remove('run-partial');
     chrome.live('off');
   };
 }

@@ -62,7 +62,7 @@ export function runsPage(root: HTMLElement): () => void {
     });
     const state =
       run.state === 'indexing' && run.progress
-        ? `indexing ${run.progress.bytesTotal ? `${Math.floor((100 * run.progress.bytesDone) / run.progress.bytesTotal)} % · ` : ''}${count(run.progress.rows)} rows`
+        ? `indexing ${run.progress.bytesTotal ? `${Math.floor((100 * run.progress.bytesDone) / run.progress.bytesTotal)} % · ` : ''}${count(run.progress.rows)} rows${run.partial ? ' · charts of what is read' : ''}`
         : run.state === 'error'
           ? 'error'
           : run.state === 'ready'
