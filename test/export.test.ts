@@ -6,6 +6,8 @@ import { main } from '../src/cli/main.js';
 import { UserError } from '../src/errors.js';
 import type { ExportOptions } from '../src/export/export-options.js';
 import { exportRuns } from '../src/export/export-runs.js';
+import { createExportViews } from '../src/export/export-views.js';
+import { compareLogPaths } from '../src/formats/file-order.js';
 import { Run } from '../src/engine/run.js';
 import { simulate } from '../src/simulate/index.js';
 import {
@@ -323,7 +325,95 @@ describe('presets', () => {
 });
 
 describe('order and layout', () => {
-  it.todo('placeholder');
+  const exports = async (run: string) => {
+    const files = [out('jsonl'), out('jsonl'), out('jsonl')];
+    await exportRuns([run], { output: files[0] });
+    await exportRuns([run], { output: files[1], explode: true });
+    await exportRuns([run], { output: files[2], where: 'successful AND rewards > 0.2' });
+    return files.map((f) => fs.readFileSync(f, 'utf8'));
+  };
+
+  it('rows and list entries come out in file and record order, per event and per (event, uid)', async () => {
+    const events = readEvents([ftFile]);
+    const [perEvent, perUid, filtered] = await exports(ftFile);
+    const parse = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parse(perEvent).map((r) => [r.block, r.uids, r.rewards])).toEqual(
+      events.map((e) => [e.event.block, e.event.uids, e.event.rewards]),
+    );
+    expect(parse(perUid).map((r) => [r.block, r.uid, r.rewards])).toEqual(
+      uidRowsOf(events).map((r) => [r.ev.event.block, r.uid, r.values.rewards]),
+    );
+    const kept = uidRowsOf(events).filter(
+      (r) => r.values.successful === true && (r.values.rewards as number) > 0.2,
+    );
+    expect(parse(filtered).map((r) => [r.block, r.uids])).toEqual(
+      events.flatMap((e) => {
+        const uids = kept.filter((r) => r.ev === e).map((r) => r.uid);
+        return uids.length ? [[e.event.block, uids]] : [];
+      }),
+    );
+  });
+
+  it('the same records give the same output whatever their files and their layout in the index', async () => {
+    const records = lines(ftFile);
+    const a = Math.floor(records.length / 3);
+    const b = Math.floor((2 * records.length) / 3);
+    const write = (file: string, from: number, to: number) =>
+      fs.appendFileSync(
+        file,
+        records
+          .slice(from, to)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
+    // Rotated: three files, read together.
+    const rotated = path.join(dir, 'layout-rotated');
+    fs.mkdirSync(rotated);
+    write(path.join(rotated, 'events.json.2'), 0, a);
+    write(path.join(rotated, 'events.json.1'), a, b);
+    write(path.join(rotated, 'events.json'), b, records.length);
+    // Grown: the older file gets its last records after the newer one was indexed, so the index
+    // holds them after the newer file's.
+    const grown = path.join(dir, 'layout-grown');
+    fs.mkdirSync(grown);
+    write(path.join(grown, 'events.json.1'), 0, a);
+    write(path.join(grown, 'events.json'), b, records.length);
+    (await Run.open(grown)).close();
+    write(path.join(grown, 'events.json.1'), a, b);
+    const run = await Run.open(grown);
+    try {
+      await run.session.withInsertionOrder(async () => {
+        expect((await createExportViews(run)).byFile).toBe(true);
+      });
+    } finally {
+      run.close();
+    }
+    const whole = await exports(ftFile);
+    expect(whole[0].split('\n').length).toBe(records.length + 1);
+    expect(await exports(rotated)).toEqual(whole);
+    expect(await exports(grown)).toEqual(whole);
+  });
+
+  it('an RL run of several JSON array files comes out in file and record order', async () => {
+    const rl = await simulate('rl', {
+      out: path.join(dir, 'rl'),
+      size: '400KB',
+      recordsPerFile: 150,
+      seed: 3,
+    });
+    const root = path.dirname(path.dirname(rl.files[0]));
+    expect(rl.files.length).toBeGreaterThan(3);
+    const file = out('jsonl');
+    await exportRuns([root], { output: file, columns: ['step', 'total_steps'] });
+    const events = readEvents(rl.files.slice().sort(compareLogPaths));
+    expect(jsonl(file).map((r) => [r.step, r.total_steps])).toEqual(
+      events.map((e) => [e.event.step ?? null, e.event.total_steps ?? null]),
+    );
+  });
 });
 
 describe('several runs and dedupe', () => {

@@ -50,7 +50,10 @@ export function blacklistCondition(phrases: readonly string[]): Sql {
  * listed phrase a row contains), in one scan.
  */
 export function blacklistCountQuery(phrases: readonly string[], relation: Sql): Sql {
-  const first = sql`CASE ${join(phrases.map((p, i) => sql`WHEN ${phraseMatch(p)} THEN ${lit(i)}`), ' ')} END`;
+  const first = sql`CASE ${join(
+    phrases.map((p, i) => sql`WHEN ${phraseMatch(p)} THEN ${lit(i)}`),
+    ' ',
+  )} END`;
   const counts = phrases.flatMap((p, i) => [
     sql`CAST(count(*) FILTER (WHERE ${phraseMatch(p)}) AS DOUBLE) AS ${ident(`m${i}`)}`,
     sql`CAST(count(*) FILTER (WHERE first = ${lit(i)}) AS DOUBLE) AS ${ident(`r${i}`)}`,

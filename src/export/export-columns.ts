@@ -48,7 +48,11 @@ export function exportColumns(run: Run, fields: readonly FieldStat[]): ExportCol
   const lists: ExportColumn[] = [];
   const vectors: ExportColumn[] = [];
   if (hasUidsList(run)) {
-    lists.push({ name: 'uids', value: sql`CASE WHEN ${UIDS_ARE_INTEGERS} THEN CAST(uids AS INTEGER[]) END`, perUid: true });
+    lists.push({
+      name: 'uids',
+      value: sql`CASE WHEN ${UIDS_ARE_INTEGERS} THEN CAST(uids AS INTEGER[]) END`,
+      perUid: true,
+    });
     vectors.push({ name: 'uid', value: sql`uid` });
   }
   for (const name of vectorNames) {
@@ -57,7 +61,8 @@ export function exportColumns(run: Run, fields: readonly FieldStat[]): ExportCol
     vectors.push({ name, value: flags ? sql`CAST(${ident(name)} AS BOOLEAN)` : ident(name) });
   }
   for (const name of run.columns.lists.keys())
-    if (!(name === 'uids' && hasUidsList(run)) && !vectorNames.includes(name)) lists.push({ name, value: ident(name) });
+    if (!(name === 'uids' && hasUidsList(run)) && !vectorNames.includes(name))
+      lists.push({ name, value: ident(name) });
   return { scalars, lists, vectors };
 }
 

@@ -20,7 +20,11 @@ export function outputNames(scope: ExportScope, mode: ExportMode): string[] {
 }
 
 /** Checks `--columns` against what the run can export. */
-export function checkColumns(scope: ExportScope, mode: ExportMode, columns: readonly string[] | undefined): void {
+export function checkColumns(
+  scope: ExportScope,
+  mode: ExportMode,
+  columns: readonly string[] | undefined,
+): void {
   if (!columns) return;
   const names = outputNames(scope, mode);
   const unknown = columns.filter((c) => !names.includes(c) && c !== 'run_id');
@@ -43,7 +47,11 @@ export function runQuery(scope: ExportScope, mode: ExportMode, context: RunConte
   const place = sql`${lit(context.runIndex)} AS _run`;
   const kept = (columns: ExportColumn[]) =>
     context.columns ? columns.filter((c) => context.columns!.includes(c.name)) : columns;
-  const select = (columns: ExportColumn[]) => join(columns.map((c) => sql`${c.value} AS ${ident(c.name)}, `), '');
+  const select = (columns: ExportColumn[]) =>
+    join(
+      columns.map((c) => sql`${c.value} AS ${ident(c.name)}, `),
+      '',
+    );
   const { scalars, lists, vectors } = scope.columns;
   switch (mode) {
     case 'uid-rows':
@@ -56,7 +64,12 @@ export function runQuery(scope: ExportScope, mode: ExportMode, context: RunConte
       // Events with a matching uid, their uid-aligned lists cut to the matching positions.
       const cut = select(
         kept(lists).map((c) =>
-          c.perUid ? { ...c, value: sql`CASE WHEN len(${ident(c.name)}) = len(uids) THEN list_select(${c.value}, __keep) END` } : c,
+          c.perUid
+            ? {
+                ...c,
+                value: sql`CASE WHEN len(${ident(c.name)}) = len(uids) THEN list_select(${c.value}, __keep) END`,
+              }
+            : c,
         ),
       );
       const perUid = vectors.map((c) => c.name).filter((n) => n !== 'uid');

@@ -136,13 +136,20 @@ export async function exportRuns(
           const scope = await exportScope(run, options, mode, phrases, since);
           checkColumns(scope, mode, options.columns);
           if (counts && phrases) await countBlacklist(run, scope, mode, phrases, counts);
-          const context = { runIndex, runId: plan.runIds ? paths[runIndex] : undefined, columns: options.columns };
-          await run.session.run(sql`CREATE OR REPLACE TEMP VIEW staged AS ${runQuery(scope, mode, context)}`.text);
+          const context = {
+            runIndex,
+            runId: plan.runIds ? paths[runIndex] : undefined,
+            columns: options.columns,
+          };
+          await run.session.run(
+            sql`CREATE OR REPLACE TEMP VIEW staged AS ${runQuery(scope, mode, context)}`.text,
+          );
           if (staging) {
             const part = join(staging, `run${runIndex}.parquet`);
             await explainWhere(options, () => stageRows(run.session, part, progress));
             parts.push(part);
-          } else written = await explainWhere(options, () => writeOutput(run.session, plan, target, progress));
+          } else
+            written = await explainWhere(options, () => writeOutput(run.session, plan, target, progress));
         });
         report.runs.push({
           id: paths[runIndex],
@@ -158,14 +165,25 @@ export async function exportRuns(
         run.close();
       }
     }
-    if (staging) written = await writeStaged(parts, plan, target, (fraction) => onProgress?.({ run: paths.length, runs: paths.length, fraction }));
+    if (staging)
+      written = await writeStaged(parts, plan, target, (fraction) =>
+        onProgress?.({ run: paths.length, runs: paths.length, fraction }),
+      );
     report.rows = written.rows;
     report.columns = written.columns;
     if (!previous || target.path !== options.output || written.rows > 0) report.written.push(target.path);
     if (!previous) removeStaleOutputs(options.output);
     if (previous && format === 'parquet' && written.rows === 0) rmSync(target.path, { force: true });
     if (options.incremental) {
-      const manifest = nextManifest(options.output, previous, format, fingerprint, manifestRuns, written, target);
+      const manifest = nextManifest(
+        options.output,
+        previous,
+        format,
+        fingerprint,
+        manifestRuns,
+        written,
+        target,
+      );
       writeManifest(options.output, manifest);
       report.incremental = {
         manifest: manifestPath(options.output),
@@ -197,7 +215,8 @@ async function writeStaged(
   try {
     return await session.withInsertionOrder(async () => {
       await session.run(
-        sql`CREATE VIEW staged AS SELECT * FROM read_parquet([${parts.map((p) => lit(p))}], union_by_name = true)`.text,
+        sql`CREATE VIEW staged AS SELECT * FROM read_parquet([${parts.map((p) => lit(p))}], union_by_name = true)`
+          .text,
       );
       return writeOutput(session, plan, target, onProgress);
     });

@@ -40,7 +40,10 @@ export async function exportScope(
   const eventLevel = eventConditions(options).map(trusted);
   if ([...since.values()].some((rec) => rec > 0))
     eventLevel.push(
-      sql`rec >= CASE file_id ${join([...since].map(([f, r]) => sql`WHEN ${lit(f)} THEN ${lit(r)}`), ' ')} ELSE 0 END`,
+      sql`rec >= CASE file_id ${join(
+        [...since].map(([f, r]) => sql`WHEN ${lit(f)} THEN ${lit(r)}`),
+        ' ',
+      )} ELSE 0 END`,
     );
   const uidLevel: Sql[] = [];
   const needs = (column: string, what: string) => requireUidColumn(run, column, what);
@@ -63,7 +66,7 @@ export async function exportScope(
   }
   if (options.where !== undefined) {
     const where = trusted(options.where);
-    (await bindsToEvents(run, columns, options.where, mode) ? eventLevel : uidLevel).push(where);
+    ((await bindsToEvents(run, columns, options.where, mode)) ? eventLevel : uidLevel).push(where);
   }
   const uidLevelBeforeBlacklist = [...uidLevel];
   if (phrases?.length) {
@@ -78,13 +81,22 @@ export async function exportScope(
  * per-uid rows (then it selects uids)? Per-uid exports always take it per uid. A bad expression
  * is a UserError with DuckDB's message and the columns there are.
  */
-async function bindsToEvents(run: Run, columns: ExportColumns, where: string, mode: ExportMode): Promise<boolean> {
-  const statements = await run.session.connection.extractStatements(`SELECT 1 WHERE ${where}`).catch(() => undefined);
+async function bindsToEvents(
+  run: Run,
+  columns: ExportColumns,
+  where: string,
+  mode: ExportMode,
+): Promise<boolean> {
+  const statements = await run.session.connection
+    .extractStatements(`SELECT 1 WHERE ${where}`)
+    .catch(() => undefined);
   if (statements !== undefined && statements.count !== 1)
     throw new UserError(`--where "${where}" must be one SQL expression`, { hint: 'leave out ";"' });
   const binds = async (relation: Sql): Promise<string | undefined> => {
     try {
-      await run.session.run(sql`SELECT count(*) FROM (SELECT * FROM ${relation} LIMIT 0) WHERE (${trusted(where)})`.text);
+      await run.session.run(
+        sql`SELECT count(*) FROM (SELECT * FROM ${relation} LIMIT 0) WHERE (${trusted(where)})`.text,
+      );
       return undefined;
     } catch (error) {
       return cleanDuckDbMessage(error);

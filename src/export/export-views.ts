@@ -23,18 +23,23 @@ export async function createExportViews(run: Run): Promise<{ byFile: boolean }> 
   for (const f of files) firstOrd[f.file_id] = f.first_ord;
   const offsets = litList(Array.from(firstOrd, (n) => n ?? null));
   const define = (source: Sql) =>
-    run.session.run(sql`CREATE OR REPLACE TEMP VIEW export_events AS
+    run.session.run(
+      sql`CREATE OR REPLACE TEMP VIEW export_events AS
       SELECT *, ${xOf(run)} AS x, ${taskOf(run)} AS task
-      FROM (SELECT * EXCLUDE (line), CAST(rec + ${offsets}[file_id + 1] AS BIGINT) AS ord FROM ${source})`.text);
+      FROM (SELECT * EXCLUDE (line), CAST(rec + ${offsets}[file_id + 1] AS BIGINT) AS ord FROM ${source})`
+        .text,
+    );
   await define(sql`rows`);
   // Only when a file grew after a later file was indexed: its new records sit in a later chunk.
   const byFile = !(await inReadOrder(run));
   if (byFile) {
     const ordered = [...run.ingest.files].sort((a, b) => a.order - b.order);
-    await define(sql`(${join(
-      ordered.map((f) => sql`SELECT * FROM rows WHERE file_id = ${lit(f.fileId)}`),
-      ' UNION ALL ',
-    )})`);
+    await define(
+      sql`(${join(
+        ordered.map((f) => sql`SELECT * FROM rows WHERE file_id = ${lit(f.fileId)}`),
+        ' UNION ALL ',
+      )})`,
+    );
   }
   await run.session.run(sql`CREATE OR REPLACE TEMP VIEW export_uid_events AS ${uidRowsOf(run)}`.text);
   return { byFile };
@@ -57,11 +62,15 @@ function xOf(run: Run): Sql {
   if (column === undefined) return sql`CAST(ord AS DOUBLE)`;
   const type = run.columns.scalars.get(column);
   if (type === undefined) return sql`CAST(NULL AS DOUBLE)`;
-  return type === 'DOUBLE' ? sql`CAST(${ident(column)} AS DOUBLE)` : sql`TRY_CAST(${ident(column)} AS DOUBLE)`;
+  return type === 'DOUBLE'
+    ? sql`CAST(${ident(column)} AS DOUBLE)`
+    : sql`TRY_CAST(${ident(column)} AS DOUBLE)`;
 }
 
 function taskOf(run: Run): Sql {
-  return run.taskColumn === undefined ? sql`CAST(NULL AS VARCHAR)` : sql`CAST(${ident(run.taskColumn)} AS VARCHAR)`;
+  return run.taskColumn === undefined
+    ? sql`CAST(NULL AS VARCHAR)`
+    : sql`CAST(${ident(run.taskColumn)} AS VARCHAR)`;
 }
 
 /** The per-uid vectors of the run (lists aligned with `uids`), in stored order. */
@@ -90,8 +99,14 @@ function uidRowsOf(run: Run): Sql {
     return sql`SELECT *${exclude}, CAST(NULL AS INTEGER) AS pos, CAST(NULL AS INTEGER) AS uid FROM export_events WHERE false`;
   const vectors = perUidNames(run).map((n) => ident(n));
   const unnested = vectors.map((v) => sql`, unnest(CASE WHEN len(${v}) = len(uids) THEN ${v} END) AS ${v}`);
-  const outer = sql`* EXCLUDE (__pos, __uid${join(vectors.map((v) => sql`, ${v}`), '')})`;
-  return sql`SELECT ${outer}, CAST(__pos AS INTEGER) AS pos, CAST(__uid AS INTEGER) AS uid${join(vectors.map((v) => sql`, ${v}`), '')}
+  const outer = sql`* EXCLUDE (__pos, __uid${join(
+    vectors.map((v) => sql`, ${v}`),
+    '',
+  )})`;
+  return sql`SELECT ${outer}, CAST(__pos AS INTEGER) AS pos, CAST(__uid AS INTEGER) AS uid${join(
+    vectors.map((v) => sql`, ${v}`),
+    '',
+  )}
     FROM (SELECT *${exclude}, unnest(range(len(uids))) AS __pos, unnest(uids) AS __uid${join(unnested, '')}
           FROM export_events WHERE ${UIDS_ARE_INTEGERS})`;
 }

@@ -41,7 +41,9 @@ export async function writeOutput(
   mkdirSync(dirname(resolve(target.path)), { recursive: true });
   const temp = `${target.path}.tmp-${process.pid}`;
   try {
-    const staged = (await describe(session, sql`SELECT * FROM staged`)).map((c) => c.name).filter((c) => !HELPERS.has(c));
+    const staged = (await describe(session, sql`SELECT * FROM staged`))
+      .map((c) => c.name)
+      .filter((c) => !HELPERS.has(c));
     const columns = plan.columns ? plan.columns.filter((c) => staged.includes(c) || c === 'run_id') : staged;
     const final = finalQuery(plan.mode, columns, plan);
     const types = (await describe(session, final.sql)).filter((c) => c.name !== '_order');
@@ -72,7 +74,11 @@ export async function writeOutput(
 }
 
 /** One of several runs' rows (`staged`, helper columns included) as a parquet part, in order. */
-export async function stageRows(session: Session, part: string, onProgress?: (fraction: number) => void): Promise<void> {
+export async function stageRows(
+  session: Session,
+  part: string,
+  onProgress?: (fraction: number) => void,
+): Promise<void> {
   const size = await rowGroupSize(session);
   await withProgress(session, onProgress, () =>
     session.run(sql`COPY staged TO ${lit(part)} (FORMAT parquet, ROW_GROUP_SIZE ${lit(size)})`.text),
@@ -102,14 +108,21 @@ async function describe(session: Session, query: Sql): Promise<{ name: string; t
 function convert(column: Sql, type: string, format: ExportFormat): Sql {
   if (format === 'parquet') return column;
   const isFloat = (t: string) => t === 'DOUBLE' || t === 'FLOAT';
-  if (isFloat(type)) return format === 'jsonl' ? sql`CASE WHEN isfinite(${column}) THEN ${column} END` : column;
+  if (isFloat(type))
+    return format === 'jsonl' ? sql`CASE WHEN isfinite(${column}) THEN ${column} END` : column;
   if (!type.endsWith('[]')) return column;
-  const list = isFloat(type.slice(0, -2)) ? sql`list_transform(${column}, v -> CASE WHEN isfinite(v) THEN v END)` : column;
+  const list = isFloat(type.slice(0, -2))
+    ? sql`list_transform(${column}, v -> CASE WHEN isfinite(v) THEN v END)`
+    : column;
   return format === 'csv' ? sql`CAST(to_json(${list}) AS VARCHAR)` : list;
 }
 
 /** Runs `work`, telling `onProgress` DuckDB's estimate of the fraction done every 200 ms. */
-async function withProgress<T>(session: Session, onProgress: ((f: number) => void) | undefined, work: () => Promise<T>): Promise<T> {
+async function withProgress<T>(
+  session: Session,
+  onProgress: ((f: number) => void) | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
   if (!onProgress) return work();
   const timer = setInterval(() => {
     const percentage = session.connection.progress.percentage;
