@@ -341,8 +341,13 @@ describe('order and layout', () => {
         .split('\n')
         .filter((l) => l !== '')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(parse(perEvent).map((r) => [r.block, r.uids, r.rewards])).toEqual(
-      events.map((e) => [e.event.block, e.event.uids, e.event.rewards]),
+    expect(parse(perEvent).map((r) => [r.block, r.uids, r.rewards, r.moving_averaged_scores])).toEqual(
+      events.map((e) => [
+        e.event.block,
+        e.event.uids,
+        e.event.rewards,
+        e.event.moving_averaged_scores ?? null,
+      ]),
     );
     expect(parse(perUid).map((r) => [r.block, r.uid, r.rewards])).toEqual(
       uidRowsOf(events).map((r) => [r.ev.event.block, r.uid, r.values.rewards]),
@@ -417,6 +422,24 @@ describe('order and layout', () => {
 });
 
 describe('several runs and dedupe', () => {
+  it('runs follow each other in the order given, their columns united by name', async () => {
+    const file = out('parquet');
+    const report = await exportRuns([ftFile, miningFile], { output: file });
+    const ft = readEvents([ftFile]);
+    const mining = readEvents([miningFile]);
+    expect(report.rows).toBe(ft.length + mining.length);
+    const rows = await query<{
+      run_id: string;
+      block: bigint;
+      task_name: string | null;
+      prompt: string | null;
+    }>(`SELECT run_id, block, task_name, prompt FROM '${file}'`);
+    expect(rows.map((r) => [r.run_id, Number(r.block), r.task_name, r.prompt])).toEqual([
+      ...ft.map((e) => [ftFile, e.event.block, e.event.task_name, null]),
+      ...mining.map((e) => [miningFile, e.event.block, null, e.event.prompt]),
+    ]);
+  });
+
   it('adds run_id; --dedupe keeps the first of equal rows', async () => {
     const copy = path.join(dir, 'ov-copy.jsonl');
     fs.copyFileSync(ovFile, copy);
@@ -546,6 +569,12 @@ describe('errors and empty results', () => {
     await expect(exportRuns([ftFile], { output: out('jsonl'), mining: true })).rejects.toThrow(
       /needs the per-uid field "completions"/,
     );
+    await expect(
+      exportRuns([ftFile], { output: out('jsonl'), task: ['Store', 'Stroe'] }),
+    ).rejects.toMatchObject({
+      message: 'unknown task "Stroe"',
+      hint: expect.stringMatching(/tasks \(task_name\) in this run: .*Store/),
+    });
   });
 
   it('an empty result writes an empty file, says so on stderr and exits 0', async () => {
