@@ -85,16 +85,10 @@ describe('batch commands relaunch with fewer malloc arenas', () => {
     const made = runCli(['simulate', 'filetao', '--out', dir, '--size', '270MB']);
     expect(made.code).toBe(0);
     const temp = tempDir();
-    // RUNLENS_ENGINE=duckdb: `inspect` indexes the run instead of scanning it.
-    const parent = spawn(process.execPath, [BIN, 'inspect', path.join(dir, 'events.json')], {
+    // --no-cache: the run is indexed into a temporary database, which must not outlive the command.
+    const parent = spawn(process.execPath, [BIN, 'inspect', path.join(dir, 'events.json'), '--no-cache'], {
       stdio: 'ignore',
-      env: {
-        ...process.env,
-        TMPDIR: temp,
-        MALLOC_ARENA_MAX: undefined,
-        RUNLENS_RELAUNCH: undefined,
-        RUNLENS_ENGINE: 'duckdb',
-      },
+      env: { ...process.env, TMPDIR: temp, MALLOC_ARENA_MAX: undefined, RUNLENS_RELAUNCH: undefined },
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       parent.on('exit', (code, signal) => resolve({ code, signal })),
@@ -111,5 +105,28 @@ describe('batch commands relaunch with fewer malloc arenas', () => {
     for (let i = 0; i < 200 && alive(child); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(alive(child)).toBe(false);
     expect(ours()).toEqual([]);
+  }, 60_000);
+
+  it('a cached index interrupted while it is built is whole at the next look (each part is committed with its bookkeeping)', async () => {
+    const dir = tempDir();
+    expect(runCli(['simulate', 'filetao', '--out', dir, '--size', '30MB']).code).toBe(0);
+    const cache = tempDir();
+    const log = path.join(dir, 'events.json');
+    const parent = spawn(process.execPath, [BIN, 'inspect', log, '--cache-dir', cache], {
+      stdio: 'ignore',
+      env: { ...process.env, RUNLENS_RELAUNCH: '0' },
+    });
+    const exited = new Promise((resolve) => parent.on('exit', resolve));
+    const index = () => fs.readdirSync(path.join(cache, 'runs')).length > 0;
+    for (let i = 0; i < 3000 && !(fs.existsSync(path.join(cache, 'runs')) && index()); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    parent.kill('SIGKILL');
+    await exited;
+    const again = runCli(['inspect', log, '--cache-dir', cache, '--json']);
+    const fresh = runCli(['inspect', log, '--no-cache', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const summary = (out: string) => JSON.parse(out).summary;
+    expect(summary(again.stdout)).toEqual(summary(fresh.stdout));
   }, 60_000);
 });

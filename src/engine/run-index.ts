@@ -174,7 +174,14 @@ export class RunIndex {
 
   /** Reads what changed in the run's files since the last update. */
   async update(files: readonly LogFile[], options: UpdateOptions = {}): Promise<IndexChange> {
-    const change: IndexChange = { newRows: 0, newFiles: [], reread: [], appended: [], dropped: [], bytesRead: 0 };
+    const change: IndexChange = {
+      newRows: 0,
+      newFiles: [],
+      reread: [],
+      appended: [],
+      dropped: [],
+      bytesRead: 0,
+    };
     const plan = this.plan(files, change);
     // New files take ids above every id the index holds now, before any is dropped and reused.
     plan.nextFileId = this.nextFileId();
@@ -205,7 +212,9 @@ export class RunIndex {
     }
     const unplaced: typeof pending = [];
     for (const item of pending) {
-      const moved = [...this.files.values()].find((f) => !matched.has(f.fileId) && sameStart(f, item.file, item.stat));
+      const moved = [...this.files.values()].find(
+        (f) => !matched.has(f.fileId) && sameStart(f, item.file, item.stat),
+      );
       if (!moved) {
         unplaced.push(item);
         continue;
@@ -237,7 +246,13 @@ export class RunIndex {
   }
 
   /** An entry whose indexed bytes the file still begins with: read nothing, or what was appended. */
-  private planKnown(known: IndexedFile, file: LogFile, stat: fs.Stats, plan: UpdatePlan, change: IndexChange): void {
+  private planKnown(
+    known: IndexedFile,
+    file: LogFile,
+    stat: fs.Stats,
+    plan: UpdatePlan,
+    change: IndexChange,
+  ): void {
     known.name = file.name;
     const resumable = known.layout === 'jsonl' && !known.gzip;
     if (unchanged(known, stat)) {
@@ -248,7 +263,8 @@ export class RunIndex {
     if (resumable && stat.size > known.indexedBytes) {
       change.appended.push(file.name);
       plan.reads.push({ kind: 'append', file, stat, known });
-    } else if (resumable || stat.size === known.indexedBytes) plan.reads.push({ kind: 'touch', file, stat, known });
+    } else if (resumable || stat.size === known.indexedBytes)
+      plan.reads.push({ kind: 'touch', file, stat, known });
     else {
       // A file DuckDB reads whole (an array, gzip) that grew: read again.
       change.reread.push(file.name);
@@ -263,7 +279,8 @@ export class RunIndex {
       const others = this.chunks.some((c) => c.chunk === part.chunk && c.fileId !== fileId);
       for (const table of [eventsChunk(part.chunk), uidChunk(part.chunk)]) {
         if (!this.chunkColumns.has(table)) continue;
-        if (others) await this.session.run(sql`DELETE FROM ${ident(table)} WHERE file_id = ${lit(fileId)}`.text);
+        if (others)
+          await this.session.run(sql`DELETE FROM ${ident(table)} WHERE file_id = ${lit(fileId)}`.text);
         else {
           await this.session.run(sql`DROP TABLE ${ident(table)}`.text);
           this.chunkColumns.delete(table);
@@ -329,13 +346,19 @@ export class RunIndex {
         this.session.run(sql`CREATE TABLE ${ident(uidChunk(result.chunk))} AS ${select}`.text),
       );
       for (const r of await this.session.all<{ file_id: number; n: number }>(
-        sql`SELECT file_id, CAST(count(*) AS DOUBLE) AS n FROM ${ident(uidChunk(result.chunk))} GROUP BY file_id`.text,
+        sql`SELECT file_id, CAST(count(*) AS DOUBLE) AS n FROM ${ident(uidChunk(result.chunk))} GROUP BY file_id`
+          .text,
       ))
         uidCounts.set(r.file_id, r.n);
     }
     const parts: ChunkPart[] = result.parts
       .filter((p) => p.rows > 0)
-      .map((p) => ({ chunk: result.chunk, fileId: p.fileId, rows: p.rows, uidRows: uidCounts.get(p.fileId) ?? 0 }));
+      .map((p) => ({
+        chunk: result.chunk,
+        fileId: p.fileId,
+        rows: p.rows,
+        uidRows: uidCounts.get(p.fileId) ?? 0,
+      }));
     await this.db.putChunkParts(parts);
     this.chunks.push(...parts);
     for (const name of [table, uidChunk(result.chunk)]) await this.loadChunkColumns(name);
@@ -345,9 +368,11 @@ export class RunIndex {
   private async loadChunkColumns(table: string): Promise<void> {
     const rows = await this.session.all<{ column_name: string; data_type: string }>(
       sql`SELECT column_name, data_type FROM duckdb_columns()
-          WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ${lit(table)}`.text,
+          WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ${lit(table)}`
+        .text,
     );
-    if (rows.length) this.chunkColumns.set(table, new Map(rows.map((r) => [r.column_name, r.data_type as StoredType])));
+    if (rows.length)
+      this.chunkColumns.set(table, new Map(rows.map((r) => [r.column_name, r.data_type as StoredType])));
   }
 
   /**
@@ -378,8 +403,7 @@ export class RunIndex {
           CAST(count(*) FILTER (WHERE v < prev) AS DOUBLE) AS decreases,
           arg_min(v, rec) AS first, arg_max(v, rec) AS last, min(v) AS min, max(v) AS max
           FROM (SELECT rec, v, lag(v) OVER (ORDER BY rec) AS prev
-                FROM (${join(branches, ' UNION ALL ')}) WHERE isfinite(v))`
-          .text,
+                FROM (${join(branches, ' UNION ALL ')}) WHERE isfinite(v))`.text,
       );
       if (!stat || stat.present === 0) {
         if (before) next.push(before);
@@ -404,6 +428,29 @@ export class RunIndex {
       });
     }
     await this.db.putOrderRows(fileId, next);
+  }
+
+  /**
+   * Runs `work` in one transaction: committed when it says so, else rolled back (and what this
+   * object holds in memory read again from the database). Throws what `work` throws, rolled back.
+   */
+  async transaction<T extends { commit: boolean }>(work: () => Promise<T>): Promise<T> {
+    await this.session.run('BEGIN TRANSACTION');
+    let outcome: T;
+    try {
+      outcome = await work();
+    } catch (error) {
+      await this.rollback();
+      throw error;
+    }
+    if (outcome.commit) await this.session.run('COMMIT');
+    else await this.rollback();
+    return outcome;
+  }
+
+  private async rollback(): Promise<void> {
+    await this.session.run('ROLLBACK');
+    await this.load();
   }
 
   /** Keeps a file's bookkeeping, with the hashes of the start and end of what was indexed of it. */
@@ -458,7 +505,11 @@ class UpdateReader {
     this.bytesTotal = plan.reads.reduce(
       (sum, r) =>
         sum +
-        (r.kind === 'full' ? r.stat.size : r.kind === 'append' ? Math.max(0, r.stat.size - r.known.indexedBytes) : 0),
+        (r.kind === 'full'
+          ? r.stat.size
+          : r.kind === 'append'
+            ? Math.max(0, r.stat.size - r.known.indexedBytes)
+            : 0),
       0,
     );
   }
@@ -484,14 +535,24 @@ class UpdateReader {
     for (const read of this.plan.reads) {
       if (read.kind === 'renamed' || read.kind === 'touch') {
         const known = read.known;
-        await this.index.saveFile({ ...known, size: read.stat.size, mtimeMs: read.stat.mtimeMs, ino: read.stat.ino });
+        await this.index.saveFile({
+          ...known,
+          size: read.stat.size,
+          mtimeMs: read.stat.mtimeMs,
+          ino: read.stat.ino,
+        });
         continue;
       }
       if (read.kind === 'append') {
         const range = appendRange(read.known, read.stat.size);
         this.index.setPartial(range.partial, read.known.fileId);
         if (range.end <= read.known.indexedBytes) {
-          await this.index.saveFile({ ...read.known, size: read.stat.size, mtimeMs: read.stat.mtimeMs, ino: read.stat.ino });
+          await this.index.saveFile({
+            ...read.known,
+            size: read.stat.size,
+            mtimeMs: read.stat.mtimeMs,
+            ino: read.stat.ino,
+          });
           continue;
         }
         const probe = await probeFile(read.file);
@@ -517,7 +578,14 @@ class UpdateReader {
       if (!range || probe.sampled === 0) careful.push({ read, entry, startOffset: 0 });
       else
         typed.push({
-          part: { fileId: entry.fileId, range: range.range, layout: range.layout, recBase: 0, lineBase: 0, probe },
+          part: {
+            fileId: entry.fileId,
+            range: range.range,
+            layout: range.layout,
+            recBase: 0,
+            lineBase: 0,
+            probe,
+          },
           read,
           entry,
         });
@@ -527,7 +595,9 @@ class UpdateReader {
     const partBytes = (t: (typeof typed)[number]): number | undefined => {
       const whole = t.part.range.start === 0 && t.part.range.end === t.read.stat.size;
       const limit = Math.min(this.options.chunkBytes ?? Infinity, whole ? Infinity : COPY_BYTES);
-      return t.part.layout === 'jsonl' && t.part.range.end - t.part.range.start > limit * 1.5 ? limit : undefined;
+      return t.part.layout === 'jsonl' && t.part.range.end - t.part.range.start > limit * 1.5
+        ? limit
+        : undefined;
     };
     const inParts = typed.filter((t) => partBytes(t) !== undefined);
     // One statement per layout and wrapper: DuckDB reads the group's files in parallel.
@@ -577,54 +647,60 @@ class UpdateReader {
     while (pending.length) {
       const bytes = pending.reduce((sum, g) => sum + g.part.range.end - g.part.range.start, 0);
       const chunk = this.index.nextChunk();
-      let result: ChunkResult | undefined;
-      try {
-        result = await readTyped(
-          this.index.session,
-          chunk,
-          pending.map((g) => g.part),
-          (columns) => this.index.nameColumns(columns),
-          (fraction) => this.progress(pending[0].read.file.name, fraction * bytes),
-        );
-      } catch (error) {
-        if (process.env.RUNLENS_DEBUG_INDEX) process.stderr.write(`typed read failed: ${String(error)}\n`);
-        await this.index.session.run(sql`DROP TABLE IF EXISTS ${ident(eventsChunk(chunk))}`.text);
-        const failed =
-          error instanceof FileReadError
-            ? pending.filter((g) => g.part.range.path === error.path)
-            : pending.length === 1
-              ? pending
-              : [];
-        if (!failed.length) {
-          // DuckDB did not say which file: halve the group until it does.
-          const half = Math.ceil(pending.length / 2);
-          careful.push(...(await this.readGroup(pending.slice(0, half))));
-          pending = pending.slice(half);
-          continue;
+      // The chunk and its bookkeeping are committed together: an interrupted read leaves nothing.
+      const outcome = await this.index.transaction(async () => {
+        let result: ChunkResult | undefined;
+        try {
+          result = await readTyped(
+            this.index.session,
+            chunk,
+            pending.map((g) => g.part),
+            (columns) => this.index.nameColumns(columns),
+            (fraction) => this.progress(pending[0].read.file.name, fraction * bytes),
+          );
+        } catch (error) {
+          return { commit: false, error };
         }
-        for (const g of failed)
-          careful.push({ read: g.read, entry: g.entry, startOffset: g.part.range.start === 3 ? 0 : g.part.range.start });
-        pending = pending.filter((g) => !failed.includes(g));
-        continue;
-      }
-      if (!result) {
-        careful.push(...pending.map((g) => ({ read: g.read, entry: g.entry, startOffset: g.part.range.start === 3 ? 0 : g.part.range.start })));
+        if (!result) return { commit: false, error: undefined };
+        const counts = await this.index.finishChunk(result);
+        for (const g of pending) {
+          const stored = counts.get(g.part.fileId)?.rows ?? 0;
+          const entry: IndexedFile = {
+            ...g.entry,
+            indexedBytes: g.part.range.end,
+            rows: g.entry.rows + stored,
+            lines: g.part.lineBase + stored,
+          };
+          await this.finishFile(entry, g.part.recBase, stored, g.part.range.end - g.part.range.start);
+        }
+        return { commit: true, error: undefined };
+      });
+      if (outcome.commit) {
+        await this.options.onChunk?.();
         return careful;
       }
-      const counts = await this.index.finishChunk(result);
-      for (const g of pending) {
-        const stored = counts.get(g.part.fileId)?.rows ?? 0;
-        const fromRec = g.part.recBase;
-        const entry: IndexedFile = {
-          ...g.entry,
-          indexedBytes: g.part.range.end,
-          rows: g.entry.rows + stored,
-          lines: g.part.lineBase + stored,
-        };
-        await this.finishFile(entry, fromRec, stored, g.part.range.end - g.part.range.start);
+      const error = outcome.error;
+      if (error === undefined) {
+        // Records DuckDB cannot declare (no keys): the JS readers read them.
+        careful.push(...pending.map((g) => carefulFrom(g)));
+        return careful;
       }
-      await this.options.onChunk?.();
-      return careful;
+      if (process.env.RUNLENS_DEBUG_INDEX) process.stderr.write(`typed read failed: ${String(error)}\n`);
+      const failed =
+        error instanceof FileReadError
+          ? pending.filter((g) => g.part.range.path === error.path)
+          : pending.length === 1
+            ? pending
+            : [];
+      if (!failed.length) {
+        // DuckDB did not say which file: halve the group until it does.
+        const half = Math.ceil(pending.length / 2);
+        careful.push(...(await this.readGroup(pending.slice(0, half))));
+        pending = pending.slice(half);
+        continue;
+      }
+      careful.push(...failed.map((g) => carefulFrom(g)));
+      pending = pending.filter((g) => !failed.includes(g));
     }
     return careful;
   }
@@ -635,50 +711,64 @@ class UpdateReader {
     const base =
       startOffset > 0 ? this.index.indexedFiles().find((f) => f.fileId === entry.fileId) : undefined;
     const chunk = this.index.nextChunk();
-    const result = await readCareful(
-      this.index.session,
-      chunk,
-      {
-        fileId: entry.fileId,
-        recBase: base?.rows ?? 0,
-        lineBase: base?.lines ?? 0,
-        file: read.file,
-        startOffset: base ? startOffset : 0,
-        holdPartial: this.options.live ?? false,
-      },
-      (columns) => this.index.nameColumns(columns),
-    );
-    const part: PartResult = result.parts[0];
-    const careful = part.careful!;
-    if (result.chunk !== undefined) await this.index.finishChunk(result as ChunkResult);
-    const problems = careful.problems.filter((p) => !(p.kind === 'truncated' && this.options.live));
-    // A partial last line is not stored as a problem: it may be complete at the next look.
-    const truncated = problems.filter((p) => p.kind === 'truncated' && entry.layout === 'jsonl' && !entry.gzip);
-    const kept = problems.filter((p) => !truncated.includes(p));
-    await this.index.addProblems(entry.fileId, kept);
-    const counts = { ...(base?.problems ?? entry.problems) };
-    for (const p of kept) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
-    const resumable = entry.layout === 'jsonl' && !entry.gzip && careful.position.offset > 0;
-    this.index.setPartial(
-      truncated[0] && { fileId: entry.fileId, line: truncated[0].line, bytes: read.stat.size - careful.position.offset },
-      entry.fileId,
-    );
-    const end = resumable ? careful.position.offset : read.stat.size;
-    const votes = base ? addVotes(entry.votes, careful.votes) : careful.votes;
-    const next: IndexedFile = {
-      ...entry,
-      votes,
-      profile: majorityProfile(votes),
-      problems: counts,
-      indexedBytes: end,
-      rows: (base?.rows ?? 0) + part.rows,
-      lines: resumable ? careful.position.line : (base?.lines ?? 0) + part.rows,
-    };
-    await this.finishFile(next, base?.rows ?? 0, part.rows, read.stat.size - (base?.indexedBytes ?? 0));
+    await this.index.transaction(async () => {
+      const result = await readCareful(
+        this.index.session,
+        chunk,
+        {
+          fileId: entry.fileId,
+          recBase: base?.rows ?? 0,
+          lineBase: base?.lines ?? 0,
+          file: read.file,
+          startOffset: base ? startOffset : 0,
+          holdPartial: this.options.live ?? false,
+        },
+        (columns) => this.index.nameColumns(columns),
+      );
+      const part: PartResult = result.parts[0];
+      const careful = part.careful!;
+      if (result.chunk !== undefined) await this.index.finishChunk(result as ChunkResult);
+      const problems = careful.problems.filter((p) => !(p.kind === 'truncated' && this.options.live));
+      // A partial last line is not stored as a problem: it may be complete at the next look.
+      const truncated = problems.filter(
+        (p) => p.kind === 'truncated' && entry.layout === 'jsonl' && !entry.gzip,
+      );
+      const kept = problems.filter((p) => !truncated.includes(p));
+      await this.index.addProblems(entry.fileId, kept);
+      const counts = { ...(base?.problems ?? entry.problems) };
+      for (const p of kept) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
+      const resumable = entry.layout === 'jsonl' && !entry.gzip && careful.position.offset > 0;
+      this.index.setPartial(
+        truncated[0] && {
+          fileId: entry.fileId,
+          line: truncated[0].line,
+          bytes: read.stat.size - careful.position.offset,
+        },
+        entry.fileId,
+      );
+      const end = resumable ? careful.position.offset : read.stat.size;
+      const votes = base ? addVotes(entry.votes, careful.votes) : careful.votes;
+      const next: IndexedFile = {
+        ...entry,
+        votes,
+        profile: majorityProfile(votes),
+        problems: counts,
+        indexedBytes: end,
+        rows: (base?.rows ?? 0) + part.rows,
+        lines: resumable ? careful.position.line : (base?.lines ?? 0) + part.rows,
+      };
+      await this.finishFile(next, base?.rows ?? 0, part.rows, read.stat.size - (base?.indexedBytes ?? 0));
+      return { commit: true };
+    });
     await this.options.onChunk?.();
   }
 
-  private async finishFile(entry: IndexedFile, fromRec: number, stored: number, bytes: number): Promise<void> {
+  private async finishFile(
+    entry: IndexedFile,
+    fromRec: number,
+    stored: number,
+    bytes: number,
+  ): Promise<void> {
     await this.index.saveFile(entry);
     this.index.numberPartialLine(entry.fileId, entry.lines + 1);
     await this.index.updateOrder(entry.fileId, fromRec);
@@ -688,6 +778,12 @@ class UpdateReader {
     this.bytesDone += bytes;
     this.progress(entry.name);
   }
+}
+
+/** A typed read that failed, to read carefully from where it started (a whole file from its start). */
+function carefulFrom(g: { part: ReadPart; read: PlannedRead; entry: IndexedFile }) {
+  const start = g.part.range.start;
+  return { read: g.read, entry: g.entry, startOffset: g.part.recBase === 0 ? 0 : start };
 }
 
 function addVotes(a: Record<Profile, number>, b: Record<Profile, number>): Record<Profile, number> {
@@ -727,13 +823,22 @@ function fullRange(
   file: LogFile,
   size: number,
   probe: FileProbe,
-): { range: { path: string; start: number; end: number }; layout: 'jsonl' | 'array'; partial?: Omit<PartialLine, 'fileId'> } | undefined {
+):
+  | {
+      range: { path: string; start: number; end: number };
+      layout: 'jsonl' | 'array';
+      partial?: Omit<PartialLine, 'fileId'>;
+    }
+  | undefined {
   if (probe.layout !== 'jsonl' && probe.layout !== 'array') return undefined;
-  if (file.gzip) return probe.bom ? undefined : { range: { path: file.path, start: 0, end: size }, layout: probe.layout };
+  if (file.gzip)
+    return probe.bom ? undefined : { range: { path: file.path, start: 0, end: size }, layout: probe.layout };
   const start = probe.bom ? 3 : 0;
-  if (probe.layout === 'array' || probe.endsWithNewline) return { range: { path: file.path, start, end: size }, layout: probe.layout };
+  if (probe.layout === 'array' || probe.endsWithNewline)
+    return { range: { path: file.path, start, end: size }, layout: probe.layout };
   const tail = lastLine(file.path, size);
-  if (!tail || isCompleteRecord(tail.text)) return { range: { path: file.path, start, end: size }, layout: 'jsonl' };
+  if (!tail || isCompleteRecord(tail.text))
+    return { range: { path: file.path, start, end: size }, layout: 'jsonl' };
   return {
     range: { path: file.path, start, end: Math.max(start, tail.start) },
     layout: 'jsonl',
