@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Run, type FileReport } from '../engine/run.js';
@@ -18,10 +18,15 @@ import {
 } from './export-options.js';
 import { checkColumns, MINABLE, runQuery } from './export-queries.js';
 import { exportScope, type ExportScope } from './export-scope.js';
-import { incrementalTarget, optionsFingerprint, removeStaleOutputs } from './incremental.js';
+import {
+  incrementalTarget,
+  nextManifest,
+  optionsFingerprint,
+  previousExport,
+  removeStaleOutputs,
+} from './incremental.js';
 import {
   manifestPath,
-  readManifest,
   resumePoints,
   writeManifest,
   type ExportManifest,
@@ -85,12 +90,7 @@ export async function exportRuns(
   checkExportOptions(options, format);
   const phrases = options.blacklist === undefined ? undefined : readBlacklist(options.blacklist);
   const fingerprint = optionsFingerprint(options, format, mode, phrases);
-  const previous = options.incremental ? readManifest(options.output) : undefined;
-  if (options.incremental && previous === undefined && existsSync(options.output))
-    throw new UserError(`${options.output} exists but has no manifest (${manifestPath(options.output)})`, {
-      hint: 'runlens cannot tell which rows it holds: remove it or choose another output for --incremental',
-    });
-  if (previous) prepareAppend(options.output, previous, fingerprint, format);
+  const previous = options.incremental ? previousExport(options.output, fingerprint, format) : undefined;
   const known: ManifestFile[] = previous?.runs.flatMap((r) => r.files) ?? [];
   const target: OutputTarget = previous
     ? incrementalTarget(options.output, previous, format)
@@ -254,59 +254,4 @@ async function countBlacklist(
     counts[i].matched += row?.[`m${i}`] ?? 0;
     counts[i].removed += row?.[`r${i}`] ?? 0;
   });
-}
-
-/** Checks a re-run matches the manifest and cuts back an append that was interrupted. */
-function prepareAppend(
-  output: string,
-  manifest: ExportManifest,
-  fingerprint: Record<string, unknown>,
-  format: ExportFormat,
-): void {
-  if (manifest.format !== format || JSON.stringify(manifest.options) !== JSON.stringify(fingerprint))
-    throw new UserError(`the options differ from the ones ${output} was exported with`, {
-      hint: `use the same filters and format as recorded in ${manifestPath(output)}, or export afresh to a new file`,
-    });
-  if (format === 'parquet') return;
-  if (!existsSync(output))
-    throw new UserError(`${output} is missing but its manifest exists`, {
-      hint: `delete ${manifestPath(output)} to export afresh`,
-    });
-  const size = statSync(output).size;
-  const expected = manifest.outputBytes ?? 0;
-  if (size < expected)
-    throw new UserError(
-      `${output} is shorter (${size} bytes) than when it was last exported (${expected} bytes)`,
-      {
-        hint: 'it was changed by something else; export afresh',
-      },
-    );
-  if (size > expected) truncateSync(output, expected);
-}
-
-function nextManifest(
-  output: string,
-  previous: ExportManifest | undefined,
-  format: ExportFormat,
-  fingerprint: Record<string, unknown>,
-  runs: ExportManifest['runs'],
-  written: { rows: number; columns: string[] },
-  target: OutputTarget,
-): ExportManifest {
-  const manifest: ExportManifest = {
-    version: 1,
-    format,
-    options: fingerprint,
-    rows: (previous?.rows ?? 0) + written.rows,
-    runs,
-    updated: new Date().toISOString(),
-  };
-  if (format === 'parquet') {
-    manifest.parts = [...(previous?.parts ?? [])];
-    if (!previous || written.rows > 0) manifest.parts.push({ path: target.path, rows: written.rows });
-  } else manifest.outputBytes = statSync(output).size;
-  if (format === 'csv') manifest.columns = previous?.columns?.length ? previous.columns : written.columns;
-  // Runs exported before but not named this time keep their place.
-  for (const run of previous?.runs ?? []) if (!runs.some((r) => r.id === run.id)) manifest.runs.push(run);
-  return manifest;
 }

@@ -30,7 +30,8 @@ export async function createExportViews(run: Run): Promise<{ byFile: boolean }> 
         .text,
     );
   await define(sql`rows`);
-  // Only when a file grew after a later file was indexed: its new records sit in a later chunk.
+  // The index holds files out of order when one grew after a later one was read (its new records
+  // sit in a later chunk) or when JSON array files were read side by side (their rows interleave).
   const byFile = !(await inReadOrder(run));
   if (byFile) {
     const ordered = [...run.ingest.files].sort((a, b) => a.order - b.order);
@@ -99,14 +100,11 @@ function uidRowsOf(run: Run): Sql {
     return sql`SELECT *${exclude}, CAST(NULL AS INTEGER) AS pos, CAST(NULL AS INTEGER) AS uid FROM export_events WHERE false`;
   const vectors = perUidNames(run).map((n) => ident(n));
   const unnested = vectors.map((v) => sql`, unnest(CASE WHEN len(${v}) = len(uids) THEN ${v} END) AS ${v}`);
-  const outer = sql`* EXCLUDE (__pos, __uid${join(
+  const listed = join(
     vectors.map((v) => sql`, ${v}`),
     '',
-  )})`;
-  return sql`SELECT ${outer}, CAST(__pos AS INTEGER) AS pos, CAST(__uid AS INTEGER) AS uid${join(
-    vectors.map((v) => sql`, ${v}`),
-    '',
-  )}
+  );
+  return sql`SELECT * EXCLUDE (__pos, __uid${listed}), CAST(__pos AS INTEGER) AS pos, CAST(__uid AS INTEGER) AS uid${listed}
     FROM (SELECT *${exclude}, unnest(range(len(uids))) AS __pos, unnest(uids) AS __uid${join(unnested, '')}
           FROM export_events WHERE ${UIDS_ARE_INTEGERS})`;
 }
