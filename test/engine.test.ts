@@ -314,6 +314,46 @@ describe('moving-averaged scores equal a replay of every event', () => {
   });
 });
 
+describe('moving-averaged scores when x goes back', () => {
+  it('replay in row order; a bin holds every uid’s state after the bin’s last stretch of events', async () => {
+    const dir = tempDir();
+    const rows = [
+      { block: 200, uids: [1], rewards: [1] },
+      { block: 201, uids: [1, 2], rewards: [1, 0.5] },
+      { block: 100, uids: [1], rewards: [0] },
+      { block: 201, uids: [2], rewards: [1] },
+    ];
+    fs.writeFileSync(path.join(dir, 'events.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const run = await Run.open(dir, { x: 'block' });
+    try {
+      const alpha = 0.5;
+      const matrix = (await movingAverageScores(run, { alpha, maxBins: 1000 }))!;
+      // Replayed by hand, event by event: state after each event, and per bin the state after its last event.
+      const at = new Map<number, Map<number, number>>();
+      const state = new Map<number, number>();
+      for (const r of rows) {
+        r.uids.forEach((u, i) => state.set(u, alpha * r.rewards[i] + (1 - alpha) * (state.get(u) ?? 0)));
+        at.set(r.block, new Map(state));
+      }
+      const column = (block: number) => block - matrix.spec.x0;
+      const value = (uid: number, block: number) =>
+        matrix.values[matrix.uids.indexOf(uid) * matrix.spec.count + column(block)];
+      expect(matrix.uids).toEqual([1, 2]);
+      // Block 100 came after 200 and 201: its state holds their updates (0.75 · 0.5 = 0.375 for uid 1).
+      expect(value(1, 100)).toBeCloseTo(at.get(100)!.get(1)!, 15);
+      expect(value(1, 100)).toBeCloseTo(0.375, 15);
+      expect(value(2, 100)).toBeCloseTo(at.get(100)!.get(2)!, 15);
+      expect(value(1, 201)).toBeCloseTo(at.get(201)!.get(1)!, 15);
+      expect(value(2, 201)).toBeCloseTo(at.get(201)!.get(2)!, 15);
+      expect(value(1, 200)).toBeCloseTo(at.get(200)!.get(1)!, 15);
+      // Uid 2 had no score at block 200 (its first reward came at 201).
+      expect(Number.isNaN(value(2, 200))).toBe(true);
+    } finally {
+      run.close();
+    }
+  });
+});
+
 describe('on-disk sessions', () => {
   /** DuckDB's memory in use (bytes) and its memory limit setting, read from the run's session. */
   const memoryProbes = (run: Run) => ({

@@ -176,7 +176,9 @@ export function validatorChartsFromData(data: ValidatorData): NamedChart[] {
     charts.push({
       name: 'uid-performance',
       description: 'success rate and completion time distribution per uid',
-      spec: uidPerformanceSpec(perf, { caption: `${base} · every uid row` }),
+      spec: uidPerformanceSpec(perf, {
+        caption: `${base} · every uid row${perf.quantileSample ? ` · times from ≤ ${formatCount(perf.quantileSample)} sampled per uid` : ''}`,
+      }),
     });
   const series = data.stepLength;
   if (series?.count.length)

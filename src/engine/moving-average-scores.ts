@@ -46,7 +46,11 @@ export async function movingAverageScores(run: Run, options: ScoreOptions = {}):
   const range = await run.xRange();
   if (range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  const maps = await run.session.columns(scoreMapsSql(reward, spec, alpha).text);
+  // Row order visits the bins in order unless x goes back somewhere: then the replay runs over
+  // stretches of consecutive events in one bin, and a bin holds the state after its last stretch.
+  const back = await run.session.one<{ n: number }>(xGoesBackSql(spec).text);
+  const monotonic = (back?.n ?? 0) === 0;
+  const maps = await run.session.columns(scoreMapsSql(reward, spec, alpha, monotonic).text);
   const uidColumn = (maps.uid ?? []) as number[];
   if (!uidColumn.length) return undefined;
   const events = await run.session.one<{ n: number }>(
@@ -56,18 +60,44 @@ export async function movingAverageScores(run: Run, options: ScoreOptions = {}):
   const rowOf = new Map(uids.map((u, i) => [u, i]));
   const values = new Float64Array(uids.length * spec.count).fill(NaN);
   const state = new Float64Array(uids.length).fill(NaN);
+  const stretches = maps.stretch as number[];
   const bins = maps.bin as number[];
   const counts = maps.n as number[];
   const offsets = maps.b as number[];
-  // Rows come ordered by bin, then uid: each uid's state moves through the bins in order.
-  for (let i = 0; i < bins.length; i++) {
+  const lastStretch = maps.last as boolean[];
+  /** Bins whose every cell was set (x went back): a missing score there stays missing. */
+  const visited = new Uint8Array(spec.count);
+  // Rows come ordered by stretch (= bin when x only goes forward), then uid.
+  for (let i = 0; i < stretches.length; i++) {
     const row = rowOf.get(uidColumn[i])!;
     const before = Number.isNaN(state[row]) ? 0 : state[row];
     state[row] = Math.pow(1 - alpha, counts[i]) * before + offsets[i];
-    values[row * spec.count + bins[i]] = state[row];
+    if (monotonic) values[row * spec.count + bins[i]] = state[row];
+    const endOfStretch = i + 1 === stretches.length || stretches[i + 1] !== stretches[i];
+    // x went back: every uid's state at the end of a bin's last stretch.
+    if (!monotonic && endOfStretch && lastStretch[i]) {
+      visited[bins[i]] = 1;
+      for (let r = 0; r < uids.length; r++) values[r * spec.count + bins[i]] = state[r];
+    }
   }
-  forwardFill(values, uids.length, spec.count);
+  if (monotonic) forwardFill(values, uids.length, spec.count);
+  else carryIntoUnvisited(values, uids.length, spec.count, visited);
   return { uids, spec, values, source: 'reconstructed', alpha, events: events?.n ?? 0 };
+}
+
+/** Bins no event fell in hold the bin before them (in x order). */
+function carryIntoUnvisited(values: Float64Array, rows: number, cols: number, visited: Uint8Array): void {
+  for (let row = 0; row < rows; row++)
+    for (let col = 1; col < cols; col++)
+      if (!visited[col]) values[row * cols + col] = values[row * cols + col - 1];
+}
+
+/** Events where x's bin is below the bin of the event before (in row order). */
+export function xGoesBackSql(spec: BinSpec) {
+  return sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM (
+      SELECT bin, lag(bin) OVER (ORDER BY ord) AS before
+      FROM (SELECT ord, ${binIndexSql('x', spec)} AS bin FROM events WHERE x IS NOT NULL AND isfinite(x)))
+    WHERE bin < before`;
 }
 
 /** The per-uid rows that update a score: a finite reward of a uid ≥ 0 at a finite x. */
@@ -77,16 +107,30 @@ function updates(reward: string) {
 }
 
 /**
- * Per (bin, uid): the number of updates n and B, the state the bin's updates reach from 0, folded
- * in row order (ord, then position in the event).
+ * Per (stretch, uid): the number of updates n and B, the state the stretch's updates reach from 0,
+ * folded in row order (ord, then position in the event). A stretch is a bin when x only goes
+ * forward (`monotonic`), else a run of consecutive events with updates in one bin, in row order;
+ * `last` says whether it is its bin's last stretch.
  */
-export function scoreMapsSql(reward: string, spec: BinSpec, alpha: number) {
+export function scoreMapsSql(reward: string, spec: BinSpec, alpha: number, monotonic = true) {
   const r = ident(reward);
-  return sql`SELECT bin, uid, CAST(count(*) AS DOUBLE) AS n,
+  const bin = binIndexSql('x', spec);
+  const fold = sql`CAST(count(*) AS DOUBLE) AS n,
       list_reduce(list_prepend(0.0, list(CAST(${r} AS DOUBLE) ORDER BY ord, pos)),
-        (s, v) -> ${lit(1 - alpha)} * s + ${lit(alpha)} * v) AS b
-    FROM (SELECT ${binIndexSql('x', spec)} AS bin, uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)})
-    GROUP BY bin, uid ORDER BY bin, uid`;
+        (s, v) -> ${lit(1 - alpha)} * s + ${lit(alpha)} * v) AS b`;
+  if (monotonic)
+    return sql`SELECT bin AS stretch, bin, uid, ${fold}, true AS last
+      FROM (SELECT ${bin} AS bin, uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)})
+      GROUP BY bin, uid ORDER BY bin, uid`;
+  return sql`WITH binned AS (SELECT DISTINCT ord, ${bin} AS bin FROM uid_events WHERE ${updates(reward)}),
+    stretches AS (
+      SELECT ord, bin, sum(CASE WHEN bin IS DISTINCT FROM before THEN 1 ELSE 0 END) OVER (ORDER BY ord) AS stretch
+      FROM (SELECT ord, bin, lag(bin) OVER (ORDER BY ord) AS before FROM binned)),
+    last AS (SELECT bin, max(stretch) AS stretch FROM stretches GROUP BY bin)
+    SELECT s.stretch, s.bin, u.uid, ${fold}, any_value(s.stretch = l.stretch) AS last
+    FROM (SELECT uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)}) u
+      JOIN stretches s USING (ord) JOIN last l USING (bin)
+    GROUP BY s.stretch, s.bin, u.uid ORDER BY s.stretch, u.uid`;
 }
 
 async function loggedScores(run: Run, alpha: number, maxBins: number): Promise<ScoreMatrix | undefined> {

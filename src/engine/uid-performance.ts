@@ -1,26 +1,38 @@
 import type { UidPerformance } from '../charts/uid-performance.js';
 import type { Run } from './run.js';
-import { ident, join, litList, sql, type Sql } from './sql.js';
+import { ident, join, lit, litList, sql, type Sql } from './sql.js';
 
 export type { UidPerformance } from '../charts/uid-performance.js';
 
 /** Completion-time quantiles per uid: p10, p25, median, p75, p90. */
 const QUANTILES = [0.1, 0.25, 0.5, 0.75, 0.9];
 
+/** Completion times up to which the quantiles are exact (as binned statistics' bands). */
+export const EXACT_QUANTILE_ROWS = 5_000_000;
+/** Beyond: each uid's quantiles come from this many of its times, those of the smallest hash of their place. */
+export const QUANTILE_SAMPLE_PER_UID = 8192;
+
 /**
  * Per uid (≥ 0) over every uid row: rows, success rate (share of rows with a `successful` flag
- * whose flag is set) and the exact completion-time quantiles of its finite times.
+ * whose flag is set) and the completion-time quantiles of its finite times: exact, or from a
+ * deterministic sample of `sample` times per uid (bounded memory on large runs).
  */
-export function uidPerformanceSql(columns: { successful: boolean; completionTimes: boolean }): Sql {
+export function uidPerformanceSql(
+  columns: { successful: boolean; completionTimes: boolean },
+  sample?: number,
+): Sql {
   const uid = ident('uid');
   const ok = ident('successful');
   const times = ident('completion_times');
   const rate = columns.successful
     ? sql`CAST(count(*) FILTER (WHERE ${ok} <> 0) AS DOUBLE) / count(${ok})`
     : sql`CAST(NULL AS DOUBLE)`;
-  const quantiles = columns.completionTimes
-    ? sql`quantile_cont(${times}, ${litList(QUANTILES)}) FILTER (WHERE isfinite(${times}))`
-    : sql`CAST(NULL AS DOUBLE[])`;
+  const finite = sql`isfinite(${times})`;
+  const quantiles = !columns.completionTimes
+    ? sql`CAST(NULL AS DOUBLE[])`
+    : sample === undefined
+      ? sql`quantile_cont(${times}, ${litList(QUANTILES)}) FILTER (WHERE ${finite})`
+      : sql`list_aggregate(arg_min(${times}, hash(${ident('ord')}, ${ident('pos')}), ${lit(sample)}) FILTER (WHERE ${finite}), 'quantile_cont', ${litList(QUANTILES)})`;
   return join(
     [
       sql`SELECT CAST(${uid} AS INTEGER) AS ${uid}, ${rate} AS rate, ${quantiles} AS q, CAST(count(*) AS DOUBLE) AS n`,
@@ -40,7 +52,13 @@ export async function uidPerformance(
     completionTimes: uidColumns.has('completion_times'),
   };
   if (!columns.successful && !columns.completionTimes) return undefined;
-  const cols = await run.session.columns(uidPerformanceSql(columns).text);
+  const times = columns.completionTimes
+    ? await run.session.one<{ n: number }>(
+        sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM ${ident('uid_events')} WHERE isfinite(${ident('completion_times')})`.text,
+      )
+    : undefined;
+  const sample = (times?.n ?? 0) > EXACT_QUANTILE_ROWS ? QUANTILE_SAMPLE_PER_UID : undefined;
+  const cols = await run.session.columns(uidPerformanceSql(columns, sample).text);
   const q = (cols.q as (number[] | null)[]).map((v) => v ?? []);
   const at = (i: number) => q.map((v) => v[i] ?? NaN);
   return {
@@ -52,5 +70,6 @@ export async function uidPerformance(
     p75: at(3),
     p90: at(4),
     count: cols.n as number[],
+    quantileSample: sample,
   };
 }
