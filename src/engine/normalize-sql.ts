@@ -12,7 +12,8 @@ import { ident, join, lit, litList, sql, structType, trusted, type Sql } from '.
  */
 
 /** How a normalised column is stored in a chunk: as DuckDB read it. */
-export type StoredType = 'DOUBLE' | 'BOOLEAN' | 'VARCHAR' | 'JSON' | 'DOUBLE[]' | 'BOOLEAN[]' | 'VARCHAR[]' | 'JSON[]';
+export type StoredType =
+  'DOUBLE' | 'BOOLEAN' | 'VARCHAR' | 'JSON' | 'DOUBLE[]' | 'BOOLEAN[]' | 'VARCHAR[]' | 'JSON[]';
 
 /** What a column is for: one value per event, the uids, a list indexed by uid, or another list. */
 export type ColumnRole = 'scalar' | 'uids' | 'uid-indexed' | 'list';
@@ -102,7 +103,10 @@ export function declaredColumns(read: ReadShape): Sql | undefined {
         {
           name: 'record',
           type: structType([
-            { name: 'extra', type: structType(eventFields.length ? eventFields : [{ name: '_', type: trusted('JSON') }]) },
+            {
+              name: 'extra',
+              type: structType(eventFields.length ? eventFields : [{ name: '_', type: trusted('JSON') }]),
+            },
             { name: 'time', type: structType([{ name: 'timestamp', type: trusted('DOUBLE') }]) },
           ]),
         },
@@ -159,29 +163,28 @@ export function outputColumns(read: ReadShape): OutputColumn[] {
       for (const [key, field] of shape.fields) walkJson(field, [...keys, key], jsonMember(value, key));
       return;
     }
-    const isTop = keys.length === 1;
-    const role: ColumnRole =
-      declared.type === 'LIST' || (declared.type === 'JSON' && (shape.kinds.list ?? 0) > 0)
-        ? isTop && keys[0] === 'uids'
-          ? 'uids'
-          : isTop && UID_INDEXED_KEYS.has(keys[0])
-            ? 'uid-indexed'
-            : 'list'
-        : 'scalar';
-    add(path, role, declared, shape, value);
+    const list = declared.type === 'LIST' || (declared.type === 'JSON' && (shape.kinds.list ?? 0) > 0);
+    add(path, roleOf(keys, list), declared, shape, value);
+  };
+  const roleOf = (keys: readonly string[], list: boolean): ColumnRole => {
+    if (!list) return 'scalar';
+    if (keys.length === 1 && keys[0] === 'uids') return 'uids';
+    if (keys.length === 1 && UID_INDEXED_KEYS.has(keys[0])) return 'uid-indexed';
+    return 'list';
   };
   const walkJson = (shape: Shape, keys: string[], value: Sql): void => {
     if (shape.fields && (shape.kinds.object ?? 0) > 0) {
       for (const [key, field] of shape.fields) walkJson(field, [...keys, key], jsonMember(value, key));
       return;
     }
-    add(keys.join('.'), (shape.kinds.list ?? 0) > 0 ? 'list' : 'scalar', { type: 'JSON' }, shape, value);
+    add(keys.join('.'), roleOf(keys, (shape.kinds.list ?? 0) > 0), { type: 'JSON' }, shape, value);
   };
   if (whole) for (const [key, field] of read.event.fields ?? []) walkJson(field, [key], top(key));
   else {
     const declared = declareForRead(read.event);
     if (declared.type !== 'STRUCT') return [];
-    for (const [key, field] of read.event.fields ?? []) walk(field, declared.fields.get(key)!, [key], top(key));
+    for (const [key, field] of read.event.fields ?? [])
+      walk(field, declared.fields.get(key)!, [key], top(key));
     renameFlatRl(declared, top, byPath);
   }
   if (read.loguru) {
