@@ -15,7 +15,9 @@ async function contents(run: Run): Promise<unknown> {
   return {
     events: plain(await run.session.all('SELECT * EXCLUDE (file_id) FROM events ORDER BY ord')),
     uids: plain(await run.session.all('SELECT * EXCLUDE (file_id) FROM uid_events ORDER BY ord, pos')),
-    indexed: plain(await run.session.all('SELECT * EXCLUDE (file_id) FROM uid_indexed_events ORDER BY ord, uid')),
+    indexed: plain(
+      await run.session.all('SELECT * EXCLUDE (file_id) FROM uid_indexed_events ORDER BY ord, uid'),
+    ),
   };
 }
 
@@ -76,9 +78,13 @@ describe('the run index persists and grows', () => {
       expect(run.lastChange.bytesRead).toBe(Buffer.byteLength(appended));
       expect(run.lastChange.newRows).toBe(2);
       expect(run.ingest.rows).toBe(4);
-      expect(run.ingest.problems).toEqual([expect.objectContaining({ file: 'events.json', line: 5, kind: 'truncated' })]);
+      expect(run.ingest.problems).toEqual([
+        expect.objectContaining({ file: 'events.json', line: 5, kind: 'truncated' }),
+      ]);
       expect(run.ingest.files[0].problems).toEqual({ truncated: 1 });
-      const lines = await run.session.all<{ line: number; rec: number }>('SELECT line, rec FROM events ORDER BY ord');
+      const lines = await run.session.all<{ line: number; rec: number }>(
+        'SELECT line, rec FROM events ORDER BY ord',
+      );
       expect(lines).toEqual([1, 2, 3, 4].map((line) => ({ line, rec: line - 1 })));
     } finally {
       run.close();
@@ -185,7 +191,10 @@ describe('what DuckDB cannot read is read carefully, every good row kept', () =>
     const dir = tempDir();
     const good = event(1, [1, 2]) + event(2, [3]);
     fs.writeFileSync(path.join(dir, 'a.jsonl'), `\uFEFF${good.replaceAll('\n', '\r\n')}`);
-    fs.writeFileSync(path.join(dir, 'b.jsonl'), `${event(3, [4])}{"block": 4, oops\n[1, 2]\n${event(5, [5])}`);
+    fs.writeFileSync(
+      path.join(dir, 'b.jsonl'),
+      `${event(3, [4])}{"block": 4, oops\n[1, 2]\n${event(5, [5])}`,
+    );
     fs.writeFileSync(path.join(dir, 'c.jsonl.gz'), zlib.gzipSync(event(6, [6])));
     const run = await open(dir, { cache: tempDir() });
     try {
@@ -198,7 +207,9 @@ describe('what DuckDB cannot read is read carefully, every good row kept', () =>
         'b.jsonl:2 corrupt',
         'b.jsonl:3 not-an-object',
       ]);
-      const rows = await run.session.all<{ block: number; line: number }>('SELECT block, line FROM events ORDER BY ord');
+      const rows = await run.session.all<{ block: number; line: number }>(
+        'SELECT block, line FROM events ORDER BY ord',
+      );
       expect(rows).toEqual([
         { block: 1, line: 1 },
         { block: 2, line: 2 },
@@ -220,13 +231,23 @@ describe('what DuckDB cannot read is read carefully, every good row kept', () =>
       { step: 4, best_uid: '12', note: 'c' },
     ];
     // Far enough apart that the probe's sample sees only numbers for best_uid.
-    const filler = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ step: 10 + i, best_uid: i })).join('\n');
-    fs.writeFileSync(path.join(dir, 'log.jsonl'), `${JSON.stringify(lines[0])}\n${filler}\n${lines.slice(1).map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const filler = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ step: 10 + i, best_uid: i })).join(
+      '\n',
+    );
+    fs.writeFileSync(
+      path.join(dir, 'log.jsonl'),
+      `${JSON.stringify(lines[0])}\n${filler}\n${lines
+        .slice(1)
+        .map((l) => JSON.stringify(l))
+        .join('\n')}\n`,
+    );
     const run = await open(dir, { cache: tempDir() });
     try {
       expect(run.columns.scalars.get('best_uid')).toBe('DOUBLE');
       expect(run.columns.scalars.get('note')).toBe('VARCHAR');
-      const tail = await run.session.all('SELECT step, best_uid, note FROM events WHERE step < 10 ORDER BY ord');
+      const tail = await run.session.all(
+        'SELECT step, best_uid, note FROM events WHERE step < 10 ORDER BY ord',
+      );
       expect(tail).toEqual([
         { step: 1, best_uid: 4, note: 'a' },
         { step: 2, best_uid: null, note: 'b' },
@@ -243,7 +264,10 @@ describe('what DuckDB cannot read is read carefully, every good row kept', () =>
   it('CSV and pretty-printed objects', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'm.csv'), 'step,loss,tag\n1,0.5,a\n2,NaN,b\n3,,"c,d"\n');
-    fs.writeFileSync(path.join(dir, 'p.json'), '{\n  "step": 4,\n  "loss": 0.25\n}\n{\n  "step": 5,\n  "loss": 0.125\n}\n');
+    fs.writeFileSync(
+      path.join(dir, 'p.json'),
+      '{\n  "step": 4,\n  "loss": 0.25\n}\n{\n  "step": 5,\n  "loss": 0.125\n}\n',
+    );
     const run = await open(dir, { cache: tempDir() });
     try {
       const rows = await run.session.all<{ step: number; loss: number | null; tag: string | null }>(
@@ -271,7 +295,9 @@ describe('what DuckDB cannot read is read carefully, every good row kept', () =>
     try {
       const names = [...run.columns.scalars.keys()];
       expect(names).toEqual(expect.arrayContaining(['Loss', 'loss~2', 'm.A', 'm.a~2']));
-      expect(await run.session.all('SELECT "Loss", "loss~2", "m.A", "m.a~2" FROM events ORDER BY ord')).toEqual([
+      expect(
+        await run.session.all('SELECT "Loss", "loss~2", "m.A", "m.a~2" FROM events ORDER BY ord'),
+      ).toEqual([
         { Loss: 1.5, 'loss~2': 2.5, 'm.A': 1, 'm.a~2': 2 },
         { Loss: 3.5, 'loss~2': 4.5, 'm.A': 3, 'm.a~2': 4 },
       ]);
@@ -287,7 +313,8 @@ describe('the cache', () => {
   it('--no-cache leaves nothing behind; a cache over its size limit drops the least recently used run', async () => {
     const cache = tempDir();
     const dir = tempDir();
-    for (const name of ['a', 'b', 'c']) fs.writeFileSync(path.join(dir, `${name}.jsonl`), event(1, [1]).repeat(50));
+    for (const name of ['a', 'b', 'c'])
+      fs.writeFileSync(path.join(dir, `${name}.jsonl`), event(1, [1]).repeat(50));
     (await open(path.join(dir, 'a.jsonl'), { cache: false })).close();
     expect(listCache(cache)).toEqual([]);
     (await open(path.join(dir, 'a.jsonl'), { cache })).close();
@@ -301,7 +328,11 @@ describe('the cache', () => {
       if (limit === undefined) delete process.env.RUNLENS_CACHE_SIZE;
       else process.env.RUNLENS_CACHE_SIZE = limit;
     }
-    expect(listCache(cache).map((r) => path.basename(r.run)).sort()).toEqual(['b.jsonl', 'c.jsonl']);
+    expect(
+      listCache(cache)
+        .map((r) => path.basename(r.run))
+        .sort(),
+    ).toEqual(['b.jsonl', 'c.jsonl']);
   });
 
   it('a run whose index another process holds is read into a temporary index, with a note', async () => {
@@ -315,7 +346,9 @@ describe('the cache', () => {
       process.stdout.write('open\\n');
       await new Promise((r) => setTimeout(r, 30000));`;
     // The built module (npm test builds first), in another process.
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d: Buffer) => d.toString().includes('open') && resolve());
@@ -323,7 +356,10 @@ describe('the cache', () => {
       });
       const notes: string[] = [];
       const write = process.stderr.write.bind(process.stderr);
-      process.stderr.write = ((chunk: string) => (notes.push(String(chunk)), true)) as typeof process.stderr.write;
+      process.stderr.write = ((chunk: string) => (
+        notes.push(String(chunk)),
+        true
+      )) as typeof process.stderr.write;
       let run: Run;
       try {
         run = await open(log, { cache });

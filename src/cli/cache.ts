@@ -12,7 +12,9 @@ interface CacheCliOptions {
 export const registerCache: RegisterCommand = (program: Command) => {
   const cache = program
     .command('cache')
-    .description('list or clear the run indexes kept between commands (bounded: least recently used go first)');
+    .description(
+      'list or clear the run indexes kept between commands (bounded: least recently used go first)',
+    );
   cache
     .command('list')
     .description('every cached run index: the run, its size, when it was last used')
@@ -46,7 +48,9 @@ export const registerCache: RegisterCommand = (program: Command) => {
 
 export function formatCacheList(root: string, runs: readonly CachedRun[], limit: number): string {
   const total = runs.reduce((sum, r) => sum + r.bytes, 0);
-  const lines = [`cache ${root}: ${runs.length} run${runs.length === 1 ? '' : 's'}, ${formatBytes(total)} of ${formatBytes(limit)}`];
+  const lines = [
+    `cache ${root}: ${runs.length} run${runs.length === 1 ? '' : 's'}, ${formatBytes(total)} of ${formatBytes(limit)}`,
+  ];
   for (const r of runs)
     lines.push(
       `  ${r.key}  ${formatBytes(r.bytes).padStart(8)}  ${new Date(r.lastUsed).toISOString().slice(0, 19).replace('T', ' ')}  ${r.run}${r.pid ? `  (in use by pid ${r.pid})` : ''}`,

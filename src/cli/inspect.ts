@@ -21,7 +21,9 @@ export function registerInspect(program: Command): void {
     try {
       const inspection = await inspectRun(run);
       process.stdout.write(
-        options.json ? `${JSON.stringify(inspection, null, 2)}\n` : formatInspection(inspection, options.verbose),
+        options.json
+          ? `${JSON.stringify(inspection, null, 2)}\n`
+          : formatInspection(inspection, options.verbose),
       );
     } finally {
       run.close();

@@ -48,10 +48,12 @@ export const registerPlot: RegisterCommand = (program: Command) => {
  * waits while DuckDB reads the run.
  */
 function loadChartModules() {
-  return Promise.all([import('../analysis/plot-run.js'), import('../render/index.js')]).then(([run, render]) => ({
-    runCharts: run.runCharts,
-    renderChart: render.renderChart,
-  }));
+  return Promise.all([import('../analysis/plot-run.js'), import('../render/index.js')]).then(
+    ([run, render]) => ({
+      runCharts: run.runCharts,
+      renderChart: render.renderChart,
+    }),
+  );
 }
 
 let charting: ReturnType<typeof loadChartModules> | undefined;

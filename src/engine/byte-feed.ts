@@ -18,7 +18,10 @@ export interface ByteRange {
  * after. (A named pipe would spare the copy, but DuckDB keeps what it reads from a pipe in memory,
  * beyond its limit for large ranges.) Callers keep ranges to a bounded size.
  */
-export async function withByteRanges<T>(ranges: readonly ByteRange[], work: (paths: string[]) => Promise<T>): Promise<T> {
+export async function withByteRanges<T>(
+  ranges: readonly ByteRange[],
+  work: (paths: string[]) => Promise<T>,
+): Promise<T> {
   const copies = ranges.map((range) => !isWholeFile(range));
   if (!copies.some((c) => c)) return work(ranges.map((r) => r.path));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-range-'));

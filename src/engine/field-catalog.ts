@@ -97,7 +97,11 @@ async function measureChunk(index: RunIndex, chunk: number): Promise<ChunkStat[]
   const add = (m: Measure, values: Record<string, unknown>, i: number) => {
     const key = `${m.role}\u0000${m.path}`;
     let stat = results.get(key);
-    if (!stat) results.set(key, (stat = { path: m.path, role: m.role, column: m.column, events: 0, types: {}, conflicts: 0 }));
+    if (!stat)
+      results.set(
+        key,
+        (stat = { path: m.path, role: m.role, column: m.column, events: 0, types: {}, conflicts: 0 }),
+      );
     if (m.events) stat.events += Number(values[`e${i}`] ?? 0);
     m.types.forEach(([kind], k) => {
       const n = Number(values[`t${i}_${k}`] ?? 0);
@@ -130,7 +134,11 @@ const count = (condition: Sql): Sql => sql`CAST(count(*) FILTER (WHERE ${conditi
  * Counts of a value's kinds, as aggregates over `value` stored as `stored`: `aggregate` turns the
  * condition of one kind into its count (rows, or items of lists).
  */
-function kindCounts(value: Sql, stored: StoredType, aggregate: (condition: Sql) => Sql = count): [ValueKind, Sql][] {
+function kindCounts(
+  value: Sql,
+  stored: StoredType,
+  aggregate: (condition: Sql) => Sql = count,
+): [ValueKind, Sql][] {
   const count = aggregate;
   switch (stored) {
     case 'DOUBLE':
@@ -187,8 +195,10 @@ function eventMeasuresOf(
   if (column.role === 'uids' || column.role === 'uid-indexed') {
     const item = itemOf(type.endsWith('[]') ? type : 'JSON[]');
     // Items by kind: each list's items that match, summed over events.
-    const items = kindCounts(sql`e`, item, (condition) =>
-      sql`CAST(sum(len(list_filter(${list}, e -> ${condition}))) AS DOUBLE)`,
+    const items = kindCounts(
+      sql`e`,
+      item,
+      (condition) => sql`CAST(sum(len(list_filter(${list}, e -> ${condition}))) AS DOUBLE)`,
     );
     return [
       {

@@ -107,7 +107,9 @@ export class IndexDb {
   }
 
   async files(): Promise<IndexedFile[]> {
-    const rows = await this.session.all<Record<string, unknown>>('SELECT * FROM runlens_files ORDER BY file_id');
+    const rows = await this.session.all<Record<string, unknown>>(
+      'SELECT * FROM runlens_files ORDER BY file_id',
+    );
     return rows.map((r) => ({
       fileId: r.file_id as number,
       path: r.path as string,
@@ -184,7 +186,12 @@ export class IndexDb {
     const rows = await this.session.all<{ file_id: number; line: number; kind: string; message: string }>(
       sql`SELECT * FROM runlens_problems ORDER BY file_id, line LIMIT ${lit(limit)}`.text,
     );
-    return rows.map((r) => ({ fileId: r.file_id, line: r.line, kind: r.kind as ProblemKind, message: r.message }));
+    return rows.map((r) => ({
+      fileId: r.file_id,
+      line: r.line,
+      kind: r.kind as ProblemKind,
+      message: r.message,
+    }));
   }
 
   async addProblems(fileId: number, problems: readonly Omit<ReadProblem, 'file'>[]): Promise<void> {
@@ -201,9 +208,12 @@ export class IndexDb {
   }
 
   async columns(): Promise<IndexColumn[]> {
-    const rows = await this.session.all<{ name: string; path: string; role: string; first_kind: string | null }>(
-      'SELECT name, path, role, first_kind FROM runlens_columns ORDER BY seq',
-    );
+    const rows = await this.session.all<{
+      name: string;
+      path: string;
+      role: string;
+      first_kind: string | null;
+    }>('SELECT name, path, role, first_kind FROM runlens_columns ORDER BY seq');
     return rows.map((r) => ({
       name: r.name,
       path: r.path,
@@ -216,14 +226,16 @@ export class IndexDb {
     if (!columns.length) return;
     await this.session.run(
       sql`INSERT INTO runlens_columns VALUES ${columns.map(
-        (c, i) => sql`(${[lit(firstSeq + i), lit(c.name), lit(c.path), lit(c.role), lit(c.firstKind ?? null)]})`,
+        (c, i) =>
+          sql`(${[lit(firstSeq + i), lit(c.name), lit(c.path), lit(c.role), lit(c.firstKind ?? null)]})`,
       )}`.text,
     );
   }
 
   async setFirstKind(name: string, kind: ValueKind): Promise<void> {
     await this.session.run(
-      sql`UPDATE runlens_columns SET first_kind = ${lit(kind)} WHERE name = ${lit(name)} AND first_kind IS NULL`.text,
+      sql`UPDATE runlens_columns SET first_kind = ${lit(kind)} WHERE name = ${lit(name)} AND first_kind IS NULL`
+        .text,
     );
   }
 
@@ -238,11 +250,15 @@ export class IndexDb {
   async putChunkStats(chunk: number, stats: readonly unknown[] | undefined): Promise<void> {
     await this.session.run(sql`DELETE FROM runlens_chunk_stats WHERE chunk = ${lit(chunk)}`.text);
     if (stats)
-      await this.session.run(sql`INSERT INTO runlens_chunk_stats VALUES (${lit(chunk)}, ${lit(JSON.stringify(stats))})`.text);
+      await this.session.run(
+        sql`INSERT INTO runlens_chunk_stats VALUES (${lit(chunk)}, ${lit(JSON.stringify(stats))})`.text,
+      );
   }
 
   async orderRows(): Promise<OrderRow[]> {
-    const rows = await this.session.all<Record<string, number | string | null>>('SELECT * FROM runlens_order');
+    const rows = await this.session.all<Record<string, number | string | null>>(
+      'SELECT * FROM runlens_order',
+    );
     return rows.map((r) => ({
       fileId: r.file_id as number,
       column: r.column as string,

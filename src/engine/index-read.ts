@@ -6,7 +6,13 @@ import type { FileProbe } from '../formats/probe.js';
 import { mergeShape, emptyShape } from '../formats/shape.js';
 import { trackTemp, untrackTemp } from '../temp-files.js';
 import { withByteRanges, type ByteRange } from './byte-feed.js';
-import { declaredColumns, outputColumns, typedRead, type OutputColumn, type ReadShape } from './normalize-sql.js';
+import {
+  declaredColumns,
+  outputColumns,
+  typedRead,
+  type OutputColumn,
+  type ReadShape,
+} from './normalize-sql.js';
 import type { Session } from './session.js';
 import { ident, lit, sql, trusted, type Sql } from './sql.js';
 
@@ -93,7 +99,11 @@ export async function readTyped(
         },
       );
       const rows = await numberRows(session, chunk, partOf, ordered);
-      return { chunk, columns: kept, parts: parts.map((p) => ({ fileId: p.fileId, rows: rows.get(p.fileId) ?? 0 })) };
+      return {
+        chunk,
+        columns: kept,
+        parts: parts.map((p) => ({ fileId: p.fileId, rows: rows.get(p.fileId) ?? 0 })),
+      };
     },
   );
 }
@@ -127,8 +137,17 @@ export async function readCareful(
     const columns = await nameColumns(outputColumns(shape).filter((c) => c.path !== LINE_KEY));
     const declared = declaredColumns(shape)!;
     const read = typedRead([target], 'jsonl', declared, { multiple: false });
-    const kept = await createChunk(session, chunk, columns, read, sql`CAST(${ident('src')}.${ident(LINE_KEY)} AS INTEGER)`, true);
-    const partOf = new Map([[target, { fileId: part.fileId, recBase: part.recBase, lineBase: -1, piece: 0 }]]);
+    const kept = await createChunk(
+      session,
+      chunk,
+      columns,
+      read,
+      sql`CAST(${ident('src')}.${ident(LINE_KEY)} AS INTEGER)`,
+      true,
+    );
+    const partOf = new Map([
+      [target, { fileId: part.fileId, recBase: part.recBase, lineBase: -1, piece: 0 }],
+    ]);
     await numberRows(session, chunk, partOf, true);
     return { chunk, columns: kept, parts: [result] };
   } finally {
@@ -156,7 +175,8 @@ async function createChunk(
     CAST(NULL AS INTEGER) AS rec, ${line ?? trusted('CAST(NULL AS INTEGER)')} AS line,
     ${columns.map((c) => sql`${c.expr} AS ${ident(c.name)}`)}
     FROM ${read} AS src`;
-  const create = () => session.runWithProgress(sql`CREATE TABLE ${ident(eventsChunk(chunk))} AS ${select}`.text, onProgress);
+  const create = () =>
+    session.runWithProgress(sql`CREATE TABLE ${ident(eventsChunk(chunk))} AS ${select}`.text, onProgress);
   await (ordered ? session.withInsertionOrder(create) : create());
   // A field with no value in this chunk gets no column here (as a field only becomes a column
   // with its first value): old flat RL names in nested records, keys that only ever held null.
@@ -193,23 +213,33 @@ async function numberRows(
   );
   await session.run(sql`INSERT INTO chunk_files VALUES ${files}`.text);
   // Rows before each path's first one among its file's paths.
-  await session.run(sql`CREATE OR REPLACE TEMP TABLE chunk_pieces AS
+  await session.run(
+    sql`CREATE OR REPLACE TEMP TABLE chunk_pieces AS
     SELECT f.*, c.n, c.first_row,
       coalesce(sum(c.n) OVER (PARTITION BY f.file_id ORDER BY f.piece ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-    FROM chunk_files f LEFT JOIN (SELECT __file, count(*) AS n, min(rowid) AS first_row FROM ${table} GROUP BY __file) c USING (__file)`.text);
-  const line = (k: string) => sql`CASE WHEN p.line_base < 0 THEN ${table}.line ELSE ${trusted(k)} + p.line_base + 1 END`;
+    FROM chunk_files f LEFT JOIN (SELECT __file, count(*) AS n, min(rowid) AS first_row FROM ${table} GROUP BY __file) c USING (__file)`
+      .text,
+  );
+  const line = (k: string) =>
+    sql`CASE WHEN p.line_base < 0 THEN ${table}.line ELSE ${trusted(k)} + p.line_base + 1 END`;
   if (ordered)
-    await session.run(sql`UPDATE ${table} SET file_id = p.file_id,
+    await session.run(
+      sql`UPDATE ${table} SET file_id = p.file_id,
         rec = ${table}.rowid - p.first_row + p.before + p.rec_base,
         line = ${line(`${table.text}.rowid - p.first_row + p.before`)}
-      FROM chunk_pieces p WHERE ${table}.__file = p.__file`.text);
+      FROM chunk_pieces p WHERE ${table}.__file = p.__file`.text,
+    );
   else {
-    await session.run(sql`CREATE OR REPLACE TEMP TABLE chunk_order AS
+    await session.run(
+      sql`CREATE OR REPLACE TEMP TABLE chunk_order AS
       SELECT c.rowid AS row_id, row_number() OVER (PARTITION BY c.__file ORDER BY c.rowid) - 1 AS k
-      FROM ${table} c`.text);
-    await session.run(sql`UPDATE ${table} SET file_id = p.file_id, rec = o.k + p.before + p.rec_base,
+      FROM ${table} c`.text,
+    );
+    await session.run(
+      sql`UPDATE ${table} SET file_id = p.file_id, rec = o.k + p.before + p.rec_base,
         line = ${line('o.k + p.before')}
-      FROM chunk_order o, chunk_pieces p WHERE ${table}.rowid = o.row_id AND ${table}.__file = p.__file`.text);
+      FROM chunk_order o, chunk_pieces p WHERE ${table}.rowid = o.row_id AND ${table}.__file = p.__file`.text,
+    );
     await session.run('DROP TABLE chunk_order');
   }
   const counts = await session.all<{ file_id: number; n: number }>(
@@ -221,7 +251,10 @@ async function numberRows(
 }
 
 /** DuckDB's message names the file it could not read (Malformed JSON / JSON transform error in file "…"). */
-function fileError(error: unknown, partOf: ReadonlyMap<string, ReadPart & { piece: number }>): FileReadError | undefined {
+function fileError(
+  error: unknown,
+  partOf: ReadonlyMap<string, ReadPart & { piece: number }>,
+): FileReadError | undefined {
   const message = error instanceof Error ? error.message : String(error);
   const named = /in file "([^"]+)"/.exec(message)?.[1];
   if (named === undefined) return undefined;

@@ -44,7 +44,13 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   const eventTables = chunks.map(eventsChunk).filter((t) => index.columnsOf(t));
   const uidTables = chunks.map(uidChunk).filter((t) => index.columnsOf(t));
 
-  const view: ViewColumns = { scalars: new Map(), lists: new Map(), perUid: new Map(), indexedKinds: [], copies: new Set() };
+  const view: ViewColumns = {
+    scalars: new Map(),
+    lists: new Map(),
+    perUid: new Map(),
+    indexedKinds: [],
+    copies: new Set(),
+  };
   for (const c of columns) {
     if (!inAny(c.name, eventTables)) continue;
     if (c.role === 'scalar') {
@@ -82,16 +88,26 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   };
 
   const rowBranches = eventTables.map(
-    (table) => sql`SELECT file_id, rec, line${prefixed([
-      ...[...view.scalars].map(([name, canonical]) => sql`${scalarOf(table, name, canonical)} AS ${ident(name)}`),
-      ...[...view.lists].map(([name, canonical]) => sql`${listOf(table, name, canonical)} AS ${ident(name)}`),
-    ])} FROM ${ident(table)}`,
+    (table) =>
+      sql`SELECT file_id, rec, line${prefixed([
+        ...[...view.scalars].map(
+          ([name, canonical]) => sql`${scalarOf(table, name, canonical)} AS ${ident(name)}`,
+        ),
+        ...[...view.lists].map(
+          ([name, canonical]) => sql`${listOf(table, name, canonical)} AS ${ident(name)}`,
+        ),
+      ])} FROM ${ident(table)}`,
   );
-  const emptyRows = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line${prefixed([
-    ...[...view.scalars].map(([name, c]) => sql`CAST(NULL AS ${sqlType(c)}) AS ${ident(name)}`),
-    ...[...view.lists].map(([name, c]) => sql`CAST(NULL AS ${sqlType(listType(c))}) AS ${ident(name)}`),
-  ])} WHERE false`;
-  await session.run(sql`CREATE OR REPLACE VIEW rows AS ${rowBranches.length ? join(rowBranches, ' UNION ALL ') : emptyRows}`.text);
+  const emptyRows = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line${prefixed(
+    [
+      ...[...view.scalars].map(([name, c]) => sql`CAST(NULL AS ${sqlType(c)}) AS ${ident(name)}`),
+      ...[...view.lists].map(([name, c]) => sql`CAST(NULL AS ${sqlType(listType(c))}) AS ${ident(name)}`),
+    ],
+  )} WHERE false`;
+  await session.run(
+    sql`CREATE OR REPLACE VIEW rows AS ${rowBranches.length ? join(rowBranches, ' UNION ALL ') : emptyRows}`
+      .text,
+  );
 
   const xOf = (alias: string, column: string | undefined): Sql =>
     column === undefined
@@ -103,9 +119,11 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
     options.taskColumn && view.scalars.has(options.taskColumn)
       ? sql`CAST(r.${ident(options.taskColumn)} AS VARCHAR)`
       : sql`CAST(NULL AS VARCHAR)`;
-  await session.run(sql`CREATE OR REPLACE VIEW events AS
+  await session.run(
+    sql`CREATE OR REPLACE VIEW events AS
     SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${xOf('r', options.xColumn)} AS x, ${task} AS task
-    FROM rows r JOIN file_order f USING (file_id)`.text);
+    FROM rows r JOIN file_order f USING (file_id)`.text,
+  );
 
   // Per-uid rows: their own columns, the copies of their event's fields, the per-uid vectors.
   const copies = [...view.copies];
@@ -128,7 +146,10 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
       ...copies.map((name) => sql`CAST(NULL AS ${sqlType(copyType(name, columns))}) AS ${ident(name)}`),
       ...[...view.perUid].map(([name, c]) => sql`CAST(NULL AS ${sqlType(c)}) AS ${ident(name)}`),
     ])} WHERE false`;
-  await session.run(sql`CREATE OR REPLACE VIEW uid_rows_all AS ${uidBranches.length ? join(uidBranches, ' UNION ALL ') : emptyUid}`.text);
+  await session.run(
+    sql`CREATE OR REPLACE VIEW uid_rows_all AS ${uidBranches.length ? join(uidBranches, ' UNION ALL ') : emptyUid}`
+      .text,
+  );
   const hidden = copies.length ? sql` EXCLUDE (${copies.map((c) => ident(c))})` : sql``;
   await session.run(sql`CREATE OR REPLACE VIEW uid_rows AS SELECT *${hidden} FROM uid_rows_all`.text);
   const xCopy = options.xColumn === undefined ? undefined : COPY_PREFIX + options.xColumn;
@@ -141,12 +162,18 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
         ? xOf('r', options.xColumn)
         : sql`u.${ident(xCopy!)}`;
   const uidTask =
-    taskCopy !== undefined && view.copies.has(taskCopy) ? sql`u.${ident(taskCopy)}` : joinEvents ? task : sql`CAST(NULL AS VARCHAR)`;
-  await session.run(sql`CREATE OR REPLACE VIEW uid_events AS
+    taskCopy !== undefined && view.copies.has(taskCopy)
+      ? sql`u.${ident(taskCopy)}`
+      : joinEvents
+        ? task
+        : sql`CAST(NULL AS VARCHAR)`;
+  await session.run(
+    sql`CREATE OR REPLACE VIEW uid_events AS
     SELECT u.*${hidden}, CAST(f.first_ord + u.rec AS BIGINT) AS ord, ${uidX} AS x, ${uidTask} AS task
     FROM uid_rows_all u JOIN file_order f USING (file_id)${
       joinEvents ? sql` JOIN rows r ON r.file_id = u.file_id AND r.rec = u.rec` : sql``
-    }`.text);
+    }`.text,
+  );
 
   // Lists indexed by uid, one row per (event, uid) with a value; x from the event's own row.
   const indexedBranches = eventTables.flatMap((table) =>
@@ -168,13 +195,18 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   );
   const emptyIndexed = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line,
     CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS INTEGER) AS uid, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS __x WHERE false`;
-  await session.run(sql`CREATE OR REPLACE VIEW uid_indexed_all AS
-    SELECT * FROM (${indexedBranches.length ? join(indexedBranches, ' UNION ALL ') : emptyIndexed}) WHERE value IS NOT NULL`.text);
+  await session.run(
+    sql`CREATE OR REPLACE VIEW uid_indexed_all AS
+    SELECT * FROM (${indexedBranches.length ? join(indexedBranches, ' UNION ALL ') : emptyIndexed}) WHERE value IS NOT NULL`
+      .text,
+  );
   await session.run('CREATE OR REPLACE VIEW uid_indexed AS SELECT * EXCLUDE (__x) FROM uid_indexed_all');
-  await session.run(sql`CREATE OR REPLACE VIEW uid_indexed_events AS
+  await session.run(
+    sql`CREATE OR REPLACE VIEW uid_indexed_events AS
     SELECT i.* EXCLUDE (__x), CAST(f.first_ord + i.rec AS BIGINT) AS ord,
       ${options.xColumn === undefined ? sql`CAST(f.first_ord + i.rec AS DOUBLE)` : sql`i.__x`} AS x
-    FROM uid_indexed_all i JOIN file_order f USING (file_id)`.text);
+    FROM uid_indexed_all i JOIN file_order f USING (file_id)`.text,
+  );
   await session.run('CREATE OR REPLACE VIEW files AS SELECT file_id, first_ord, rows FROM file_order');
   return view;
 }

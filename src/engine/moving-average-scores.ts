@@ -34,7 +34,10 @@ export interface ScoreOptions {
  * in row order, folded by list_reduce); JavaScript composes the maps bin after bin. Only one
  * number pair per (uid, bin) leaves DuckDB, whatever the run's size.
  */
-export async function movingAverageScores(run: Run, options: ScoreOptions = {}): Promise<ScoreMatrix | undefined> {
+export async function movingAverageScores(
+  run: Run,
+  options: ScoreOptions = {},
+): Promise<ScoreMatrix | undefined> {
   const alpha = options.alpha ?? 0.05;
   const maxBins = options.maxBins ?? 200;
   const logged = await run.session.one<{ n: number }>(

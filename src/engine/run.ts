@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { discoverRun, expandHome, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
 import type { LogFile } from '../formats/log-file.js';
@@ -9,14 +8,7 @@ import { TASK_CANDIDATES, X_CANDIDATES, type OrderStat } from './candidates.js';
 import { fieldCatalog, type FieldStat } from './field-catalog.js';
 import { fileStatus, type FileStatus } from './file-status.js';
 import { createViews, type ViewColumns } from './index-views.js';
-import {
-  cacheLimit,
-  cacheRoot,
-  evict,
-  INDEX_FILE,
-  markUsed,
-  runCacheDir,
-} from './run-cache.js';
+import { cacheLimit, cacheRoot, evict, INDEX_FILE, markUsed, runCacheDir } from './run-cache.js';
 import { RunIndex, type IndexChange, type IndexProgress } from './run-index.js';
 import { boundedMemoryLimit, Session, type SessionOptions } from './session.js';
 import { ident, sql } from './sql.js';
@@ -161,14 +153,41 @@ export class Run {
           ? async () => {
               const state = await prepare(index, location, options);
               const fork = await session.fork();
-              const run = new Run(fork, index, location, state.facts, state.profile, state.x, state.taskColumn, state.view, input, options, cacheDir, emptyChange(), true);
+              const run = new Run(
+                fork,
+                index,
+                location,
+                state.facts,
+                state.profile,
+                state.x,
+                state.taskColumn,
+                state.view,
+                input,
+                options,
+                cacheDir,
+                emptyChange(),
+                true,
+              );
               onPartial(run);
             }
           : undefined,
       });
       const state = await prepare(index, location, options);
       if (options.strict) rejectProblems(state.facts);
-      const run = new Run(session, index, location, state.facts, state.profile, state.x, state.taskColumn, state.view, input, options, cacheDir, change);
+      const run = new Run(
+        session,
+        index,
+        location,
+        state.facts,
+        state.profile,
+        state.x,
+        state.taskColumn,
+        state.view,
+        input,
+        options,
+        cacheDir,
+        change,
+      );
       if (cacheDir) {
         // Written to the database file now, so its size counts (another connection may be busy).
         await session.run('CHECKPOINT').catch(() => undefined);
@@ -198,7 +217,10 @@ export class Run {
     this.currentLocation = location;
     this.lastChange = change;
     const changed =
-      change.newRows > 0 || change.newFiles.length > 0 || change.reread.length > 0 || change.dropped.length > 0;
+      change.newRows > 0 ||
+      change.newFiles.length > 0 ||
+      change.reread.length > 0 ||
+      change.dropped.length > 0;
     this.facts = await readFacts(this.index, location, this.options);
     if (changed) {
       this.summaryCache = undefined;
@@ -280,7 +302,9 @@ async function prepare(index: RunIndex, location: RunLocation, options: OpenRunO
   const facts = await readFacts(index, location, options);
   const x = chooseXAxis(await orderStats(index, options.x), facts.rows, options.x);
   const profile = profileOfFiles(facts.files);
-  const task = TASK_CANDIDATES.find((c) => index.indexColumns().some((k) => k.name === c && k.role === 'scalar'));
+  const task = TASK_CANDIDATES.find((c) =>
+    index.indexColumns().some((k) => k.name === c && k.role === 'scalar'),
+  );
   const view = await createViews(index, {
     xColumn: x.column,
     taskColumn: task,
@@ -324,7 +348,9 @@ async function openSession(
     }
   }
   const session =
-    bytes > IN_MEMORY_BYTES ? await Session.createOnDisk(options.session) : await Session.create(options.session);
+    bytes > IN_MEMORY_BYTES
+      ? await Session.createOnDisk(options.session)
+      : await Session.create(options.session);
   return { session, cacheDir: undefined };
 }
 
@@ -333,11 +359,16 @@ function runPath(location: RunLocation, input: string | undefined): string {
   return location.variant || input === undefined ? location.root : path.resolve(expandHome(input));
 }
 
-async function readFacts(index: RunIndex, location: RunLocation, options: OpenRunOptions): Promise<IngestResult> {
+async function readFacts(
+  index: RunIndex,
+  location: RunLocation,
+  options: OpenRunOptions,
+): Promise<IngestResult> {
   const indexed = new Map(index.indexedFiles().map((f) => [f.path, f]));
   const partial = new Map(index.partialLines().map((p) => [p.fileId, p]));
   const uidRows = new Map<number, number>();
-  for (const part of index.chunkParts()) uidRows.set(part.fileId, (uidRows.get(part.fileId) ?? 0) + part.uidRows);
+  for (const part of index.chunkParts())
+    uidRows.set(part.fileId, (uidRows.get(part.fileId) ?? 0) + part.uidRows);
   const files: FileReport[] = [];
   for (const [order, file] of location.files.entries()) {
     const f = indexed.get(file.path);
@@ -375,7 +406,11 @@ async function readFacts(index: RunIndex, location: RunLocation, options: OpenRu
         message: `last line is incomplete (${cut.bytes} bytes, no newline): the writer crashed or is still writing; skipped`,
       });
     }
-  problems.sort((a, b) => (byId.get(fileIdOf(a, files))?.order ?? 0) - (byId.get(fileIdOf(b, files))?.order ?? 0) || a.line - b.line);
+  problems.sort(
+    (a, b) =>
+      (byId.get(fileIdOf(a, files))?.order ?? 0) - (byId.get(fileIdOf(b, files))?.order ?? 0) ||
+      a.line - b.line,
+  );
   const problemCount = files.reduce(
     (sum, f) => sum + Object.values(f.problems).reduce((s, n) => s + (n ?? 0), 0),
     0,

@@ -64,7 +64,8 @@ export class Session {
     // Loaded here, not at the top: commands answered by the scanners never open a session.
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(options.databasePath ?? ':memory:', config);
-    if (options.databasePath && !options.keep) owned.push(options.databasePath, `${options.databasePath}.wal`);
+    if (options.databasePath && !options.keep)
+      owned.push(options.databasePath, `${options.databasePath}.wal`);
     owned.push(tempDirectory);
     for (const file of owned) trackTemp(file);
     const connection = await instance.connect();
@@ -243,5 +244,7 @@ const DEBUG_SQL = process.env.RUNLENS_DEBUG_SQL === '1';
 
 function debugSql(sql: string, started: number): void {
   const seconds = ((performance.now() - started) / 1000).toFixed(3);
-  process.stderr.write(`[sql ${seconds} s] ${sql.replace(/\s+/g, " ").slice(0, Number(process.env.RUNLENS_DEBUG_SQL_CHARS ?? 160))}\n`);
+  process.stderr.write(
+    `[sql ${seconds} s] ${sql.replace(/\s+/g, ' ').slice(0, Number(process.env.RUNLENS_DEBUG_SQL_CHARS ?? 160))}\n`,
+  );
 }

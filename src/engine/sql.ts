@@ -29,7 +29,8 @@ export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): Sql {
 
 /** A quoted identifier: `"rewards.total"`, `"a""b"`. */
 export function ident(name: string): Sql {
-  if (name.includes('\u0000')) throw new Error(`an identifier cannot hold a NUL byte: ${JSON.stringify(name)}`);
+  if (name.includes('\u0000'))
+    throw new Error(`an identifier cannot hold a NUL byte: ${JSON.stringify(name)}`);
   return new Sql(`"${name.replaceAll('"', '""')}"`);
 }
 

@@ -54,7 +54,8 @@ export async function uidPerformance(
   if (!columns.successful && !columns.completionTimes) return undefined;
   const times = columns.completionTimes
     ? await run.session.one<{ n: number }>(
-        sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM ${ident('uid_events')} WHERE isfinite(${ident('completion_times')})`.text,
+        sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM ${ident('uid_events')} WHERE isfinite(${ident('completion_times')})`
+          .text,
       )
     : undefined;
   const sample = (times?.n ?? 0) > EXACT_QUANTILE_ROWS ? QUANTILE_SAMPLE_PER_UID : undefined;

@@ -17,11 +17,15 @@ export const COPY_PREFIX = '__copy.';
 export const UID_ROW_COLUMNS: ReadonlySet<string> = new Set(['file_id', 'rec', 'line', 'pos', 'uid']);
 
 /** The event fields copied into per-uid rows: x candidates (as DOUBLE) and task fields (VARCHAR). */
-export function copiedFields(columns: readonly NamedColumn[]): { column: NamedColumn; as: 'DOUBLE' | 'VARCHAR' }[] {
+export function copiedFields(
+  columns: readonly NamedColumn[],
+): { column: NamedColumn; as: 'DOUBLE' | 'VARCHAR' }[] {
   const scalar = (path: string) => columns.find((c) => c.path === path && c.role === 'scalar');
   return [
     ...X_CANDIDATES.map((p) => scalar(p)).flatMap((c) => (c ? [{ column: c, as: 'DOUBLE' as const }] : [])),
-    ...TASK_CANDIDATES.map((p) => scalar(p)).flatMap((c) => (c ? [{ column: c, as: 'VARCHAR' as const }] : [])),
+    ...TASK_CANDIDATES.map((p) => scalar(p)).flatMap((c) =>
+      c ? [{ column: c, as: 'VARCHAR' as const }] : [],
+    ),
   ];
 }
 
@@ -45,7 +49,8 @@ export function uidRowsSelect(eventsTable: string, columns: readonly NamedColumn
     return sql`unnest(CASE WHEN len(${value}) = len(__uids) THEN ${value} END) AS ${ident(v.name)}`;
   });
   const copied = copies.map(
-    ({ column, as }) => sql`${toCanonical(ident(column.name), column.stored, as)} AS ${ident(COPY_PREFIX + column.name)}`,
+    ({ column, as }) =>
+      sql`${toCanonical(ident(column.name), column.stored, as)} AS ${ident(COPY_PREFIX + column.name)}`,
   );
   const inner = [
     sql`file_id`,

@@ -112,7 +112,12 @@ function addEvent(probe: FileProbe, record: unknown): boolean {
 }
 
 /** Complete lines of a buffer parsed as records (lines that do not parse are left to the read). */
-function* lineRecords(buffer: Buffer, skipFirst: boolean, keepLast: boolean, max: number): Generator<unknown> {
+function* lineRecords(
+  buffer: Buffer,
+  skipFirst: boolean,
+  keepLast: boolean,
+  max: number,
+): Generator<unknown> {
   let start = 0;
   if (skipFirst) {
     const first = buffer.indexOf(10);

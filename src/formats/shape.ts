@@ -116,7 +116,8 @@ export function declaredType(shape: Shape): Declared {
   if (numeric) return { type: kinds.every((k) => k === 'bool') ? 'BOOLEAN' : 'DOUBLE' };
   if (kinds.length === 1 && kinds[0] === 'string') return { type: 'VARCHAR' };
   if (kinds.length === 1 && kinds[0] === 'object') {
-    if (!shape.fields || shape.fields.size === 0 || shape.fields.size > MAX_OBJECT_FIELDS) return { type: 'JSON' };
+    if (!shape.fields || shape.fields.size === 0 || shape.fields.size > MAX_OBJECT_FIELDS)
+      return { type: 'JSON' };
     return { type: 'STRUCT', fields: new Map([...shape.fields].map(([k, f]) => [k, declaredType(f)])) };
   }
   if (kinds.length === 1 && kinds[0] === 'list') {
