@@ -1,10 +1,13 @@
 import type { FieldStat } from '../engine/field-catalog.js';
+import { directoryBytes } from '../engine/run-cache.js';
 import type { FileReport, Run, RunSummary } from '../engine/run.js';
 import type { IgnoredFile } from '../formats/log-file.js';
 import type { ReadProblem } from '../formats/problems.js';
 
 export interface RunInspection {
   root: string;
+  /** Where the run's index is kept and what this look read of the logs. */
+  index: { cache: string | undefined; bytes: number | undefined; bytesRead: number; rowsRead: number };
   summary: RunSummary;
   files: Omit<FileReport, 'path'>[];
   ignored: IgnoredFile[];
@@ -18,6 +21,12 @@ export async function inspectRun(run: Run): Promise<RunInspection> {
   const catalog = await run.fieldCatalog();
   return {
     root: run.location.root,
+    index: {
+      cache: run.cacheDir,
+      bytes: run.cacheDir === undefined ? undefined : directoryBytes(run.cacheDir),
+      bytesRead: run.lastChange.bytesRead,
+      rowsRead: run.lastChange.newRows,
+    },
     summary: await run.summary(),
     files: run.ingest.files.map(({ path: _path, ...rest }) => rest),
     ignored: run.location.ignored,

@@ -49,6 +49,10 @@ export function formatInspection(r: RunInspection, verbose = false): string {
       (s.x.rowsWithoutX ? ` (${formatNumber(s.x.rowsWithoutX)} rows without ${s.x.label})` : ''),
   );
   out.push(`uids     ${formatNumber(s.uids)}`);
+  const index = r.index;
+  out.push(
+    `index    ${index.cache ? `${index.cache} (${formatBytes(index.bytes ?? 0)})` : 'temporary (--no-cache)'}; this look read ${formatBytes(index.bytesRead)} of the logs`,
+  );
   out.push(`problems ${s.problems === 0 ? 'none' : `${formatNumber(s.problems)} (${describeProblems(r)})`}`);
   out.push('', 'files');
   const width = Math.max(4, ...r.files.map((f) => f.name.length));
