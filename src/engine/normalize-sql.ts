@@ -1,5 +1,4 @@
-import { FLAT_RL_PATHS } from '../formats/profile.js';
-import { UID_INDEXED_KEYS } from '../formats/normalize.js';
+import { FLAT_RL_PATHS, UID_INDEXED_KEYS } from '../formats/profile.js';
 import { declaredType, type Declared, type Shape, type ValueKind } from '../formats/shape.js';
 import { ident, join, lit, litList, sql, structType, trusted, type Sql } from './sql.js';
 

@@ -1,5 +1,12 @@
 import { isPlainObject } from './record.js';
 
+/** Lists indexed by uid rather than aligned with `uids`. */
+export const UID_INDEXED_KEYS: ReadonlySet<string> = new Set([
+  'set_weights',
+  'neuron_weights',
+  'moving_averaged_scores',
+]);
+
 /** Which program wrote the log; decides which charts and analyses make sense. */
 export type Profile = 'filetao' | 'openvalidators' | 'rl' | 'generic';
 
