@@ -10,13 +10,8 @@ export interface ByteStream extends AsyncIterable<Buffer> {
 }
 
 /** The file's bytes as a stream of chunks (decompressed when gzip), read with bounded memory. */
-export function openByteStream(file: Pick<LogFile, 'path' | 'gzip'>, start = 0, end?: number): ByteStream {
-  // `end` (exclusive) limits a plain file to a byte range; createReadStream's own end is inclusive.
-  const raw = fs.createReadStream(file.path, {
-    highWaterMark: CHUNK_BYTES,
-    start,
-    ...(end !== undefined && !file.gzip ? { end: end - 1 } : {}),
-  });
+export function openByteStream(file: Pick<LogFile, 'path' | 'gzip'>, start = 0): ByteStream {
+  const raw = fs.createReadStream(file.path, { highWaterMark: CHUNK_BYTES, start });
   const diskBytes = (): number => raw.bytesRead;
   if (!file.gzip) return Object.assign(raw, { diskBytes });
   const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES });
@@ -28,15 +23,4 @@ export function stripBom(buffer: Buffer): Buffer {
   return buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf
     ? buffer.subarray(3)
     : buffer;
-}
-
-/** The first `maxBytes` bytes of a file (fewer when it is shorter), read at once. */
-export function readHead(path: string, maxBytes: number): Buffer {
-  const fd = fs.openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(maxBytes);
-    return head.subarray(0, fs.readSync(fd, head, 0, maxBytes, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
 }

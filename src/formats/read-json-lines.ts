@@ -22,13 +22,6 @@ export interface JsonLinesOptions {
   position?: LinePosition;
   /** Live reading: an unterminated last line is held back (not read, not reported) until it is complete. */
   holdPartial?: boolean;
-  /**
-   * Offered each non-blank line's bytes (CR and leading blanks trimmed; the byte at `end` is a
-   * line break or the end of the buffer) before it is decoded: returning true means the line was
-   * consumed and is not parsed. Lines it declines are parsed as usual and yielded at once, so the
-   * caller sees every record in file order.
-   */
-  fastLine?: (buffer: Buffer, start: number, end: number, line: number) => boolean;
 }
 
 export async function* readJsonLines(
@@ -41,7 +34,6 @@ export async function* readJsonLines(
   let lineNumber = position.line;
   let first = position.offset === 0;
   let skippingLongLine = false;
-  const fastLine = options.fastLine;
   for await (const chunk of chunks) {
     let buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     if (first) {
@@ -56,11 +48,10 @@ export async function* readJsonLines(
     while ((newline = buffer.indexOf(10, start)) !== -1) {
       lineNumber++;
       if (skippingLongLine) skippingLongLine = false;
-      else parseLine(buffer, start, newline, lineNumber, false, batch, report, fastLine);
+      else parseLine(buffer, start, newline, lineNumber, false, batch, report);
       position.offset += newline + 1 - start;
       position.line = lineNumber;
       start = newline + 1;
-      if (fastLine && batch.length) yield batch.splice(0);
     }
     carry = start < buffer.length ? buffer.subarray(start) : undefined;
     if (carry && carry.length > MAX_LINE_BYTES && !skippingLongLine) {
@@ -72,12 +63,11 @@ export async function* readJsonLines(
       skippingLongLine = true;
     }
     if (skippingLongLine) carry = undefined;
-    // With fastLine, an empty batch after each chunk still lets the caller stop reading.
-    if (batch.length || fastLine) yield batch;
+    if (batch.length) yield batch;
   }
   if (carry && !skippingLongLine && !options.holdPartial) {
     const batch: SourceRecord[] = [];
-    parseLine(carry, 0, carry.length, lineNumber + 1, true, batch, report, fastLine);
+    parseLine(carry, 0, carry.length, lineNumber + 1, true, batch, report);
     if (batch.length) yield batch;
   }
 }
@@ -90,12 +80,10 @@ function parseLine(
   isUnterminatedLast: boolean,
   batch: SourceRecord[],
   report: ReportProblem,
-  fastLine?: JsonLinesOptions['fastLine'],
 ): void {
   if (end > start && buffer[end - 1] === 13) end--;
   while (start < end && isSpace(buffer[start])) start++;
   if (start === end) return;
-  if (fastLine?.(buffer, start, end, line)) return;
   const text = buffer.toString('utf8', start, end);
   let value: unknown;
   try {

@@ -35,27 +35,6 @@ export async function* readJsonValues(chunks: AsyncIterable<Buffer>, report: Rep
   if (batch.length) yield batch;
 }
 
-/** Receives each record's bytes `[start, end)` in `buffer` (valid only during the call). */
-export type RawRecordHandler = (buffer: Buffer, start: number, end: number, line: number) => void;
-
-/** Frames records without parsing them: for scanners that read only some fields. */
-export async function scanJsonValues(
-  chunks: AsyncIterable<Buffer>,
-  report: ReportProblem,
-  onRecord: RawRecordHandler,
-): Promise<void> {
-  const scanner = new ValueScanner(report, onRecord);
-  let first = true;
-  for await (let chunk of chunks) {
-    if (first) {
-      chunk = stripBom(chunk);
-      first = false;
-    }
-    scanner.push(chunk);
-  }
-  scanner.end();
-}
-
 class ValueScanner {
   private buffer: Buffer = Buffer.alloc(0);
   private pos = 0;
@@ -69,10 +48,7 @@ class ValueScanner {
   private arrayClosed = false;
   private trailingReported = false;
 
-  constructor(
-    private readonly report: ReportProblem,
-    private readonly onRaw?: RawRecordHandler,
-  ) {}
+  constructor(private readonly report: ReportProblem) {}
 
   push(chunk: Buffer): SourceRecord[] {
     const keepFrom = this.recordStart >= 0 ? this.recordStart : this.pos;
@@ -240,10 +216,6 @@ class ValueScanner {
   private emit(start: number, end: number, batch: SourceRecord[]): void {
     const line = this.recordLine;
     this.recordStart = -1;
-    if (this.onRaw) {
-      this.onRaw(this.buffer, start, end, line);
-      return;
-    }
     const text = this.buffer.toString('utf8', start, end);
     let value: unknown;
     try {

@@ -14,11 +14,6 @@ export interface ReadRecordsOptions extends JsonLinesOptions {
   onLayout?: (layout: 'json-lines' | 'json-values' | 'csv') => void;
   /** Called after each chunk with the bytes read from disk so far (for progress). */
   onBytes?: (bytesRead: number) => void;
-  /**
-   * Plain JSON lines only: stop at this byte offset (a line boundary), so one large file can be
-   * read as byte ranges in parallel (`position` gives the range's start offset and line).
-   */
-  end?: number;
 }
 
 export async function* readRecords(
@@ -27,7 +22,7 @@ export async function* readRecords(
   options: ReadRecordsOptions = {},
 ): RecordBatches {
   const start = file.gzip ? 0 : (options.position?.offset ?? 0);
-  const stream = openByteStream(file, start, options.end);
+  const stream = openByteStream(file, start);
   const onBytes = options.onBytes;
   const counted: AsyncIterable<Buffer> = onBytes
     ? {
