@@ -238,6 +238,26 @@ describe('filters narrow, never widen', () => {
       });
     expect(jsonl(file)).toEqual(expected);
   });
+  it('a --where over the uids list selects whole events, per event and per (event, uid)', async () => {
+    const has5 = (e: RefEvent) => Array.isArray(e.event.uids) && (e.event.uids as number[]).includes(5);
+    const perEvent = out('jsonl');
+    await exportRuns([ovFile], {
+      output: perEvent,
+      where: 'list_contains(uids, 5)',
+      columns: ['block', 'uids'],
+    });
+    expect(jsonl(perEvent)).toEqual(
+      ovEvents.filter(has5).map((e) => ({ block: e.event.block, uids: e.event.uids })),
+    );
+    const perUid = out('jsonl');
+    await exportRuns([ovFile], {
+      output: perUid,
+      explode: true,
+      where: 'list_contains(uids, 5)',
+      columns: ['uid'],
+    });
+    expect(jsonl(perUid).map((r) => r.uid)).toEqual(ovRows.filter((r) => has5(r.ev)).map((r) => r.uid));
+  });
 });
 
 describe('blacklist', () => {

@@ -102,8 +102,8 @@ async function bindsToEvents(
       return cleanDuckDbMessage(error);
     }
   };
-  // Over the events, the per-uid lists are left out: `rewards > 0.5` means each uid's reward.
-  const perUid = columns.lists.filter((c) => c.perUid).map((c) => ident(c.name));
+  // Over the events, the per-uid vectors are left out: `rewards > 0.5` means each uid's reward.
+  const perUid = columns.lists.filter((c) => c.perUid && c.name !== 'uids').map((c) => ident(c.name));
   const events = perUid.length ? sql`(SELECT * EXCLUDE (${perUid}) FROM export_events)` : sql`export_events`;
   if (mode === 'events' && (await binds(events)) === undefined) return true;
   const uidError = await binds(sql`export_uid_events`);

@@ -8,7 +8,7 @@ export const UID_ROW_NAMES: ReadonlySet<string> = new Set(['uid', 'uids', 'pos']
  * The two views an export reads, in the run's file and record order:
  * - `export_events`: one row per event, every field and list of `rows`, plus `ord`, `x`, `task`;
  * - `export_uid_events`: one row per (event, position of its integer `uids` list): the event's
- *   scalars, `ord`, `x`, `task`, `pos`, `uid` and each per-uid vector's value there.
+ *   fields and other lists, `ord`, `x`, `task`, `pos`, `uid` and each per-uid vector's value there.
  * They are built from `rows` by projections, filters, UNION ALL and unnest only, which DuckDB keeps
  * in read order (with preserve_insertion_order); a join does not (the `events` view joins each
  * file's first ordinal in, and its rows came out of order), so the ordinal is computed here.
@@ -92,9 +92,8 @@ export const UIDS_ARE_INTEGERS = sql`len(uids) > 0 AND list_bool_and(list_transf
  * with each vector's value there when the vector is as long as `uids`, NULL otherwise.
  */
 function uidRowsOf(run: Run): Sql {
-  const lists = [...run.columns.lists.keys()];
   const scalarClashes = [...run.columns.scalars.keys()].filter((n) => UID_ROW_NAMES.has(n));
-  const hidden = [...lists, ...scalarClashes].map((n) => ident(n));
+  const hidden = [...perUidNames(run), ...scalarClashes].map((n) => ident(n));
   const exclude = hidden.length ? sql` EXCLUDE (${hidden})` : sql``;
   if (!hasUidsList(run))
     return sql`SELECT *${exclude}, CAST(NULL AS INTEGER) AS pos, CAST(NULL AS INTEGER) AS uid FROM export_events WHERE false`;
