@@ -482,6 +482,12 @@ describe('several runs and dedupe', () => {
     const got = jsonl(deduped);
     expect(got.map((r) => JSON.stringify([r.prompt, r.completions]))).toEqual(pairs);
     expect(new Set(got.map((r) => r.run_id))).toEqual(new Set([ovFile]));
+    // Mining over both: the same pairs as over one, each from the first run that has it.
+    const one = out('jsonl');
+    const two = out('jsonl');
+    await exportRuns([ovFile], { output: one, mining: true, withScores: true });
+    await exportRuns([ovFile, copy], { output: two, mining: true, withScores: true });
+    expect(jsonl(two)).toEqual(jsonl(one).map((r) => ({ run_id: ovFile, ...r })));
   });
 });
 
