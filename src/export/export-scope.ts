@@ -1,5 +1,5 @@
 import { cleanDuckDbMessage } from '../analysis/duckdb-message.js';
-import { eventConditions } from '../analysis/filters.js';
+import { eventFilters } from '../analysis/filters.js';
 import { checkTasks, hasUidRows, requireUidColumn } from '../analysis/run-columns.js';
 import type { Run } from '../engine/run.js';
 import { ident, join, lit, sql, trusted, type Sql } from '../engine/sql.js';
@@ -37,7 +37,7 @@ export async function exportScope(
   const { byFile } = await createExportViews(run);
   const columns = exportColumns(run, (await run.fieldCatalog()).fields);
   await checkTasks(run, options.task);
-  const eventLevel = eventConditions(options).map(trusted);
+  const eventLevel = eventFilters(options);
   if ([...since.values()].some((rec) => rec > 0))
     eventLevel.push(
       sql`rec >= CASE file_id ${join(
