@@ -177,7 +177,7 @@ export function validatorChartsFromData(data: ValidatorData): NamedChart[] {
       name: 'uid-performance',
       description: 'success rate and completion time distribution per uid',
       spec: uidPerformanceSpec(perf, {
-        caption: `${base} · every uid row${perf.quantileSample ? ` · times from ≤ ${formatCount(perf.quantileSample)} sampled per uid` : ''}`,
+        caption: `${base} · every uid row${perf.quantileShare ? ` · time quantiles from a ${(perf.quantileShare * 100).toPrecision(2)} % hashed sample` : ''}`,
       }),
     });
   const series = data.stepLength;

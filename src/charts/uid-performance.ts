@@ -10,8 +10,8 @@ export interface UidPerformance {
   p75: number[];
   p90: number[];
   count: number[];
-  /** When set, the quantiles come from at most this many completion times per uid (large runs). */
-  quantileSample?: number;
+  /** When set, the quantiles come from this share of the completion times (a hashed sample, large runs). */
+  quantileShare?: number;
 }
 
 /** Per-uid success rate (bars) above the per-uid completion time distribution (box: p25–p75, whiskers p10–p90, median tick). */

@@ -172,7 +172,9 @@ export class Session {
 
   /** Column-major result, for larger results headed to charts. */
   async columns(sql: string): Promise<Record<string, unknown[]>> {
+    const started = DEBUG_SQL ? performance.now() : 0;
     const reader = await this.connection.runAndReadAll(sql);
+    if (DEBUG_SQL) debugSql(sql, started);
     return reader.getColumnsObjectJS() as Record<string, unknown[]>;
   }
 

@@ -9,13 +9,14 @@ const QUANTILES = [0.1, 0.25, 0.5, 0.75, 0.9];
 
 /** Completion times up to which the quantiles are exact (as binned statistics' bands). */
 export const EXACT_QUANTILE_ROWS = 5_000_000;
-/** Beyond: each uid's quantiles come from this many of its times, those of the smallest hash of their place. */
-export const QUANTILE_SAMPLE_PER_UID = 8192;
+/** Beyond, the quantiles come from the times whose place (ord, pos) hashes below a share of this. */
+const HASH_RANGE = 1_000_003;
 
 /**
  * Per uid (≥ 0) over every uid row: rows, success rate (share of rows with a `successful` flag
- * whose flag is set) and the completion-time quantiles of its finite times: exact, or from a
- * deterministic sample of `sample` times per uid (bounded memory on large runs).
+ * whose flag is set) and the completion-time quantiles of its finite times: exact, or with
+ * `sample` (a share of HASH_RANGE) from the times whose place hashes below it — a deterministic
+ * uniform sample, so DuckDB holds a bounded number of values on large runs.
  */
 export function uidPerformanceSql(
   columns: { successful: boolean; completionTimes: boolean },
@@ -27,12 +28,13 @@ export function uidPerformanceSql(
   const rate = columns.successful
     ? sql`CAST(count(*) FILTER (WHERE ${ok} <> 0) AS DOUBLE) / count(${ok})`
     : sql`CAST(NULL AS DOUBLE)`;
-  const finite = sql`isfinite(${times})`;
-  const quantiles = !columns.completionTimes
-    ? sql`CAST(NULL AS DOUBLE[])`
-    : sample === undefined
-      ? sql`quantile_cont(${times}, ${litList(QUANTILES)}) FILTER (WHERE ${finite})`
-      : sql`list_aggregate(arg_min(${times}, hash(${ident('ord')}, ${ident('pos')}), ${lit(sample)}) FILTER (WHERE ${finite}), 'quantile_cont', ${litList(QUANTILES)})`;
+  const kept =
+    sample === undefined
+      ? sql`isfinite(${times})`
+      : sql`isfinite(${times}) AND hash(${ident('ord')}, ${ident('pos')}) % ${lit(HASH_RANGE)} < ${lit(sample)}`;
+  const quantiles = columns.completionTimes
+    ? sql`quantile_cont(${times}, ${litList(QUANTILES)}) FILTER (WHERE ${kept})`
+    : sql`CAST(NULL AS DOUBLE[])`;
   return join(
     [
       sql`SELECT CAST(${uid} AS INTEGER) AS ${uid}, ${rate} AS rate, ${quantiles} AS q, CAST(count(*) AS DOUBLE) AS n`,
@@ -58,7 +60,8 @@ export async function uidPerformance(
           .text,
       )
     : undefined;
-  const sample = (times?.n ?? 0) > EXACT_QUANTILE_ROWS ? QUANTILE_SAMPLE_PER_UID : undefined;
+  const total = times?.n ?? 0;
+  const sample = total > EXACT_QUANTILE_ROWS ? Math.ceil((HASH_RANGE * EXACT_QUANTILE_ROWS) / total) : undefined;
   const cols = await run.session.columns(uidPerformanceSql(columns, sample).text);
   const q = (cols.q as (number[] | null)[]).map((v) => v ?? []);
   const at = (i: number) => q.map((v) => v[i] ?? NaN);
@@ -71,6 +74,6 @@ export async function uidPerformance(
     p75: at(3),
     p90: at(4),
     count: cols.n as number[],
-    quantileSample: sample,
+    quantileShare: sample === undefined ? undefined : sample / HASH_RANGE,
   };
 }
