@@ -51,6 +51,17 @@ export function exactMeanSql(expr: SqlExpression, scale: number): Sql {
   );
 }
 
+/**
+ * SQL for the sum of the finite values of `expr` (NULL when there are none), exact up to the
+ * rounding at `scale` and the one rounding of the final integer to a double: the same bits
+ * whatever order DuckDB's threads add in.
+ */
+export function exactSumSql(expr: SqlExpression, scale: number): Sql {
+  const value = sql`CAST(${expression(expr)} AS DOUBLE)`;
+  const scaled = sql`CASE WHEN isfinite(${value}) THEN CAST(round(${timesPowerOfTwo(value, scale)}) AS HUGEINT) END`;
+  return timesPowerOfTwo(sql`CAST(sum(${scaled}) AS DOUBLE)`, -scale);
+}
+
 /** The largest finite magnitude of `expr` (the input of meanScale). */
 export function maxAbsSql(expr: SqlExpression): Sql {
   const value = sql`CAST(${expression(expr)} AS DOUBLE)`;

@@ -1,4 +1,5 @@
 import { binIndexSql, binSpec, type BinSpec } from './bins.js';
+import { exactSumSql, meanScale } from './exact-mean.js';
 import type { Run } from './run.js';
 import { ident, lit, sql } from './sql.js';
 import { forwardFill, uidIndexedMatrix } from './uid-indexed-matrix.js';
@@ -30,9 +31,11 @@ export interface ScoreOptions {
  * its first reward. Bins cut the run's x range (Run.xRange), like every chart over x.
  *
  * The replay is split where it is cheap: each uid's updates within one bin compose to one affine
- * map s ↦ A·s + B, with A = (1−α)^n and B the replay of the bin's rewards from 0 (SQL: the rewards
- * in row order, folded by list_reduce); JavaScript composes the maps bin after bin. Only one
- * number pair per (uid, bin) leaves DuckDB, whatever the run's size.
+ * map s ↦ A·s + B, with A = (1−α)^n and B = Σ α·rᵢ·(1−α)^(updates after i in the bin), the replay of
+ * the bin's rewards from 0 (SQL: each update's rank in its bin by a window, an exact sum); JavaScript
+ * composes the maps bin after bin. Only one number pair per (uid, bin) leaves DuckDB, whatever the
+ * run's size, and DuckDB's window spills to disk rather than holding every update in memory (an
+ * ordered list per (uid, bin) did, and ran out of memory on 1 GB of FileTAO at 400 bins).
  */
 export async function movingAverageScores(
   run: Run,
@@ -53,7 +56,8 @@ export async function movingAverageScores(
   // stretches of consecutive events in one bin, and a bin holds the state after its last stretch.
   const back = await run.session.one<{ n: number }>(xGoesBackSql(spec).text);
   const monotonic = (back?.n ?? 0) === 0;
-  const maps = await run.session.columns(scoreMapsSql(reward, spec, alpha, monotonic).text);
+  const scale = await rewardScale(run, reward, alpha);
+  const maps = await run.session.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic).text);
   const uidColumn = (maps.uid ?? []) as number[];
   if (!uidColumn.length) return undefined;
   const events = await run.session.one<{ n: number }>(
@@ -109,31 +113,44 @@ function updates(reward: string) {
   return sql`${r} IS NOT NULL AND isfinite(${r}) AND x IS NOT NULL AND isfinite(x) AND uid >= 0`;
 }
 
+/** The scale of exactSumSql for terms α·reward·(1−α)^k. */
+async function rewardScale(run: Run, reward: string, alpha: number): Promise<number> {
+  const row = await run.session.one<{ m: number | null }>(
+    sql`SELECT max(abs(CAST(${ident(reward)} AS DOUBLE))) AS m FROM uid_events WHERE ${updates(reward)}`.text,
+  );
+  return meanScale(alpha * (row?.m ?? 0));
+}
+
 /**
- * Per (stretch, uid): the number of updates n and B, the state the stretch's updates reach from 0,
- * folded in row order (ord, then position in the event). A stretch is a bin when x only goes
- * forward (`monotonic`), else a run of consecutive events with updates in one bin, in row order;
- * `last` says whether it is its bin's last stretch.
+ * Per (stretch, uid): the number of updates n and B = Σ α·rᵢ·(1−α)^(updates after i in the
+ * stretch), the state its updates reach from 0 — an exact sum (exactSumSql at `scale`), so the
+ * same bits whatever DuckDB's threads do. A stretch is a bin when x only goes forward
+ * (`monotonic`), else a run of consecutive events with updates
+ * in one bin, in row order; `last` says whether it is its bin's last stretch.
  */
-export function scoreMapsSql(reward: string, spec: BinSpec, alpha: number, monotonic = true) {
+export function scoreMapsSql(reward: string, spec: BinSpec, alpha: number, scale: number, monotonic = true) {
   const r = ident(reward);
   const bin = binIndexSql('x', spec);
-  const fold = sql`CAST(count(*) AS DOUBLE) AS n,
-      list_reduce(list_prepend(0.0, list(CAST(${r} AS DOUBLE) ORDER BY ord, pos)),
-        (s, v) -> ${lit(1 - alpha)} * s + ${lit(alpha)} * v) AS b`;
+  const term = sql`${lit(alpha)} * CAST(${r} AS DOUBLE) * pow(${lit(1 - alpha)}, later)`;
+  const fold = sql`CAST(count(*) AS DOUBLE) AS n, ${exactSumSql(term, scale)} AS b`;
+  // The updates after each one within its (stretch, uid): its exponent.
+  const later = sql`row_number() OVER (PARTITION BY stretch, uid ORDER BY ord DESC, pos DESC) - 1 AS later`;
   if (monotonic)
-    return sql`SELECT bin AS stretch, bin, uid, ${fold}, true AS last
-      FROM (SELECT ${bin} AS bin, uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)})
-      GROUP BY bin, uid ORDER BY bin, uid`;
+    return sql`SELECT stretch, stretch AS bin, uid, ${fold}, true AS last FROM (
+        SELECT stretch, uid, ${r}, ${later} FROM (
+          SELECT ${bin} AS stretch, uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)}))
+      GROUP BY stretch, uid ORDER BY stretch, uid`;
   return sql`WITH binned AS (SELECT DISTINCT ord, ${bin} AS bin FROM uid_events WHERE ${updates(reward)}),
     stretches AS (
       SELECT ord, bin, sum(CASE WHEN bin IS DISTINCT FROM before THEN 1 ELSE 0 END) OVER (ORDER BY ord) AS stretch
       FROM (SELECT ord, bin, lag(bin) OVER (ORDER BY ord) AS before FROM binned)),
-    last AS (SELECT bin, max(stretch) AS stretch FROM stretches GROUP BY bin)
-    SELECT s.stretch, s.bin, u.uid, ${fold}, any_value(s.stretch = l.stretch) AS last
-    FROM (SELECT uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)}) u
-      JOIN stretches s USING (ord) JOIN last l USING (bin)
-    GROUP BY s.stretch, s.bin, u.uid ORDER BY s.stretch, u.uid`;
+    last AS (SELECT bin, max(stretch) AS stretch FROM stretches GROUP BY bin),
+    ranked AS (
+      SELECT s.stretch, s.bin, u.uid, u.${r}, ${later}
+      FROM (SELECT uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)}) u JOIN stretches s USING (ord))
+    SELECT k.stretch, k.bin, k.uid, ${fold}, any_value(k.stretch = l.stretch) AS last
+    FROM ranked k JOIN last l USING (bin)
+    GROUP BY k.stretch, k.bin, k.uid ORDER BY k.stretch, k.uid`;
 }
 
 async function loggedScores(run: Run, alpha: number, maxBins: number): Promise<ScoreMatrix | undefined> {
