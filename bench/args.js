@@ -17,6 +17,10 @@ const USAGE = `usage: npm run bench -- [options]
   --flatness-workloads <list>  the workloads --flatness runs on (default: filetao)
   --repeat <n>          run every measurement n times back to back and report the median
                         seconds and the median peak RSS, with their range (default 1)
+  --appended <size>     also the second look: FileTAO of this size (e.g. 10GB), plot, report and
+                        analyze each on a cold run index, then again after 1 % more events were
+                        appended to the log
+  --rl-large <size>     also visualize-training on an RL run of this size (e.g. 27GB), measured
   --no-save             print the table only, do not write bench/results/
   -h, --help            this text`;
 
@@ -55,6 +59,8 @@ export function parseArgs(argv) {
     flatnessWorkloads: ['filetao'],
     save: true,
     repeat: 1,
+    appended: undefined,
+    rlLarge: undefined,
   };
   let flatnessGiven = false;
   const setSize = (size) => {
@@ -78,6 +84,8 @@ export function parseArgs(argv) {
       const unknown = options.workloads.filter((name) => !WORKLOAD_NAMES.includes(name));
       if (unknown.length > 0) throw new Error(`unknown workload ${unknown.join(', ')}\n${USAGE}`);
     } else if (arg === '--commands') options.commands = value().split(',').filter(Boolean);
+    else if (arg === '--appended') options.appended = sizeLabel(value());
+    else if (arg === '--rl-large') options.rlLarge = sizeLabel(value());
     else if (arg === '--flatness') options.flatness = true;
     else if (arg === '--flatness-sizes') {
       const sizes = value().split(',').map(sizeLabel);

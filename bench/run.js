@@ -3,6 +3,7 @@
 // same files; prints a table and writes bench/results/<date>-<size>.json.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { appendedLooks } from './appended.js';
 import { parseArgs, parseSize, sizeLabel, WORKLOAD_NAMES } from './args.js';
 import { cliInfo } from './cli-info.js';
 import { ensureData } from './data.js';
@@ -61,23 +62,46 @@ function spreadNote(runs) {
   return `median of ${runs.length}: ${range(seconds, Math.max(...seconds) < 10 ? 2 : 1)} s${rss}`;
 }
 
+/** A fresh, empty run-index cache for one command's first look. */
+function freshCache() {
+  const dir = join(OUT_DIR, 'cache');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /**
  * Runs one `runlens …` command on an input `repeat` times back to back and returns its table row:
  * the median seconds (with that run's CPU time) and the median peak RSS; every run in `runs`.
+ * Each run starts on an empty run-index cache (a first look). With `secondLook`, each run is
+ * followed by the same command on the cache it left (nothing changed), reported in a second row.
  * A failed run ends the repeats and the row reports it.
  */
-async function runCommand(workload, input, command, yardstickRate, repeat = 1) {
+async function runCommand(workload, input, command, yardstickRate, repeat = 1, secondLook = false) {
   const outDir = join(OUT_DIR, workload, command.name);
   const args = command.args;
   const loadBefore = loadAverage();
   const runs = [];
+  const again = [];
   for (let i = 0; i < repeat; i++) {
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true });
-    const result = await measureChild(process.execPath, [CLI, ...args], { cwd: outDir });
+    const env = { ...process.env, RUNLENS_CACHE_DIR: freshCache() };
+    const result = await measureChild(process.execPath, [CLI, ...args], { cwd: outDir, env });
     runs.push(result);
     if (result.exitCode !== 0) break;
+    if (secondLook) again.push(await measureChild(process.execPath, [CLI, ...args], { cwd: outDir, env }));
   }
+  const row = rowOf(workload, input, command, runs, yardstickRate, loadBefore, countFiles(outDir));
+  if (!again.length) return [row];
+  const second = rowOf(workload, input, command, again, yardstickRate, loadBefore, countFiles(outDir));
+  second.command = `${command.name} (second look)`;
+  second.firstLookSeconds = row.seconds;
+  return [row, second];
+}
+
+/** The table row of a command's runs (median seconds and peak RSS). */
+function rowOf(workload, input, command, runs, yardstickRate, loadBefore, outputFiles) {
   const failed = runs.find((run) => run.exitCode !== 0);
   const seconds = median(runs.map((run) => run.seconds));
   const result = failed ?? runs.find((run) => run.seconds === seconds);
@@ -85,13 +109,13 @@ async function runCommand(workload, input, command, yardstickRate, repeat = 1) {
     workload,
     inputBytes: input.bytes,
     command: command.name,
-    argv: args.map((arg) => arg.replace(`${REPO_DIR}/`, '')),
+    argv: command.args.map((arg) => arg.replace(`${REPO_DIR}/`, '')),
     seconds: result.seconds,
     mbPerSecond: input.bytes / 1e6 / result.seconds,
     peakRssBytes: failed ? failed.peakRssBytes : median(runs.map((run) => run.peakRssBytes)),
     cpuSeconds: result.cpuSeconds,
     exitCode: result.exitCode,
-    outputFiles: countFiles(outDir),
+    outputFiles,
     load: { before: loadBefore, after: loadAverage() },
   };
   if (runs.length > 1) {
@@ -153,11 +177,13 @@ async function benchWorkload(name, size, options, cli) {
 
   for (const command of commandLines(name, input, join(OUT_DIR, name), cli)) {
     if (options.commands && !options.commands.includes(command.name)) continue;
-    const row = command.skipped
-      ? { ...base, command: command.name, note: `skipped: ${command.skipped}` }
-      : await runCommand(name, input, command, yardstickRate, options.repeat);
-    rows.push(row);
-    printRow(row);
+    const measured = command.skipped
+      ? [{ ...base, command: command.name, note: `skipped: ${command.skipped}` }]
+      : await runCommand(name, input, command, yardstickRate, options.repeat, true);
+    for (const row of measured) {
+      rows.push(row);
+      printRow(row);
+    }
   }
   const generation = { seconds: data.marker.seconds, output: data.marker.output.replace(`${REPO_DIR}/`, '') };
   return { name, size, files: input.files.length, bytes: input.bytes, generation, rows };
@@ -183,7 +209,7 @@ async function flatness(sizes, cli, names, workloadNames, repeat) {
       await readAll(input.files);
       for (const command of commandLines(workload, input, join(OUT_DIR, workload), cli)) {
         if (!names.includes(command.name) || command.skipped) continue;
-        const row = await runCommand(workload, input, command, undefined, repeat);
+        const [row] = await runCommand(workload, input, command, undefined, repeat);
         row.command = `${command.name} (flatness ${size})`;
         row.flatnessCommand = command.name;
         workloadRows.push(row);
@@ -237,13 +263,31 @@ async function rlScaling(size, cli, commands, repeat) {
   const rows = [];
   for (const command of commandLines('rl', input, join(OUT_DIR, 'rl-scaling'), cli)) {
     if (!commands.includes(command.name) || command.skipped) continue;
-    const row = await runCommand('rl', input, command, undefined, repeat);
+    const [row] = await runCommand('rl', input, command, undefined, repeat);
     row.command = `${command.name} (scaling ${small})`;
     row.scalingCommand = command.name;
     rows.push(row);
     printRow(row);
   }
   return { size: small, rows };
+}
+
+/** visualize-training on an RL run of `size` (27 GB in the issue), first look, measured. */
+async function largeRl(size, cli) {
+  console.log(`\nrl large: visualize-training on RL at ${size}`);
+  const data = await ensureData('rl', size, WORKLOADS.rl.simulateArgs);
+  const input = WORKLOADS.rl.locate(data.dir);
+  await readAll(input.files);
+  const rows = [];
+  for (const command of commandLines('rl', input, join(OUT_DIR, 'rl-large'), cli)) {
+    if (command.name !== 'visualize-training' || command.skipped) continue;
+    const [row] = await runCommand('rl', input, command, undefined, 1);
+    row.command = `${command.name} (${size})`;
+    row.largeCommand = command.name;
+    rows.push(row);
+    printRow(row);
+  }
+  return { size, rows };
 }
 
 async function main() {
@@ -285,15 +329,19 @@ async function main() {
     options.workloads.includes('rl') && scalingCommands.length
       ? await rlScaling(options.sizes.rl, cli, scalingCommands, options.repeat)
       : undefined;
+  const appended = options.appended ? await appendedLooks(options.appended, options.commands) : undefined;
+  const rlLarge = options.rlLarge ? await largeRl(options.rlLarge, cli) : undefined;
   const loadAfter = loadAverage();
 
   const rows = [
     ...workloads.flatMap((workload) => workload.rows),
     ...(scaling?.rows ?? []),
+    ...(rlLarge?.rows ?? []),
+    ...(appended?.rows ?? []),
     ...(flat?.rows ?? []),
   ];
   const table = formatTable(rows);
-  const targets = checkTargets(workloads, flat, scaling);
+  const targets = checkTargets(workloads, flat, appended, rlLarge);
   console.log(`\n${table}\n\nload average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}`);
   console.log(`\ntargets:\n${formatTargets(targets)}`);
 
@@ -309,6 +357,8 @@ async function main() {
       workloads,
       flatness: flat,
       rlScaling: scaling,
+      appended,
+      rlLarge,
       targets,
       table,
     };
@@ -321,6 +371,8 @@ async function main() {
       name.push(`${options.workloads.length ? 'flatness-' : ''}${options.flatnessWorkloads.join('+')}`);
     }
     if (options.commands) name.push(options.commands.join('+'));
+    if (options.appended) name.push(`appended${options.appended}`);
+    if (options.rlLarge) name.push(`rl${options.rlLarge}`);
     if (options.repeat > 1) name.push(`repeat${options.repeat}`);
     // A second run of the same kind on the same day gets -2, -3, …: BENCHMARKS.md cites the earlier one.
     let file = join(RESULTS_DIR, `${name.join('-')}.json`);

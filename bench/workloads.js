@@ -57,6 +57,8 @@ export function commandLines(workloadName, input, outDir, cli) {
     { name: 'report', args: ['report', input.path, '-o', join(outDir, 'report', 'report.html')] },
     { name: 'export', args: exportArgs(input.path, outDir, cli) },
   ];
+  if (workloadName !== 'rl')
+    wanted.push({ name: 'analyze', args: ['analyze', input.path, '--kind', 'leaderboard', '--json'] });
   if (workloadName === 'rl') {
     wanted.push({
       name: 'visualize-training',
