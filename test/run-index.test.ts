@@ -309,6 +309,45 @@ describe('what DuckDB cannot read is read carefully, every good row kept', () =>
   });
 });
 
+describe('fields outside the records the columns were declared from', () => {
+  it('are found by inspect’s check of every record, and the file is read again declaring them', async () => {
+    const dir = tempDir();
+    const log = path.join(dir, 'events.jsonl');
+    const line = (i: number, extra = '') =>
+      `{"step": ${i}, "loss": ${1 / (i + 1)}, "m": {"a": ${i}${extra ? ', "b": 1' : ''}}${extra}}\n`;
+    // ~20 MB: the probe reads its start, its end and 64 windows of 32 kB; a field held only by a
+    // stretch of lines between two windows is not among what it sees.
+    const lines: string[] = [];
+    for (let i = 0; i < 400_000; i++) lines.push(line(i));
+    const size = lines.join('').length;
+    const window = (w: number) => Math.floor((size * w) / 65);
+    // Lines starting 40 kB after window 20 (windows are 32 kB long): a stretch no window reaches.
+    let at = 0;
+    let first = -1;
+    for (let i = 0; i < lines.length; i++) {
+      if (at > window(20) + 40_000 && first < 0) first = i;
+      at += lines[i].length;
+    }
+    for (let i = first; i < first + 50; i++) lines[i] = line(i, ', "rare": "x"');
+    fs.writeFileSync(log, lines.join(''));
+    const run = await open(log, { cache: tempDir() });
+    try {
+      expect(run.columns.scalars.has('rare')).toBe(false);
+      expect(await run.checkMembers()).toEqual(expect.arrayContaining(['rare', 'm.b']));
+      expect(run.columns.scalars.get('rare')).toBe('VARCHAR');
+      const rows = await run.session.all<{ n: number; b: number }>(
+        'SELECT CAST(count(rare) AS INTEGER) AS n, CAST(sum("m.b") AS INTEGER) AS b FROM events',
+      );
+      expect(rows).toEqual([{ n: 50, b: 50 }]);
+      expect(run.ingest.rows).toBe(400_000);
+      // Checked once: a second check reads nothing and finds nothing.
+      expect(await run.checkMembers()).toEqual([]);
+    } finally {
+      run.close();
+    }
+  });
+});
+
 describe('the cache', () => {
   it('--no-cache leaves nothing behind; a cache over its size limit drops the least recently used run', async () => {
     const cache = tempDir();

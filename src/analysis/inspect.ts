@@ -18,6 +18,8 @@ export interface RunInspection {
 
 /** Everything `runlens inspect` shows, as data. */
 export async function inspectRun(run: Run): Promise<RunInspection> {
+  // Every record's members, not only those of the records the columns were declared from.
+  await run.checkMembers();
   const catalog = await run.fieldCatalog();
   return {
     root: run.location.root,

@@ -80,6 +80,8 @@ const TABLES: Sql[] = [
   sql`CREATE TABLE IF NOT EXISTS runlens_problems (file_id INTEGER, line DOUBLE, kind VARCHAR, message VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_columns (seq INTEGER, name VARCHAR, path VARCHAR, role VARCHAR, first_kind VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_chunk_stats (chunk INTEGER, stats VARCHAR)`,
+  sql`CREATE TABLE IF NOT EXISTS runlens_member_checks (file_id INTEGER, bytes DOUBLE)`,
+  sql`CREATE TABLE IF NOT EXISTS runlens_extra_shapes (path VARCHAR, shape VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_order (file_id INTEGER, "column" VARCHAR, present DOUBLE,
     decreases DOUBLE, first DOUBLE, last DOUBLE, min DOUBLE, max DOUBLE)`,
 ];
@@ -157,7 +159,7 @@ export class IndexDb {
   }
 
   async removeFile(fileId: number): Promise<void> {
-    for (const table of ['runlens_files', 'runlens_problems', 'runlens_order'])
+    for (const table of ['runlens_files', 'runlens_problems', 'runlens_order', 'runlens_member_checks'])
       await this.session.run(sql`DELETE FROM ${ident(table)} WHERE file_id = ${lit(fileId)}`.text);
   }
 
@@ -237,6 +239,34 @@ export class IndexDb {
       sql`UPDATE runlens_columns SET first_kind = ${lit(kind)} WHERE name = ${lit(name)} AND first_kind IS NULL`
         .text,
     );
+  }
+
+  /** Bytes of a file whose every record's members were checked against the index's columns. */
+  async memberChecked(fileId: number): Promise<number> {
+    const row = await this.session.one<{ bytes: number }>(
+      sql`SELECT bytes FROM runlens_member_checks WHERE file_id = ${lit(fileId)}`.text,
+    );
+    return row?.bytes ?? 0;
+  }
+
+  async setMemberChecked(fileId: number, bytes: number): Promise<void> {
+    await this.session.run(sql`DELETE FROM runlens_member_checks WHERE file_id = ${lit(fileId)}`.text);
+    await this.session.run(
+      sql`INSERT INTO runlens_member_checks VALUES (${lit(fileId)}, ${lit(bytes)})`.text,
+    );
+  }
+
+  /** Members found in a file's records beyond what its probe saw (see RunIndex.checkMembers). */
+  async extraShape(path: string): Promise<string | undefined> {
+    const row = await this.session.one<{ shape: string }>(
+      sql`SELECT shape FROM runlens_extra_shapes WHERE path = ${lit(path)}`.text,
+    );
+    return row?.shape;
+  }
+
+  async setExtraShape(path: string, shape: string): Promise<void> {
+    await this.session.run(sql`DELETE FROM runlens_extra_shapes WHERE path = ${lit(path)}`.text);
+    await this.session.run(sql`INSERT INTO runlens_extra_shapes VALUES (${lit(path)}, ${lit(shape)})`.text);
   }
 
   /** A chunk's field statistics (field-catalog.ts), as kept; undefined when not counted yet. */

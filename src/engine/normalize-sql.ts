@@ -259,3 +259,35 @@ export function typedRead(
     options.multiple ? trusted(', union_by_name = true') : trusted('')
   })`;
 }
+
+/** A path of member names as a JSON path (`$."a"."b"`). */
+export function jsonPathOf(keys: readonly string[]): string {
+  return `$${keys.map((k) => `.${JSON.stringify(k)}`).join('')}`;
+}
+
+/**
+ * Every record read whole as JSON: the event (`record.extra` of loguru lines) in column `e`.
+ * DuckDB parses each record in full here, which reading declared columns does not need.
+ */
+export function wholeRecords(files: readonly string[], layout: 'jsonl' | 'array', loguru: boolean): Sql {
+  const format = layout === 'jsonl' ? 'newline_delimited' : 'array';
+  const j = ident('j');
+  const event = loguru ? sql`json_extract(${j}, '$.record.extra')` : j;
+  return sql`(SELECT ${event} AS e FROM read_json(${litList(files)}, format = ${lit(format)}, records = false, columns = {'j': 'JSON'}))`;
+}
+
+/** The distinct member-name lists of the records' objects at each path (the root first). */
+export function memberKeysSql(records: Sql, objects: readonly (readonly string[])[]): Sql {
+  const e = ident('e');
+  const keys = [
+    sql`json_keys(${e}) AS k0`,
+    ...objects.map((path, i) => sql`json_keys(${e}, ${lit(jsonPathOf(path))}) AS ${ident(`k${i + 1}`)}`),
+  ];
+  return sql`SELECT DISTINCT ${keys} FROM ${records}`;
+}
+
+/** Up to `limit` values (as JSON text) at a member path of the records. */
+export function memberValuesSql(records: Sql, path: readonly string[], limit: number): Sql {
+  const value = sql`json_extract(${ident('e')}, ${lit(jsonPathOf(path))})`;
+  return sql`SELECT CAST(${value} AS VARCHAR) AS v FROM ${records} WHERE ${value} IS NOT NULL LIMIT ${lit(limit)}`;
+}

@@ -2,6 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { LogFile } from '../formats/log-file.js';
 import { noVotes, probeFile, type FileProbe } from '../formats/probe.js';
+import { emptyShape, mergeShape, shapeAt, shapeFromJson, shapeToJson, type Shape } from '../formats/shape.js';
+import { withByteRanges } from './byte-feed.js';
+import { memberKeysSql, memberValuesSql, wholeRecords } from './normalize-sql.js';
 import type { ProblemKind, ReadProblem } from '../formats/problems.js';
 import { parseJsonRecord } from '../formats/json-record.js';
 import { isPlainObject } from '../formats/record.js';
@@ -162,6 +165,88 @@ export class RunIndex {
 
   async orderRows(): Promise<OrderRow[]> {
     return this.db.orderRows();
+  }
+
+  async extraShape(path: string): Promise<Shape | undefined> {
+    const json = await this.db.extraShape(path);
+    return json === undefined ? undefined : shapeFromJson(JSON.parse(json));
+  }
+
+  setMemberChecked(fileId: number, bytes: number): Promise<void> {
+    return this.db.setMemberChecked(fileId, bytes);
+  }
+
+  /**
+   * Checks every record of the files read with declared columns (whose members came from a probe
+   * of some of their records) for members the index has no column for: DuckDB reads each record
+   * whole and lists the member names of its objects. A file with such members is dropped, with
+   * their shape kept, so the next update reads it again declaring them. Returns the paths found,
+   * each once. Bytes checked are remembered: a later check reads only what was appended.
+   */
+  async checkMembers(files: readonly LogFile[]): Promise<string[]> {
+    const known = new Set(this.columns.map((c) => c.path));
+    const objects = new Set<string>();
+    for (const path of known) {
+      const keys = path.split('.');
+      for (let i = 1; i < keys.length; i++) objects.add(keys.slice(0, i).join('.'));
+    }
+    const objectPaths = [...objects].map((p) => p.split('.'));
+    const isKnown = (path: string) => known.has(path) || objects.has(path);
+    const found = new Set<string>();
+    for (const entry of [...this.files.values()]) {
+      const file = files.find((f) => f.path === entry.path);
+      const checked = await this.db.memberChecked(entry.fileId);
+      if (!file || checked >= entry.indexedBytes || (entry.layout !== 'jsonl' && entry.layout !== 'array'))
+        continue;
+      const probe = await probeFile(file);
+      const start = checked > 0 ? checked : probe.bom ? 3 : 0;
+      if (entry.layout === 'array' && start > 0) continue;
+      const range = { path: entry.path, start, end: entry.indexedBytes };
+      const unknown = await withByteRanges([range], async ([path]) => {
+        const records = wholeRecords([path], entry.layout as 'jsonl' | 'array', probe.loguru);
+        const rows = await this.session.all<Record<string, string[] | null>>(
+          memberKeysSql(records, objectPaths).text,
+        );
+        const paths = new Set<string>();
+        for (const row of rows)
+          [[], ...objectPaths].forEach((prefix, i) => {
+            for (const key of row[`k${i}`] ?? []) {
+              const member = [...prefix, key].join('.');
+              if (!isKnown(member)) paths.add(member);
+            }
+          });
+        // Members of members found (a new object's own members are in its values' shape).
+        const fresh = [...paths].filter((p) => ![...paths].some((q) => p.startsWith(`${q}.`)));
+        const shapes: Shape[] = [];
+        for (const member of fresh) {
+          const keys = member.split('.');
+          const values = await this.session.all<{ v: string }>(memberValuesSql(records, keys, 400).text);
+          shapes.push(
+            shapeAt(
+              keys,
+              values.map((r) => parseJsonRecord(r.v)),
+            ),
+          );
+        }
+        return { paths: fresh, shapes };
+      });
+      if (!unknown.paths.length) {
+        await this.db.setMemberChecked(entry.fileId, entry.indexedBytes);
+        continue;
+      }
+      const extra = (await this.extraShape(entry.path)) ?? emptyShape();
+      for (const shape of unknown.shapes) mergeShape(extra, shape);
+      await this.db.setExtraShape(entry.path, JSON.stringify(shapeToJson(extra)));
+      for (const p of unknown.paths) found.add(p);
+      await this.dropFile(entry.fileId);
+    }
+    return [...found];
+  }
+
+  /** Marks files as checked up to what is indexed of them (read again with every member declared). */
+  async markMembersChecked(paths: readonly string[]): Promise<void> {
+    for (const f of this.files.values())
+      if (paths.includes(f.path)) await this.db.setMemberChecked(f.fileId, f.indexedBytes);
   }
 
   chunkStats(chunk: number): Promise<unknown[] | undefined> {
@@ -555,7 +640,7 @@ class UpdateReader {
           });
           continue;
         }
-        const probe = await probeFile(read.file);
+        const probe = await this.probe(read.file);
         typed.push({
           part: {
             fileId: read.known.fileId,
@@ -571,7 +656,7 @@ class UpdateReader {
         continue;
       }
       if (read.kind !== 'full') continue;
-      const probe = await probeFile(read.file);
+      const probe = await this.probe(read.file);
       const entry = newEntry(read, probe, read.reuseId ?? this.nextId());
       const range = fullRange(read.file, read.stat.size, probe);
       this.index.setPartial(range?.partial && { ...range.partial, fileId: entry.fileId }, entry.fileId);
@@ -631,6 +716,14 @@ class UpdateReader {
       start = end;
     }
     return [];
+  }
+
+  /** A file's probe, with the members a check of all its records found beyond an earlier probe. */
+  private async probe(file: LogFile): Promise<FileProbe> {
+    const probe = await probeFile(file);
+    const extra = await this.index.extraShape(file.path);
+    if (extra) mergeShape(probe.shape, extra);
+    return probe;
   }
 
   private nextId(): number {
@@ -758,6 +851,8 @@ class UpdateReader {
         lines: resumable ? careful.position.line : (base?.lines ?? 0) + part.rows,
       };
       await this.finishFile(next, base?.rows ?? 0, part.rows, read.stat.size - (base?.indexedBytes ?? 0));
+      // The JS readers saw every record: its shape declared every member.
+      await this.index.setMemberChecked(entry.fileId, next.indexedBytes);
       return { commit: true };
     });
     await this.options.onChunk?.();

@@ -235,6 +235,30 @@ export class Run {
     return { newRows: change.newRows, newFiles: change.newFiles, reread: change.reread };
   }
 
+  /**
+   * Reads every record of the files read with declared columns for members the index has no column
+   * for (see RunIndex.checkMembers), reads those files again declaring them, and returns the fields
+   * found. Costs a second full parse of what was not checked before; `inspect` does it.
+   */
+  async checkMembers(): Promise<string[]> {
+    const files = this.location.files;
+    const found = await this.index.checkMembers(files);
+    if (!found.length) return found;
+    const before = new Set(this.index.indexedFiles().map((f) => f.path));
+    await this.index.update(files, { live: this.options.live });
+    await this.index.markMembersChecked(files.map((f) => f.path).filter((p) => !before.has(p)));
+    this.facts = await readFacts(this.index, this.location, this.options);
+    this.summaryCache = undefined;
+    this.xRangeCache = undefined;
+    this.catalogCache = undefined;
+    this.view = await createViews(this.index, {
+      xColumn: this.x.column,
+      taskColumn: this.taskColumn,
+      fileOrder: this.facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
+    });
+    return found;
+  }
+
   private catalogCache: Promise<{ fields: FieldStat[]; conflicts: Map<string, number> }> | undefined;
 
   /** Every field with its role, events and value types, and the type conflicts per column. */

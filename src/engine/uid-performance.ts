@@ -61,7 +61,8 @@ export async function uidPerformance(
       )
     : undefined;
   const total = times?.n ?? 0;
-  const sample = total > EXACT_QUANTILE_ROWS ? Math.ceil((HASH_RANGE * EXACT_QUANTILE_ROWS) / total) : undefined;
+  const sample =
+    total > EXACT_QUANTILE_ROWS ? Math.ceil((HASH_RANGE * EXACT_QUANTILE_ROWS) / total) : undefined;
   const cols = await run.session.columns(uidPerformanceSql(columns, sample).text);
   const q = (cols.q as (number[] | null)[]).map((v) => v ?? []);
   const at = (i: number) => q.map((v) => v[i] ?? NaN);

@@ -135,3 +135,48 @@ export function hasNumberField(shape: Shape, key: string): boolean {
   const field = shape.fields?.get(key);
   return field !== undefined && (has(field, 'int') || has(field, 'float'));
 }
+
+interface ShapeJson {
+  kinds: Shape['kinds'];
+  fields?: [string, ShapeJson][];
+  items?: ShapeJson;
+  maxLength?: number;
+  first?: ValueKind;
+}
+
+/** A shape as JSON (kept in the run index). */
+export function shapeToJson(shape: Shape): ShapeJson {
+  return {
+    kinds: shape.kinds,
+    ...(shape.fields
+      ? { fields: [...shape.fields].map(([k, f]): [string, ShapeJson] => [k, shapeToJson(f)]) }
+      : {}),
+    ...(shape.items ? { items: shapeToJson(shape.items) } : {}),
+    ...(shape.maxLength !== undefined ? { maxLength: shape.maxLength } : {}),
+    ...(shape.first !== undefined ? { first: shape.first } : {}),
+  };
+}
+
+export function shapeFromJson(json: ShapeJson): Shape {
+  return {
+    kinds: { ...json.kinds },
+    ...(json.fields ? { fields: new Map(json.fields.map(([k, f]) => [k, shapeFromJson(f)])) } : {}),
+    ...(json.items ? { items: shapeFromJson(json.items) } : {}),
+    ...(json.maxLength !== undefined ? { maxLength: json.maxLength } : {}),
+    ...(json.first !== undefined ? { first: json.first } : {}),
+  };
+}
+
+/** The shape of an object holding `values` at the member path `keys` (the shape a probe would add). */
+export function shapeAt(keys: readonly string[], values: readonly unknown[]): Shape {
+  const root = emptyShape();
+  let node = root;
+  for (const key of keys) {
+    node.kinds.object = (node.kinds.object ?? 0) + values.length;
+    node.first ??= 'object';
+    node.fields = new Map([[key, emptyShape()]]);
+    node = node.fields.get(key)!;
+  }
+  for (const value of values) addValue(node, value);
+  return root;
+}
