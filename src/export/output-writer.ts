@@ -1,7 +1,8 @@
 import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Session } from '../engine/session.js';
+import { boundedMemoryLimit, type Session } from '../engine/session.js';
+import { UserError } from '../errors.js';
 import { ident, lit, sql, type Sql } from '../engine/sql.js';
 import type { ExportFormat, ExportMode } from './export-options.js';
 import { finalQuery } from './export-queries.js';
@@ -64,7 +65,9 @@ export async function writeOutput(
       Number(
         (await oneThread(session, () => session.all<{ Count: bigint | number }>(copy.text)))[0]?.Count ?? 0,
       ),
-    );
+    ).catch((error: unknown) => {
+      throw tooWide(error, plan.format);
+    });
     if (target.append) {
       if (rows > 0) await pipeline(createReadStream(temp), createWriteStream(target.path, { flags: 'a' }));
       rmSync(temp, { force: true });
@@ -119,6 +122,21 @@ function convert(column: Sql, type: string, format: ExportFormat): Sql {
     ? sql`list_transform(${column}, v -> CASE WHEN isfinite(v) THEN v END)`
     : column;
   return format === 'csv' ? sql`CAST(to_json(${list}) AS VARCHAR)` : list;
+}
+
+/**
+ * DuckDB renders JSON text 2048 rows at a time: rows with many long lists (an OpenValidators
+ * event's two dozen vectors) can need more than its memory limit. Says what to do instead.
+ */
+function tooWide(error: unknown, format: ExportFormat): unknown {
+  if (format === 'parquet' || !/Out of Memory/i.test(String((error as Error)?.message))) return error;
+  return new UserError(`these rows are too wide to write as ${format} within DuckDB's memory limit`, {
+    hint:
+      'export to .parquet, keep fewer lists (--columns), use --explode, or raise RUNLENS_MEMORY_LIMIT (now ' +
+      boundedMemoryLimit() +
+      ')',
+    cause: error,
+  });
 }
 
 /**
