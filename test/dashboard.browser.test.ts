@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server/serve.js';
+import { simulate } from '../src/simulate/index.js';
 import { validatorLine, writeMetricsLog, writeValidatorLog } from './helpers/dashboard-runs.js';
 import { readPixels } from './helpers/images.js';
 import { launchChromium, skipWithoutChromium } from './helpers/chromium.js';
@@ -151,5 +152,42 @@ describe.skipIf(skipWithoutChromium)('dashboard in Chromium', () => {
     expect(await distinctColours(page, '[data-chart="compare"] .plot')).toBeGreaterThan(20);
     await page.screenshot({ path: path.join(SHOTS, 'compare.png') });
     expect(errors).toEqual([]);
+  });
+  it('shows charts of what is indexed so far, marked partial, then of the whole run', async () => {
+    const base = tempDir('runlens-dashboard-partial-');
+    await simulate('filetao', { out: path.join(base, 'big'), size: '16MB', uids: 64, seed: 9 });
+    // Parts of 512 KB: a few dozen, so the page sees partial answers before the last part is read.
+    const partialServer = await startServer({
+      root: base,
+      port: 0,
+      cache: tempDir('runlens-dashboard-partial-cache-'),
+      chunkBytes: 512 * 1024,
+      log: (m) => errors.push(m),
+    });
+    try {
+      await page.goto(`${partialServer.url}#/run/big`);
+      const line = '[data-chart="line:events:step_length"]';
+      await page.waitForSelector('.progress.partial:not([hidden])', { timeout: 30_000 });
+      await expect(page.locator('.progress.partial .progress-label').textContent()).resolves.toMatch(
+        /^Partial: [\d,]+ of ~[\d,]+ events, \d+ % of the bytes read$/,
+      );
+      await page.waitForSelector('.card[data-partial="true"] .partial-tag:not([hidden])', { timeout: 30_000 });
+      await expect(page.locator('.facts').getAttribute('data-partial')).resolves.toBe('true');
+      await page.screenshot({ path: path.join(SHOTS, 'run-partial.png') });
+      // All of it read: the banner goes, every drawn chart is drawn again from the whole run.
+      await page.waitForSelector('.facts[data-partial="false"]', { timeout: 60_000 });
+      await expect(page.locator('.progress').isHidden()).resolves.toBe(true);
+      await page.locator(line).scrollIntoViewIfNeeded();
+      await page.waitForSelector(`${line}[data-partial="false"] .main-svg`, { timeout: 30_000 });
+      await page.waitForFunction(() => !document.querySelector('.card[data-partial="true"]'), undefined, {
+        timeout: 30_000,
+      });
+      await expect(page.locator('.partial-tag:not([hidden])').count()).resolves.toBe(0);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: path.join(SHOTS, 'run-complete.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await partialServer.close();
+    }
   });
 });

@@ -12,10 +12,11 @@ const NOT_A_METRIC = /(^|[._])(uid|uids|hotkey|id|codes?|position\.(x|y|map))$/;
 /**
  * The run's chartable metrics: numeric stored columns of `rows` (per event) and `uid_rows` (per
  * event × uid) with at least two numeric values, minus bookkeeping, ids, codes, positions and the
- * x column itself. Counts come from the index's field catalogue (counted once per chunk).
+ * x column itself. Counts come from the index's field catalogue (counted once per chunk and kept in
+ * the index) once it is there (catalogueKept), else from one scan of the run's columns.
  */
 export async function runMetrics(run: Run): Promise<MetricInfo[]> {
-  const counts = run.partial ? await partialValueCounts(run) : await catalogValueCounts(run);
+  const counts = kept.has(run) ? await catalogValueCounts(run) : await scannedValueCounts(run);
   const metrics: MetricInfo[] = [];
   for (const [stored, table] of [
     ['rows', 'events'],
@@ -42,20 +43,34 @@ async function catalogValueCounts(run: Run): Promise<Map<string, number>> {
   return counts;
 }
 
-const partialCounts = new WeakMap<Run, Promise<Map<string, number>>>();
+/** Runs whose field catalogue is measured and kept in their index (reading it is free). */
+const kept = new WeakSet<Run>();
 
 /**
- * The same counts for a run of what is indexed so far, on its own connection: the field catalogue
- * measures chunks on the index's connection, which is busy reading the rest of the run. Finite
- * values of each numeric column (the columns are DOUBLE: ints, floats and bools alike).
+ * Says the run's field catalogue can be read without measuring chunks: its index was up to date
+ * when opened (measured by an earlier look), or it was measured since (`run.fieldCatalog()`).
  */
-function partialValueCounts(run: Run): Promise<Map<string, number>> {
-  let counts = partialCounts.get(run);
-  if (!counts) {
-    counts = countFiniteValues(run);
-    partialCounts.set(run, counts);
+export function catalogueKept(run: Run): void {
+  kept.add(run);
+}
+
+const scanned = new WeakMap<Run, { rows: number; counts: Promise<Map<string, number>> }>();
+
+/**
+ * The same counts by one scan of the run's numeric columns, for a run whose catalogue is not
+ * measured yet: measuring it takes seconds on a large run just read, and for a run of what is
+ * indexed so far it would run on the index's connection, busy reading the rest. Finite values of
+ * each numeric column (the columns are DOUBLE: ints, floats and bools alike). Kept per run until
+ * it grows.
+ */
+function scannedValueCounts(run: Run): Promise<Map<string, number>> {
+  let entry = scanned.get(run);
+  if (!entry || entry.rows !== run.ingest.rows) {
+    entry = { rows: run.ingest.rows, counts: countFiniteValues(run) };
+    scanned.set(run, entry);
+    entry.counts.catch(() => scanned.delete(run));
   }
-  return counts;
+  return entry.counts;
 }
 
 async function countFiniteValues(run: Run): Promise<Map<string, number>> {

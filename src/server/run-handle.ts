@@ -1,6 +1,7 @@
 import { Run, type OpenRunOptions } from '../engine/run.js';
 import type { IndexProgress, LiveStateEvent, LiveUpdateEvent, PartialInfo, RunState } from './api-types.js';
 import { ChangeWatch } from './change-watch.js';
+import { catalogueKept } from './metrics.js';
 import { partialInfo } from './partial-info.js';
 import { ResultCache } from './result-cache.js';
 import type { CatalogEntry } from './run-catalog.js';
@@ -42,6 +43,8 @@ export class RunHandle {
   lastUsed = Date.now();
   private run: Run | undefined;
   private partialRun: Run | undefined;
+  /** Each partial run's facts and version (a newer part may come while an answer is computed). */
+  private readonly partials = new WeakMap<Run, { info: PartialInfo; version: number }>();
   private opening: Promise<Run> | undefined;
   private failedAt = 0;
   private readonly queue = new WorkQueue();
@@ -92,6 +95,7 @@ export class RunHandle {
   }
 
   private openedBytes = 0;
+  private catalogueMeasured = false;
 
   /** Starts opening the run if nobody has yet; resolves when it is ready (all of it). */
   open(): Promise<Run> {
@@ -131,6 +135,9 @@ export class RunHandle {
       const shown = this.partialRun;
       this.run = run;
       this.openedBytes = run.lastChange.bytesRead;
+      // Up to date: the field catalogue was measured by an earlier look and is kept in the index.
+      this.catalogueMeasured = run.lastChange.bytesRead === 0;
+      if (this.catalogueMeasured) catalogueKept(run);
       this.indexMs = Date.now() - started;
       this.updatedAt = Date.now();
       this.lastRefresh = Date.now();
@@ -172,9 +179,20 @@ export class RunHandle {
     this.partialRun = partial;
     this.partial = info;
     this.version++;
+    this.partials.set(partial, { info, version: this.version });
     this.updatedAt = Date.now();
     if (previous) this.retire(previous);
     this.emitUpdate(partial.ingest.rows - (previous?.ingest.rows ?? 0), [], []);
+  }
+
+  /** The version of what `run` answers (the current one, or that of the part it holds). */
+  versionOf(run: Run): number {
+    return this.partials.get(run)?.version ?? this.version;
+  }
+
+  /** What a partial run holds (undefined for a run read completely). */
+  partialOf(run: Run): PartialInfo | undefined {
+    return this.partials.get(run)?.info;
   }
 
   /** Closes a run nobody answers from any more, after the work in flight (which may be using it). */
@@ -239,9 +257,11 @@ export class RunHandle {
   }
 
   /**
-   * DuckDB keeps the blocks a query read cached up to its memory limit; with several runs open
-   * that adds up. Once a run has been idle a moment, they go back to the system (the next query
-   * reads them again from the index file, mostly from the page cache).
+   * Once a run has been idle a moment: its field catalogue is measured and kept in the index if it
+   * is not yet (a run just read answers from a scan meanwhile; the next look reads it for free),
+   * and DuckDB's cached blocks go back to the system (it keeps what queries read up to its memory
+   * limit, and with several runs open that adds up; the next query reads them again from the index
+   * file, mostly from the page cache).
    */
   private releaseWhenIdle(): void {
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
@@ -249,8 +269,15 @@ export class RunHandle {
       this.releaseTimer = undefined;
       void this.queue
         .run(async () => {
-          if (this.run && !this.opening) await this.run.session.releaseMemory();
-        })
+          const run = this.run;
+          if (!run || this.opening) return;
+          if (!this.catalogueMeasured) {
+            await run.fieldCatalog();
+            this.catalogueMeasured = true;
+            catalogueKept(run);
+          }
+          await run.session.releaseMemory();
+        }, { heavy: true })
         .catch(() => {});
     }, this.options.releaseAfterMs ?? 5_000);
     this.releaseTimer.unref();

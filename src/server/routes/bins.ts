@@ -39,7 +39,7 @@ export const binsRoute: Route = {
         });
         return {
           run: handle.id,
-          version: handle.version,
+          version: handle.versionOf(run),
           partial: run.partial,
           metric: metric.name,
           table,

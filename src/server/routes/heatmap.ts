@@ -38,7 +38,7 @@ export const heatmapRoute: Route = {
         );
         return {
           run: handle.id,
-          version: handle.version,
+          version: handle.versionOf(run),
           partial: run.partial,
           kind,
           xLabel: run.x.label,

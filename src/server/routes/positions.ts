@@ -29,7 +29,7 @@ export const positionsRoute: Route = {
         }
         return {
           run: handle.id,
-          version: handle.version,
+          version: handle.versionOf(run),
           partial: run.partial,
           total: counts.total,
           maps: [...maps.values()].sort((a, b) => b.visits - a.visits || a.map - b.map),

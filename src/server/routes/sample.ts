@@ -34,7 +34,7 @@ export const sampleRoute: Route = {
         });
         return {
           run: handle.id,
-          version: handle.version,
+          version: handle.versionOf(run),
           partial: run.partial,
           metric: metric.name,
           xLabel: run.x.label,

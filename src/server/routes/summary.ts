@@ -28,7 +28,7 @@ export const summaryRoute: Route = {
           id: handle.id,
           state: 'ready',
           profile: run.profile,
-          version: handle.version,
+          version: handle.versionOf(run),
           updatedAt: handle.updatedAt,
           x: {
             label: run.x.label,
@@ -56,7 +56,7 @@ export const summaryRoute: Route = {
           indexMs: handle.indexMs,
           bytesRead: run.partial ? null : (handle.opened?.bytesRead ?? null),
           cached: run.cacheDir !== undefined,
-          partial: run.partial ? (handle.partial ?? null) : null,
+          partial: handle.partialOf(run) ?? null,
         };
       },
       { heavy: false },
