@@ -1,6 +1,6 @@
 import { cleanDuckDbMessage } from '../analysis/duckdb-message.js';
 import { eventFilters } from '../analysis/filters.js';
-import { checkTasks, hasUidRows, requireUidColumn } from '../analysis/run-columns.js';
+import { checkTasks, requireUidColumn } from '../analysis/run-columns.js';
 import type { Run } from '../engine/run.js';
 import { ident, join, lit, sql, trusted, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
@@ -18,9 +18,6 @@ export interface ExportScope {
   uidLevel: Sql[];
   /** Same as uidLevel without the blacklist (for counting what the blacklist removes). */
   uidLevelBeforeBlacklist: Sql[];
-  hasUidRows: boolean;
-  /** The run's rows were read file by file to keep file order (see createExportViews). */
-  byFile: boolean;
 }
 
 /**
@@ -34,7 +31,7 @@ export async function exportScope(
   phrases: readonly string[] | undefined,
   since: ReadonlyMap<number, number> = new Map(),
 ): Promise<ExportScope> {
-  const { byFile } = await createExportViews(run);
+  await createExportViews(run);
   const columns = exportColumns(run, (await run.fieldCatalog()).fields);
   await checkTasks(run, options.task);
   const eventLevel = eventFilters(options);
@@ -73,7 +70,7 @@ export async function exportScope(
     needs('completions', '--blacklist');
     uidLevel.push(blacklistCondition(phrases));
   }
-  return { columns, eventLevel, uidLevel, uidLevelBeforeBlacklist, hasUidRows: hasUidRows(run), byFile };
+  return { columns, eventLevel, uidLevel, uidLevelBeforeBlacklist };
 }
 
 /**

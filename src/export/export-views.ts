@@ -50,7 +50,7 @@ export async function createExportViews(run: Run): Promise<{ byFile: boolean }> 
  * Do `export_events` come out in ordinal order? A window with an empty OVER sees rows in read
  * order when the session preserves insertion order (as exports do).
  */
-export async function inReadOrder(run: Run): Promise<boolean> {
+async function inReadOrder(run: Run): Promise<boolean> {
   const row = await run.session.one<{ n: number }>(
     'SELECT CAST(count(*) AS DOUBLE) AS n FROM (SELECT ord - lag(ord) OVER () AS step FROM export_events) WHERE step <= 0',
   );
