@@ -393,29 +393,6 @@ describe('on-disk sessions', () => {
       run.close();
     }
   });
-
-  it('scan under a low limit when asked, so the scanned blocks do not stay cached', async () => {
-    const run = await openOnDisk();
-    try {
-      const { used, limit } = memoryProbes(run);
-      const limitBefore = await limit();
-      await run.session.run('CREATE TABLE ballast AS SELECT range AS i, random() AS r FROM range(2000000)');
-      await run.session.run('CHECKPOINT');
-      await run.session.releaseMemory();
-      const sum = 'SELECT CAST(count(*) AS DOUBLE) AS n, min(r) AS lo, max(r) AS hi FROM ballast';
-      const low = await run.session.allWithLowMemory(sum, '8MB');
-      expect(await used()).toBeLessThanOrEqual(8 * 1024 * 1024);
-      expect(await limit()).toBe(limitBefore);
-      // The same answer as a plain scan, which keeps what it read (16 MB of random doubles).
-      expect(await run.session.all(sum)).toEqual(low);
-      expect(await used()).toBeGreaterThan(8 * 1024 * 1024);
-      // The session's limit comes back when the query fails too.
-      await expect(run.session.allWithLowMemory('SELECT * FROM no_such_table', '8MB')).rejects.toThrow();
-      expect(await limit()).toBe(limitBefore);
-    } finally {
-      run.close();
-    }
-  });
 });
 
 describe('sessions reading files', () => {

@@ -120,7 +120,7 @@ async function measureChunk(index: RunIndex, chunk: number): Promise<ChunkStat[]
       m.types.forEach(([, agg], k) => selects.push(sql`${agg} AS ${ident(`t${i}_${k}`)}`));
       if (m.conflicts) selects.push(sql`${m.conflicts} AS ${ident(`c${i}`)}`);
     });
-    const [values] = await index.session.allWithLowMemory<Record<string, unknown>>(
+    const [values] = await index.session.all<Record<string, unknown>>(
       sql`SELECT ${join(selects)} FROM ${ident(table)}`.text,
     );
     measures.forEach((m, i) => add(m, values ?? {}, i));

@@ -55,10 +55,9 @@ export class Session {
       threads: String(options.threads ?? Math.max(1, Math.min(os.availableParallelism(), 4))),
       temp_directory: tempDirectory,
       preserve_insertion_order: 'false',
-      // DuckDB keeps what it reads from external files (the export's staged parquet parts) in its
+      // DuckDB keeps what it reads from external files (logs, export's staged parquet files) in its
       // buffer pool, up to the memory limit, for a re-read that never comes: every file here is
-      // read once. Off, the export's final COPY of 2 450 parts (10 GB FileTAO) stays flat instead
-      // of growing by ~90 kB a part.
+      // read once.
       enable_external_file_cache: 'false',
     };
     // Loaded here, not at the top: commands answered by the scanners never open a session.
@@ -106,23 +105,6 @@ export class Session {
     if (!this.onDisk || this.forked) return;
     await this.connection.run(`SET memory_limit = '16MB'`);
     await this.connection.run(`SET memory_limit = ${quoteString(this.memoryLimit)}`);
-  }
-
-  /**
-   * `all` for a scan whose result and state are small (an aggregate over a few groups) in a
-   * database-file session: DuckDB's limit drops to `limit` while it runs, so the blocks it reads do
-   * not stay cached up to the session's limit. A full scan of a 10 GB FileTAO run's per-uid rows
-   * filled the pool right after indexing, and the next query started from there: RSS 313 → 532 →
-   * 589 MB, where a 1 GB run never came near its limit.
-   */
-  async allWithLowMemory<T extends Row = Row>(sql: string, limit = '64MB'): Promise<T[]> {
-    if (!this.onDisk || this.forked) return this.all<T>(sql);
-    await this.connection.run(`SET memory_limit = ${quoteString(limit)}`);
-    try {
-      return await this.all<T>(sql);
-    } finally {
-      await this.connection.run(`SET memory_limit = ${quoteString(this.memoryLimit)}`);
-    }
   }
 
   async run(sql: string): Promise<void> {
