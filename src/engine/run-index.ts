@@ -123,6 +123,15 @@ export class RunIndex {
   private async load(): Promise<void> {
     this.files = new Map((await this.db.files()).map((f) => [f.fileId, f]));
     this.chunks = await this.db.chunks();
+    // Chunk tables no bookkeeping refers to: a command stopped between writing and recording them.
+    const recorded = new Set(this.chunks.map((c) => c.chunk));
+    const tables = await this.session.all<{ table_name: string }>(
+      `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'
+         AND regexp_full_match(table_name, '(ev|uid)_[0-9]+')`,
+    );
+    for (const { table_name: table } of tables)
+      if (!recorded.has(Number(table.split('_')[1])))
+        await this.session.run(sql`DROP TABLE IF EXISTS ${ident(table)}`.text);
     this.columns = await this.db.columns();
     const rows = await this.session.all<{ table_name: string; column_name: string; data_type: string }>(
       `SELECT table_name, column_name, data_type FROM duckdb_columns()
@@ -422,32 +431,55 @@ export class RunIndex {
   }
 
   /** Bookkeeping after a chunk was written: its per-uid rows, parts, order statistics. */
-  async finishChunk(result: ChunkResult): Promise<Map<number, { rows: number; uidRows: number }>> {
-    const table = eventsChunk(result.chunk);
-    const select = uidRowsSelect(table, result.columns);
-    const uidCounts = new Map<number, number>();
-    if (select) {
-      await this.session.withInsertionOrder(() =>
-        this.session.run(sql`CREATE TABLE ${ident(uidChunk(result.chunk))} AS ${select}`.text),
-      );
-      for (const r of await this.session.all<{ file_id: number; n: number }>(
-        sql`SELECT file_id, CAST(count(*) AS DOUBLE) AS n FROM ${ident(uidChunk(result.chunk))} GROUP BY file_id`
-          .text,
-      ))
-        uidCounts.set(r.file_id, r.n);
+  /**
+   * A new chunk's per-uid rows, then its bookkeeping with `bookkeeping` (each file's) in one
+   * transaction. The chunk tables are written outside it (DuckDB holds a transaction's large
+   * writes in memory until it commits); a chunk no bookkeeping refers to — a command interrupted
+   * in between — is dropped at the next open, and on a failure here at once.
+   */
+  async commitChunk(
+    result: ChunkResult,
+    bookkeeping: (counts: Map<number, { rows: number; uidRows: number }>) => Promise<void>,
+  ): Promise<void> {
+    try {
+      const table = eventsChunk(result.chunk);
+      const select = uidRowsSelect(table, result.columns);
+      const uidCounts = new Map<number, number>();
+      if (select) {
+        await this.session.run(sql`CREATE TABLE ${ident(uidChunk(result.chunk))} AS ${select}`.text);
+        for (const r of await this.session.all<{ file_id: number; n: number }>(
+          sql`SELECT file_id, CAST(count(*) AS DOUBLE) AS n FROM ${ident(uidChunk(result.chunk))} GROUP BY file_id`
+            .text,
+        ))
+          uidCounts.set(r.file_id, r.n);
+      }
+      const parts: ChunkPart[] = result.parts
+        .filter((p) => p.rows > 0)
+        .map((p) => ({
+          chunk: result.chunk,
+          fileId: p.fileId,
+          rows: p.rows,
+          uidRows: uidCounts.get(p.fileId) ?? 0,
+        }));
+      await this.transaction(async () => {
+        await this.db.putChunkParts(parts);
+        this.chunks.push(...parts);
+        for (const name of [table, uidChunk(result.chunk)]) await this.loadChunkColumns(name);
+        await bookkeeping(new Map(parts.map((p) => [p.fileId, { rows: p.rows, uidRows: p.uidRows }])));
+        return { commit: true };
+      });
+    } catch (error) {
+      await this.dropChunkTables(result.chunk);
+      throw error;
     }
-    const parts: ChunkPart[] = result.parts
-      .filter((p) => p.rows > 0)
-      .map((p) => ({
-        chunk: result.chunk,
-        fileId: p.fileId,
-        rows: p.rows,
-        uidRows: uidCounts.get(p.fileId) ?? 0,
-      }));
-    await this.db.putChunkParts(parts);
-    this.chunks.push(...parts);
-    for (const name of [table, uidChunk(result.chunk)]) await this.loadChunkColumns(name);
-    return new Map(parts.map((p) => [p.fileId, { rows: p.rows, uidRows: p.uidRows }]));
+  }
+
+  /** Drops a chunk's tables (a chunk no bookkeeping refers to). */
+  async dropChunkTables(chunk: number): Promise<void> {
+    for (const table of [eventsChunk(chunk), uidChunk(chunk)]) {
+      await this.session.run(sql`DROP TABLE IF EXISTS ${ident(table)}`.text);
+      this.chunkColumns.delete(table);
+    }
   }
 
   private async loadChunkColumns(table: string): Promise<void> {
@@ -740,39 +772,37 @@ class UpdateReader {
     while (pending.length) {
       const bytes = pending.reduce((sum, g) => sum + g.part.range.end - g.part.range.start, 0);
       const chunk = this.index.nextChunk();
-      // The chunk and its bookkeeping are committed together: an interrupted read leaves nothing.
-      const outcome = await this.index.transaction(async () => {
-        let result: ChunkResult | undefined;
-        try {
-          result = await readTyped(
-            this.index.session,
-            chunk,
-            pending.map((g) => g.part),
-            (columns) => this.index.nameColumns(columns),
-            (fraction) => this.progress(pending[0].read.file.name, fraction * bytes),
-          );
-        } catch (error) {
-          return { commit: false, error };
-        }
-        if (!result) return { commit: false, error: undefined };
-        const counts = await this.index.finishChunk(result);
-        for (const g of pending) {
-          const stored = counts.get(g.part.fileId)?.rows ?? 0;
-          const entry: IndexedFile = {
-            ...g.entry,
-            indexedBytes: g.part.range.end,
-            rows: g.entry.rows + stored,
-            lines: g.part.lineBase + stored,
-          };
-          await this.finishFile(entry, g.part.recBase, stored, g.part.range.end - g.part.range.start);
-        }
-        return { commit: true, error: undefined };
-      });
-      if (outcome.commit) {
+      let result: ChunkResult | undefined;
+      let error: unknown;
+      try {
+        result = await readTyped(
+          this.index.session,
+          chunk,
+          pending.map((g) => g.part),
+          (columns) => this.index.nameColumns(columns),
+          (fraction) => this.progress(pending[0].read.file.name, fraction * bytes),
+        );
+      } catch (failure) {
+        error = failure;
+        await this.index.dropChunkTables(chunk);
+      }
+      if (result) {
+        const group = pending;
+        await this.index.commitChunk(result, async (counts) => {
+          for (const g of group) {
+            const stored = counts.get(g.part.fileId)?.rows ?? 0;
+            const entry: IndexedFile = {
+              ...g.entry,
+              indexedBytes: g.part.range.end,
+              rows: g.entry.rows + stored,
+              lines: g.part.lineBase + stored,
+            };
+            await this.finishFile(entry, g.part.recBase, stored, g.part.range.end - g.part.range.start);
+          }
+        });
         await this.options.onChunk?.();
         return careful;
       }
-      const error = outcome.error;
       if (error === undefined) {
         // Records DuckDB cannot declare (no keys): the JS readers read them.
         careful.push(...pending.map((g) => carefulFrom(g)));
@@ -804,23 +834,25 @@ class UpdateReader {
     const base =
       startOffset > 0 ? this.index.indexedFiles().find((f) => f.fileId === entry.fileId) : undefined;
     const chunk = this.index.nextChunk();
-    await this.index.transaction(async () => {
-      const result = await readCareful(
-        this.index.session,
-        chunk,
-        {
-          fileId: entry.fileId,
-          recBase: base?.rows ?? 0,
-          lineBase: base?.lines ?? 0,
-          file: read.file,
-          startOffset: base ? startOffset : 0,
-          holdPartial: this.options.live ?? false,
-        },
-        (columns) => this.index.nameColumns(columns),
-      );
-      const part: PartResult = result.parts[0];
-      const careful = part.careful!;
-      if (result.chunk !== undefined) await this.index.finishChunk(result as ChunkResult);
+    const result = await readCareful(
+      this.index.session,
+      chunk,
+      {
+        fileId: entry.fileId,
+        recBase: base?.rows ?? 0,
+        lineBase: base?.lines ?? 0,
+        file: read.file,
+        startOffset: base ? startOffset : 0,
+        holdPartial: this.options.live ?? false,
+      },
+      (columns) => this.index.nameColumns(columns),
+    ).catch(async (error: unknown) => {
+      await this.index.dropChunkTables(chunk);
+      throw error;
+    });
+    const part: PartResult = result.parts[0];
+    const careful = part.careful!;
+    const bookkeeping = async (): Promise<void> => {
       const problems = careful.problems.filter((p) => !(p.kind === 'truncated' && this.options.live));
       // A partial last line is not stored as a problem: it may be complete at the next look.
       const truncated = problems.filter(
@@ -853,8 +885,13 @@ class UpdateReader {
       await this.finishFile(next, base?.rows ?? 0, part.rows, read.stat.size - (base?.indexedBytes ?? 0));
       // The JS readers saw every record: its shape declared every member.
       await this.index.setMemberChecked(entry.fileId, next.indexedBytes);
-      return { commit: true };
-    });
+    };
+    if (result.chunk !== undefined) await this.index.commitChunk(result as ChunkResult, bookkeeping);
+    else
+      await this.index.transaction(async () => {
+        await bookkeeping();
+        return { commit: true };
+      });
     await this.options.onChunk?.();
   }
 
