@@ -43,6 +43,8 @@ export class RunHandle {
   lastUsed = Date.now();
   private run: Run | undefined;
   private partialRun: Run | undefined;
+  /** Parts were charted and the whole run is being finished: what is asked for waits for it. */
+  private finishing = false;
   /** Each partial run's facts and version (a newer part may come while an answer is computed). */
   private readonly partials = new WeakMap<Run, { info: PartialInfo; version: number }>();
   private opening: Promise<Run> | undefined;
@@ -75,9 +77,12 @@ export class RunHandle {
     return this.listeners.size > 0;
   }
 
-  /** Something can be answered: the run is open, or a part of it is indexed. */
+  /**
+   * Something can be answered: the run is open, or a part of it is indexed (or was, and the whole
+   * run follows in a moment: what is asked for then waits for it).
+   */
   get answerable(): boolean {
-    return Boolean(this.run ?? this.partialRun);
+    return Boolean(this.run ?? this.partialRun) || this.finishing;
   }
 
   get profile(): Run['profile'] | undefined {
@@ -109,30 +114,52 @@ export class RunHandle {
     return this.opening;
   }
 
+  /**
+   * Opens the run, charting each part as it is indexed. Should the read fail after parts were shown
+   * (a query of a part and the read share one DuckDB and its memory limit), it is opened once more:
+   * the parts already committed to the cached index are not read again.
+   */
+  private async openRun(started: number): Promise<Run> {
+    let lastEmit = 0;
+    const options = {
+      ...this.options.open,
+      live: true,
+      onProgress: (p: Omit<IndexProgress, 'elapsedMs'>) => {
+        this.progress = { ...p, elapsedMs: Date.now() - started };
+        // All bytes read: the whole run follows once its views are made; no query of a part may run then.
+        if (p.bytesDone >= p.bytesTotal) this.endPartials();
+        const now = Date.now();
+        if (now - lastEmit >= 200) {
+          lastEmit = now;
+          this.emitState();
+        }
+      },
+    };
+    try {
+      return await Run.open(this.entry.path, { ...options, onPartial: (partial) => this.acceptPartial(partial) });
+    } catch (error) {
+      if (!this.finishing && !this.partialRun) throw error;
+      this.endPartials();
+      this.options.log(
+        `runlens serve: reading ${this.id} failed while parts of it were charted (${error instanceof Error ? error.message : error}); reading the rest again`,
+      );
+      return await Run.open(this.entry.path, options);
+    }
+  }
+
   private async index(): Promise<Run> {
     const started = Date.now();
-    let lastEmit = 0;
     this.progress = undefined;
     this.setState('indexing');
     try {
-      const run = await Run.open(this.entry.path, {
-        ...this.options.open,
-        live: true,
-        onProgress: (p) => {
-          this.progress = { ...p, elapsedMs: Date.now() - started };
-          const now = Date.now();
-          if (now - lastEmit >= 200) {
-            lastEmit = now;
-            this.emitState();
-          }
-        },
-        onPartial: (partial) => this.acceptPartial(partial),
-      });
+      const run = await this.openRun(started);
       if (this.closed) {
         run.close();
         throw new Error('the server is shutting down');
       }
-      const shown = this.partialRun;
+      const shown = this.partial;
+      this.endPartials();
+      this.finishing = false;
       this.run = run;
       this.openedBytes = run.lastChange.bytesRead;
       // Up to date: the field catalogue was measured by an earlier look and is kept in the index.
@@ -144,20 +171,18 @@ export class RunHandle {
       this.progress = undefined;
       if (shown) {
         // Charts of the partial run are drawn: they are asked for again, now of all of it.
-        this.retire(shown);
-        this.partialRun = undefined;
         this.partial = undefined;
         this.version++;
-        this.emitUpdate(run.ingest.rows - shown.ingest.rows, [], []);
+        this.emitUpdate(run.ingest.rows - shown.rows, [], []);
       }
       this.setState('ready');
       if (this.watched) this.startPolling();
+      this.releaseWhenIdle();
       return run;
     } catch (error) {
-      const shown = this.partialRun;
-      this.partialRun = undefined;
+      this.endPartials();
+      this.finishing = false;
       this.partial = undefined;
-      if (shown) this.retire(shown);
       this.error = error instanceof Error ? error.message : String(error);
       this.failedAt = Date.now();
       this.setState('error');
@@ -171,7 +196,7 @@ export class RunHandle {
   private acceptPartial(partial: Run): void {
     const info = partialInfo(partial, this.progress);
     // All of it read (a run read in one part, or the last part): the whole run follows at once.
-    if (this.closed || this.run || info.bytesRead >= info.bytesTotal) {
+    if (this.closed || this.run || this.finishing || info.bytesRead >= info.bytesTotal) {
       partial.close();
       return;
     }
@@ -193,6 +218,24 @@ export class RunHandle {
   /** What a partial run holds (undefined for a run read completely). */
   partialOf(run: Run): PartialInfo | undefined {
     return this.partials.get(run)?.info;
+  }
+
+  /**
+   * No more answers from parts: the query of a part in flight is interrupted (what asked for it
+   * waits for the whole run instead), so that the read's last steps (views, checkpoint, handing
+   * memory back) have DuckDB to themselves.
+   */
+  private endPartials(): void {
+    const partial = this.partialRun;
+    if (!partial) return;
+    this.partialRun = undefined;
+    this.finishing = true;
+    try {
+      partial.session.connection.interrupt();
+    } catch {
+      // nothing running
+    }
+    this.retire(partial);
   }
 
   /** Closes a run nobody answers from any more, after the work in flight (which may be using it). */
@@ -229,7 +272,13 @@ export class RunHandle {
         if (!run) return NO_RUN;
         if (!run.partial && !this.watched && Date.now() - this.lastRefresh > this.options.pollMs)
           await this.refreshNow(run);
-        return work(run);
+        try {
+          return await work(run);
+        } catch (error) {
+          // A part's query interrupted as the whole run arrives: asked again of the whole run.
+          if (run.partial && this.partialRun !== run) return NO_RUN;
+          throw error;
+        }
       }, options);
       this.releaseWhenIdle();
       if (result !== NO_RUN) return result as T;
@@ -258,28 +307,34 @@ export class RunHandle {
 
   /**
    * Once a run has been idle a moment: its field catalogue is measured and kept in the index if it
-   * is not yet (a run just read answers from a scan meanwhile; the next look reads it for free),
-   * and DuckDB's cached blocks go back to the system (it keeps what queries read up to its memory
-   * limit, and with several runs open that adds up; the next query reads them again from the index
-   * file, mostly from the page cache).
+   * is not yet (a run just read answers from a scan meanwhile; the next look, after a restart too,
+   * reads it for free), and a little later DuckDB's cached blocks go back to the system (it keeps
+   * what queries read up to its memory limit, and with several runs open that adds up; the next
+   * query reads them again from the index file, mostly from the page cache).
    */
   private releaseWhenIdle(): void {
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    this.releaseTimer = setTimeout(() => {
-      this.releaseTimer = undefined;
-      void this.queue
-        .run(async () => {
-          const run = this.run;
-          if (!run || this.opening) return;
-          if (!this.catalogueMeasured) {
-            await run.fieldCatalog();
-            this.catalogueMeasured = true;
-            catalogueKept(run);
-          }
-          await run.session.releaseMemory();
-        }, { heavy: true })
-        .catch(() => {});
-    }, this.options.releaseAfterMs ?? 5_000);
+    const release = this.options.releaseAfterMs ?? 5_000;
+    this.releaseTimer = setTimeout(
+      () => {
+        this.releaseTimer = undefined;
+        void this.queue
+          .run(
+            async () => {
+              const run = this.run;
+              if (!run || this.opening) return;
+              if (this.catalogueMeasured) return run.session.releaseMemory();
+              await run.fieldCatalog();
+              this.catalogueMeasured = true;
+              catalogueKept(run);
+              this.releaseWhenIdle();
+            },
+            { heavy: true },
+          )
+          .catch(() => {});
+      },
+      this.catalogueMeasured ? release : Math.min(1_000, release),
+    );
     this.releaseTimer.unref();
   }
 
