@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { isAlive } from '../process-alive.js';
 
 /**
  * Where run indexes are kept between commands: `<root>/runs/<key>/index.duckdb`, one directory per
@@ -138,14 +139,4 @@ export function directoryBytes(dir: string): number {
     else if (entry.isFile()) total += fs.statSync(full).size;
   }
   return total;
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -106,15 +106,17 @@ const IN_MEMORY_BYTES = 256 * 1024 * 1024;
  * `uid_indexed_events` (index-views.ts).
  */
 export class Run {
+  readonly profile: Profile;
+  readonly x: XAxis;
+  readonly taskColumn: string | undefined;
+  private facts: IngestResult;
+  private view: ViewColumns;
+
   private constructor(
     readonly session: Session,
     private readonly index: RunIndex,
     private currentLocation: RunLocation,
-    private facts: IngestResult,
-    readonly profile: Profile,
-    readonly x: XAxis,
-    readonly taskColumn: string | undefined,
-    private view: ViewColumns,
+    state: Prepared,
     private readonly input: string | undefined,
     private readonly options: OpenRunOptions,
     /** Where the index is cached (undefined: a temporary index). */
@@ -123,7 +125,13 @@ export class Run {
     public lastChange: IndexChange,
     /** A run of what was indexed so far while the rest is read (Run.open's onPartial). */
     readonly partial = false,
-  ) {}
+  ) {
+    this.facts = state.facts;
+    this.profile = state.profile;
+    this.x = state.x;
+    this.taskColumn = state.taskColumn;
+    this.view = state.view;
+  }
 
   get location(): RunLocation {
     return this.currentLocation;
@@ -157,11 +165,7 @@ export class Run {
                 fork,
                 index,
                 location,
-                state.facts,
-                state.profile,
-                state.x,
-                state.taskColumn,
-                state.view,
+                state,
                 input,
                 options,
                 cacheDir,
@@ -174,20 +178,7 @@ export class Run {
       });
       const state = await prepare(index, location, options);
       if (options.strict) rejectProblems(state.facts);
-      const run = new Run(
-        session,
-        index,
-        location,
-        state.facts,
-        state.profile,
-        state.x,
-        state.taskColumn,
-        state.view,
-        input,
-        options,
-        cacheDir,
-        change,
-      );
+      const run = new Run(session, index, location, state, input, options, cacheDir, change);
       if (cacheDir) {
         // Written to the database file now, so its size counts (another connection may be busy).
         await session.run('CHECKPOINT').catch(() => undefined);
@@ -321,8 +312,17 @@ export class Run {
   }
 }
 
-/** What a run shows of its index: facts, x axis, profile, task field, views (made anew). */
-async function prepare(index: RunIndex, location: RunLocation, options: OpenRunOptions) {
+/** What a run shows of its index: facts, x axis, profile, task field, views. */
+interface Prepared {
+  facts: IngestResult;
+  x: XAxis;
+  profile: Profile;
+  taskColumn: string | undefined;
+  view: ViewColumns;
+}
+
+/** Reads a run's facts from its index and makes its views anew. */
+async function prepare(index: RunIndex, location: RunLocation, options: OpenRunOptions): Promise<Prepared> {
   const facts = await readFacts(index, location, options);
   const x = chooseXAxis(await orderStats(index, options.x), facts.rows, options.x);
   const profile = profileOfFiles(facts.files);

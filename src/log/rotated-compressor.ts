@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { rotatedPath, scanRotated, unlinkIfPresent } from './rotation.js';
+import { isAlive } from '../process-alive.js';
 
 interface Job {
   index: number;
@@ -82,16 +83,5 @@ export class RotatedCompressor {
       unlinkIfPresent(rotatedPath(this.path, file.index, true));
       this.compress(file.index);
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
