@@ -8,7 +8,13 @@ export class ResultCache {
   private version = -1;
   private bytes = 0;
 
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
+
+  /** Forgets every answer (the run closed: its answers are computed again when it reopens). */
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
 
   get(version: number, key: string, compute: () => Promise<string>): Promise<string> {
     if (version !== this.version) {

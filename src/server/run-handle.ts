@@ -19,6 +19,8 @@ export interface RunHandleOptions {
   open?: Pick<OpenRunOptions, 'cache' | 'chunkBytes'>;
   /** A run idle this long hands DuckDB's cached blocks back to the system (default 5 s). */
   releaseAfterMs?: number;
+  /** Told when work on this run starts (the registry then has the other runs hand memory back). */
+  onUse?: (handle: RunHandle) => void;
 }
 
 /** Work that found no run to run on (closed meanwhile): it is tried again after reopening. */
@@ -265,6 +267,24 @@ export class RunHandle {
     options: { heavy?: boolean; complete?: boolean } = {},
   ): Promise<T> {
     this.lastUsed = Date.now();
+    this.options.onUse?.(this);
+    this.busy++;
+    try {
+      return await this.useRun(work, options);
+    } finally {
+      this.busy--;
+      this.lastUsed = Date.now();
+      this.releaseWhenIdle();
+    }
+  }
+
+  /** Work asked for and not answered yet (queued or running). */
+  private busy = 0;
+
+  private async useRun<T>(
+    work: (run: Run) => Promise<T>,
+    options: { heavy?: boolean; complete?: boolean },
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (!this.pick(options.complete)) await this.open();
       const result = await this.queue.run(async () => {
@@ -280,7 +300,6 @@ export class RunHandle {
           throw error;
         }
       }, options);
-      this.releaseWhenIdle();
       if (result !== NO_RUN) return result as T;
       if (attempt >= 2) throw new Error(`run ${this.id} was closed while answering; ask again`);
     }
@@ -322,8 +341,11 @@ export class RunHandle {
           .run(
             async () => {
               const run = this.run;
-              if (!run || this.opening) return;
-              if (this.catalogueMeasured) return run.session.releaseMemory();
+              if (!run || this.opening || this.busy) return;
+              if (this.catalogueMeasured) {
+                this.releasedAt = Date.now();
+                return run.session.releaseMemory();
+              }
               await run.fieldCatalog();
               this.catalogueMeasured = true;
               catalogueKept(run);
@@ -337,6 +359,22 @@ export class RunHandle {
     );
     this.releaseTimer.unref();
   }
+
+  /**
+   * Hands DuckDB's cached blocks back now (another run is at work: the two pools together would
+   * be the server's peak), after the work queued here.
+   */
+  releaseNow(): void {
+    if (this.busy || this.releasedAt >= this.lastUsed) return;
+    this.releasedAt = Date.now();
+    void this.queue
+      .run(async () => {
+        if (this.run && !this.opening && !this.busy) await this.run.session.releaseMemory();
+      })
+      .catch(() => {});
+  }
+
+  private releasedAt = 0;
 
   /** Listens to state changes and updates; polling runs while anyone listens. Returns the unsubscribe. */
   subscribe(listener: (event: LiveEvent) => void): () => void {
@@ -433,6 +471,7 @@ export class RunHandle {
     await this.queue.idle();
     const run = this.run;
     this.run = undefined;
+    this.cache.clear();
     if (run) {
       run.close();
       this.state = 'closed';

@@ -78,6 +78,7 @@ export class RunRegistry {
       log: this.log,
       open: this.openOptions,
       releaseAfterMs: this.options.releaseAfterMs,
+      onUse: (busy) => this.releaseOthers(busy),
     });
     this.handles.set(id, handle);
     return handle;
@@ -122,6 +123,16 @@ export class RunRegistry {
       .sort((a, b) => a.lastUsed - b.lastUsed);
     const openCount = [...this.handles.values()].filter((h) => h.state === 'ready').length;
     for (let i = 0; i < openCount - (max - 1) && i < open.length; i++) await open[i].close();
+  }
+
+  /**
+   * One run's DuckDB at work at a time holds its cached blocks: the others that have been idle a
+   * second hand theirs back (each has a memory limit of its own; together they would add up).
+   */
+  private releaseOthers(busy: RunHandle): void {
+    const now = Date.now();
+    for (const handle of this.handles.values())
+      if (handle !== busy && handle.state === 'ready' && now - handle.lastUsed > 1_000) handle.releaseNow();
   }
 
   /** Closes the open runs nobody has watched or asked anything of for `idleMs`. */
