@@ -1,8 +1,9 @@
 import { Run, type OpenRunOptions } from '../engine/run.js';
 import type { IndexProgress, LiveStateEvent, LiveUpdateEvent, PartialInfo, RunState } from './api-types.js';
 import { ChangeWatch } from './change-watch.js';
-import { catalogueKept } from './metrics.js';
+import { IdleUpkeep } from './idle-upkeep.js';
 import { partialInfo } from './partial-info.js';
+import { PartialRuns } from './partial-runs.js';
 import { ResultCache } from './result-cache.js';
 import type { CatalogEntry } from './run-catalog.js';
 import { WorkQueue } from './work-queue.js';
@@ -35,8 +36,6 @@ const NO_RUN = Symbol('no run');
 export class RunHandle {
   state: RunState = 'closed';
   progress: IndexProgress | undefined;
-  /** What the partial run holds, while the run is read and a part of it is already indexed. */
-  partial: PartialInfo | undefined;
   error: string | undefined;
   /** Increases each time what the run answers from changed (a part read, appended data, a reopen). */
   version = 0;
@@ -44,18 +43,16 @@ export class RunHandle {
   indexMs = 0;
   lastUsed = Date.now();
   private run: Run | undefined;
-  private partialRun: Run | undefined;
-  /** Parts were charted and the whole run is being finished: what is asked for waits for it. */
-  private finishing = false;
-  /** Each partial run's facts and version (a newer part may come while an answer is computed). */
-  private readonly partials = new WeakMap<Run, { info: PartialInfo; version: number }>();
+  private readonly parts = new PartialRuns((run) => this.retire(run));
+  private readonly upkeep: IdleUpkeep;
+  /** Work asked for and not answered yet (queued or running). */
+  private busy = 0;
   private opening: Promise<Run> | undefined;
   private failedAt = 0;
   private readonly queue = new WorkQueue();
   private readonly cache = new ResultCache();
   private readonly listeners = new Set<(event: LiveEvent) => void>();
   private readonly changes: ChangeWatch;
-  private releaseTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private lastRefresh = 0;
   private closed = false;
@@ -68,6 +65,13 @@ export class RunHandle {
       recursive: entry.kind === 'directory',
       pollMs: options.pollMs,
       check: () => void this.poll(),
+    });
+    this.upkeep = new IdleUpkeep({
+      queue: this.queue,
+      releaseAfterMs: options.releaseAfterMs,
+      run: () => (this.opening ? undefined : this.run),
+      busy: () => this.busy,
+      lastUsed: () => this.lastUsed,
     });
   }
 
@@ -84,7 +88,12 @@ export class RunHandle {
    * run follows in a moment: what is asked for then waits for it).
    */
   get answerable(): boolean {
-    return Boolean(this.run ?? this.partialRun) || this.finishing;
+    return Boolean(this.run ?? this.parts.current) || this.parts.finishing;
+  }
+
+  /** What the part shown holds, while the run is read and a part of it is already indexed. */
+  get partial(): PartialInfo | undefined {
+    return this.parts.info;
   }
 
   get profile(): Run['profile'] | undefined {
@@ -92,7 +101,7 @@ export class RunHandle {
   }
 
   get rows(): number | null {
-    const run = this.run ?? this.partialRun;
+    const run = this.run ?? this.parts.current;
     return run ? run.ingest.rows : null;
   }
 
@@ -102,7 +111,6 @@ export class RunHandle {
   }
 
   private openedBytes = 0;
-  private catalogueMeasured = false;
 
   /** Starts opening the run if nobody has yet; resolves when it is ready (all of it). */
   open(): Promise<Run> {
@@ -129,7 +137,7 @@ export class RunHandle {
       onProgress: (p: Omit<IndexProgress, 'elapsedMs'>) => {
         this.progress = { ...p, elapsedMs: Date.now() - started };
         // All bytes read: the whole run follows once its views are made; no query of a part may run then.
-        if (p.bytesDone >= p.bytesTotal) this.endPartials();
+        if (p.bytesDone >= p.bytesTotal) this.parts.end();
         const now = Date.now();
         if (now - lastEmit >= 200) {
           lastEmit = now;
@@ -140,8 +148,8 @@ export class RunHandle {
     try {
       return await Run.open(this.entry.path, { ...options, onPartial: (partial) => this.acceptPartial(partial) });
     } catch (error) {
-      if (!this.finishing && !this.partialRun) throw error;
-      this.endPartials();
+      if (!this.parts.finishing && !this.parts.current) throw error;
+      this.parts.end();
       this.options.log(
         `runlens serve: reading ${this.id} failed while parts of it were charted (${error instanceof Error ? error.message : error}); reading the rest again`,
       );
@@ -151,6 +159,7 @@ export class RunHandle {
 
   private async index(): Promise<Run> {
     const started = Date.now();
+    this.options.onUse?.(this); // reading takes memory too: the other runs hand theirs back
     this.progress = undefined;
     this.setState('indexing');
     try {
@@ -159,32 +168,25 @@ export class RunHandle {
         run.close();
         throw new Error('the server is shutting down');
       }
-      const shown = this.partial;
-      this.endPartials();
-      this.finishing = false;
+      const shown = this.parts.info;
+      this.parts.clear();
       this.run = run;
       this.openedBytes = run.lastChange.bytesRead;
-      // Up to date: the field catalogue was measured by an earlier look and is kept in the index.
-      this.catalogueMeasured = run.lastChange.bytesRead === 0;
-      if (this.catalogueMeasured) catalogueKept(run);
       this.indexMs = Date.now() - started;
       this.updatedAt = Date.now();
       this.lastRefresh = Date.now();
       this.progress = undefined;
       if (shown) {
         // Charts of the partial run are drawn: they are asked for again, now of all of it.
-        this.partial = undefined;
         this.version++;
         this.emitUpdate(run.ingest.rows - shown.rows, [], []);
       }
       this.setState('ready');
       if (this.watched) this.startPolling();
-      this.releaseWhenIdle();
+      this.upkeep.opened(run);
       return run;
     } catch (error) {
-      this.endPartials();
-      this.finishing = false;
-      this.partial = undefined;
+      this.parts.clear();
       this.error = error instanceof Error ? error.message : String(error);
       this.failedAt = Date.now();
       this.setState('error');
@@ -194,50 +196,28 @@ export class RunHandle {
     }
   }
 
-  /** A newer part is indexed: answers come from it from now on, the previous one closes when idle. */
+  /** A newer part is indexed: answers come from it from now on (see PartialRuns). */
   private acceptPartial(partial: Run): void {
     const info = partialInfo(partial, this.progress);
     // All of it read (a run read in one part, or the last part): the whole run follows at once.
-    if (this.closed || this.run || this.finishing || info.bytesRead >= info.bytesTotal) {
+    if (this.closed || this.run || !this.parts.wanted(info)) {
       partial.close();
       return;
     }
-    const previous = this.partialRun;
-    this.partialRun = partial;
-    this.partial = info;
     this.version++;
-    this.partials.set(partial, { info, version: this.version });
     this.updatedAt = Date.now();
-    if (previous) this.retire(previous);
+    const previous = this.parts.show(partial, info, this.version);
     this.emitUpdate(partial.ingest.rows - (previous?.ingest.rows ?? 0), [], []);
   }
 
   /** The version of what `run` answers (the current one, or that of the part it holds). */
   versionOf(run: Run): number {
-    return this.partials.get(run)?.version ?? this.version;
+    return this.parts.versionOf(run) ?? this.version;
   }
 
   /** What a partial run holds (undefined for a run read completely). */
   partialOf(run: Run): PartialInfo | undefined {
-    return this.partials.get(run)?.info;
-  }
-
-  /**
-   * No more answers from parts: the query of a part in flight is interrupted (what asked for it
-   * waits for the whole run instead), so that the read's last steps (views, checkpoint, handing
-   * memory back) have DuckDB to themselves.
-   */
-  private endPartials(): void {
-    const partial = this.partialRun;
-    if (!partial) return;
-    this.partialRun = undefined;
-    this.finishing = true;
-    try {
-      partial.session.connection.interrupt();
-    } catch {
-      // nothing running
-    }
-    this.retire(partial);
+    return this.parts.infoOf(run);
   }
 
   /** Closes a run nobody answers from any more, after the work in flight (which may be using it). */
@@ -253,7 +233,7 @@ export class RunHandle {
 
   /** The run work is done on: all of it, or (unless `complete`) what is indexed so far. */
   private pick(complete: boolean | undefined): Run | undefined {
-    return complete ? this.run : (this.run ?? this.partialRun);
+    return complete ? this.run : (this.run ?? this.parts.current);
   }
 
   /**
@@ -274,12 +254,9 @@ export class RunHandle {
     } finally {
       this.busy--;
       this.lastUsed = Date.now();
-      this.releaseWhenIdle();
+      this.upkeep.schedule();
     }
   }
-
-  /** Work asked for and not answered yet (queued or running). */
-  private busy = 0;
 
   private async useRun<T>(
     work: (run: Run) => Promise<T>,
@@ -293,10 +270,11 @@ export class RunHandle {
         if (!run.partial && !this.watched && Date.now() - this.lastRefresh > this.options.pollMs)
           await this.refreshNow(run);
         try {
-          return await work(run);
-        } catch (error) {
+          const answer = await work(run);
           // A part's query interrupted as the whole run arrives: asked again of the whole run.
-          if (run.partial && this.partialRun !== run) return NO_RUN;
+          return this.parts.wasInterrupted(run) ? NO_RUN : answer;
+        } catch (error) {
+          if (this.parts.wasInterrupted(run)) return NO_RUN;
           throw error;
         }
       }, options);
@@ -324,57 +302,10 @@ export class RunHandle {
     );
   }
 
-  /**
-   * Once a run has been idle a moment: its field catalogue is measured and kept in the index if it
-   * is not yet (a run just read answers from a scan meanwhile; the next look, after a restart too,
-   * reads it for free), and a little later DuckDB's cached blocks go back to the system (it keeps
-   * what queries read up to its memory limit, and with several runs open that adds up; the next
-   * query reads them again from the index file, mostly from the page cache).
-   */
-  private releaseWhenIdle(): void {
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    const release = this.options.releaseAfterMs ?? 5_000;
-    this.releaseTimer = setTimeout(
-      () => {
-        this.releaseTimer = undefined;
-        void this.queue
-          .run(
-            async () => {
-              const run = this.run;
-              if (!run || this.opening || this.busy) return;
-              if (this.catalogueMeasured) {
-                this.releasedAt = Date.now();
-                return run.session.releaseMemory();
-              }
-              await run.fieldCatalog();
-              this.catalogueMeasured = true;
-              catalogueKept(run);
-              this.releaseWhenIdle();
-            },
-            { heavy: true },
-          )
-          .catch(() => {});
-      },
-      this.catalogueMeasured ? release : Math.min(1_000, release),
-    );
-    this.releaseTimer.unref();
-  }
-
-  /**
-   * Hands DuckDB's cached blocks back now (another run is at work: the two pools together would
-   * be the server's peak), after the work queued here.
-   */
+  /** Hands DuckDB's cached blocks back now: another run is at work (see IdleUpkeep). */
   releaseNow(): void {
-    if (this.busy || this.releasedAt >= this.lastUsed) return;
-    this.releasedAt = Date.now();
-    void this.queue
-      .run(async () => {
-        if (this.run && !this.opening && !this.busy) await this.run.session.releaseMemory();
-      })
-      .catch(() => {});
+    this.upkeep.releaseNow();
   }
-
-  private releasedAt = 0;
 
   /** Listens to state changes and updates; polling runs while anyone listens. Returns the unsubscribe. */
   subscribe(listener: (event: LiveEvent) => void): () => void {
@@ -466,8 +397,7 @@ export class RunHandle {
   async close(final = false): Promise<void> {
     if (final) this.closed = true;
     this.stopPolling();
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    this.releaseTimer = undefined;
+    this.upkeep.cancel();
     await this.queue.idle();
     const run = this.run;
     this.run = undefined;
