@@ -12,6 +12,7 @@ import type {
 } from '../src/server/api-types.js';
 import { discoverRuns } from '../src/server/run-catalog.js';
 import { startServer } from '../src/server/serve.js';
+import { serveDirectory } from '../src/cli/serve.js';
 import { WorkQueue } from '../src/server/work-queue.js';
 import { simulate } from '../src/simulate/index.js';
 import { validatorLine, writeMetricsLog, writeValidatorLog } from './helpers/dashboard-runs.js';
@@ -455,6 +456,24 @@ describe('runlens serve with the run index', () => {
     } finally {
       await third.close();
     }
+  });
+
+  it('runlens serve --cache-dir keeps run indexes there, --no-cache in temporary ones', async () => {
+    const root = path.join(tempDir('runlens-serve-cli-'), 'runs');
+    writeValidatorLog(path.join(root, 'validator', 'events.json'), 30);
+    const cacheDir = tempDir('runlens-serve-cli-cache-');
+    for (const [options, cached] of [
+      [{ cacheDir }, true],
+      [{ cacheDir, cache: false }, false],
+    ] as const) {
+      const server = await serveDirectory(root, { port: 0, host: '127.0.0.1', ...options });
+      try {
+        expect(await waitReady(server.app, 'validator')).toMatchObject({ rows: 30, cached });
+      } finally {
+        await server.close();
+      }
+    }
+    expect(fs.readdirSync(cacheDir).length).toBeGreaterThan(0);
   });
 
   it('--no-cache (cache: false) reads into a temporary index', async () => {
