@@ -53,7 +53,8 @@ async function getChart(app, target) {
   const text = await response.text();
   return {
     status: response.status,
-    body: response.status === 200 ? { partial: /"partial":true/.test(text.slice(0, 300)) } : text.slice(0, 500),
+    body:
+      response.status === 200 ? { partial: /"partial":true/.test(text.slice(0, 300)) } : text.slice(0, 500),
   };
 }
 
@@ -128,7 +129,8 @@ async function look(app, run, started, { onScreen = 2, log = true } = {}) {
     const before = Date.now();
     const answer = await chartAnswer(app, run, chart);
     t.charts.push({ id: chart.id, status: answer.status, ms: Date.now() - before });
-    if (answer.status !== 200) console.log(`    ${chart.id}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 200)
+      console.log(`    ${chart.id}: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
   t.all = Date.now() - started;
   return t;
@@ -168,7 +170,9 @@ async function memoryPhase(phase, cache) {
       `  ${phase} ${run.id}: complete ${seconds(t.complete)}, ${t.charts.length} charts ${seconds(t.all)}; RSS now ${mb(process.memoryUsage.rss())}, peak ${mb(peakRss())}; open: ${app.registry.openRuns().join(', ')}`,
     );
   }
-  console.log(`  ${phase}: ${runs.length} runs in ${seconds(Date.now() - started)}, peak RSS ${mb(peakRss())} (target < 1 GB)`);
+  console.log(
+    `  ${phase}: ${runs.length} runs in ${seconds(Date.now() - started)}, peak RSS ${mb(peakRss())} (target < 1 GB)`,
+  );
   await app.close();
 }
 
@@ -209,11 +213,15 @@ if (phase) {
 }
 console.log(`load average ${loadAverage().join(' ')}; ${os.availableParallelism()} cores`);
 // --cache-dir DIR: a cache kept between runs (its "cold" phase is cold only the first time).
-const cache = keptCache ? path.resolve(keptCache) : mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-cache-'));
+const cache = keptCache
+  ? path.resolve(keptCache)
+  : mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-cache-'));
 try {
   if (!memoryDir && !arg('--dir')) await ensureData('filetao', size);
   for (const next of ['cold', 'warm']) {
-    const args = process.argv.slice(2).filter((a, i, all) => a !== '--cache-dir' && all[i - 1] !== '--cache-dir');
+    const args = process.argv
+      .slice(2)
+      .filter((a, i, all) => a !== '--cache-dir' && all[i - 1] !== '--cache-dir');
     const child = spawnSync(process.execPath, [BENCH, ...args, '--phase', next, '--cache-dir', cache], {
       stdio: 'inherit',
     });

@@ -171,7 +171,9 @@ describe.skipIf(skipWithoutChromium)('dashboard in Chromium', () => {
       await expect(page.locator('.progress.partial .progress-label').textContent()).resolves.toMatch(
         /^Partial: [\d,]+ of ~[\d,]+ events, \d+ % of the bytes read$/,
       );
-      await page.waitForSelector('.card[data-partial="true"] .partial-tag:not([hidden])', { timeout: 30_000 });
+      await page.waitForSelector('.card[data-partial="true"] .partial-tag:not([hidden])', {
+        timeout: 30_000,
+      });
       await expect(page.locator('.facts').getAttribute('data-partial')).resolves.toBe('true');
       await page.screenshot({ path: path.join(SHOTS, 'run-partial.png') });
       // All of it read: the banner goes, every drawn chart is drawn again from the whole run.

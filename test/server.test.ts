@@ -386,7 +386,9 @@ describe('runlens serve API (in-process)', () => {
 async function liveEvents(
   app: App,
   id: string,
-  onEvent: (event: { type: 'state'; data: LiveStateEvent } | { type: 'update'; data: LiveUpdateEvent }) => Promise<boolean>,
+  onEvent: (
+    event: { type: 'state'; data: LiveStateEvent } | { type: 'update'; data: LiveUpdateEvent },
+  ) => Promise<boolean>,
   timeoutMs = 60_000,
 ): Promise<void> {
   const res = await request(app, `/api/live?run=${encodeURIComponent(id)}`);
@@ -409,7 +411,11 @@ async function liveEvents(
         text = text.slice(end + 2);
         const type = /^event: (\w+)$/m.exec(block)?.[1];
         const data = /^data: (.*)$/m.exec(block)?.[1];
-        if ((type === 'state' || type === 'update') && data && (await onEvent({ type, data: JSON.parse(data) })))
+        if (
+          (type === 'state' || type === 'update') &&
+          data &&
+          (await onEvent({ type, data: JSON.parse(data) }))
+        )
           return;
       }
     }
@@ -430,8 +436,9 @@ describe('runlens serve with the run index', () => {
       const summary = await waitReady(first, 'validator');
       expect(summary).toMatchObject({ rows: 300, cached: true, partial: null });
       expect(summary.bytesRead).toBe(fs.statSync(log).size);
-      bins = (await getJson<BinsResponse>(first, '/api/bins?run=validator&metric=rewards&table=uid_events&bins=7'))
-        .body;
+      bins = (
+        await getJson<BinsResponse>(first, '/api/bins?run=validator&metric=rewards&table=uid_events&bins=7')
+      ).body;
     } finally {
       await first.close();
     }
@@ -493,7 +500,12 @@ describe('runlens serve with the run index', () => {
     const log = path.join(root, 'big', 'events.json');
     const bytes = fs.statSync(log).size;
     // Parts of 1 MB: about a dozen, each committed and charted before the next is read.
-    const app = createApp({ root, cache: tempDir('runlens-serve-partial-cache-'), chunkBytes: 1 << 20, log: () => {} });
+    const app = createApp({
+      root,
+      cache: tempDir('runlens-serve-partial-cache-'),
+      chunkBytes: 1 << 20,
+      log: () => {},
+    });
     const partials: { summary: SummaryResponse; bins: BinsResponse }[] = [];
     const id = 'big';
     const run = `run=${encodeURIComponent(id)}`;
@@ -503,7 +515,10 @@ describe('runlens serve with the run index', () => {
         if (event.type === 'state' && event.data.state === 'ready') complete = true;
         if (event.type === 'update' && event.data.partial && partials.length < 3) {
           const summary = await getJson<SummaryResponse>(app, `/api/summary?${run}`);
-          const bins = await getJson<BinsResponse>(app, `/api/bins?${run}&metric=rewards&table=uid_events&bins=20`);
+          const bins = await getJson<BinsResponse>(
+            app,
+            `/api/bins?${run}&metric=rewards&table=uid_events&bins=20`,
+          );
           expect(summary.status).toBe(200);
           expect(bins.status).toBe(200);
           if (summary.body.partial) partials.push({ summary: summary.body, bins: bins.body });
@@ -513,8 +528,9 @@ describe('runlens serve with the run index', () => {
       expect(partials.length).toBeGreaterThan(0);
       const full = await waitReady(app, id);
       expect(full.partial).toBeNull();
-      const fullBins = (await getJson<BinsResponse>(app, `/api/bins?${run}&metric=rewards&table=uid_events&bins=20`))
-        .body;
+      const fullBins = (
+        await getJson<BinsResponse>(app, `/api/bins?${run}&metric=rewards&table=uid_events&bins=20`)
+      ).body;
       expect(fullBins.partial).toBe(false);
       expect(fullBins.rows).toBeGreaterThan(0.9 * full.uidRows); // rewards of every answered uid
       expect(fullBins.rows).toBeLessThanOrEqual(full.uidRows);
@@ -545,7 +561,12 @@ describe('runlens serve with the run index', () => {
     writeValidatorLog(path.join(root, 'a', 'events.json'), 120);
     writeValidatorLog(path.join(root, 'b', 'events.json'), 80, { start: 3000 });
     writeMetricsLog(path.join(root, 'c', 'metrics.jsonl'), 60);
-    const app = createApp({ root, cache: tempDir('runlens-serve-lru-cache-'), maxOpenRuns: 2, log: () => {} });
+    const app = createApp({
+      root,
+      cache: tempDir('runlens-serve-lru-cache-'),
+      maxOpenRuns: 2,
+      log: () => {},
+    });
     const target = '/api/bins?run=a&metric=rewards&table=uid_events&bins=9';
     try {
       await waitReady(app, 'a');
@@ -569,12 +590,18 @@ describe('runlens serve with the run index', () => {
   it('closes a run nobody has asked anything of for a while, and reopens it when asked', async () => {
     const root = path.join(tempDir('runlens-serve-idle-'), 'runs');
     writeMetricsLog(path.join(root, 'm', 'metrics.jsonl'), 40);
-    const app = createApp({ root, cache: tempDir('runlens-serve-idle-cache-'), idleCloseMs: 150, log: () => {} });
+    const app = createApp({
+      root,
+      cache: tempDir('runlens-serve-idle-cache-'),
+      idleCloseMs: 150,
+      log: () => {},
+    });
     try {
       await waitReady(app, 'm');
       expect(app.registry.openRuns()).toEqual(['m']);
       const deadline = Date.now() + 5_000;
-      while (app.registry.openRuns().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (app.registry.openRuns().length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       expect(app.registry.openRuns()).toEqual([]);
       const bins = await getJson<BinsResponse>(app, '/api/bins?run=m&metric=loss&bins=4');
       expect(bins.status).toBe(202);

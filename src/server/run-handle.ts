@@ -146,7 +146,10 @@ export class RunHandle {
       },
     };
     try {
-      return await Run.open(this.entry.path, { ...options, onPartial: (partial) => this.acceptPartial(partial) });
+      return await Run.open(this.entry.path, {
+        ...options,
+        onPartial: (partial) => this.acceptPartial(partial),
+      });
     } catch (error) {
       if (!this.parts.finishing && !this.parts.current) throw error;
       this.parts.end();

@@ -45,7 +45,10 @@ export class RunRegistry {
     this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
     this.openOptions = { cache: options.cache, chunkBytes: options.chunkBytes };
     const idleMs = options.idleCloseMs ?? 10 * 60_000;
-    this.idleTimer = setInterval(() => void this.closeIdle(idleMs), Math.max(50, Math.min(60_000, idleMs / 4)));
+    this.idleTimer = setInterval(
+      () => void this.closeIdle(idleMs),
+      Math.max(50, Math.min(60_000, idleMs / 4)),
+    );
     this.idleTimer.unref();
   }
 

@@ -32,7 +32,11 @@ export function chartCard(run: string, info: ChartInfo, options: { wide?: boolea
   const error = h('p', { class: 'card-error', hidden: true });
   const partialTag = h(
     'span',
-    { class: 'partial-tag', hidden: true, title: 'drawn from what is indexed so far; drawn again as the rest is read' },
+    {
+      class: 'partial-tag',
+      hidden: true,
+      title: 'drawn from what is indexed so far; drawn again as the rest is read',
+    },
     'partial',
   );
   const el = h(

@@ -188,7 +188,9 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
               'td',
               { class: 'num' },
               s ? count(s.rows) : '–',
-              s?.partial ? h('span', { class: 'partial-tag', title: 'the run is still being read' }, 'partial') : null,
+              s?.partial
+                ? h('span', { class: 'partial-tag', title: 'the run is still being read' }, 'partial')
+                : null,
             ),
             h('td', {}, s ? `${s.x.label} ${short(s.x.min)} … ${short(s.x.max)}` : '–'),
           );

@@ -52,7 +52,9 @@ export function progressPanel(): {
       label.textContent = `Partial: ${count(partial.rows)} of ~${count(partial.estimatedRows)} events, ${Math.floor(shown * 100)} % of the bytes read`;
       detail.textContent =
         `The charts show what is indexed so far and are drawn again as each part is read; downloads wait for the whole run.` +
-        (p && now !== undefined ? ` Reading: ${(now * 100).toFixed(0)} % of ${bytes(p.bytesTotal)}${eta(p, now)}.` : '');
+        (p && now !== undefined
+          ? ` Reading: ${(now * 100).toFixed(0)} % of ${bytes(p.bytesTotal)}${eta(p, now)}.`
+          : '');
     },
   };
 }

@@ -109,13 +109,14 @@ export function runPage(root: HTMLElement, id: string): () => void {
       ),
     ];
     const problems = s.problems + s.truncated;
-    const opened =
-      s.bytesRead === 0 && s.cached
-        ? `${duration(s.indexMs)} (cached)`
-        : duration(s.indexMs);
+    const opened = s.bytesRead === 0 && s.cached ? `${duration(s.indexMs)} (cached)` : duration(s.indexMs);
     facts.replaceChildren(
       ...(s.partial
-        ? fact('rows so far', `${count(s.rows)} of ~${count(s.partial.estimatedRows)}`, 'the run is still being read')
+        ? fact(
+            'rows so far',
+            `${count(s.rows)} of ~${count(s.partial.estimatedRows)}`,
+            'the run is still being read',
+          )
         : fact('rows', count(s.rows))),
       ...(s.uidRows ? fact('uid rows', count(s.uidRows)) : []),
       ...fact(
@@ -130,7 +131,10 @@ export function runPage(root: HTMLElement, id: string): () => void {
         ? fact('problems', count(problems), 'corrupt or truncated records (skipped and counted)')
         : []),
       ...(s.partial
-        ? fact('indexed', `${Math.floor((100 * s.partial.bytesRead) / Math.max(1, s.partial.bytesTotal))} % so far`)
+        ? fact(
+            'indexed',
+            `${Math.floor((100 * s.partial.bytesRead) / Math.max(1, s.partial.bytesTotal))} % so far`,
+          )
         : fact(
             'indexed in',
             opened,
