@@ -103,7 +103,9 @@ export class Session {
   async releaseMemory(): Promise<void> {
     // A fork shares the database's one limit with a session at work: it leaves it alone.
     if (!this.onDisk || this.forked) return;
-    await this.connection.run(`SET memory_limit = '16MB'`);
+    // Best effort: while another connection of the database holds memory (a part's query while
+    // the rest is read), DuckDB refuses the low limit ("could not free up enough memory").
+    await this.connection.run(`SET memory_limit = '16MB'`).catch(() => undefined);
     await this.connection.run(`SET memory_limit = ${quoteString(this.memoryLimit)}`);
   }
 
