@@ -278,12 +278,9 @@ export function wholeRecords(files: readonly string[], layout: 'jsonl' | 'array'
 
 /** The distinct member-name lists of the records' objects at each path (the root first). */
 export function memberKeysSql(records: Sql, objects: readonly (readonly string[])[]): Sql {
-  const e = ident('e');
-  const keys = [
-    sql`json_keys(${e}) AS k0`,
-    ...objects.map((path, i) => sql`json_keys(${e}, ${lit(jsonPathOf(path))}) AS ${ident(`k${i + 1}`)}`),
-  ];
-  return sql`SELECT DISTINCT ${keys} FROM ${records}`;
+  // One path list: each record is parsed once (a call per path parsed it once per object).
+  const paths = litList(['$', ...objects.map(jsonPathOf)]);
+  return sql`SELECT DISTINCT json_keys(${ident('e')}, ${paths}) AS k FROM ${records}`;
 }
 
 /** Up to `limit` values (as JSON text) at a member path of the records. */

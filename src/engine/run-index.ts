@@ -196,13 +196,13 @@ export class RunIndex {
       const range = { path: entry.path, start, end: entry.indexedBytes };
       const unknown = await withByteRanges([range], async ([path]) => {
         const records = wholeRecords([path], entry.layout as 'jsonl' | 'array', probe.loguru);
-        const rows = await this.session.all<Record<string, string[] | null>>(
+        const rows = await this.session.all<{ k: (string[] | null)[] | null }>(
           memberKeysSql(records, objectPaths).text,
         );
         const paths = new Set<string>();
         for (const row of rows)
           [[], ...objectPaths].forEach((prefix, i) => {
-            for (const key of row[`k${i}`] ?? []) {
+            for (const key of row.k?.[i] ?? []) {
               const member = [...prefix, key].join('.');
               if (!isKnown(member)) paths.add(member);
             }
