@@ -5,7 +5,8 @@ import { binIndex, binSpec } from '../src/engine/bins.js';
 import { movingAverageScores } from '../src/engine/moving-average-scores.js';
 import { positionCounts } from '../src/engine/positions.js';
 import { Run } from '../src/engine/run.js';
-import { quoteString, Session } from '../src/engine/session.js';
+import { quoteString, rowGroupRows, Session } from '../src/engine/session.js';
+import { headRecordBytes } from '../src/formats/probe.js';
 import { simulate } from '../src/simulate/index.js';
 import { fieldOf, numberOf, readEvents, uidRowsOf, type RefEvent } from './fixtures/analysis-brute-force.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
@@ -391,6 +392,44 @@ describe('on-disk sessions', () => {
       expect(await limit()).toBe(limitBefore);
     } finally {
       run.close();
+    }
+  });
+});
+
+describe('row groups of wide records', () => {
+  it('are as many rows as about 128 MB of their JSON, between 2,048 and DuckDB’s 122,880', () => {
+    expect(rowGroupRows(1_000)).toBe(122_880);
+    expect(rowGroupRows(15_000)).toBe(8_192);
+    expect(rowGroupRows(1 << 20)).toBe(2_048);
+  });
+
+  it('are sized from the bytes per line at the start of a JSON lines file; other layouts say nothing', () => {
+    const dir = tempDir();
+    const wide = path.join(dir, 'wide.jsonl');
+    const line = `${JSON.stringify({ step: 1, values: Array.from({ length: 1500 }, (_, i) => i / 7) })}\n`;
+    fs.writeFileSync(wide, line.repeat(50));
+    expect(headRecordBytes({ path: wide, gzip: false, container: 'jsonl' })).toBe(Buffer.byteLength(line));
+    const array = path.join(dir, 'stats.json');
+    fs.writeFileSync(array, JSON.stringify([{ a: 1 }, { a: 2 }], null, 2));
+    expect(headRecordBytes({ path: array, gzip: false, container: 'json' })).toBeUndefined();
+  });
+
+  it('bound the rows of each row group the index writes', async () => {
+    const dir = tempDir();
+    const session = await Session.create({
+      databasePath: path.join(dir, 'index.duckdb'),
+      rowGroupSize: 2048,
+    });
+    try {
+      await session.run('CREATE TABLE t AS SELECT range AS i FROM range(10000)');
+      await session.run('CHECKPOINT');
+      const groups = await session.all<{ rows: number }>(
+        "SELECT CAST(max(count) AS DOUBLE) AS rows FROM pragma_storage_info('t') GROUP BY row_group_id",
+      );
+      expect(groups.length).toBe(5);
+      expect(Math.max(...groups.map((g) => g.rows))).toBe(2048);
+    } finally {
+      session.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { discoverRun, expandHome, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
 import type { LogFile } from '../formats/log-file.js';
 import { formatProblem, type ProblemKind, type ReadProblem } from '../formats/problems.js';
+import { headRecordBytes } from '../formats/probe.js';
 import type { Profile } from '../formats/profile.js';
 import { UserError } from '../errors.js';
 import { TASK_CANDIDATES, X_CANDIDATES, type OrderStat } from './candidates.js';
@@ -10,7 +11,7 @@ import { fileStatus, type FileStatus } from './file-status.js';
 import { createViews, type ViewColumns } from './index-views.js';
 import { cacheLimit, cacheRoot, evict, INDEX_FILE, markUsed, runCacheDir } from './run-cache.js';
 import { RunIndex, type IndexChange, type IndexProgress } from './run-index.js';
-import { boundedMemoryLimit, Session, type SessionOptions } from './session.js';
+import { boundedMemoryLimit, rowGroupRows, Session, type SessionOptions } from './session.js';
 import { ident, sql } from './sql.js';
 import { chooseXAxis, type XAxis } from './x-axis.js';
 
@@ -349,6 +350,12 @@ async function openSession(
   options: OpenRunOptions,
 ): Promise<{ session: Session; cacheDir: string | undefined }> {
   const bytes = location.files.reduce((sum, f) => sum + f.bytes, 0);
+  const largest = location.files.reduce<LogFile | undefined>(
+    (a, f) => (a && a.bytes >= f.bytes ? a : f),
+    undefined,
+  );
+  const recordBytes = largest && headRecordBytes(largest);
+  const rowGroupSize = recordBytes ? rowGroupRows(recordBytes) : undefined;
   if (options.cache !== false && process.env.RUNLENS_NO_CACHE !== '1') {
     const root = cacheRoot(options.cache || undefined);
     const run = runPath(location, input);
@@ -358,6 +365,7 @@ async function openSession(
         memoryLimit: boundedMemoryLimit(),
         ...options.session,
         databasePath: path.join(dir, INDEX_FILE),
+        rowGroupSize,
         keep: true,
         tempDirectory: path.join(dir, 'tmp'),
       });
@@ -373,7 +381,7 @@ async function openSession(
   }
   const session =
     bytes > IN_MEMORY_BYTES
-      ? await Session.createOnDisk(options.session)
+      ? await Session.createOnDisk({ rowGroupSize, ...options.session })
       : await Session.create(options.session);
   return { session, cacheDir: undefined };
 }

@@ -100,6 +100,23 @@ export async function probeFile(file: Pick<LogFile, 'path' | 'gzip' | 'container
   return probe;
 }
 
+/**
+ * Bytes per record at the start of a plain JSON lines file (its first MiB's lines; the whole MiB when
+ * no line ends in it), or undefined for other layouts.
+ */
+export function headRecordBytes(file: Pick<LogFile, 'path' | 'gzip' | 'container'>): number | undefined {
+  if (file.gzip || file.container === 'csv') return undefined;
+  const head = readAt(file.path, 0, HEAD_BYTES);
+  if (!looksLikeJsonLines(head)) return undefined;
+  let lines = 0;
+  let last = -1;
+  for (let i = head.indexOf(0x0a); i >= 0; i = head.indexOf(0x0a, i + 1)) {
+    lines++;
+    last = i;
+  }
+  return lines > 0 ? (last + 1) / lines : head.length;
+}
+
 /** Adds a sampled record's event to the probe; true when it was a loguru line. */
 function addEvent(probe: FileProbe, record: unknown): boolean {
   if (!isPlainObject(record)) return false;
