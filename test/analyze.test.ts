@@ -163,6 +163,29 @@ describe('leaderboard', () => {
   });
 });
 
+describe('calls', () => {
+  it('SetWeights uids index the weight vector and are not calls: leaderboard, success and throughput agree', async () => {
+    const setWeights = ftEvents.filter((e) => e.event.task_name === 'SetWeights');
+    expect(setWeights.length).toBeGreaterThan(0);
+    expect(setWeights.every((e) => (e.event.uids as number[]).length > 1)).toBe(true);
+    // A call is a uid of an event that queried it: count them straight from the records.
+    const calls = new Map<number, number>();
+    for (const e of ftEvents)
+      if (e.event.task_name !== 'SetWeights' && Array.isArray(e.event.uids))
+        for (const uid of e.event.uids as number[]) calls.set(uid, (calls.get(uid) ?? 0) + 1);
+    const expected = [...calls].sort((a, b) => a[0] - b[0]);
+    const board = await analyzeRun(ft, 'leaderboard', { sort: 'count', top: 0 });
+    expect(board.rows.map((r) => [r.uid, r.calls]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(
+      expected,
+    );
+    const success = await analyzeRun(ft, 'success', {});
+    expect(success.rows.map((r) => [r.uid, r.calls])).toEqual(expected);
+    const throughput = await analyzeRun(ft, 'throughput', { interval: '1000000000' });
+    const total = expected.reduce((sum, [, n]) => sum + n, 0);
+    expect(throughput.rows.reduce((sum, r) => sum + Number(r.uid_rows), 0)).toBe(total);
+  });
+});
+
 describe('success', () => {
   it('OpenValidators: non-empty completion', async () => {
     const result = await analyzeRun(ov, 'success', {});
@@ -249,6 +272,16 @@ describe('completion-rates', () => {
     expectRows(result.rows, expected(top));
   });
 
+  it('--top 0 follows every distinct completion', async () => {
+    const result = await analyzeRun(ov, 'completion-rates', { interval: '5', top: 0 });
+    const all = [...groupBy(nonEmpty(), (r) => completion(r)!)]
+      .sort((a, b) => b[1].length - a[1].length || compareText(a[0], b[0]))
+      .map(([text]) => ({ label: text, test: (c: string) => c === text }));
+    expect(all.length).toBeGreaterThan(10);
+    expectRows(result.rows, expected(all));
+    expect(result.notes[0]).toContain(`all ${all.length} distinct`);
+  });
+
   it('--match follows every completion matching a regex as one series', async () => {
     const result = await analyzeRun(ov, 'completion-rates', {
       interval: '5',
@@ -290,6 +323,14 @@ describe('weights', () => {
   it('OpenValidators neuron_weights: top 5 uids by mean weight, one row per vector', async () => {
     const result = await analyzeRun(ov, 'weights', { top: 5 });
     const { uids, rows } = expected(ovEvents, 'neuron_weights', 5);
+    expect(result.columns.map((c) => c.name)).toEqual(['x', ...uids.map((u) => `uid_${u}`)]);
+    expectRows(result.rows, rows);
+  });
+
+  it('--top 0 keeps every uid', async () => {
+    const result = await analyzeRun(ov, 'weights', { top: 0 });
+    const { uids, rows } = expected(ovEvents, 'neuron_weights', Infinity);
+    expect(uids.length).toBeGreaterThan(10);
     expect(result.columns.map((c) => c.name)).toEqual(['x', ...uids.map((u) => `uid_${u}`)]);
     expectRows(result.rows, rows);
   });

@@ -14,18 +14,25 @@ import {
 import { requireMetric, requireUidColumn, uidEventsWithTime } from './run-columns.js';
 import { checkRegex } from './regex.js';
 
-/** The `top` most frequent texts of `relation`'s rows that pass `filters`, most frequent first. */
+/**
+ * The `top` most frequent texts of `relation`'s rows that pass `filters`, most frequent first
+ * (`top` 0: every text).
+ */
 export function frequentCompletionsSql(relation: Sql, filters: readonly Sql[], top: number): Sql {
   const c = ident('completions');
-  return sql`SELECT ${c} AS ${ident('text')} FROM ${relation}${whereClause(filters)} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ${lit(top)}`;
+  const limit = top > 0 ? sql` LIMIT ${lit(top)}` : sql``;
+  return sql`SELECT ${c} AS ${ident('text')} FROM ${relation}${whereClause(filters)} GROUP BY 1 ORDER BY count(*) DESC, 1${limit}`;
 }
 
 export interface CompletionRatesSql {
   relation: Sql;
   interval: Interval;
   filters: readonly Sql[];
-  /** One condition per series; a row counts for the first that holds. */
-  series: readonly Sql[];
+  /**
+   * One condition per series (a row counts for the first that holds, `s` is its index), or
+   * 'text': every completion text is a series of its own (`s` is the text).
+   */
+  series: readonly Sql[] | 'text';
   /** The metric column and its exact mean's scale. */
   metric: Sql;
   scale: number;
@@ -36,10 +43,13 @@ export interface CompletionRatesSql {
  * have `s` NULL (they count towards the bucket's total), ordered by bucket.
  */
 export function completionRatesSql(options: CompletionRatesSql): Sql {
-  const which = sql`CASE ${join(
-    options.series.map((c, i) => sql`WHEN ${c} THEN ${lit(i)}`),
-    ' ',
-  )} END`;
+  const which =
+    options.series === 'text'
+      ? ident('completions')
+      : sql`CASE ${join(
+          options.series.map((c, i) => sql`WHEN ${c} THEN ${lit(i)}`),
+          ' ',
+        )} END`;
   return join(
     [
       sql`SELECT CAST(${bucketExpression(options.interval)} AS DOUBLE) AS bucket, ${which} AS s, CAST(count(*) AS DOUBLE) AS n,`,
@@ -63,6 +73,7 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
   const relation = uidEventsWithTime(run);
   const filters = [...eventFilters(options), nonEmptyCompletion(), sql`isfinite(${interval.expression})`];
   const completions = ident('completions');
+  const top = options.top ?? 10;
   let series: { label: string; condition: Sql }[];
   if (options.match !== undefined) {
     await checkRegex(run, options.match);
@@ -74,18 +85,20 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
     ];
   } else {
     const frequent = await run.session.all<{ text: string }>(
-      frequentCompletionsSql(relation, filters, options.top || 10).text,
+      frequentCompletionsSql(relation, filters, top).text,
     );
     series = frequent.map((f) => ({ label: f.text, condition: sql`${completions} = ${lit(f.text)}` }));
   }
   const [scale] = await meanScales(run.session, sql`${relation}${whereClause(filters)}`, [metric]);
+  // Every completion (--top 0) is grouped by its text rather than matched by one CASE branch each.
+  const byText = options.match === undefined && top === 0;
   const counts = series.length
-    ? await run.session.all<{ bucket: number; s: number | null; n: number; mean: number | null }>(
+    ? await run.session.all<{ bucket: number; s: number | string | null; n: number; mean: number | null }>(
         completionRatesSql({
           relation,
           interval,
           filters,
-          series: series.map((s) => s.condition),
+          series: byText ? 'text' : series.map((s) => s.condition),
           metric,
           scale,
         }).text,
@@ -104,7 +117,7 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
     }
     for (let b = lo; b <= hi; b++)
       series.forEach((s, i) => {
-        const c = cell.get(`${b}:${i}`);
+        const c = cell.get(`${b}:${byText ? s.label : i}`);
         const total = totals.get(b) ?? 0;
         rows.push({
           start: bucketStart(interval, b),
@@ -130,7 +143,9 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
     notes: [
       options.match !== undefined
         ? `completions matching /${options.match}/ (RE2 syntax, case-sensitive unless (?i)) counted as one series`
-        : `the ${series.length} most frequent non-empty completions over the whole run`,
+        : byText
+          ? `all ${series.length} distinct non-empty completions of the run (--top 0)`
+          : `the ${series.length} most frequent non-empty completions over the whole run`,
       `interval ${interval.label} of ${timeAxis ? '_timestamp (UTC)' : run.x.label}; share = count ÷ non-empty completions in the interval`,
       `mean_reward = mean ${metricName} of those completions (finite values)`,
     ],
@@ -139,7 +154,7 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
     caption:
       options.match !== undefined
         ? `completions matching /${options.match}/ · interval ${interval.label}`
-        : `the ${series.length} most frequent completions · interval ${interval.label}`,
+        : `${byText ? `all ${series.length}` : `the ${series.length} most frequent`} completions · interval ${interval.label}`,
     timeAxis,
     xTitle: timeAxis ? 'time (UTC)' : run.x.label,
     metric: metricName,

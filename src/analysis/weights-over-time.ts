@@ -38,9 +38,13 @@ export function weightVectorsSql(relation: Sql, filters: readonly Sql[]): Sql {
   return sql`SELECT ${KIND}, CAST(count(DISTINCT ${ORD}) AS DOUBLE) AS vectors FROM ${relation}${whereClause([...filters, kinds])} GROUP BY 1 ORDER BY 2 DESC, 1`;
 }
 
-/** The `top` uids with the highest exact mean of their finite weights (`scope` = filters and kind). */
+/**
+ * The `top` uids with the highest exact mean of their finite weights (`scope` = filters and kind);
+ * `top` 0: every uid.
+ */
 export function topWeightUidsSql(relation: Sql, scope: readonly Sql[], scale: number, top: number): Sql {
-  return sql`SELECT ${UID} FROM ${relation}${whereClause([...scope, sql`isfinite(${VALUE})`])} GROUP BY 1 ORDER BY ${exactMeanSql(VALUE, scale)} DESC, 1 LIMIT ${lit(top)}`;
+  const limit = top > 0 ? sql` LIMIT ${lit(top)}` : sql``;
+  return sql`SELECT ${UID} FROM ${relation}${whereClause([...scope, sql`isfinite(${VALUE})`])} GROUP BY 1 ORDER BY ${exactMeanSql(VALUE, scale)} DESC, 1${limit}`;
 }
 
 /** Every weight of the chosen uids, by vector (ord) and uid. */
@@ -74,7 +78,7 @@ export async function weightsOverTime(run: Run, options: AnalysisOptions): Promi
       hint: 'weights are logged as lists indexed by uid (FileTAO SetWeights events, wandb neuron_weights rows)',
     });
   const scope = [...filters, sql`${KIND} = ${lit(chosen.kind)}`];
-  const top = options.top || 10;
+  const top = options.top ?? 10;
   const [scale] = await meanScales(run.session, sql`${relation}${whereClause(scope)}`, [VALUE]);
   const topUids = (
     await run.session.all<{ uid: number }>(topWeightUidsSql(relation, scope, scale, top).text)

@@ -14,7 +14,7 @@ import { ident, lit, sql, type Sql } from './sql.js';
  */
 
 /** Version of the index layout; an index of another version is built again. */
-export const INDEX_FORMAT = '1';
+export const INDEX_FORMAT = '2';
 
 export interface IndexedFile {
   fileId: number;

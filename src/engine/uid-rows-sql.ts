@@ -1,3 +1,4 @@
+import { WEIGHT_KEYS } from '../formats/profile.js';
 import { TASK_CANDIDATES, X_CANDIDATES } from './candidates.js';
 import { toCanonical } from './canonical-sql.js';
 import type { NamedColumn } from './index-read.js';
@@ -6,8 +7,10 @@ import { ident, sql, type Sql } from './sql.js';
 /**
  * The per-uid long form, in SQL: an event whose `uids` is a list of integers gives one row per
  * position in it, with the uid and, for every list of the same length (at any depth), that
- * position's value; lists of other lengths give nothing. Each row carries copies of its event's
- * x candidates and task fields, so per-uid queries need no join with the events.
+ * position's value; lists of other lengths give nothing. An event that sets weights (a
+ * `set_weights`/`neuron_weights` as long as its `uids`, which then index that vector) gives no rows:
+ * a per-uid row is one call to one uid. Each row carries copies of its event's x candidates and task fields, so
+ * per-uid queries need no join with the events.
  */
 
 /** Prefix of the copied event fields in the per-uid rows (not fields of the log). */
@@ -70,6 +73,16 @@ export function uidRowsSelect(eventsTable: string, columns: readonly NamedColumn
     ...copies.map(({ column }) => ident(COPY_PREFIX + column.name)),
     ...vectors.map((v) => ident(v.name)),
   ];
+  const weights = columns
+    .filter((c) => c.role === 'uid-indexed' && WEIGHT_KEYS.has(c.path))
+    .map((c) => sql` AND coalesce(${listLength(ident(c.name), c.stored)}, -1) <> len(__uids)`);
   return sql`SELECT ${outer} FROM (SELECT ${inner} FROM (SELECT *, ${list} AS __uids FROM ${ident(eventsTable)})
-    WHERE len(__uids) > 0 AND list_bool_and(list_transform(__uids, u -> u IS NOT NULL AND isfinite(u) AND u = round(u))))`;
+    WHERE len(__uids) > 0 AND list_bool_and(list_transform(__uids, u -> u IS NOT NULL AND isfinite(u) AND u = round(u)))${weights})`;
+}
+
+/** The length of a stored list (a typed list, or JSON; NULL when it is not a list). */
+function listLength(value: Sql, stored: string): Sql {
+  return stored.endsWith('[]')
+    ? sql`len(${value})`
+    : sql`CASE WHEN json_type(CAST(${value} AS JSON)) = 'ARRAY' THEN json_array_length(CAST(${value} AS JSON)) END`;
 }

@@ -7,6 +7,12 @@ export const UID_INDEXED_KEYS: ReadonlySet<string> = new Set([
   'moving_averaged_scores',
 ]);
 
+/**
+ * Weight vectors indexed by uid. An event with one as long as its `uids` list (FileTAO's SetWeights)
+ * sets weights: its `uids` index the vector, so it is not a round of calls and gives no per-uid rows.
+ */
+export const WEIGHT_KEYS: ReadonlySet<string> = new Set(['set_weights', 'neuron_weights']);
+
 /** Which program wrote the log; decides which charts and analyses make sense. */
 export type Profile = 'filetao' | 'openvalidators' | 'rl' | 'generic';
 
