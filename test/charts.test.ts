@@ -36,6 +36,15 @@ describe('smoothing', () => {
     expect(defaultSmoothingWindow(5)).toBe(1);
     expect(defaultSmoothingWindow(1000)).toBe(20);
   });
+
+  it('a constant series smooths to itself exactly, by EMA and running mean, at every window', () => {
+    for (const value of [0.05, 1, 0.1, -3.3, 1e-7])
+      for (const method of ['ema', 'mean'] as const)
+        for (let window = 2; window <= 100; window += 7) {
+          const smoothed = smoothSeries(Array<number>(300).fill(value), { method, window });
+          expect(smoothed.filter((v) => v !== value)).toEqual([]);
+        }
+  });
 });
 
 describe('axis labels', () => {

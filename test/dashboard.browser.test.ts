@@ -3,11 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBytes } from '../src/format-bytes.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
 import { simulate } from '../src/simulate/index.js';
 import { validatorLine, writeMetricsLog, writeValidatorLog } from './helpers/dashboard-runs.js';
 import { readPixels } from './helpers/images.js';
 import { launchChromium, skipWithoutChromium } from './helpers/chromium.js';
+import { clickEveryModebarButton } from './helpers/modebar.js';
 import { tempDir } from './helpers/temp.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -23,6 +25,8 @@ async function ensureFrontEnd(): Promise<void> {
     path.join(WEB, 'vite.config.ts'),
     path.join(REPO, 'src', 'server', 'api-types.ts'),
     path.join(REPO, 'src', 'charts', 'smoothing.ts'),
+    path.join(REPO, 'src', 'format-bytes.ts'),
+    path.join(REPO, 'src', 'charts', 'axis.ts'),
     ...fs
       .readdirSync(path.join(WEB, 'src'), { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
@@ -79,6 +83,11 @@ describe.skipIf(skipWithoutChromium)('dashboard in Chromium', () => {
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')));
     expect(ids).toEqual(['training', 'validator-a', 'validator-b']);
     await expect(page.locator('tr[data-run="validator-a"] .badge').textContent()).resolves.toBe('filetao');
+    // Sizes in the units inspect and the report use (decimal), not a second convention.
+    const size = fs.statSync(path.join(root, 'validator-a', 'events.json')).size;
+    expect(formatBytes(size)).not.toBe(formatBytes(Math.round((size * 1000) / 1024)));
+    const cells = await page.locator('tr[data-run="validator-a"] td').allTextContents();
+    expect(cells).toContain(formatBytes(size));
     await page.screenshot({ path: path.join(SHOTS, 'runs.png') });
   });
 
@@ -153,6 +162,111 @@ describe.skipIf(skipWithoutChromium)('dashboard in Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'compare.png') });
     expect(errors).toEqual([]);
   });
+  it('draws charts below the fold in the background and keeps them live', async () => {
+    await page.goto(`${server.url}#/run/validator-a`);
+    await page.waitForSelector('[data-chart]');
+    const cards = page.locator('[data-chart]');
+    const last = cards.last();
+    const viewport = page.viewportSize()!;
+    expect((await last.boundingBox())!.y).toBeGreaterThan(viewport.height);
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-chart]').length > 0 &&
+        document.querySelectorAll('[data-chart].loading').length === 0,
+      undefined,
+      { timeout: 60_000 },
+    );
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    expect(await last.locator('.main-svg').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, 'run-full-page.png'), fullPage: true });
+    // Live below the fold too: an append reaches the last chart without scrolling to it.
+    const version = Number(await last.getAttribute('data-version'));
+    fs.appendFileSync(
+      path.join(root, 'validator-a', 'events.json'),
+      validatorLine(1600) + validatorLine(1601),
+    );
+    await expect
+      .poll(async () => Number(await last.getAttribute('data-version')), { timeout: 15_000 })
+      .toBeGreaterThan(version);
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  });
+
+  it("no control sends the data anywhere: every modebar button clicked, no request or popup leaves the page's origin", async () => {
+    const origin = new URL(server.url).origin;
+    const outside: string[] = [];
+    const popups: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      if (!['data:', 'blob:'].includes(url.protocol) && url.origin !== origin) outside.push(request.url());
+    };
+    const onPage = (popup: Page) => popups.push(popup.url());
+    context.on('request', onRequest);
+    context.on('page', onPage);
+    try {
+      await page.goto(`${server.url}#/run/validator-a`);
+      await page.waitForSelector('[data-chart="line:events:step_length"] .main-svg', { timeout: 60_000 });
+      await page.waitForTimeout(1000);
+      const titles = await clickEveryModebarButton(page, page.locator('[data-chart] .js-plotly-plot'));
+      expect(titles.length).toBeGreaterThan(10);
+      expect(titles.filter((t) => /cloud|share|studio|plotly/i.test(t))).toEqual([]);
+      await page.waitForTimeout(500);
+    } finally {
+      context.off('request', onRequest);
+      context.off('page', onPage);
+    }
+    expect(outside).toEqual([]);
+    expect(popups).toEqual([]);
+  });
+
+  it('draws a constant series flat, on a readable axis with distinct tick labels, and says "constant"', async () => {
+    await page.goto(`${server.url}#/run/training`);
+    for (const [metric, value] of [
+      ['health', '1.0'],
+      ['lr', '0.05'],
+    ]) {
+      const card = page.locator(`[data-chart="line:events:${metric}"]`);
+      await card.scrollIntoViewIfNeeded();
+      await card.locator('.main-svg').first().waitFor({ timeout: 60_000 });
+      await expect
+        .poll(() => card.locator('.card-note').textContent())
+        .toMatch(new RegExp(`^constant ${value} · `));
+      const ticks = await card.locator('.ytick text').allTextContents();
+      expect(ticks.length).toBeGreaterThan(2);
+      expect(new Set(ticks).size).toBe(ticks.length);
+      // The line is flat: every point of the mean trace is at the same height.
+      const ys = await card.evaluate((el) => {
+        const plot = el.querySelector('.js-plotly-plot') as unknown as {
+          data: { y: number[]; mode?: string }[];
+        };
+        return plot.data.flatMap((t) => t.y.filter((v) => typeof v === 'number'));
+      });
+      expect(new Set(ys).size).toBe(1);
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'constant-series.png'), fullPage: true });
+  });
+
+  it('compare says when runs share no metric and names a run that cannot be opened; an unknown run is not "reconnecting"', async () => {
+    await page.goto(`${server.url}#/compare?runs=validator-a,training,nope`);
+    const notice = page.locator('[data-role="shared"]');
+    await notice.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await notice.textContent()).toMatch(
+      /share no metric \(their profiles differ: (filetao, generic|generic, filetao)\)/,
+    );
+    const failed = page.locator('table.runs .error-text');
+    await failed.waitFor({ timeout: 10_000 });
+    expect(await failed.textContent()).toMatch(/nope/);
+    await page.screenshot({ path: path.join(SHOTS, 'compare-nothing-shared.png') });
+
+    await page.goto(`${server.url}#/run/nope`);
+    await page.locator('.progress.failed').waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(1500);
+    expect(await page.locator('#live').isVisible()).toBe(false);
+    expect(await page.locator('body').textContent()).not.toContain('reconnecting');
+    // The 404s these pages asked for are expected; nothing else may have gone wrong.
+    errors.splice(0, errors.length, ...errors.filter((e) => !/404|nope/.test(e)));
+    expect(errors).toEqual([]);
+  });
+
   it('shows charts of what is indexed so far, marked partial, then of the whole run', async () => {
     const base = tempDir('runlens-dashboard-partial-');
     await simulate('filetao', { out: path.join(base, 'big'), size: '16MB', uids: 64, seed: 9 });

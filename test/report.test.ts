@@ -8,9 +8,11 @@ import { main } from '../src/cli/main.js';
 import { Run } from '../src/engine/run.js';
 import { buildReport } from '../src/report/write-report.js';
 import { REPORT_CSP } from '../src/report/page-html.js';
+import { uidMatrixFigure } from '../src/report/uid-matrix-figure.js';
 import { simulate } from '../src/simulate/index.js';
 import { readPixels, type Pixels } from './helpers/images.js';
 import { launchChromium, skipWithoutChromium } from './helpers/chromium.js';
+import { clickEveryModebarButton } from './helpers/modebar.js';
 import { FORMATS, tempDir } from './helpers/temp.js';
 
 /** Screenshots are kept after the run, to be looked at. */
@@ -136,6 +138,24 @@ describe('runlens report (CLI)', () => {
       expect(r.stderr).toMatch(pattern);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
+  });
+});
+
+describe('score heatmap', () => {
+  it('keeps each value to the 4 significant digits its hover shows: 1.3e-6 beside 0.5 is not 0', () => {
+    const figure = uidMatrixFigure(
+      {
+        uids: [1, 2],
+        spec: { x0: 0, width: 1, count: 3 },
+        values: Float64Array.from([0.5, 1.3e-6, NaN, 0.25, 0.123456, 0]),
+      },
+      { xLabel: 'block', valueLabel: 'score', colorscale: 'Viridis' },
+    );
+    const z = figure.data[0].z as number[][];
+    expect(z[0].slice(0, 2)).toEqual([0.5, 1.3e-6]);
+    expect(z[0][2]).toBeNaN();
+    expect(z[1]).toEqual([0.25, 0.1235, 0]);
+    expect(String(figure.data[0].hovertemplate)).toContain('%{z:.4g}');
   });
 });
 
@@ -325,6 +345,25 @@ describe.skipIf(skipWithoutChromium)('report in Chromium, offline', () => {
     expect(problems).toEqual([]);
     expect(attempted).toEqual([]);
   }, 120_000);
+
+  it('no control sends the data anywhere: every modebar button clicked, no request, no popup', async () => {
+    const popups: string[] = [];
+    const onPage = (popup: Page) => popups.push(popup.url());
+    const before = attempted.length;
+    const page = await open(validatorHtml);
+    context.on('page', onPage);
+    try {
+      const titles = await clickEveryModebarButton(page, page.locator('.js-plotly-plot'));
+      expect(titles.length).toBeGreaterThan(10);
+      expect(titles.filter((t) => /cloud|share|studio|plotly/i.test(t))).toEqual([]);
+      await page.waitForTimeout(500);
+      expect(popups).toEqual([]);
+    } finally {
+      context.off('page', onPage);
+      await page.close();
+    }
+    expect(attempted.slice(before)).toEqual([]);
+  });
 
   it('RL report: map selector shows one map at a time', async () => {
     const page = await open(rlHtml);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import type {
   RunsResponse,
   SummaryResponse,
 } from '../src/server/api-types.js';
+import { drained } from '../src/server/node-adapter.js';
 import { discoverRuns } from '../src/server/run-catalog.js';
 import { startServer } from '../src/server/serve.js';
 import { serveDirectory } from '../src/cli/serve.js';
@@ -731,5 +733,41 @@ describe('WorkQueue', () => {
     await Promise.all([blocker, late, quick2]);
     expect(order).toEqual(['blocker', 'late-heavy', 'quick-2']);
     expect(maxRunning).toBe(1);
+  });
+});
+
+describe('streaming a response to a slow client', () => {
+  it('waits for each drain without piling up listeners on the response (no MaxListenersExceededWarning)', async () => {
+    const waits: { close: number; drain: number }[] = [];
+    const server = http.createServer((_req, res) => {
+      void (async () => {
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        for (let i = 0; i < 256; i++)
+          if (!res.write(chunk)) {
+            await drained(res);
+            waits.push({ close: res.listenerCount('close'), drain: res.listenerCount('drain') });
+          }
+        res.end();
+      })();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      const reader = response.body!.getReader();
+      let received = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received += value.length;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      expect(received).toBe(256 * 64 * 1024);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(waits.length).toBeGreaterThan(10);
+    expect(new Set(waits.map((w) => w.close)).size).toBe(1);
+    expect(Math.max(...waits.map((w) => w.drain))).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import type { BinnedStats } from '../engine/binned-stats.js';
 import type { VegaLiteSpec } from '../render/index.js';
-import { SI_AXIS } from './axis.js';
+import { constantText, SI_AXIS, significantFormat, valueAxis } from './axis.js';
 import { defaultSmoothingWindow, smoothSeries, type Smoothing } from './smoothing.js';
 
 export interface RewardComponentsOptions {
@@ -24,9 +24,16 @@ export function componentName(column: string): string {
  */
 export function rewardComponentsSpec(stats: BinnedStats, options: RewardComponentsOptions): VegaLiteSpec {
   const values: Record<string, number | string | null>[] = [];
+  const components: string[] = [];
   let window = 1;
+  let digits = 3;
   for (const series of stats.series) {
-    const component = componentName(series.column);
+    // A component that never changes is drawn flat in a readable range and says so in its header.
+    const y = valueAxis([...series.lower, ...series.upper, ...series.mean]);
+    digits = Math.max(digits, y.digits);
+    const name = componentName(series.column);
+    const component = y.constant === undefined ? name : `${name} (constant ${constantText(y.constant)})`;
+    components.push(component);
     window = Math.max(1, options.smoothing?.window ?? defaultSmoothingWindow(series.mean.length));
     const smoothed = smoothSeries(series.mean, { method: options.smoothing?.method ?? 'ema', window });
     for (let i = 0; i < series.mean.length; i++) {
@@ -37,18 +44,29 @@ export function rewardComponentsSpec(stats: BinnedStats, options: RewardComponen
         smooth: finite(smoothed[i]),
         lower: finite(series.lower[i]),
         upper: finite(series.upper[i]),
+        padLow: i === 0 && y.padding ? y.padding[0] : null,
+        padHigh: i === 0 && y.padding ? y.padding[1] : null,
       });
     }
   }
   const method = options.smoothing?.method ?? 'ema';
-  const components = stats.series.map((s) => componentName(s.column));
   const [lo, hi] = stats.band.map((q) => Math.round(q * 100));
   const note =
     `per-bin mean of all rows (${stats.spec.count} bins), band p${lo}–p${hi}` +
     (method === 'none' || window <= 1
       ? ''
       : `, bold: ${method === 'ema' ? 'debiased EMA' : 'running mean'} over ${window} bins`);
-  const x = { field: 'x', type: 'quantitative', title: options.xTitle, axis: SI_AXIS };
+  // The x axis spans the bins, which end where the data does (a "nice" scale ran past it); bins of
+  // one integer value each end at the last value.
+  const { x0, width: binWidth, count: bins } = stats.spec;
+  const perValue = binWidth === 1 && Number.isInteger(x0);
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: options.xTitle,
+    scale: { domain: [x0, perValue ? x0 + bins - 1 : x0 + bins * binWidth], nice: false, zero: false },
+    axis: SI_AXIS,
+  };
   const columns = options.columns ?? Math.min(4, components.length);
   return {
     title: {
@@ -77,10 +95,15 @@ export function rewardComponentsSpec(stats: BinnedStats, options: RewardComponen
               type: 'quantitative',
               title: null,
               scale: { zero: false },
-              axis: { format: ',.3~r' },
+              axis: { format: significantFormat(digits) },
             },
             y2: { field: 'upper' },
           },
+        },
+        {
+          // Invisible: widens a constant component's y range around its value.
+          mark: { type: 'rule', opacity: 0 },
+          encoding: { y: { field: 'padLow', type: 'quantitative' }, y2: { field: 'padHigh' } },
         },
         {
           mark: { type: 'line', strokeWidth: 0.6, color: '#4c78a8', opacity: 0.6 },

@@ -18,10 +18,20 @@ export function defaultSmoothingWindow(points: number): number {
  * - `ema`: TensorBoard's debiased EMA, `last = last·w + (1−w)·y; out = last/(1−w^n)`;
  * - `mean`: running mean of the last `window` finite values;
  * - `none`: a copy.
+ * Either is a weighted mean of the values so far, so it lies between their min and max; it is
+ * held there, which removes the rounding that made a constant series wobble in its last bits (and
+ * an axis of such a series show "0.05 0.05 0.05"): a constant series smooths to itself exactly.
  */
 export function smoothSeries(values: readonly number[], smoothing: Smoothing): number[] {
   const window = Math.max(1, Math.round(smoothing.window));
   if (smoothing.method === 'none' || window <= 1) return [...values];
+  let lo = Infinity;
+  let hi = -Infinity;
+  const held = (y: number, smoothed: number): number => {
+    lo = Math.min(lo, y);
+    hi = Math.max(hi, y);
+    return Math.min(hi, Math.max(lo, smoothed));
+  };
   if (smoothing.method === 'ema') {
     const w = 1 - 1 / window;
     let last = 0;
@@ -30,7 +40,7 @@ export function smoothSeries(values: readonly number[], smoothing: Smoothing): n
       if (!Number.isFinite(y)) return NaN;
       last = last * w + (1 - w) * y;
       n++;
-      return last / (1 - w ** n);
+      return held(y, last / (1 - w ** n));
     });
   }
   const recent: number[] = [];
@@ -40,6 +50,6 @@ export function smoothSeries(values: readonly number[], smoothing: Smoothing): n
     recent.push(y);
     sum += y;
     if (recent.length > window) sum -= recent.shift()!;
-    return sum / recent.length;
+    return held(y, sum / recent.length);
   });
 }

@@ -29,23 +29,31 @@ export function reportClient(): void {
   const selected = new Map<string, string>();
   let weight = payload.smoothingWeight;
   const rendering = new Map<string, Promise<unknown>>();
+  // Nothing leaves the machine: no logo link, no "share"/"edit in Chart Studio" button or its server.
   const config = {
     responsive: true,
     displaylogo: false,
     scrollZoom: false,
-    showLink: false,
     showSendToCloud: false,
+    plotlyServerURL: '',
+    modeBarButtonsToRemove: ['sendChartToCloud'],
   };
 
+  // Debiased EMA by weight (the slider's), held between the min and max of the values so far like
+  // smoothSeries (src/charts/smoothing.ts): a constant series stays exactly constant.
   function ema(values: (number | null)[], w: number): (number | null)[] {
     if (!(w > 0)) return values.slice();
     let last = 0;
     let n = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
     return values.map((y) => {
       if (typeof y !== 'number' || !isFinite(y)) return null;
       last = last * w + (1 - w) * y;
       n++;
-      return last / (1 - Math.pow(w, n));
+      lo = Math.min(lo, y);
+      hi = Math.max(hi, y);
+      return Math.min(hi, Math.max(lo, last / (1 - Math.pow(w, n))));
     });
   }
 

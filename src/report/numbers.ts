@@ -28,6 +28,20 @@ export function roundedValues(values: ArrayLike<number | null>, resolution = 20_
   return out;
 }
 
+/**
+ * Values kept to `digits` significant digits each (what the hover shows, `%{z:.4g}`), so a small
+ * value beside large ones (a score of 1.3e-6 in a matrix reaching 0.5) keeps its size instead of
+ * rounding to 0. NaN and ±Infinity become NaN (JSON null, a gap).
+ */
+export function significantValues(values: ArrayLike<number | null>, digits: number): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = typeof v === 'number' && Number.isFinite(v) ? Number(v.toPrecision(digits)) : NaN;
+  }
+  return out;
+}
+
 /** 19,619 · 32.9 M · 1.23 B */
 export function formatRows(value: number): string {
   if (!Number.isFinite(value)) return '–';

@@ -1,6 +1,6 @@
 import type { BinSpec } from '../engine/bins.js';
 import { axis, baseLayout, hoverText, type Figure } from './figure.js';
-import { roundedValues } from './numbers.js';
+import { roundedValues, significantValues } from './numbers.js';
 
 /** A uid × x-bin matrix of states (scores, weights): each bin holds the state after its last event. */
 export interface UidMatrix {
@@ -40,7 +40,9 @@ export function uidMatrixFigure(matrix: UidMatrix, options: UidMatrixFigureOptio
   const flat = new Float64Array(uids.length * columns);
   for (let r = 0; r < uids.length; r++)
     for (let j = 0; j < columns; j++) flat[r * columns + j] = values[r * spec.count + source[j]];
-  const rounded = roundedValues(flat, 1_000);
+  // Four significant digits, as the hover shows them (a resolution relative to the matrix's range
+  // turned a score of 1.3e-6 into 0).
+  const rounded = significantValues(flat, 4);
   const z = uids.map((_, r) => rounded.slice(r * columns, (r + 1) * columns));
   return {
     data: [

@@ -31,11 +31,11 @@ export function writeValidatorLog(
   fs.writeFileSync(file, text);
 }
 
-/** A generic metrics log (JSON lines with `step`). */
+/** A generic metrics log (JSON lines with `step`); `health` and `lr` never change. */
 export function writeMetricsLog(file: string, steps: number, scale = 1): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let text = '';
   for (let step = 0; step < steps; step++)
-    text += `${JSON.stringify({ step, loss: scale / (step + 1), accuracy: 1 - scale / (step + 2) })}\n`;
+    text += `${JSON.stringify({ step, loss: scale / (step + 1), accuracy: 1 - scale / (step + 2), health: 1, lr: 0.05 })}\n`;
   fs.writeFileSync(file, text);
 }

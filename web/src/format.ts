@@ -3,16 +3,8 @@ export function count(n: number | null | undefined): string {
   return n === null || n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US');
 }
 
-/** 1536 → "1.5 KB". */
-export function bytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
-}
+/** Sizes as every runlens output writes them (decimal units, like `inspect` and the report). */
+export { formatBytes as bytes } from '../../src/format-bytes.js';
 
 /** A short number for axes and facts: 2.40M, 13.5k, 0.123. */
 export function short(n: number | null | undefined): string {

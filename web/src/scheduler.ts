@@ -8,9 +8,12 @@ export interface Drawable {
 
 /**
  * Decides when charts redraw: charts on the screen first, charts near it only for their first
- * drawing (so scrolling finds them ready), anything else once it scrolls into view. Each chart
- * redraws at most every `minIntervalMs` (live updates may arrive faster; ~10 redraws per second at
- * most), never with two fetches at once, and at most `maxConcurrent` fetches run overall.
+ * drawing (so scrolling finds them ready); once none of those waits, the charts further down, in
+ * page order, one at a time — drawn, and then kept current at a slower pace (every
+ * `backgroundIntervalMs`), so a full-page capture or a later scroll finds every chart drawn and
+ * live. Each chart redraws at most every `minIntervalMs` (live updates may arrive faster; ~10
+ * redraws per second at most), never with two fetches at once, and at most `maxConcurrent`
+ * fetches run overall.
  */
 export class RedrawScheduler {
   private readonly all = new Set<Drawable>();
@@ -31,6 +34,7 @@ export class RedrawScheduler {
   constructor(
     private readonly minIntervalMs = 100,
     private readonly maxConcurrent = 4,
+    private readonly backgroundIntervalMs = 2000,
   ) {
     const observe = (set: Set<Drawable>, rootMargin: string): IntersectionObserver =>
       new IntersectionObserver(
@@ -78,18 +82,34 @@ export class RedrawScheduler {
     if (this.destroyed) return;
     const now = performance.now();
     let waitMs = Infinity;
-    const candidates = [...this.dirty].filter(
+    const foreground = [...this.dirty].filter(
       (d) => this.onScreen.has(d) || (this.drawNear && this.near.has(d) && !this.drawn.has(d)),
     );
-    candidates.sort(
+    foreground.sort(
       (a, b) => Number(this.onScreen.has(b)) - Number(this.onScreen.has(a)) || (a.cost ?? 0) - (b.cost ?? 0),
     );
-    for (const d of candidates) {
+    // The rest only when nothing on or near the screen waits, and never more than one at a time.
+    const waiting = foreground.some((d) => !this.inFlight.has(d));
+    const background =
+      this.drawNear && !waiting
+        ? [...this.dirty]
+            .filter((d) => !foreground.includes(d))
+            .sort((a, b) => (a.el.compareDocumentPosition(b.el) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))
+        : [];
+    const queue: [Drawable, number, number][] = [
+      ...foreground.map((d): [Drawable, number, number] => [d, this.minIntervalMs, this.maxConcurrent]),
+      ...background.map((d): [Drawable, number, number] => [
+        d,
+        this.drawn.has(d) ? this.backgroundIntervalMs : 0,
+        1,
+      ]),
+    ];
+    for (const [d, interval, concurrent] of queue) {
       if (this.inFlight.has(d)) continue;
-      if (this.inFlight.size >= this.maxConcurrent) break;
+      if (this.inFlight.size >= concurrent) break;
       const since = now - (this.lastStart.get(d) ?? -Infinity);
-      if (since < this.minIntervalMs) {
-        waitMs = Math.min(waitMs, this.minIntervalMs - since);
+      if (since < interval) {
+        waitMs = Math.min(waitMs, interval - since);
         continue;
       }
       this.dirty.delete(d);

@@ -4,6 +4,7 @@ import { defaultSmoothingWindow, smoothSeries, type SmoothingMethod } from '../.
 import { getReady } from '../api.js';
 import { count } from '../format.js';
 import type { Drawable } from '../scheduler.js';
+import { constantText, valueAxis } from '../../../src/charts/axis.js';
 import { chartCard } from './card.js';
 import { ACCENT, axis, baseLayout, CONFIG, PALETTE, withAlpha } from './plotly-theme.js';
 
@@ -21,6 +22,23 @@ export interface LineChart extends Drawable {
 }
 
 const MARGIN = { l: 60, r: 16 };
+
+/**
+ * The y axis of binned lines: a series whose every value is the same is drawn flat in the middle of
+ * a readable range around it (Plotly would stretch its last bits over the whole height); otherwise
+ * ticks get enough significant digits that no two read the same.
+ */
+export function yScale(data: Pick<BinsResponse, 'series'>): {
+  tickformat: string;
+  range?: [number, number];
+  constant?: number;
+} {
+  const y = valueAxis(data.series.flatMap((series) => [...series.min, ...series.max]));
+  return {
+    tickformat: y.digits <= 6 ? '~g' : `.${y.digits}~g`,
+    ...(y.padding ? { range: y.padding, constant: y.constant } : {}),
+  };
+}
 
 /**
  * Exact binned line: one bin per pixel column of the plot (fetched again on resize and zoom), the
@@ -102,10 +120,14 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
           legendgroup: name,
         });
     });
+    const y = yScale(data);
     const layout = baseLayout({
       margin: { ...baseLayout().margin, l: MARGIN.l, r: MARGIN.r, t: grouped ? 28 : 8 },
       xaxis: axis(data.xLabel, { tickformat: '~s' }),
-      yaxis: axis(info.metric ?? '', { tickformat: '~g' }),
+      yaxis: axis(
+        info.metric ?? '',
+        y.range ? { tickformat: y.tickformat, range: y.range } : { tickformat: y.tickformat },
+      ),
       hovermode: 'x unified',
       showlegend: grouped,
       legend: { orientation: 'h', x: 0, y: 1.12, font: { size: 11 } },
@@ -116,7 +138,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
         ? 'no smoothing'
         : `${s.smoothing === 'ema' ? 'debiased EMA' : 'running mean'} over ${window} bins`;
     const filled = Math.max(0, ...data.series.map((x) => x.x.length));
-    card.note.textContent = `${count(data.rows)} ${data.table === 'uid_events' ? 'uid values' : 'events'} in ${count(filled)} of ${count(data.bins.count)} bins (one per pixel column) · line: mean · band: min–max · ${smoothing}${range ? ' · zoomed: re-binned for the visible range' : ''}`;
+    card.note.textContent = `${y.constant !== undefined ? `constant ${constantText(y.constant)} · ` : ''}${count(data.rows)} ${data.table === 'uid_events' ? 'uid values' : 'events'} in ${count(filled)} of ${count(data.bins.count)} bins (one per pixel column) · line: mean · band: min–max · ${smoothing}${range ? ' · zoomed: re-binned for the visible range' : ''}`;
     card.el.dataset.rows = String(data.rows);
     card.stamp(data);
     card.drawn();

@@ -69,10 +69,17 @@ export function axis(title: string, extra: Layout = {}): Layout {
   };
 }
 
+/**
+ * Every chart's Plotly config. Local logs never leave the machine: no Plotly logo link, and no
+ * "share"/"edit in Chart Studio" button (Plotly 4 shows one by default, sending the chart's data to
+ * cloud.plotly.com), with no server URL for it either.
+ */
 export const CONFIG: Config = {
   responsive: true,
   displaylogo: false,
-  modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'],
+  showSendToCloud: false,
+  plotlyServerURL: '',
+  modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage', 'sendChartToCloud'],
 };
 
 export function withAlpha(hex: string, alpha: number): string {

@@ -1,7 +1,7 @@
 import Plotly, { type Data } from 'plotly.js-dist-min';
 import type { BinsResponse, MetricInfo, SummaryResponse } from '../../../src/server/api-types.js';
 import { defaultSmoothingWindow, smoothSeries } from '../../../src/charts/smoothing.js';
-import { get, getReady } from '../api.js';
+import { ApiError, get, getReady } from '../api.js';
 import { axis, baseLayout, CONFIG, PALETTE, withAlpha } from '../charts/plotly-theme.js';
 import { chrome } from '../chrome.js';
 import { h } from '../dom.js';
@@ -17,6 +17,9 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
   chrome.live('connecting');
   const settings = { smoothing: 'ema' as const as 'ema' | 'mean' | 'none', window: 0, band: true };
   const summaries = new Map<string, SummaryResponse>();
+  /** Runs that cannot be opened (unknown id, unreadable): why. */
+  const failed = new Map<string, string>();
+  const shared = h('p', { class: 'notice', hidden: true, 'data-role': 'shared' });
   const data = new Map<string, BinsResponse>();
   const metricSelect = h('select', { class: 'select', 'aria-label': 'metric' });
   const band = h('input', { type: 'checkbox', checked: true });
@@ -31,6 +34,7 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
   );
   root.replaceChildren(
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Compare runs'), status)),
+    shared,
     h(
       'div',
       { class: 'toolbar' },
@@ -62,6 +66,16 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
       }
     const current = metricSelect.value;
     const options = [...all.values()].sort((a, b) => b.runs - a.runs);
+    // Runs that have no metric in common cannot be overlaid: say so instead of drawing one line.
+    const commonToAll = options.filter((o) => o.runs === summaries.size).length;
+    shared.hidden = summaries.size < 2 || commonToAll > 0;
+    if (!shared.hidden) {
+      const profiles = [...new Set([...summaries.values()].map((s) => s.profile))];
+      shared.textContent =
+        `These ${summaries.size} runs share no metric` +
+        (profiles.length > 1 ? ` (their profiles differ: ${profiles.join(', ')})` : '') +
+        ': there is nothing to overlay. Each metric below is in only some of them.';
+    }
     metricSelect.replaceChildren(
       ...options.map(({ metric, runs }) =>
         h(
@@ -183,7 +197,15 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
             {},
             h('td', {}, h('span', { class: 'swatch', style: `background:${PALETTE[i % PALETTE.length]}` })),
             h('td', {}, h('a', { href: runHref(id) }, id)),
-            h('td', {}, s ? h('span', { class: `badge badge-${s.profile}` }, s.profile) : 'opening…'),
+            h(
+              'td',
+              {},
+              s
+                ? h('span', { class: `badge badge-${s.profile}` }, s.profile)
+                : failed.has(id)
+                  ? h('span', { class: 'error-text' }, failed.get(id)!)
+                  : 'opening…',
+            ),
             h(
               'td',
               { class: 'num' },
@@ -237,19 +259,36 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
     scheduler.invalidate(drawable);
   });
 
+  const showStatus = (): void => {
+    status.textContent =
+      `${summaries.size} of ${ids.length} runs open` +
+      (failed.size ? ` · ${[...failed.keys()].join(', ')} could not be opened` : '');
+  };
   const loadSummary = async (id: string): Promise<void> => {
-    const answer = await get<SummaryResponse>('/api/summary', { run: id });
+    let answer;
+    try {
+      answer = await get<SummaryResponse>('/api/summary', { run: id });
+    } catch (error) {
+      failed.set(id, error instanceof ApiError ? error.message : String(error));
+      renderLegend();
+      showStatus();
+      return;
+    }
     if (!answer.ready) return;
     summaries.set(id, answer.body);
     fillMetrics();
     renderLegend();
-    status.textContent = `${summaries.size} of ${ids.length} runs open`;
+    showStatus();
     scheduler.invalidate(drawable);
   };
   renderLegend();
   const stops = ids.map((id) =>
     watchRun(id, {
-      connection: (open) => chrome.live(open ? 'live' : 'lost'),
+      connection: (open, closed) => {
+        // A refused stream is not retried (an unknown run, say): ask the summary why.
+        if (closed && !summaries.has(id)) void loadSummary(id);
+        if (!closed) chrome.live(open ? 'live' : 'lost');
+      },
       state: (event) => {
         if (event.state === 'ready' && !summaries.has(id)) void loadSummary(id);
         else if (event.state === 'error') status.textContent = `${id}: ${event.error}`;

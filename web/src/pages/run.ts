@@ -1,5 +1,5 @@
 import type { ChartInfo, IndexProgress, SummaryResponse, Table } from '../../../src/server/api-types.js';
-import { get, url } from '../api.js';
+import { ApiError, get, url } from '../api.js';
 import { uidHeatmapChart } from '../charts/heatmap.js';
 import { lineChart, type LineChart, type LineSettings } from '../charts/line.js';
 import { positionsChart } from '../charts/positions.js';
@@ -191,6 +191,10 @@ export function runPage(root: HTMLElement, id: string): () => void {
       } catch (error) {
         progress.el.hidden = false;
         progress.show('error', undefined, error instanceof Error ? error.message : String(error));
+        if (error instanceof ApiError && error.status === 404) {
+          stopWatching();
+          chrome.live('off');
+        }
       } finally {
         reloading = undefined;
         if (reloadAgain) {
@@ -203,7 +207,8 @@ export function runPage(root: HTMLElement, id: string): () => void {
   };
 
   const stopWatching = watchRun(id, {
-    connection: (open) => chrome.live(open ? 'live' : 'lost'),
+    // A refused stream (unknown run) is not retried: say nothing rather than "reconnecting…".
+    connection: (open, closed) => chrome.live(open ? 'live' : closed ? 'off' : 'lost'),
     state: (event) => {
       if (event.state === 'ready') {
         if (!summary || summary.partial) {
