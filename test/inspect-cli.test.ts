@@ -18,8 +18,12 @@ interface Inspection {
   fields: { path: string; role: string }[];
 }
 
+// A cache of this file's own: another test file may hold the shared cache's index of the same
+// sample open at the same moment, and inspect would say so on stderr.
+const CACHE = tempDir('runlens-inspect-cache-');
+
 function inspectJson(args: string[]): Inspection {
-  const result = runCli(['inspect', ...args, '--json']);
+  const result = runCli(['inspect', ...args, '--json'], { env: { RUNLENS_CACHE_DIR: CACHE } });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as Inspection;
@@ -129,6 +133,50 @@ describe('runlens inspect on every format sample', () => {
     expect(strict.code).toBe(1);
     expect(strict.stderr).toMatch(/bad\.jsonl:2: not valid JSON/);
     expect(strict.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('input that is not a text log, and runs with no rows', () => {
+  it('a binary file is one line saying so, exit 1; beside a good log it is one problem and the good rows stay', () => {
+    const dir = tempDir();
+    const binary = Buffer.alloc(4096);
+    for (let i = 0; i < binary.length; i++) binary[i] = (i * 7919 + 13) % 256;
+    fs.writeFileSync(path.join(dir, 'model.json'), binary);
+    const alone = runCli(['inspect', path.join(dir, 'model.json'), '--no-cache']);
+    expect(alone.code).toBe(1);
+    expect(alone.stdout).toBe('');
+    expect(alone.stderr.split('\n')[0]).toBe(
+      'runlens: no rows in this run: model.json: not a text log (NUL bytes in its first KiB); not read — is it the right file?',
+    );
+    expect(alone.stderr.split('\n').filter((l) => l.trim()).length).toBeLessThanOrEqual(2);
+
+    fs.writeFileSync(path.join(dir, 'latin1.jsonl'), Buffer.from('{"note": "caf\xe9"}\n', 'latin1'));
+    const latin = runCli(['inspect', path.join(dir, 'latin1.jsonl'), '--no-cache']);
+    expect(latin.code).toBe(1);
+    expect(latin.stderr).toMatch(/latin1\.jsonl: not a text log \(invalid UTF-8 in its first KiB\)/);
+
+    fs.copyFileSync(path.join(FORMATS, 'filetao/events.json'), path.join(dir, 'events.json'));
+    const r = inspectJson([dir, '--no-cache']);
+    expect(r.summary).toMatchObject({ rows: 5, problems: 2 });
+    expect(r.files.find((f) => f.name === 'model.json')).toMatchObject({ rows: 0 });
+  });
+
+  it('every command exits non-zero on a run that yields no rows, saying why', () => {
+    const dir = tempDir();
+    const empty = path.join(dir, 'events.json');
+    fs.writeFileSync(empty, '');
+    const out = path.join(dir, 'out');
+    for (const args of [
+      ['inspect', empty],
+      ['plot', empty, '--out', out],
+      ['report', empty, '-o', path.join(out, 'r.html')],
+      ['analyze', empty, '--kind', 'throughput'],
+      ['export', empty, '-o', path.join(out, 'e.jsonl')],
+    ]) {
+      const result = runCli([...args, '--no-cache']);
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(result.stderr).toMatch(/^runlens: no rows in this run: events\.json holds no records\n/);
+    }
   });
 });
 

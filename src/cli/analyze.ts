@@ -4,7 +4,7 @@ import type { AnalysisOptions } from '../analysis/analysis-result.js';
 import { ANALYSIS_KINDS, analyzeRun } from '../analysis/analyses.js';
 import { parseNameList, parseXRange } from '../analysis/filters.js';
 import { formatCsv, formatTable, resultJson } from '../analysis/result-format.js';
-import { Run } from '../engine/run.js';
+import { requireRows, Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import { CHART_FORMATS, renderChart, type ChartFormat } from '../render/index.js';
 import { problemSummaryText } from './summary.js';
@@ -98,6 +98,7 @@ export const registerAnalyze: RegisterCommand = (program: Command) => {
     const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
     progress.done();
     try {
+      requireRows(run);
       const result = await analyzeRun(run, options.kind, analysisOptions);
       const files = run.location.files.length;
       if (options.json)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { inspectRun, type RunInspection } from '../analysis/inspect.js';
 import { describeTypes } from '../engine/field-catalog.js';
-import { Run } from '../engine/run.js';
+import { requireRows, Run } from '../engine/run.js';
 import { formatProblem } from '../formats/problems.js';
 import { formatBytes } from '../format-bytes.js';
 import { formatNumber, progressReporter } from './progress.js';
@@ -19,12 +19,15 @@ export function registerInspect(program: Command): void {
     const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
     progress.done();
     try {
+      // A run with no rows is one line of why (its --json still lists every file), and exit 1.
+      if (run.ingest.rows === 0 && !options.json) requireRows(run);
       const inspection = await inspectRun(run);
       process.stdout.write(
         options.json
           ? `${JSON.stringify(inspection, null, 2)}\n`
           : formatInspection(inspection, options.verbose),
       );
+      requireRows(run);
     } finally {
       run.close();
     }

@@ -2,7 +2,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatCount } from '../charts/caption.js';
-import { Run } from '../engine/run.js';
+import { requireRows, Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import type { ChartFormat } from '../render/chart-formats.js';
 import type { VegaLiteSpec } from '../render/index.js';
@@ -75,8 +75,7 @@ export async function plotRun(
   const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
   progress.done();
   try {
-    if (run.ingest.rows === 0)
-      throw new UserError(`${run.location.root}: no records to plot`, { hint: 'is the log empty?' });
+    requireRows(run);
     const { runCharts } = await chartModules();
     const charts = await runCharts(run, { seed: options.seed, mapLayout: options.mapLayout });
     if (!charts.length)

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Run } from '../engine/run.js';
+import { requireRows, Run } from '../engine/run.js';
 import { problemSummaryText } from './summary.js';
 import { UserError } from '../errors.js';
 import { formatRows } from '../report/numbers.js';
@@ -54,10 +54,7 @@ export const registerReport: RegisterCommand = (program: Command) => {
     const run = await Run.open(path, { ...openRunOptions(options), onProgress: progress.onProgress });
     progress.done();
     try {
-      if (run.ingest.rows === 0)
-        throw new UserError(`${run.location.root}: no records to report`, {
-          hint: 'is the log empty? `runlens inspect` lists what was read',
-        });
+      requireRows(run);
       const report = await writeReport(run, options.output, {
         seed: options.seed,
         maxPoints: options.maxPoints,

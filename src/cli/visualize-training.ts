@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { positionChart, rewardChart, type RewardChart } from '../analysis/plot-training.js';
 import { formatCount } from '../charts/caption.js';
 import { SMOOTHING_METHODS, type SmoothingMethod } from '../charts/smoothing.js';
-import { Run } from '../engine/run.js';
+import { requireRows, Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import { renderChart, type ChartFormat, type VegaLiteSpec } from '../render/index.js';
 import { parseFormats, positiveInteger } from './option-parsers.js';
@@ -65,6 +65,7 @@ export const registerVisualizeTraining: RegisterCommand = (program: Command) => 
       });
       progress.done();
       try {
+        requireRows(run);
         await writeTrainingCharts(await fullTrainingCharts(run, options), options);
       } finally {
         run.close();

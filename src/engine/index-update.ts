@@ -110,6 +110,10 @@ export class UpdateReader {
       if (read.kind !== 'full') continue;
       const probe = await this.probe(read.file);
       const entry = newEntry(read, probe, read.reuseId ?? this.nextId());
+      if (probe.notText) {
+        await this.skipNotText(read, entry, probe.notText);
+        continue;
+      }
       const range = fullRange(read.file, read.stat.size, probe);
       this.index.setPartial(range?.partial && { ...range.partial, fileId: entry.fileId }, entry.fileId);
       if (!range || probe.sampled === 0) careful.push({ read, entry, startOffset: 0 });
@@ -246,6 +250,23 @@ export class UpdateReader {
       pending = pending.filter((g) => !failed.includes(g));
     }
     return careful;
+  }
+
+  /** A file that is not a text log (binary, another encoding): one problem, no rows, nothing read. */
+  private async skipNotText(read: PlannedRead, entry: IndexedFile, why: string): Promise<void> {
+    const problem = {
+      line: 0,
+      kind: 'unreadable' as const,
+      message: `not a text log (${why}); not read — is it the right file?`,
+    };
+    await this.index.transaction(async () => {
+      await this.index.addProblems(entry.fileId, [problem]);
+      const size = read.stat.size;
+      await this.finishFile({ ...entry, problems: { unreadable: 1 }, indexedBytes: size }, 0, 0, size);
+      // Nothing of it is read, so nothing is left to check for undeclared members.
+      await this.index.setMemberChecked(entry.fileId, size);
+      return { commit: true };
+    });
   }
 
   private async readOneCarefully(read: PlannedRead, entry: IndexedFile, startOffset: number): Promise<void> {

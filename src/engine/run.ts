@@ -213,17 +213,8 @@ export class Run {
       change.newFiles.length > 0 ||
       change.reread.length > 0 ||
       change.dropped.length > 0;
-    this.facts = await readFacts(this.index, location, this.options);
-    if (changed) {
-      this.summaryCache = undefined;
-      this.xRangeCache = undefined;
-      this.catalogCache = undefined;
-      this.view = await createViews(this.index, {
-        xColumn: this.x.column,
-        taskColumn: this.taskColumn,
-        fileOrder: this.facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
-      });
-    }
+    if (changed) await this.reread();
+    else this.facts = await readFacts(this.index, location, this.options);
     return { newRows: change.newRows, newFiles: change.newFiles, reread: change.reread };
   }
 
@@ -239,6 +230,12 @@ export class Run {
     const before = new Set(this.index.indexedFiles().map((f) => f.path));
     await this.index.update(files, { live: this.options.live });
     await this.index.markMembersChecked(files.map((f) => f.path).filter((p) => !before.has(p)));
+    await this.reread();
+    return found;
+  }
+
+  /** After the index changed: its facts again, the cached answers dropped, the views rebuilt. */
+  private async reread(): Promise<void> {
     this.facts = await readFacts(this.index, this.location, this.options);
     this.summaryCache = undefined;
     this.xRangeCache = undefined;
@@ -248,7 +245,6 @@ export class Run {
       taskColumn: this.taskColumn,
       fileOrder: this.facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
     });
-    return found;
   }
 
   private catalogCache: Promise<{ fields: FieldStat[]; conflicts: Map<string, number> }> | undefined;
@@ -507,4 +503,22 @@ export function profileOfFiles(files: readonly { profile: Profile; rows: number 
     for (const profile of ['filetao', 'openvalidators', 'rl'] as const)
       if (weight[profile] > 0) return profile;
   return best;
+}
+
+/**
+ * Every command fails on a run that yielded no rows at all (an empty, binary or wholly corrupt
+ * log), saying why in one line: its first problems, or that its files hold no records.
+ */
+export function requireRows(run: Run): void {
+  const facts = run.ingest;
+  if (facts.rows > 0) return;
+  const shown = facts.problems.slice(0, 3).map(formatProblem);
+  const more = facts.problemCount > shown.length ? ` (and ${facts.problemCount - shown.length} more)` : '';
+  const what = facts.files.length === 1 ? facts.files[0].name : `its ${facts.files.length} files`;
+  throw new UserError(
+    shown.length
+      ? `no rows in this run: ${shown.join('; ')}${more}`
+      : `no rows in this run: ${what} hold${facts.files.length === 1 ? 's' : ''} no records`,
+    { hint: 'check the path; `runlens inspect --json` lists every file and what became of it' },
+  );
 }

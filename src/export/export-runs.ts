@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Run, type FileReport } from '../engine/run.js';
+import { requireRows, Run, type FileReport } from '../engine/run.js';
 import { boundedMemoryLimit, Session } from '../engine/session.js';
 import { and, lit, sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
@@ -125,6 +125,7 @@ export async function exportRuns(
       const run = await Run.open(paths[runIndex], options.run);
       const progress = (fraction: number) => onProgress?.({ run: runIndex, runs: paths.length, fraction });
       try {
+        requireRows(run);
         const files = run.ingest.files.map((f) => ({ fileId: f.fileId, path: f.path, rows: f.rows }));
         const resume = options.incremental ? await resumePoints(files, known) : undefined;
         if (resume) {

@@ -18,6 +18,8 @@ export interface FileProbe {
   layout: Layout;
   /** Starts with a UTF-8 byte order mark (DuckDB rejects those). */
   bom: boolean;
+  /** Why the file is not a text log (NUL bytes or invalid UTF-8 in its first KiB); not read then. */
+  notText?: string;
   /** Records are loguru lines whose event is `record.extra`. */
   loguru: boolean;
   /** Plain files: the last byte is a newline (otherwise the last line may be partial). */
@@ -66,6 +68,8 @@ export async function probeFile(file: Pick<LogFile, 'path' | 'gzip' | 'container
     sampled: 0,
     votes: noVotes(),
   };
+  probe.notText = notText(bom ? head.subarray(3) : head);
+  if (probe.notText) return probe;
   if (file.container === 'csv') {
     probe.layout = 'csv';
     return probe;
@@ -98,6 +102,25 @@ export async function probeFile(file: Pick<LogFile, 'path' | 'gzip' | 'container
   }
   probe.loguru = loguru > probe.sampled / 2;
   return probe;
+}
+
+/** Bytes of a file's start that decide whether it is text. */
+const TEXT_CHECK_BYTES = 1024;
+
+/**
+ * Why `head` (a file's first bytes, after a byte order mark) is not the start of a text log: a NUL
+ * byte or invalid UTF-8 in its first KiB (a character cut at the end of that KiB does not count);
+ * undefined when it is text.
+ */
+export function notText(head: Uint8Array): string | undefined {
+  const start = head.subarray(0, TEXT_CHECK_BYTES);
+  if (start.includes(0)) return 'NUL bytes in its first KiB';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(start, { stream: true });
+  } catch {
+    return 'invalid UTF-8 in its first KiB';
+  }
+  return undefined;
 }
 
 /**
