@@ -1,8 +1,9 @@
 // Simulates a FileTAO validator run (~20 MB) and an RL training run (~30 MB) into ./demo-output/
-// with the built CLI, renders their plots and prints where they are. Run: npm run demo
+// with the built CLI, renders their plots and the validator's offline report, and prints where
+// they are and the one command that opens the live dashboard on both runs. Run: npm run demo
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,8 +23,10 @@ if (!existsSync(join(root, 'dist', 'index.js'))) {
   console.error('demo: dist/ is missing — run "npm run build" first (npm run demo does it)');
   process.exit(1);
 }
-const validator = join(out, 'filetao');
-const training = join(out, 'rl');
+// The runs under runs/ (what the dashboard serves), plots and the report beside it.
+const runs = join(out, 'runs');
+const validator = join(runs, 'filetao');
+const training = join(runs, 'rl');
 runlens('simulate', 'filetao', '--out', validator, '--size', '20MB', '--seed', '1');
 runlens(
   'simulate',
@@ -64,6 +67,18 @@ if (existsSync(mapLayout))
     '--map-layout',
     mapLayout,
   );
+const report = join(out, 'filetao-report.html');
+runlens('report', join(validator, 'events.json'), '--output', report);
+const dashboard = `node ${relative(process.cwd(), cli)} serve ${relative(process.cwd(), runs)}`;
 console.log(
-  `\ndemo plots:\n  validator: ${join(out, 'filetao-plots')} (index.json lists them)\n  training:  ${join(out, 'rl-plots')}`,
+  [
+    '',
+    'demo:',
+    `  validator plots:  ${join(out, 'filetao-plots')} (index.json lists them)`,
+    `  training plots:   ${join(out, 'rl-plots')}`,
+    `  offline report:   ${report} (open it in a browser; it needs no network)`,
+    '',
+    'live dashboard on both demo runs:',
+    `  ${dashboard}`,
+  ].join('\n'),
 );
