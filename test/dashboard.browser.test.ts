@@ -267,6 +267,83 @@ describe.skipIf(skipWithoutChromium)('dashboard in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('keeps the view in the URL (smoothing, zoom, filter, split, log) and downloads what is shown, data as CSV', async () => {
+    await page.goto(`${server.url}#/run/validator-a`);
+    const card = page.locator('[data-chart="line:events:step_length"]');
+    await card.locator('.main-svg').first().waitFor({ timeout: 60_000 });
+    await page.selectOption('select[aria-label="smoothing"]', 'mean');
+    await page.fill('input[aria-label="filter charts"]', 'step');
+    await page.check('input[aria-label="log scale"]');
+    // Zoom as a user does: drag across the middle of the plot.
+    const box = (await card.locator('.nsewdrag').first().boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(() => card.locator('.card-note').textContent()).toContain('zoomed');
+    const url = new URL(page.url());
+    const query = new URLSearchParams(url.hash.split('?')[1]);
+    expect(query.get('smoothing')).toBe('mean');
+    expect(query.get('filter')).toBe('step');
+    expect(query.get('log')).toBe('1');
+    const zoom = query.getAll('zoom');
+    expect(zoom).toHaveLength(1);
+    const [, from, to] = /^line:events:step_length@([\d.]+),([\d.]+)$/.exec(zoom[0])!.map(Number);
+    expect(from).toBeGreaterThan(1000);
+    expect(to).toBeLessThan(1600);
+
+    // A reload (or the link) shows the same view.
+    await page.reload();
+    await card.locator('.main-svg').first().waitFor({ timeout: 60_000 });
+    expect(await page.locator('select[aria-label="smoothing"]').inputValue()).toBe('mean');
+    expect(await page.locator('input[aria-label="filter charts"]').inputValue()).toBe('step');
+    expect(await page.locator('input[aria-label="log scale"]').isChecked()).toBe(true);
+    await expect.poll(() => card.locator('.card-note').textContent()).toContain('zoomed');
+    expect(await card.locator('.card-note').textContent()).toContain('log y');
+    expect(await page.locator('[data-chart="heatmap:scores"]').isHidden()).toBe(true);
+    const yType = await card.evaluate(
+      (el) =>
+        (el.querySelector('.js-plotly-plot') as unknown as { layout: { yaxis: { type: string } } }).layout
+          .yaxis.type,
+    );
+    expect(yType).toBe('log');
+
+    // The PNG/SVG/PDF links carry the view; the server draws it.
+    const svgHref = await card.locator('.downloads a', { hasText: 'SVG' }).getAttribute('href');
+    const svgQuery = new URLSearchParams(svgHref!.split('?')[1]);
+    expect(Object.fromEntries(svgQuery)).toMatchObject({
+      xmin: String(from),
+      xmax: String(to),
+      smoothing: 'mean',
+      log: '1',
+    });
+    const svg = await (await page.request.get(new URL(svgHref!, server.url).href)).text();
+    expect(svg).toContain('running mean over');
+    expect(svg).toMatch(/ · x [\d,.]+ … [\d,.]+/);
+
+    // CSV of the plotted bins: what the chart drew, bin by bin.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      card.locator('.downloads a', { hasText: 'CSV' }).click(),
+    ]);
+    const csv = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv[0]).toBe('group,block,count,mean,min,max,smoothed');
+    const drawn = await card.evaluate((el) => {
+      const plot = el.querySelector('.js-plotly-plot') as unknown as {
+        data: { y: (number | null)[]; name?: string; customdata?: unknown }[];
+      };
+      return plot.data.find((t) => t.customdata)!.y;
+    });
+    expect(csv.length - 1).toBe(drawn.length);
+    expect(csv.slice(1).map((line) => Number(line.split(',')[3]))).toEqual(drawn.map((v) => Number(v)));
+    const blocks = csv.slice(1).map((line) => Number(line.split(',')[1]));
+    expect(Math.min(...blocks)).toBeGreaterThanOrEqual(from);
+    expect(Math.max(...blocks)).toBeLessThanOrEqual(to);
+  });
+
   it('shows charts of what is indexed so far, marked partial, then of the whole run', async () => {
     const base = tempDir('runlens-dashboard-partial-');
     await simulate('filetao', { out: path.join(base, 'big'), size: '16MB', uids: 64, seed: 9 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -221,5 +222,22 @@ describe('every command that reads a run names its bad records on stderr', () =>
       .trim()
       .split('\n');
     expect(csv.length).toBe(3); // header + the two good events
+  });
+});
+
+describe('first contact', () => {
+  it("npx runlens runs the clone's own CLI, linked into node_modules/.bin by npm install: nothing fetched or built", () => {
+    const repo = path.resolve(import.meta.dirname, '..');
+    expect(fs.realpathSync(path.join(repo, 'node_modules', '.bin', 'runlens'))).toBe(
+      path.join(repo, 'bin', 'runlens.js'),
+    );
+    const version = (
+      JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+    const result = spawnSync('npx', ['--no-install', 'runlens', '--version'], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect({ code: result.status, out: result.stdout.trim() }).toEqual({ code: 0, out: version });
   });
 });

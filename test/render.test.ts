@@ -18,6 +18,9 @@ import {
   type VegaLiteSpec,
 } from '../src/render/index.js';
 import { renderPngAsync } from '../src/render/png.js';
+import { wrapText } from '../src/render/svg.js';
+import { dejaVuTextWidth } from '../src/render/text-metrics.js';
+import { DEFAULT_WIDTH } from '../src/render/theme.js';
 import { countDarkPixels, hasTool, inflatedPdfStreams, readPixels, svgImageBox } from './helpers/images.js';
 import { expectSvgSnapshot } from './helpers/snapshot.js';
 
@@ -98,6 +101,30 @@ describe('renderSvg', () => {
   it('matches the approved line chart and heatmap snapshots', async () => {
     await expectSvgSnapshot('line-chart', await renderSvg(lineChart({ title: 'Reward by training step' })));
     await expectSvgSnapshot('raster-heatmap', await renderSvg(checkerboardSpec()));
+  });
+});
+
+describe('titles fit the figure', () => {
+  it('a caption wider than a fixed-size figure wraps (at " · ", then spaces) instead of being cut off', async () => {
+    const caption =
+      '1,234,567 events · 3 files · weights set by the validator: each column the last of its bins over 200 weight vectors';
+    const room = DEFAULT_WIDTH - 16;
+    expect(dejaVuTextWidth({ fontSize: 10.5 }, caption)).toBeGreaterThan(room);
+    const lines = wrapText(caption, room, 10.5) as string[];
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(dejaVuTextWidth({ fontSize: 10.5 }, line)).toBeLessThanOrEqual(room);
+    // Every word kept, in order (a line break replaces a " · " or a space).
+    const words = (text: string) => text.split(/\s+/).filter((w) => w !== '·');
+    expect(words(lines.join(' '))).toEqual(words(caption));
+    const svg = await renderSvg({
+      title: { text: 'Weights', subtitle: caption },
+      data: { values: [{ x: 1, y: 2 }] },
+      mark: 'point',
+      encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+    });
+    const texts = [...svg.matchAll(/>([^<>]+)<\/(?:text|tspan)>/g)].map((m) => m[1]);
+    for (const line of lines) expect(texts).toContain(line.replace(/&/g, '&amp;'));
+    expect(texts).not.toContain(caption);
   });
 });
 

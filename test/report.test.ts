@@ -272,8 +272,25 @@ describe.skipIf(skipWithoutChromium)('report in Chromium, offline', () => {
     const tasks = await visibleTraces(page, 'cloud-rewards');
     expect(tasks.length).toBeGreaterThanOrEqual(3);
     const task = tasks[1];
+    const caption = page.locator('[data-count-for="cloud-rewards"]');
+    const pointsOf = (which: string | undefined) =>
+      page.evaluate(
+        (name) =>
+          ((document.querySelector('[data-figure="cloud-rewards"]') as any).data as any[])
+            .filter((t) => name === undefined || t.name === name)
+            .reduce((n, t) => n + t.x.length, 0),
+        which,
+      );
+    const all = await pointsOf(undefined);
+    expect(await caption.textContent()).toMatch(new RegExp(`^${all.toLocaleString('en-US')} sampled points`));
     await page.locator(`#task-selector button[data-group="${task}"]`).click();
     await expect.poll(() => visibleTraces(page, 'cloud-rewards')).toEqual([task]);
+    // The caption counts what the selection shows.
+    const shown = await pointsOf(task);
+    expect(shown).toBeLessThan(all);
+    expect(await caption.textContent()).toBe(
+      `${shown.toLocaleString('en-US')} sampled points with a finite reward (${task})`,
+    );
     await expect.poll(() => visibleTraces(page, 'cloud-completion-times')).toEqual([task]);
     await page.waitForTimeout(500);
     const after = await scenePixels(page, 'cloud-rewards');
@@ -282,6 +299,9 @@ describe.skipIf(skipWithoutChromium)('report in Chromium, offline', () => {
     await page.locator('#maps-3d').screenshot({ path: join(SCREENSHOTS, `validator-3d-${task}.png`) });
     await page.locator('#task-selector button[data-group="__all__"]').click();
     await expect.poll(() => visibleTraces(page, 'cloud-rewards')).toEqual(tasks);
+    expect(await caption.textContent()).toBe(
+      `${all.toLocaleString('en-US')} sampled points with a finite reward`,
+    );
 
     // Summary: every file with its rows, the totals, the bad lines.
     const fileRows = await page.$$eval('#files-table tbody tr', (rows) =>

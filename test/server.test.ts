@@ -285,6 +285,37 @@ describe('runlens serve API (in-process)', () => {
     ).toBe('%PDF-');
   });
 
+  it('a chart download draws the view on the screen: zoom, smoothing, split by task, log y, min–max band', async () => {
+    await waitReady(app, 'validator-a');
+    const svgOf = async (query: string) => {
+      const res = await request(
+        app,
+        `/api/chart?run=validator-a&chart=line:events:step_length&format=svg${query}`,
+      );
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    const texts = (svg: string) => [...svg.matchAll(/>([^<>]+)<\/(?:text|tspan)>/g)].map((m) => m[1]);
+    const plain = texts(await svgOf(''));
+    expect(plain.join(' ')).toContain('band min–max');
+    const view = texts(await svgOf('&xmin=1100&xmax=1200&smoothing=mean&window=5&group=task&log=1'));
+    const caption = view.join(' ');
+    expect(caption).toContain('x 1,100 … 1,200');
+    expect(caption).toContain('running mean over 5 bins');
+    expect(caption).toContain('log y');
+    // Split by task: a legend with the run's tasks; the x axis is the zoom's range.
+    expect(view).toEqual(expect.arrayContaining(['Challenge', 'Store']));
+    const xTicks = view.filter((t) => /^1,[12]\d\d$/.test(t)).map((t) => Number(t.replace(',', '')));
+    expect(xTicks.length).toBeGreaterThan(2);
+    expect(Math.min(...xTicks)).toBeGreaterThanOrEqual(1100);
+    expect(Math.max(...xTicks)).toBeLessThanOrEqual(1200);
+    const bad = await request(
+      app,
+      '/api/chart?run=validator-a&chart=line:events:step_length&smoothing=median',
+    );
+    expect(bad.status).toBe(400);
+  });
+
   it('exports the run as CSV, JSON lines and Parquet', async () => {
     await waitReady(app, 'validator-a');
     const csv = await (await request(app, '/api/export?run=validator-a&format=csv')).text();
@@ -769,5 +800,48 @@ describe('streaming a response to a slow client', () => {
     expect(waits.length).toBeGreaterThan(10);
     expect(new Set(waits.map((w) => w.close)).size).toBe(1);
     expect(Math.max(...waits.map((w) => w.drain))).toBe(0);
+  });
+});
+
+describe('a wandb history over relative or wall time', () => {
+  it('offers _runtime and _timestamp as x; bins, zooms and downloads in that unit; per-uid lines stay on the run x', async () => {
+    const root = tempDir('runlens-serve-wandb-');
+    const start = 1_714_560_000; // 2024-05-01T10:40:00Z
+    let text = '';
+    for (let step = 0; step < 300; step++)
+      text += `${JSON.stringify({ _step: step, _runtime: step * 2.5, _timestamp: start + step * 2.5, loss: 1 / (step + 1), uids: [1, 2], rewards: [step, step + 1] })}\n`;
+    fs.mkdirSync(path.join(root, 'wandb'));
+    fs.writeFileSync(path.join(root, 'wandb', 'history.jsonl'), text);
+    const app = createApp({ root, pollMs: 100, log: () => {} });
+    try {
+      const runs = await getJson<RunsResponse>(app, '/api/runs');
+      expect(runs.body.runs).toHaveLength(1);
+      const id = encodeURIComponent(runs.body.runs[0].id);
+      const summary = await waitReady(app, runs.body.runs[0].id);
+      expect(summary.x.label).toBe('_step');
+      expect(summary.xAxes).toEqual(['runtime', 'time']);
+      const base = `/api/bins?run=${id}&metric=loss&bins=50`;
+      const byStep = await getJson<BinsResponse>(app, base);
+      expect(byStep.body).toMatchObject({ xAxis: 'default', xLabel: '_step' });
+      const byRuntime = await getJson<BinsResponse>(app, `${base}&xaxis=runtime`);
+      expect(byRuntime.body).toMatchObject({ xAxis: 'runtime', xLabel: '_runtime (s)', rows: 300 });
+      expect(Math.max(...byRuntime.body.series[0].x)).toBeGreaterThan(700);
+      const zoomed = await getJson<BinsResponse>(
+        app,
+        `${base}&xaxis=time&xmin=${start + 100}&xmax=${start + 200}`,
+      );
+      expect(zoomed.body.xLabel).toBe('_timestamp (UTC)');
+      expect(zoomed.body.rows).toBe(41); // 2.5 s apart: 100 … 200 s holds steps 40 … 80
+      for (const x of zoomed.body.series[0].x) expect(x).toBeGreaterThanOrEqual(start + 100);
+      const perUid = await request(app, `/api/bins?run=${id}&metric=rewards&table=uid_events&xaxis=time`);
+      expect(perUid.status).toBe(400);
+      const svg = await (
+        await request(app, `/api/chart?run=${id}&chart=line:events:loss&format=svg&xaxis=time`)
+      ).text();
+      expect(svg).toContain('_timestamp (UTC)');
+      expect(svg).toMatch(/2024-05-01 1\d:\d\d/);
+    } finally {
+      await app.close();
+    }
   });
 });

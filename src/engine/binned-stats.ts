@@ -36,6 +36,11 @@ export interface BinnedStatsOptions {
   band?: [number, number];
   /** Group each series by `task` or `uid`. */
   groupBy?: 'task' | 'uid';
+  /**
+   * Another numeric column of the table as x (e.g. a wandb history's `_runtime` or `_timestamp`)
+   * instead of the run's x axis.
+   */
+  xColumn?: string;
   /** Filter over the table's columns (typed SQL, or SQL text the program wrote). */
   where?: SqlExpression;
   /**
@@ -80,8 +85,13 @@ const X = ident('x');
 const ORD = ident('ord');
 const POS = ident('pos');
 
+/** x: the run's axis, or another column of the table read as DOUBLE. */
+function xOf(column: string | undefined): Sql {
+  return column === undefined ? X : sql`CAST(${ident(column)} AS DOUBLE)`;
+}
+
 /** The rows every binned statistic reads: a finite x, and the caller's filter. */
-function rowsWithX(where: SqlExpression | undefined): Sql {
+function rowsWithX(where: SqlExpression | undefined, X: Sql): Sql {
   const conditions = [sql`${X} IS NOT NULL`, sql`isfinite(${X})`];
   if (where !== undefined) conditions.push(expression(where));
   return and(conditions);
@@ -91,6 +101,8 @@ export interface BinnedRangeSql {
   table: BinnedTable;
   columns: readonly string[];
   where?: SqlExpression;
+  /** x from this column instead of the run's axis. */
+  xColumn?: string;
 }
 
 /**
@@ -99,6 +111,7 @@ export interface BinnedRangeSql {
  * finite magnitude (`m0`, `m1`, …: the exact means' scales).
  */
 export function binnedRangeSql(options: BinnedRangeSql): Sql {
+  const X = xOf(options.xColumn);
   const maxPos = options.table === 'uid_events' ? sql`max(${POS})` : sql`NULL`;
   const magnitudes = options.columns.map((c, i) => sql`${maxAbsSql(ident(c))} AS ${ident(`m${i}`)}`);
   return join(
@@ -108,7 +121,7 @@ export function binnedRangeSql(options: BinnedRangeSql): Sql {
       sql`CAST(max(${ORD}) AS DOUBLE) AS max_ord, CAST(${maxPos} AS DOUBLE) AS max_pos${
         magnitudes.length ? sql`, ${join(magnitudes)}` : sql``
       }`,
-      sql`FROM ${ident(options.table)} WHERE ${rowsWithX(options.where)}`,
+      sql`FROM ${ident(options.table)} WHERE ${rowsWithX(options.where, X)}`,
     ],
     ' ',
   );
@@ -128,6 +141,8 @@ export interface BinnedSeriesSql {
   /** meanScale of |x| and of the column. */
   xScale: number;
   scale: number;
+  /** x from this column instead of the run's axis. */
+  xColumn?: string;
 }
 
 /**
@@ -135,6 +150,7 @@ export interface BinnedSeriesSql {
  * order and count of non-finite values, ordered by group (NULL first), then bin.
  */
 export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
+  const X = xOf(options.xColumn);
   const v = ident(options.column);
   const finite = sql`isfinite(${v})`;
   const uidRows = options.table === 'uid_events';
@@ -161,7 +177,7 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
       sql`min(${v}) FILTER (WHERE ${finite}) AS lo, max(${v}) FILTER (WHERE ${finite}) AS hi, ${quantile} AS q,`,
       sql`arg_max(${v}, ${lastOrder}) FILTER (WHERE ${finite}) AS ${ident('last')},`,
       sql`CAST(count(*) FILTER (WHERE NOT ${finite}) AS DOUBLE) AS non_finite`,
-      sql`FROM ${ident(options.table)} WHERE ${rowsWithX(options.where)} AND ${v} IS NOT NULL`,
+      sql`FROM ${ident(options.table)} WHERE ${rowsWithX(options.where, X)} AND ${v} IS NOT NULL`,
       sql`GROUP BY ALL ORDER BY 1 NULLS FIRST, 2`,
     ],
     ' ',
@@ -196,7 +212,9 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
     max_ord: number | null;
     max_pos: number | null;
     [maxAbs: `m${number}`]: number | null;
-  }>(binnedRangeSql({ table, columns: options.columns, where: options.where }).text);
+  }>(
+    binnedRangeSql({ table, columns: options.columns, where: options.where, xColumn: options.xColumn }).text,
+  );
   const xScale = meanScale(Math.max(Math.abs(range?.min ?? 0), Math.abs(range?.max ?? 0)));
   const spec = binSpec(range?.min ?? 0, range?.max ?? 0, options.maxBins ?? 1000, range?.integer ?? false);
   const exact = (range?.n ?? 0) <= (options.exactQuantileRows ?? EXACT_QUANTILE_ROWS);
@@ -216,6 +234,7 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
       packedOrder,
       xScale,
       scale: meanScale(range?.[`m${index}`]),
+      xColumn: options.xColumn,
     });
     series.push(...seriesOf(column, spec, await run.session.columns(query.text)));
   }

@@ -1,7 +1,7 @@
 import { compile, mergeDeep, type Config, type TopLevelSpec } from 'vega-lite';
 import { parse, View } from 'vega';
 import { stabilizeSvgIds } from './stable-svg-ids.js';
-import { useDejaVuTextMetrics } from './text-metrics.js';
+import { dejaVuTextWidth, useDejaVuTextMetrics } from './text-metrics.js';
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, runlensConfig } from './theme.js';
 
 export type VegaLiteSpec = TopLevelSpec;
@@ -45,13 +45,77 @@ function isSingleView(spec: VegaLiteSpec): boolean {
   return 'mark' in spec || 'layer' in spec;
 }
 
-/** Single views get an exact figure size (width/height include titles, axes, legends). */
+/**
+ * Single views get an exact figure size (width/height include titles, axes, legends), and their
+ * title and subtitle are wrapped to fit its width: with a fixed size Vega clips what is wider
+ * (a weights chart lost the end of its caption).
+ */
 function withFigureSize(spec: VegaLiteSpec, options: RenderSvgOptions): VegaLiteSpec {
   if (!isSingleView(spec)) return spec;
-  return {
-    width: options.width ?? DEFAULT_WIDTH,
+  const width = options.width ?? DEFAULT_WIDTH;
+  const sized = {
+    width,
     height: options.height ?? DEFAULT_HEIGHT,
     autosize: { type: 'fit', contains: 'padding' },
     ...spec,
-  } as VegaLiteSpec;
+  } as VegaLiteSpec & { width: number; title?: unknown } as { width: number; title?: unknown };
+  // A spec that sizes itself otherwise (autosize "pad": the view grows around its title) is not cut.
+  const fixed = !('autosize' in spec) || (spec as { autosize?: { type?: string } }).autosize?.type === 'fit';
+  const room = (typeof sized.width === 'number' ? sized.width : width) - 2 * PADDING;
+  if (!fixed) return sized as VegaLiteSpec;
+  if (sized.title && typeof sized.title === 'object' && !Array.isArray(sized.title)) {
+    const title = sized.title as { text?: string | string[]; subtitle?: string | string[] };
+    sized.title = {
+      ...title,
+      ...(title.text === undefined ? {} : { text: wrapText(title.text, room, TITLE_SIZE, 'bold') }),
+      ...(title.subtitle === undefined ? {} : { subtitle: wrapText(title.subtitle, room, SUBTITLE_SIZE) }),
+    };
+  } else if (typeof sized.title === 'string') sized.title = wrapText(sized.title, room, TITLE_SIZE, 'bold');
+  return sized as VegaLiteSpec;
+}
+
+const PADDING = Number(runlensConfig.padding ?? 0);
+const TITLE_SIZE = Number(runlensConfig.title?.fontSize ?? 13);
+const SUBTITLE_SIZE = Number(runlensConfig.title?.subtitleFontSize ?? 10.5);
+
+/**
+ * Lines of `text` no wider than `room` points in DejaVu Sans: each line is broken at " · " first,
+ * then at spaces; a single word wider than the room stays whole.
+ */
+export function wrapText(
+  text: string | readonly string[],
+  room: number,
+  fontSize: number,
+  fontWeight: 'bold' | 'normal' = 'normal',
+): string | string[] {
+  const fits = (line: string) => dejaVuTextWidth({ fontSize, fontWeight }, line) <= room;
+  const lines = typeof text === 'string' ? [text] : [...text];
+  if (lines.every(fits)) return typeof text === 'string' ? text : lines;
+  const out: string[] = [];
+  for (const line of lines) {
+    if (fits(line)) {
+      out.push(line);
+      continue;
+    }
+    let current = '';
+    for (const part of line.split(' · ')) {
+      const joined = current ? `${current} · ${part}` : part;
+      if (fits(joined)) current = joined;
+      else {
+        if (current) out.push(current);
+        current = '';
+        // A part wider than the room on its own: break it at spaces.
+        for (const word of part.split(' ')) {
+          const next = current ? `${current} ${word}` : word;
+          if (fits(next) || !current) current = next;
+          else {
+            out.push(current);
+            current = word;
+          }
+        }
+      }
+    }
+    if (current) out.push(current);
+  }
+  return out;
 }

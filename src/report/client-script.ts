@@ -115,10 +115,28 @@ export function reportClient(): void {
       );
   }
 
+  /** A caption that counts the figure's points says how many the selection shows. */
+  function recount(id: string): void {
+    const caption = document.querySelector<HTMLElement>(`[data-count-for="${id}"]`);
+    if (!caption) return;
+    const fig = figures[id];
+    const visible = visibility(fig, selected.get(id));
+    let points = 0;
+    fig.data.forEach((trace, i) => {
+      if (!visible || visible[i]) points += ((trace.x as unknown[] | undefined) ?? []).length;
+    });
+    const group = selected.get(id);
+    caption.textContent =
+      points.toLocaleString('en-US') +
+      (caption.dataset.countText ?? '') +
+      (group !== undefined && group !== ALL ? ` (${group})` : '');
+  }
+
   function select(targets: string[], group: string): void {
     for (const id of targets) {
       selected.set(id, group);
       restyleGroup(id);
+      recount(id);
     }
   }
 

@@ -33,6 +33,11 @@ export interface TitledFigure {
   title: string;
   caption: string;
   figure: Figure;
+  /**
+   * The caption counts the points drawn: it is `<count><countText>`, and the page counts again
+   * when a selector shows only some of the figure's traces (one task of a 3-D map).
+   */
+  countText?: string;
 }
 
 /** Everything the page shows, computed from the run (exact aggregates, one seeded sample). */

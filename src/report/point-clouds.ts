@@ -17,6 +17,7 @@ export interface PointCloud {
   title: string;
   caption: string;
   figure: Figure;
+  countText: string;
 }
 
 export interface PointCloudSection {
@@ -82,6 +83,7 @@ export async function pointCloudSection(
       id: v.id,
       title: `${capitalize(v.title)} by ${run.x.label} and uid`,
       caption: `${points.toLocaleString('en-US')} sampled points with a finite ${v.title}`,
+      countText: ` sampled points with a finite ${v.title}`,
       figure: {
         data,
         groups: allGroups,

@@ -6,7 +6,11 @@ import { formatValue } from './numbers.js';
 
 /** A figure placeholder: the page script renders it when it scrolls into view. */
 export function chartHtml(item: TitledFigure): string {
-  return `<figure class="chart" id="${e(item.id)}-chart"><figcaption>${e(item.title)}</figcaption>${plotDiv(item.id, item.figure)}<p class="caption">${e(item.caption)}</p></figure>`;
+  const counts =
+    item.countText === undefined
+      ? ''
+      : ` data-count-for="${e(item.id)}" data-count-text="${e(item.countText)}"`;
+  return `<figure class="chart" id="${e(item.id)}-chart"><figcaption>${e(item.title)}</figcaption>${plotDiv(item.id, item.figure)}<p class="caption"${counts}>${e(item.caption)}</p></figure>`;
 }
 
 function plotDiv(id: string, figure: Figure): string {

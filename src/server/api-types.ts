@@ -107,6 +107,8 @@ export interface SummaryResponse {
   tasks: string[];
   metrics: MetricInfo[];
   charts: ChartInfo[];
+  /** Other x axes the run's events offer (a wandb history's `_runtime`, `_timestamp`). */
+  xAxes: XAxisChoice[];
   indexMs: number;
   /** Bytes of the logs read when the run was opened: 0 when its cached index was up to date (null while partial). */
   bytesRead: number | null;
@@ -140,7 +142,12 @@ export interface BinsResponse {
   quantiles: 'exact' | 'approximate';
   rows: number;
   series: BinnedSeriesJson[];
+  /** Which x: the run's axis, or a wandb history's relative time (`_runtime`) or wall time. */
+  xAxis: XAxisChoice;
 }
+
+/** The x a line can be drawn over: the run's axis, `_runtime` (seconds), `_timestamp` (dates). */
+export type XAxisChoice = 'default' | 'runtime' | 'time';
 
 export interface SampleResponse {
   run: string;

@@ -1,51 +1,112 @@
 import { positionChart } from '../analysis/plot-training.js';
 import { formatCount } from '../charts/caption.js';
 import { binnedLineSpec } from '../charts/binned-line.js';
+import { defaultSmoothingWindow, type Smoothing } from '../charts/smoothing.js';
 import { uidMatrixHeatmapSpec } from '../charts/uid-matrix-heatmap.js';
 import { uidScatterSpec } from '../charts/uid-scatter.js';
 import { binnedStats } from '../engine/binned-stats.js';
 import { reservoirSample } from '../engine/reservoir.js';
 import type { Run } from '../engine/run.js';
-import { quoteIdentifier } from '../engine/session.js';
+import { and, ident, lit, sql, type Sql } from '../engine/sql.js';
 import type { VegaLiteSpec } from '../render/index.js';
-import type { ChartInfo } from './api-types.js';
+import type { ChartInfo, XAxisChoice } from './api-types.js';
 import { HttpError } from './http-error.js';
+import { xAxisOf } from './x-axes.js';
 import { uidMatrix } from './uid-matrix.js';
 
 /**
- * The Vega-Lite spec of a dashboard chart, built from the same chart modules `runlens plot` uses,
- * so a download looks like the CLI's figure. A 3-D point cloud is drawn as its 2-D projection
- * (value over x, coloured by uid).
+ * What the chart shows on the dashboard's screen, so that a download is that view: the x range of
+ * a zoom, and for lines the smoothing, lines split by task and a logarithmic y.
  */
-export async function chartSpec(run: Run, chart: ChartInfo): Promise<VegaLiteSpec> {
+export interface ChartView {
+  xmin?: number;
+  xmax?: number;
+  smoothing?: Smoothing;
+  splitByTask?: boolean;
+  logY?: boolean;
+  /** Lines over a wandb history's `_runtime` or `_timestamp` instead of the run's x. */
+  xAxis?: XAxisChoice;
+}
+
+/** The SQL condition of a view's x range (undefined: the whole run). */
+function xRange(view: ChartView, column?: string): Sql | undefined {
+  const x = column === undefined ? ident('x') : sql`CAST(${ident(column)} AS DOUBLE)`;
+  const parts = [
+    ...(view.xmin === undefined ? [] : [sql`${x} >= ${lit(view.xmin)}`]),
+    ...(view.xmax === undefined ? [] : [sql`${x} <= ${lit(view.xmax)}`]),
+  ];
+  return parts.length ? and(parts) : undefined;
+}
+
+/**
+ * The Vega-Lite spec of a dashboard chart, built from the same chart modules `runlens plot` uses,
+ * so a download looks like the CLI's figure and shows what the screen shows (`view`). A line is
+ * the per-bin mean with the min–max band, as on the screen. A 3-D point cloud is drawn as its 2-D
+ * projection (value over x, coloured by uid).
+ */
+export async function chartSpec(run: Run, chart: ChartInfo, view: ChartView = {}): Promise<VegaLiteSpec> {
   const files = run.ingest.files.length;
   const base = `${formatCount(run.ingest.rows)} events · ${files} file${files === 1 ? '' : 's'}`;
   const xTitle = run.x.label;
+  const range = xRange(view);
+  const zoom =
+    view.xmin !== undefined || view.xmax !== undefined
+      ? ` · x ${formatCount(view.xmin ?? NaN)} … ${formatCount(view.xmax ?? NaN)}`
+      : '';
   switch (chart.kind) {
     case 'line': {
-      const stats = await binnedStats(run, { columns: [chart.metric!], table: chart.table, maxBins: 500 });
-      const series = stats.series[0];
-      if (!series) throw new HttpError(404, `no values of ${chart.metric} to draw`);
-      const rows = series.count.reduce((a, b) => a + b, 0);
+      const x = xAxisOf(run, chart.table ?? 'events', view.xAxis ?? 'default');
+      const lineRange = xRange(view, x.column);
+      const stats = await binnedStats(run, {
+        columns: [chart.metric!],
+        table: chart.table,
+        maxBins: 500,
+        groupBy: view.splitByTask ? 'task' : undefined,
+        where: lineRange,
+        xColumn: x.column,
+      });
+      if (!stats.series.length) throw new HttpError(404, `no values of ${chart.metric} to draw`);
+      const rows = stats.series.reduce((sum, s) => sum + s.count.reduce((a, b) => a + b, 0), 0);
       const what = chart.table === 'uid_events' ? 'uid values' : 'events';
-      return binnedLineSpec(series, {
+      const smoothing = view.smoothing && {
+        method: view.smoothing.method,
+        window:
+          view.smoothing.window > 0
+            ? view.smoothing.window
+            : defaultSmoothingWindow(Math.max(...stats.series.map((s) => s.mean.length))),
+      };
+      const smoothed =
+        smoothing && smoothing.method !== 'none' && smoothing.window > 1
+          ? ` · bold: ${smoothing.method === 'ema' ? 'debiased EMA' : 'running mean'} over ${smoothing.window} bins`
+          : '';
+      return binnedLineSpec(stats.series, {
         title: chart.metric!,
-        caption: `${formatCount(rows)} ${what} · ${files} file${files === 1 ? '' : 's'} · per-bin mean of every row (${stats.spec.count} bins), band p10–p90`,
-        xTitle,
+        caption: `${formatCount(rows)} ${what} · ${files} file${files === 1 ? '' : 's'}${zoom} · per-bin mean of every row (${stats.spec.count} bins), band min–max${smoothed}${view.logY ? ' · log y' : ''}`,
+        xTitle: x.label,
         yTitle: chart.metric!,
+        xTime: x.time,
+        band: 'minmax',
+        smoothing,
+        logY: view.logY,
+        xDomain: view.xmin !== undefined && view.xmax !== undefined ? [view.xmin, view.xmax] : undefined,
       });
     }
     case 'scatter':
     case 'scatter3d': {
-      const v = quoteIdentifier(chart.metric!);
+      const v = ident(chart.metric!);
       const sample = await reservoirSample(run, {
         table: 'uid_events',
         columns: ['x', 'uid', 'task', chart.metric!],
-        where: `${v} IS NOT NULL AND isfinite(${v}) AND x IS NOT NULL`,
+        where: and([
+          sql`${v} IS NOT NULL`,
+          sql`isfinite(${v})`,
+          sql`${ident('x')} IS NOT NULL`,
+          ...(range ? [range] : []),
+        ]),
         size: 10_000,
         seed: 0,
       });
-      const caption = `${base} · sample of ${formatCount(sample.size)} of ${formatCount(sample.population)} uid rows (${(sample.ratio * 100).toPrecision(3)} %, seed 0)`;
+      const caption = `${base}${zoom} · sample of ${formatCount(sample.size)} of ${formatCount(sample.population)} uid rows (${(sample.ratio * 100).toPrecision(3)} %, seed 0)`;
       return uidScatterSpec({
         sample: sample.columns,
         value: chart.metric!,

@@ -2,6 +2,7 @@ import type { SummaryResponse } from '../api-types.js';
 import { chartCatalog } from '../chart-catalog.js';
 import { jsonText, requestKey } from '../context.js';
 import { runMetrics } from '../metrics.js';
+import { xAxesOf } from '../x-axes.js';
 import { Query } from '../query.js';
 import type { Route } from '../route.js';
 import { runOrPending } from '../run-access.js';
@@ -53,6 +54,7 @@ export const summaryRoute: Route = {
           tasks: tasks.map((t) => t.task),
           metrics,
           charts: chartCatalog(run, metrics),
+          xAxes: xAxesOf(run),
           indexMs: handle.indexMs,
           bytesRead: run.partial ? null : (handle.opened?.bytesRead ?? null),
           cached: run.cacheDir !== undefined,

@@ -1,11 +1,11 @@
 import Plotly, { type Data } from 'plotly.js-dist-min';
-import type { BinsResponse, ChartInfo } from '../../../src/server/api-types.js';
+import type { BinsResponse, ChartInfo, XAxisChoice } from '../../../src/server/api-types.js';
 import { defaultSmoothingWindow, smoothSeries, type SmoothingMethod } from '../../../src/charts/smoothing.js';
 import { getReady } from '../api.js';
 import { count } from '../format.js';
 import type { Drawable } from '../scheduler.js';
 import { constantText, valueAxis } from '../../../src/charts/axis.js';
-import { chartCard } from './card.js';
+import { chartCard, toCsv } from './card.js';
 import { ACCENT, axis, baseLayout, CONFIG, PALETTE, withAlpha } from './plotly-theme.js';
 
 export interface LineSettings {
@@ -13,6 +13,17 @@ export interface LineSettings {
   /** 0 = adaptive. */
   window: number;
   splitByTask: boolean;
+  /** Logarithmic y (lines) and colour (heatmaps of positive values). */
+  logY: boolean;
+  /** Lines of event fields over the run's x, or a wandb history's `_runtime` / `_timestamp`. */
+  xAxis: XAxisChoice;
+}
+
+export interface LineOptions {
+  /** The x range to show at first (a zoom kept in the page's URL). */
+  range?: [number, number];
+  /** Called when the user zooms (a range) or resets the zoom (undefined). */
+  onRange?: (range: [number, number] | undefined) => void;
 }
 
 export interface LineChart extends Drawable {
@@ -44,10 +55,26 @@ export function yScale(data: Pick<BinsResponse, 'series'>): {
  * Exact binned line: one bin per pixel column of the plot (fetched again on resize and zoom), the
  * per-bin mean as the line and the per-bin min–max as the band, so a one-row spike still shows.
  */
-export function lineChart(run: string, info: ChartInfo, settings: () => LineSettings): LineChart {
+export function lineChart(
+  run: string,
+  info: ChartInfo,
+  settings: () => LineSettings,
+  options: LineOptions = {},
+): LineChart {
   const card = chartCard(run, info, { height: 270 });
   let data: BinsResponse | undefined;
-  let range: [number, number] | undefined;
+  let range: [number, number] | undefined = options.range;
+  /** Per-uid rows carry only the run's x: their lines stay on it. */
+  const xAxis = (): XAxisChoice => (info.table === 'events' ? settings().xAxis : 'default');
+  /** A zoom's end in the bins' unit: a number, or a date axis' "2024-05-01 12:00:00" (UTC) in seconds. */
+  const xValue = (value: unknown): number | undefined => {
+    if (typeof value === 'number') return data?.xAxis === 'time' ? value / 1000 : value;
+    if (typeof value === 'string') {
+      const ms = Date.parse(`${value.replace(' ', 'T')}Z`);
+      return Number.isFinite(ms) ? ms / 1000 : undefined;
+    }
+    return undefined;
+  };
   let drawn = false;
   let widthDrawn = 0;
   const plotWidth = (): number => Math.max(50, Math.round(card.plot.clientWidth - MARGIN.l - MARGIN.r));
@@ -58,7 +85,10 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
     const traces: Data[] = [];
     const grouped = data.series.length > 1;
     let window = 1;
+    // Wall time is drawn on a date axis (milliseconds); the bins are in seconds.
+    const time = data.xAxis === 'time';
     data.series.forEach((series, i) => {
+      const xs = time ? series.x.map((x) => x * 1000) : series.x;
       const color = grouped ? PALETTE[i % PALETTE.length] : ACCENT;
       const name = series.group ?? info.metric ?? 'mean';
       window = s.window > 0 ? s.window : defaultSmoothingWindow(series.x.length);
@@ -72,7 +102,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
       const mode = series.x.length < 60 ? 'lines+markers' : 'lines';
       traces.push(
         {
-          x: series.x,
+          x: xs,
           y: series.max,
           type: 'scatter',
           mode: 'lines',
@@ -82,7 +112,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
           legendgroup: name,
         },
         {
-          x: series.x,
+          x: xs,
           y: series.min,
           type: 'scatter',
           mode: 'lines',
@@ -94,7 +124,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
           legendgroup: name,
         },
         {
-          x: series.x,
+          x: xs,
           y: series.mean,
           customdata: custom,
           type: 'scatter',
@@ -109,7 +139,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
       );
       if (smooth)
         traces.push({
-          x: series.x,
+          x: xs,
           y: smooth.map((v) => (Number.isFinite(v) ? v : null)),
           type: 'scatter',
           mode: 'lines',
@@ -121,13 +151,23 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
         });
     });
     const y = yScale(data);
+    // Log y: Plotly's range is in powers of ten; a constant is shown from half to twice its value.
+    const log = s.logY;
+    const yRange =
+      y.range &&
+      (log
+        ? y.constant! > 0
+          ? [Math.log10(y.constant! / 2), Math.log10(y.constant! * 2)]
+          : undefined
+        : y.range);
     const layout = baseLayout({
       margin: { ...baseLayout().margin, l: MARGIN.l, r: MARGIN.r, t: grouped ? 28 : 8 },
-      xaxis: axis(data.xLabel, { tickformat: '~s' }),
-      yaxis: axis(
-        info.metric ?? '',
-        y.range ? { tickformat: y.tickformat, range: y.range } : { tickformat: y.tickformat },
-      ),
+      xaxis: axis(data.xLabel, time ? { type: 'date' } : { tickformat: '~s' }),
+      yaxis: axis(info.metric ?? '', {
+        tickformat: y.tickformat,
+        ...(log ? { type: 'log' } : {}),
+        ...(yRange ? { range: yRange } : {}),
+      }),
       hovermode: 'x unified',
       showlegend: grouped,
       legend: { orientation: 'h', x: 0, y: 1.12, font: { size: 11 } },
@@ -138,18 +178,50 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
         ? 'no smoothing'
         : `${s.smoothing === 'ema' ? 'debiased EMA' : 'running mean'} over ${window} bins`;
     const filled = Math.max(0, ...data.series.map((x) => x.x.length));
-    card.note.textContent = `${y.constant !== undefined ? `constant ${constantText(y.constant)} · ` : ''}${count(data.rows)} ${data.table === 'uid_events' ? 'uid values' : 'events'} in ${count(filled)} of ${count(data.bins.count)} bins (one per pixel column) · line: mean · band: min–max · ${smoothing}${range ? ' · zoomed: re-binned for the visible range' : ''}`;
+    const nonPositive = log && data.series.some((x) => x.min.some((v) => v !== null && v <= 0));
+    card.note.textContent = `${y.constant !== undefined ? `constant ${constantText(y.constant)} · ` : ''}${count(data.rows)} ${data.table === 'uid_events' ? 'uid values' : 'events'} in ${count(filled)} of ${count(data.bins.count)} bins (one per pixel column) · line: mean · band: min–max · ${smoothing}${log ? ` · log y${nonPositive ? ' (values ≤ 0 not drawn)' : ''}` : ''}${range ? ' · zoomed: re-binned for the visible range' : ''}`;
+    card.setView({
+      xmin: range?.[0],
+      xmax: range?.[1],
+      xaxis: xAxis() === 'default' ? undefined : xAxis(),
+      smoothing: s.smoothing,
+      window: s.window,
+      group: s.splitByTask ? 'task' : undefined,
+      log: log ? 1 : undefined,
+    });
+    const shown = data;
+    card.setCsv(`${run}-${info.metric ?? info.id}-bins.csv`.replace(/[^\w.-]+/g, '_'), () =>
+      toCsv(
+        ['group', shown.xLabel, 'count', 'mean', 'min', 'max', 'smoothed'],
+        shown.series.flatMap((series) => {
+          const mean = series.mean.map((v) => v ?? NaN);
+          const w = s.window > 0 ? s.window : defaultSmoothingWindow(series.x.length);
+          const smooth =
+            s.smoothing === 'none' || w <= 1 ? mean : smoothSeries(mean, { method: s.smoothing, window: w });
+          return series.x.map((x, k) => [
+            series.group ?? '',
+            x,
+            series.count[k],
+            series.mean[k],
+            series.min[k],
+            series.max[k],
+            smooth[k],
+          ]);
+        }),
+      ),
+    );
     card.el.dataset.rows = String(data.rows);
     card.stamp(data);
     card.drawn();
     if (!drawn) {
       drawn = true;
       (card.plot as any).on('plotly_relayout', (event: Record<string, unknown>) => {
-        const a = event['xaxis.range[0]'];
-        const b = event['xaxis.range[1]'];
-        if (typeof a === 'number' && typeof b === 'number') range = [a, b];
+        const a = xValue(event['xaxis.range[0]']);
+        const b = xValue(event['xaxis.range[1]']);
+        if (a !== undefined && b !== undefined) range = [a, b];
         else if (event['xaxis.autorange']) range = undefined;
         else return;
+        options.onRange?.(range);
         void chart.draw();
       });
     }
@@ -170,6 +242,7 @@ export function lineChart(run: string, info: ChartInfo, settings: () => LineSett
           group: s.splitByTask ? 'task' : undefined,
           xmin: range?.[0],
           xmax: range?.[1],
+          xaxis: xAxis() === 'default' ? undefined : xAxis(),
         });
         card.setError(undefined);
         await render();

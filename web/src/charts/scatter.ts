@@ -3,7 +3,7 @@ import type { ChartInfo, SampleResponse } from '../../../src/server/api-types.js
 import { getReady } from '../api.js';
 import { count } from '../format.js';
 import type { Drawable } from '../scheduler.js';
-import { chartCard } from './card.js';
+import { chartCard, toCsv } from './card.js';
 import { axis, baseLayout, CONFIG, TURBO } from './plotly-theme.js';
 
 export interface PointCloudChart extends Drawable {
@@ -100,6 +100,12 @@ export function pointCloudChart(run: string, info: ChartInfo, dimensions: 2 | 3)
         const pct = sample.population ? ((sample.size / sample.population) * 100).toPrecision(3) : '0';
         card.note.textContent = `seeded uniform sample of ${count(sample.size)} of ${count(sample.population)} (event, uid) values (${pct} %, seed ${sample.seed}) · colour: ${dimensions === 3 ? sample.metric : 'uid'}`;
         card.el.dataset.rows = String(sample.population);
+        card.setCsv(`${run}-${sample.metric}-sample.csv`.replace(/[^\w.-]+/g, '_'), () =>
+          toCsv(
+            [sample.xLabel, 'uid', 'task', sample.metric],
+            sample.x.map((x, i) => [x, sample.uid[i], sample.task[i], sample.value[i]]),
+          ),
+        );
         card.stamp(sample);
         card.drawn();
       } catch (error) {

@@ -7,6 +7,7 @@ import { chrome } from '../chrome.js';
 import { h } from '../dom.js';
 import { count, short } from '../format.js';
 import { watchRun } from '../live.js';
+import { currentRoute, joinIds, writeQuery } from '../view-state.js';
 import { RedrawScheduler } from '../scheduler.js';
 import { runHref } from './runs.js';
 import { smoothingControls } from './smoothing-controls.js';
@@ -15,14 +16,33 @@ import { smoothingControls } from './smoothing-controls.js';
 export function comparePage(root: HTMLElement, ids: string[], initialMetric: string | undefined): () => void {
   chrome.crumbs({ label: 'Runs', href: '#/' }, { label: `Compare ${ids.length} runs` });
   chrome.live('connecting');
-  const settings = { smoothing: 'ema' as const as 'ema' | 'mean' | 'none', window: 0, band: true };
+  // The view (metric, smoothing, band, log) is kept in the route's query: a reload shows it again.
+  const initial = currentRoute().query;
+  const method = initial.get('smoothing');
+  const settings = {
+    smoothing: (method === 'mean' || method === 'none' ? method : 'ema') as 'ema' | 'mean' | 'none',
+    window: Math.max(0, Math.round(Number(initial.get('window')) || 0)),
+    band: initial.get('band') !== '0',
+    logY: initial.get('log') === '1',
+  };
+  const saveView = (): void => {
+    const query = new URLSearchParams({ runs: joinIds(ids) });
+    const metric = chosen()?.name ?? initialMetric;
+    if (metric) query.set('metric', metric);
+    if (settings.smoothing !== 'ema') query.set('smoothing', settings.smoothing);
+    if (settings.window) query.set('window', String(settings.window));
+    if (!settings.band) query.set('band', '0');
+    if (settings.logY) query.set('log', '1');
+    writeQuery(query);
+  };
   const summaries = new Map<string, SummaryResponse>();
   /** Runs that cannot be opened (unknown id, unreadable): why. */
   const failed = new Map<string, string>();
   const shared = h('p', { class: 'notice', hidden: true, 'data-role': 'shared' });
   const data = new Map<string, BinsResponse>();
   const metricSelect = h('select', { class: 'select', 'aria-label': 'metric' });
-  const band = h('input', { type: 'checkbox', checked: true });
+  const band = h('input', { type: 'checkbox', checked: settings.band });
+  const logToggle = h('input', { type: 'checkbox', checked: settings.logY, 'aria-label': 'log y' });
   const status = h('p', { class: 'subtle' });
   const plot = h('div', { class: 'plot', style: 'height:460px' });
   const legend = h('table', { class: 'runs compact' });
@@ -39,8 +59,12 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
       'div',
       { class: 'toolbar' },
       h('span', { class: 'control' }, 'Metric ', metricSelect),
-      smoothingControls(settings, () => void render()),
+      smoothingControls(settings, () => {
+        void render();
+        saveView();
+      }),
       h('label', { class: 'control' }, band, ' min–max band'),
+      h('label', { class: 'control' }, logToggle, ' log y'),
     ),
     card,
     h('div', { class: 'panel' }, legend),
@@ -48,6 +72,12 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
   band.addEventListener('change', () => {
     settings.band = band.checked;
     void render();
+    saveView();
+  });
+  logToggle.addEventListener('change', () => {
+    settings.logY = logToggle.checked;
+    void render();
+    saveView();
   });
 
   const metricKey = (m: MetricInfo): string => `${m.table}:${m.name}`;
@@ -159,7 +189,7 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
       baseLayout({
         margin: { l: 64, r: 16, t: 36, b: 44 },
         xaxis: axis(xLabels.join(' / '), { tickformat: '~s' }),
-        yaxis: axis(metric?.name ?? '', { tickformat: '~g' }),
+        yaxis: axis(metric?.name ?? '', { tickformat: '~g', ...(settings.logY ? { type: 'log' } : {}) }),
         hovermode: 'x unified',
         legend: { orientation: 'h', x: 0, y: 1.1 },
       }),
@@ -251,11 +281,7 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
   const scheduler = new RedrawScheduler(100, 4);
   scheduler.add(drawable);
   metricSelect.addEventListener('change', () => {
-    history.replaceState(
-      null,
-      '',
-      `#/compare?runs=${ids.map(encodeURIComponent).join(',')}&metric=${encodeURIComponent(chosen()?.name ?? '')}`,
-    );
+    saveView();
     scheduler.invalidate(drawable);
   });
 

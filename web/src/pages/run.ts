@@ -1,4 +1,10 @@
-import type { ChartInfo, IndexProgress, SummaryResponse, Table } from '../../../src/server/api-types.js';
+import type {
+  ChartInfo,
+  IndexProgress,
+  SummaryResponse,
+  Table,
+  XAxisChoice,
+} from '../../../src/server/api-types.js';
 import { ApiError, get, url } from '../api.js';
 import { uidHeatmapChart } from '../charts/heatmap.js';
 import { lineChart, type LineChart, type LineSettings } from '../charts/line.js';
@@ -8,6 +14,7 @@ import { chrome } from '../chrome.js';
 import { h } from '../dom.js';
 import { ago, bytes, count, duration, short } from '../format.js';
 import { watchRun } from '../live.js';
+import { currentRoute, readZooms, setZooms, writeQuery } from '../view-state.js';
 import { RedrawScheduler, type Drawable } from '../scheduler.js';
 import { progressPanel } from './progress.js';
 import { smoothingControls } from './smoothing-controls.js';
@@ -20,7 +27,21 @@ export function runPage(root: HTMLElement, id: string): () => void {
   chrome.live('connecting');
   const scheduler = new RedrawScheduler(100, 4);
   const views = new Map<string, View>();
-  const settings: LineSettings = { smoothing: 'ema', window: 0, splitByTask: false };
+  // The view (smoothing, split, log, filter, zooms) comes from the route's query and is written back
+  // there on every change, so a reload or a link shows the same view.
+  const initial = currentRoute().query;
+  const method = initial.get('smoothing');
+  const settings: LineSettings = {
+    smoothing: method === 'mean' || method === 'none' ? method : 'ema',
+    window: Math.max(0, Math.round(Number(initial.get('window')) || 0)),
+    splitByTask: initial.get('split') === '1',
+    logY: initial.get('log') === '1',
+    xAxis: ((): XAxisChoice => {
+      const x = initial.get('xaxis');
+      return x === 'runtime' || x === 'time' ? x : 'default';
+    })(),
+  };
+  const zooms = readZooms(initial);
   let summary: SummaryResponse | undefined;
   /** The read in progress, while the charts are of what is indexed so far. */
   let reading: IndexProgress | undefined;
@@ -44,20 +65,53 @@ export function runPage(root: HTMLElement, id: string): () => void {
   const restyleLines = (): void => {
     for (const view of views.values()) view.restyle?.();
   };
+  const saveView = (): void => {
+    const query = new URLSearchParams();
+    if (settings.smoothing !== 'ema') query.set('smoothing', settings.smoothing);
+    if (settings.window) query.set('window', String(settings.window));
+    if (settings.splitByTask) query.set('split', '1');
+    if (settings.logY) query.set('log', '1');
+    if (settings.xAxis !== 'default') query.set('xaxis', settings.xAxis);
+    if (filter.value.trim()) query.set('filter', filter.value.trim());
+    setZooms(query, zooms);
+    writeQuery(query);
+  };
   const filter = h('input', {
     type: 'search',
     class: 'input',
     placeholder: 'Filter charts…',
     'aria-label': 'filter charts',
+    value: initial.get('filter') ?? '',
   });
-  filter.addEventListener('input', () => {
+  const applyFilter = (): void => {
     const q = filter.value.trim().toLowerCase();
     for (const [chartId, view] of views) view.el.hidden = q !== '' && !chartId.toLowerCase().includes(q);
+  };
+  filter.addEventListener('input', () => {
+    applyFilter();
+    saveView();
   });
-  const split = h('input', { type: 'checkbox' });
+  const split = h('input', { type: 'checkbox', checked: settings.splitByTask });
   split.addEventListener('change', () => {
     settings.splitByTask = split.checked;
-    for (const view of views.values()) if (view.restyle) scheduler.invalidate(view);
+    for (const [chartId, view] of views) if (chartId.startsWith('line:')) scheduler.invalidate(view);
+    saveView();
+  });
+  // A wandb history can be drawn over relative time (_runtime) or wall time (_timestamp, dates).
+  const xSelect = h('select', { class: 'select', 'aria-label': 'x axis' });
+  const xLabel = h('label', { class: 'control', hidden: true }, 'x ', xSelect);
+  xSelect.addEventListener('change', () => {
+    settings.xAxis = xSelect.value as XAxisChoice;
+    // Zooms were in the other axis' unit.
+    zooms.clear();
+    for (const [chartId, view] of views) if (chartId.startsWith('line:events:')) scheduler.invalidate(view);
+    saveView();
+  });
+  const logToggle = h('input', { type: 'checkbox', checked: settings.logY, 'aria-label': 'log scale' });
+  logToggle.addEventListener('change', () => {
+    settings.logY = logToggle.checked;
+    restyleLines();
+    saveView();
   });
   const splitLabel = h('label', { class: 'control', hidden: true }, split, ' split by task');
   const exportTable = h(
@@ -77,8 +131,18 @@ export function runPage(root: HTMLElement, id: string): () => void {
   exportTable.addEventListener('change', updateExportLinks);
   updateExportLinks();
   toolbar.append(
-    smoothingControls(settings, restyleLines),
+    smoothingControls(settings, () => {
+      restyleLines();
+      saveView();
+    }),
+    h(
+      'label',
+      { class: 'control', title: 'logarithmic y for lines, log colour for heatmaps of positive values' },
+      logToggle,
+      ' log scale',
+    ),
     splitLabel,
+    xLabel,
     filter,
     h('span', { class: 'spacer' }),
     h('span', { class: 'control' }, 'Dataset ', exportTable, exportLinks),
@@ -87,13 +151,20 @@ export function runPage(root: HTMLElement, id: string): () => void {
   const createView = (info: ChartInfo): View | undefined => {
     switch (info.kind) {
       case 'line':
-        return lineChart(id, info, () => settings) as LineChart;
+        return lineChart(id, info, () => settings, {
+          range: zooms.get(info.id),
+          onRange: (range) => {
+            if (range) zooms.set(info.id, range);
+            else zooms.delete(info.id);
+            saveView();
+          },
+        }) as LineChart;
       case 'scatter':
         return pointCloudChart(id, info, 2);
       case 'scatter3d':
         return pointCloudChart(id, info, 3);
       case 'heatmap':
-        return uidHeatmapChart(id, info);
+        return uidHeatmapChart(id, info, () => settings);
       case 'positions':
         return positionsChart(id, info);
     }
@@ -162,6 +233,16 @@ export function runPage(root: HTMLElement, id: string): () => void {
     toolbar.hidden = false;
     renderFacts(s);
     splitLabel.hidden = s.tasks.length < 2;
+    xLabel.hidden = s.xAxes.length === 0;
+    if (settings.xAxis !== 'default' && !s.xAxes.includes(settings.xAxis)) settings.xAxis = 'default';
+    if (s.xAxes.length && xSelect.options.length === 0) {
+      const names = { runtime: 'relative time (_runtime)', time: 'wall time (_timestamp)' } as const;
+      xSelect.append(
+        h('option', { value: 'default' }, s.x.label),
+        ...s.xAxes.map((x) => h('option', { value: x }, names[x as 'runtime' | 'time'])),
+      );
+      xSelect.value = settings.xAxis;
+    }
     if (s.uidRows && exportTable.options.length === 1)
       exportTable.append(h('option', { value: 'uid_events' }, 'uid rows'));
     for (const info of s.charts) {
@@ -172,6 +253,7 @@ export function runPage(root: HTMLElement, id: string): () => void {
       grid.append(view.el);
       scheduler.add(view);
     }
+    applyFilter();
     if (!s.charts.length)
       grid.replaceChildren(
         h('div', { class: 'panel empty' }, 'Nothing to chart yet: this run has no numeric fields.'),

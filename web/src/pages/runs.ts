@@ -3,21 +3,30 @@ import { get } from '../api.js';
 import { chrome } from '../chrome.js';
 import { h } from '../dom.js';
 import { ago, bytes, count } from '../format.js';
+import { currentRoute, joinIds, splitIds, writeQuery } from '../view-state.js';
 
 export function runHref(id: string): string {
   return `#/run/${encodeURIComponent(id)}`;
 }
 
 export function compareHref(ids: string[], metric?: string): string {
-  const runs = ids.map(encodeURIComponent).join(',');
-  return `#/compare?runs=${runs}${metric ? `&metric=${encodeURIComponent(metric)}` : ''}`;
+  const query = new URLSearchParams({ runs: joinIds(ids) });
+  if (metric) query.set('metric', metric);
+  return `#/compare?${query.toString()}`;
 }
 
 /** The runs under the served directory; refreshed every 2 s. Pick two or more to compare. */
 export function runsPage(root: HTMLElement): () => void {
   chrome.crumbs({ label: 'Runs' });
   chrome.live('off');
-  const selected = new Set<string>();
+  // The selection to compare survives a reload (kept in the route's query).
+  const selected = new Set<string>(splitIds(currentRoute().query.get('select')));
+  const saveSelection = (): void => {
+    const query = currentRoute().query;
+    if (selected.size) query.set('select', joinIds([...selected]));
+    else query.delete('select');
+    writeQuery(query);
+  };
   const title = h('h1', {}, 'Runs');
   const where = h('p', { class: 'subtle' });
   const compare = h('button', { class: 'button primary', disabled: true }, 'Compare selected');
@@ -58,6 +67,7 @@ export function runsPage(root: HTMLElement): () => void {
     box.addEventListener('change', () => {
       if (box.checked) selected.add(run.id);
       else selected.delete(run.id);
+      saveSelection();
       updateCompare();
     });
     const state =
