@@ -7,7 +7,7 @@
 // frozen page. Targets (#27): first 3-D map ≤ 3 s, no task over 200 ms.
 /* global PerformanceObserver */
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,18 +23,10 @@ const arg = (name, fallback) => {
 };
 const runs = arg('--runs', 3);
 const viewport = { width: arg('--width', 1600), height: arg('--height', 1000) };
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
+// The browser tests' flags (test/helpers/chromium-flags.json).
+const FLAGS = JSON.parse(
+  readFileSync(new URL('../test/helpers/chromium-flags.json', import.meta.url), 'utf8'),
+);
 
 console.log(
   `report ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB), viewport ${viewport.width}×${viewport.height}`,

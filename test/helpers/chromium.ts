@@ -1,23 +1,13 @@
 import fs from 'node:fs';
 import { chromium, type BrowserContext } from 'playwright-core';
+import flags from './chromium-flags.json' with { type: 'json' };
 import { tempDir } from './temp.js';
 
 /** Debian's Chromium (CI installs it); CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Headless, no network of its own, WebGL through SwiftShader (see shared NOTES.md). */
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
+export const CHROMIUM_FLAGS: string[] = flags;
 
 /** Browser suites skip only on a developer machine without Chromium; under CI a missing browser fails. */
 export const skipWithoutChromium = !fs.existsSync(CHROMIUM) && !process.env.CI;
