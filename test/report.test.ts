@@ -366,6 +366,23 @@ describe.skipIf(skipWithoutChromium)('report in Chromium, offline', () => {
     expect(attempted).toEqual([]);
   }, 120_000);
 
+  it('figures scrolled into view are drawn, one after another, without renderAll', async () => {
+    const page = await context.newPage();
+    try {
+      await page.goto(pathToFileURL(validatorHtml).href);
+      await page.locator('#maps-3d').scrollIntoViewIfNeeded();
+      const drawn = (id: string) =>
+        page.evaluate(
+          (figure) => Boolean((document.querySelector(`[data-figure="${figure}"]`) as any)?._fullLayout),
+          id,
+        );
+      await expect.poll(() => drawn('cloud-rewards'), { timeout: 30_000 }).toBe(true);
+      await expect.poll(() => drawn('cloud-completion-times'), { timeout: 30_000 }).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('no control sends the data anywhere: every modebar button clicked, no request, no popup', async () => {
     const popups: string[] = [];
     const onPage = (popup: Page) => popups.push(popup.url());

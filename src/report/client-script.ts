@@ -217,14 +217,38 @@ export function reportClient(): void {
   function renderAll(): Promise<unknown[]> {
     return Promise.all(plots.map(render));
   }
+  // Figures coming into view are drawn one per task, in page order, with the browser free to
+  // paint and answer input in between (two 3-D maps drawn in one callback froze the page ~2 s).
+  const queue: HTMLElement[] = [];
+  let pumping = false;
+  function pump(): void {
+    if (pumping) return;
+    pumping = true;
+    setTimeout(() => {
+      const next = queue.shift();
+      const done = next ? render(next) : Promise.resolve();
+      void done.then(
+        () => {
+          pumping = false;
+          if (queue.length) pump();
+        },
+        () => {
+          pumping = false;
+          if (queue.length) pump();
+        },
+      );
+    }, 0);
+  }
   if ('IntersectionObserver' in window) {
     const observer = new IntersectionObserver(
       (entries) => {
         for (const entry of entries) {
           if (!entry.isIntersecting) continue;
           observer.unobserve(entry.target);
-          void render(entry.target as HTMLElement);
+          queue.push(entry.target as HTMLElement);
         }
+        queue.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+        pump();
       },
       { rootMargin: '600px 0px' },
     );
