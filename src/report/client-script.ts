@@ -15,10 +15,13 @@ export function reportClient(): void {
   }
   interface PlotlyApi {
     newPlot(el: HTMLElement, data: unknown[], layout: unknown, config: unknown): Promise<unknown>;
+    react(el: HTMLElement, data: unknown[], layout: unknown, config: unknown): Promise<unknown>;
     restyle(el: HTMLElement, update: unknown, traces?: number[]): Promise<unknown>;
     relayout(el: HTMLElement, update: unknown): Promise<unknown>;
   }
   const ALL = '__all__';
+  /** Points of a 3-D map drawn at first; the rest follow in a task of their own. */
+  const FIRST_POINTS = 6000;
   const win = window as unknown as Record<string, unknown>;
   const Plotly = win.Plotly as PlotlyApi;
   const payload = JSON.parse(document.getElementById('runlens-data')!.textContent!) as {
@@ -93,7 +96,31 @@ export function reportClient(): void {
     el.classList.remove('pending');
     const layout = fitScene(fig.layout, el.clientWidth);
     if (layout.height !== fig.layout.height) el.style.height = `${layout.height}px`;
-    const done = Plotly.newPlot(el, data, layout, config);
+    // A 3-D map of many points is drawn first from a slice of each trace (the sample is in random
+    // order, so a slice is a smaller sample), then, in a task of its own, from all of them: the map
+    // shows early and the page is not frozen while the whole is drawn.
+    const points = data.reduce(
+      (n, t) => n + (t.type === 'scatter3d' ? ((t.x as unknown[]) ?? []).length : 0),
+      0,
+    );
+    const share = points > FIRST_POINTS ? FIRST_POINTS / points : 1;
+    const first =
+      share < 1
+        ? data.map((t) =>
+            t.type === 'scatter3d'
+              ? Object.assign({}, t, {
+                  x: (t.x as unknown[]).slice(0, Math.ceil((t.x as unknown[]).length * share)),
+                  y: (t.y as unknown[]).slice(0, Math.ceil((t.y as unknown[]).length * share)),
+                  z: (t.z as unknown[]).slice(0, Math.ceil((t.z as unknown[]).length * share)),
+                })
+              : t,
+          )
+        : data;
+    let done = Plotly.newPlot(el, first, layout, config);
+    if (share < 1)
+      done = done
+        .then(() => new Promise((resolve) => setTimeout(resolve, 0)))
+        .then(() => Plotly.react(el, data, layout, config));
     rendering.set(id, done);
     return done;
   }
