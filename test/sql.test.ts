@@ -16,7 +16,7 @@ import {
   weightValuesSql,
   weightVectorsSql,
 } from '../src/analysis/weights-over-time.js';
-import { binnedRangeSql, binnedSeriesSql, taskFilter } from '../src/engine/binned-stats.js';
+import { binnedRangeSql, binnedSeriesSql, taskFilter, xRangeSql } from '../src/engine/binned-stats.js';
 import { binIndexSql } from '../src/engine/bins.js';
 import { blockDurationRowsSql, blockDurationsSql, blockRangeSql } from '../src/engine/block-durations.js';
 import { exactMeanSql, maxAbsesSql, maxAbsSql } from '../src/engine/exact-mean.js';
@@ -221,6 +221,15 @@ describe('engine aggregates', () => {
     await expectSql(
       binnedRangeSql({ table: 'events', columns: [] }),
       `SELECT min("x") AS "min", max("x") AS "max", bool_and("x" = round("x")) AS "integer", CAST(count(*) AS DOUBLE) AS n, CAST(max("ord") AS DOUBLE) AS max_ord, CAST(NULL AS DOUBLE) AS max_pos FROM "events" WHERE ("x" IS NOT NULL) AND (isfinite("x"))`,
+    );
+    expect(xRangeSql({})).toBeUndefined();
+    expect(xRangeSql({ xmin: 1.5 })!.text).toBe('("x" >= 1.5)');
+    expect(xRangeSql({ xmin: -1, xmax: 2 }, '_runtime')!.text).toBe(
+      '(CAST("_runtime" AS DOUBLE) >= (-1)) AND (CAST("_runtime" AS DOUBLE) <= 2)',
+    );
+    await expectSql(
+      binnedRangeSql({ table: 'events', columns: [], where: xRangeSql({ xmin: 1, xmax: 2 }) }),
+      `SELECT min("x") AS "min", max("x") AS "max", bool_and("x" = round("x")) AS "integer", CAST(count(*) AS DOUBLE) AS n, CAST(max("ord") AS DOUBLE) AS max_ord, CAST(NULL AS DOUBLE) AS max_pos FROM "events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND (("x" >= 1) AND ("x" <= 2))`,
     );
     const tail = (v: string) =>
       `min(${v}) FILTER (WHERE isfinite(${v})) AS lo, max(${v}) FILTER (WHERE isfinite(${v})) AS hi`;

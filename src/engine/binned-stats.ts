@@ -90,6 +90,19 @@ function xOf(column: string | undefined): Sql {
   return column === undefined ? X : sql`CAST(${ident(column)} AS DOUBLE)`;
 }
 
+/**
+ * The rows whose x (the run's axis, or `xColumn`) lies in [xmin, xmax] (either end may be open);
+ * undefined when neither end is given.
+ */
+export function xRangeSql(range: { xmin?: number; xmax?: number }, xColumn?: string): Sql | undefined {
+  const x = xOf(xColumn);
+  const parts = [
+    ...(range.xmin === undefined ? [] : [sql`${x} >= ${lit(range.xmin)}`]),
+    ...(range.xmax === undefined ? [] : [sql`${x} <= ${lit(range.xmax)}`]),
+  ];
+  return parts.length ? and(parts) : undefined;
+}
+
 /** The rows every binned statistic reads: a finite x, and the caller's filter. */
 function rowsWithX(where: SqlExpression | undefined, X: Sql): Sql {
   const conditions = [sql`${X} IS NOT NULL`, sql`isfinite(${X})`];

@@ -1,6 +1,6 @@
 import { WEIGHT_KEYS } from '../formats/profile.js';
 import { TASK_CANDIDATES, X_CANDIDATES } from './candidates.js';
-import { toCanonical } from './canonical-sql.js';
+import { asList, toCanonical } from './canonical-sql.js';
 import type { NamedColumn } from './index-read.js';
 import { ident, sql, type Sql } from './sql.js';
 
@@ -48,7 +48,7 @@ export function uidRowsSelect(eventsTable: string, columns: readonly NamedColumn
   const vectors = perUidColumns(columns);
   const copies = copiedFields(columns);
   const unnested = vectors.map((v) => {
-    const value = v.stored.endsWith('[]') ? ident(v.name) : sql`TRY_CAST(${ident(v.name)} AS JSON[])`;
+    const value = asList(ident(v.name), v.stored);
     return sql`unnest(CASE WHEN len(${value}) = len(__uids) THEN ${value} END) AS ${ident(v.name)}`;
   });
   const copied = copies.map(
@@ -75,14 +75,7 @@ export function uidRowsSelect(eventsTable: string, columns: readonly NamedColumn
   ];
   const weights = columns
     .filter((c) => c.role === 'uid-indexed' && WEIGHT_KEYS.has(c.path))
-    .map((c) => sql` AND coalesce(${listLength(ident(c.name), c.stored)}, -1) <> len(__uids)`);
+    .map((c) => sql` AND coalesce(len(${asList(ident(c.name), c.stored)}), -1) <> len(__uids)`);
   return sql`SELECT ${outer} FROM (SELECT ${inner} FROM (SELECT *, ${list} AS __uids FROM ${ident(eventsTable)})
     WHERE len(__uids) > 0 AND list_bool_and(list_transform(__uids, u -> u IS NOT NULL AND isfinite(u) AND u = round(u)))${weights})`;
-}
-
-/** The length of a stored list (a typed list, or JSON; NULL when it is not a list). */
-function listLength(value: Sql, stored: string): Sql {
-  return stored.endsWith('[]')
-    ? sql`len(${value})`
-    : sql`CASE WHEN json_type(CAST(${value} AS JSON)) = 'ARRAY' THEN json_array_length(CAST(${value} AS JSON)) END`;
 }

@@ -53,25 +53,31 @@ function isSingleView(spec: VegaLiteSpec): boolean {
 function withFigureSize(spec: VegaLiteSpec, options: RenderSvgOptions): VegaLiteSpec {
   if (!isSingleView(spec)) return spec;
   const width = options.width ?? DEFAULT_WIDTH;
-  const sized = {
+  const sized: Record<string, unknown> = {
     width,
     height: options.height ?? DEFAULT_HEIGHT,
     autosize: { type: 'fit', contains: 'padding' },
     ...spec,
-  } as VegaLiteSpec & { width: number; title?: unknown } as { width: number; title?: unknown };
+  };
   // A spec that sizes itself otherwise (autosize "pad": the view grows around its title) is not cut.
-  const fixed = !('autosize' in spec) || (spec as { autosize?: { type?: string } }).autosize?.type === 'fit';
-  const room = (typeof sized.width === 'number' ? sized.width : width) - 2 * PADDING;
-  if (!fixed) return sized as VegaLiteSpec;
-  if (sized.title && typeof sized.title === 'object' && !Array.isArray(sized.title)) {
-    const title = sized.title as { text?: string | string[]; subtitle?: string | string[] };
-    sized.title = {
-      ...title,
-      ...(title.text === undefined ? {} : { text: wrapText(title.text, room, TITLE_SIZE, 'bold') }),
-      ...(title.subtitle === undefined ? {} : { subtitle: wrapText(title.subtitle, room, SUBTITLE_SIZE) }),
-    };
-  } else if (typeof sized.title === 'string') sized.title = wrapText(sized.title, room, TITLE_SIZE, 'bold');
-  return sized as VegaLiteSpec;
+  if ((sized.autosize as { type?: string }).type === 'fit' && sized.title !== undefined)
+    sized.title = fitTitle(
+      sized.title,
+      (typeof sized.width === 'number' ? sized.width : width) - 2 * PADDING,
+    );
+  return sized as unknown as VegaLiteSpec;
+}
+
+/** A Vega-Lite title (text, or text and subtitle) wrapped to `room` points. */
+function fitTitle(title: unknown, room: number): unknown {
+  if (typeof title === 'string') return wrapText(title, room, TITLE_SIZE, 'bold');
+  if (!title || typeof title !== 'object' || Array.isArray(title)) return title;
+  const { text, subtitle } = title as { text?: string | string[]; subtitle?: string | string[] };
+  return {
+    ...title,
+    ...(text === undefined ? {} : { text: wrapText(text, room, TITLE_SIZE, 'bold') }),
+    ...(subtitle === undefined ? {} : { subtitle: wrapText(subtitle, room, SUBTITLE_SIZE) }),
+  };
 }
 
 const PADDING = Number(runlensConfig.padding ?? 0);

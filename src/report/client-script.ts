@@ -104,18 +104,15 @@ export function reportClient(): void {
       0,
     );
     const share = points > FIRST_POINTS ? FIRST_POINTS / points : 1;
-    const first =
-      share < 1
-        ? data.map((t) =>
-            t.type === 'scatter3d'
-              ? Object.assign({}, t, {
-                  x: (t.x as unknown[]).slice(0, Math.ceil((t.x as unknown[]).length * share)),
-                  y: (t.y as unknown[]).slice(0, Math.ceil((t.y as unknown[]).length * share)),
-                  z: (t.z as unknown[]).slice(0, Math.ceil((t.z as unknown[]).length * share)),
-                })
-              : t,
-          )
-        : data;
+    const slice = (t: Record<string, unknown>): Record<string, unknown> => {
+      const n = Math.ceil(((t.x as unknown[]) ?? []).length * share);
+      return Object.assign({}, t, {
+        x: (t.x as unknown[]).slice(0, n),
+        y: (t.y as unknown[]).slice(0, n),
+        z: (t.z as unknown[]).slice(0, n),
+      });
+    };
+    const first = share < 1 ? data.map((t) => (t.type === 'scatter3d' ? slice(t) : t)) : data;
     let done = Plotly.newPlot(el, first, layout, config);
     if (share < 1)
       done = done
@@ -254,16 +251,11 @@ export function reportClient(): void {
     setTimeout(() => {
       const next = queue.shift();
       const done = next ? render(next) : Promise.resolve();
-      void done.then(
-        () => {
-          pumping = false;
-          if (queue.length) pump();
-        },
-        () => {
-          pumping = false;
-          if (queue.length) pump();
-        },
-      );
+      const then = (): void => {
+        pumping = false;
+        if (queue.length) pump();
+      };
+      void done.then(then, then);
     }, 0);
   }
   if ('IntersectionObserver' in window) {

@@ -4,10 +4,10 @@ import { binnedLineSpec } from '../charts/binned-line.js';
 import { defaultSmoothingWindow, type Smoothing } from '../charts/smoothing.js';
 import { uidMatrixHeatmapSpec } from '../charts/uid-matrix-heatmap.js';
 import { uidScatterSpec } from '../charts/uid-scatter.js';
-import { binnedStats } from '../engine/binned-stats.js';
+import { binnedStats, xRangeSql } from '../engine/binned-stats.js';
 import { reservoirSample } from '../engine/reservoir.js';
 import type { Run } from '../engine/run.js';
-import { and, ident, lit, sql, type Sql } from '../engine/sql.js';
+import { and, ident, sql } from '../engine/sql.js';
 import type { VegaLiteSpec } from '../render/index.js';
 import type { ChartInfo, XAxisChoice } from './api-types.js';
 import { HttpError } from './http-error.js';
@@ -28,16 +28,6 @@ export interface ChartView {
   xAxis?: XAxisChoice;
 }
 
-/** The SQL condition of a view's x range (undefined: the whole run). */
-function xRange(view: ChartView, column?: string): Sql | undefined {
-  const x = column === undefined ? ident('x') : sql`CAST(${ident(column)} AS DOUBLE)`;
-  const parts = [
-    ...(view.xmin === undefined ? [] : [sql`${x} >= ${lit(view.xmin)}`]),
-    ...(view.xmax === undefined ? [] : [sql`${x} <= ${lit(view.xmax)}`]),
-  ];
-  return parts.length ? and(parts) : undefined;
-}
-
 /**
  * The Vega-Lite spec of a dashboard chart, built from the same chart modules `runlens plot` uses,
  * so a download looks like the CLI's figure and shows what the screen shows (`view`). A line is
@@ -48,7 +38,7 @@ export async function chartSpec(run: Run, chart: ChartInfo, view: ChartView = {}
   const files = run.ingest.files.length;
   const base = `${formatCount(run.ingest.rows)} events · ${files} file${files === 1 ? '' : 's'}`;
   const xTitle = run.x.label;
-  const range = xRange(view);
+  const range = xRangeSql(view);
   const zoom =
     view.xmin !== undefined || view.xmax !== undefined
       ? ` · x ${formatCount(view.xmin ?? NaN)} … ${formatCount(view.xmax ?? NaN)}`
@@ -56,7 +46,7 @@ export async function chartSpec(run: Run, chart: ChartInfo, view: ChartView = {}
   switch (chart.kind) {
     case 'line': {
       const x = xAxisOf(run, chart.table ?? 'events', view.xAxis ?? 'default');
-      const lineRange = xRange(view, x.column);
+      const lineRange = xRangeSql(view, x.column);
       const stats = await binnedStats(run, {
         columns: [chart.metric!],
         table: chart.table,

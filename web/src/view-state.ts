@@ -1,3 +1,5 @@
+import type { SmoothingMethod } from '../../src/charts/smoothing.js';
+
 /**
  * A page's view (smoothing, zoom, filters, selections) kept in the query of its hash route —
  * `#/run/<id>?smoothing=mean&window=8&zoom=line:events:loss@100,200` — so a reload or a shared link
@@ -51,4 +53,28 @@ export function setZooms(
 ): void {
   query.delete('zoom');
   for (const [chart, [a, b]] of zooms) query.append('zoom', `${chart}@${a},${b}`);
+}
+
+/** The line settings both chart pages keep: smoothing method, its window (0: adaptive), log y. */
+export interface LineView {
+  smoothing: SmoothingMethod;
+  window: number;
+  logY: boolean;
+}
+
+/** `smoothing`, `window`, `log` of a query (defaults: debiased EMA, adaptive window, linear). */
+export function readLineView(query: URLSearchParams): LineView {
+  const method = query.get('smoothing');
+  return {
+    smoothing: method === 'mean' || method === 'none' ? method : 'ema',
+    window: Math.max(0, Math.round(Number(query.get('window')) || 0)),
+    logY: query.get('log') === '1',
+  };
+}
+
+/** Sets what differs from the defaults of readLineView. */
+export function writeLineView(query: URLSearchParams, view: LineView): void {
+  if (view.smoothing !== 'ema') query.set('smoothing', view.smoothing);
+  if (view.window) query.set('window', String(view.window));
+  if (view.logY) query.set('log', '1');
 }

@@ -1,5 +1,4 @@
-import { binnedStats } from '../../engine/binned-stats.js';
-import { and, ident, lit, sql } from '../../engine/sql.js';
+import { binnedStats, xRangeSql } from '../../engine/binned-stats.js';
 import type { BinsResponse, Table, XAxisChoice } from '../api-types.js';
 import { xAxisOf } from '../x-axes.js';
 import { jsonText, requestKey } from '../context.js';
@@ -27,23 +26,17 @@ export const binsRoute: Route = {
     const xmax = query.number('xmax');
     const { handle, pending } = runOrPending(c, query);
     if (pending) return pending;
-
     const body = await handle.answer(
       requestKey(c.url),
       async (run): Promise<BinsResponse> => {
         const metric = await requireMetric(run, table, metricName);
         const x = xAxisOf(run, table, xaxis);
-        const xValue = x.column === undefined ? ident('x') : sql`CAST(${ident(x.column)} AS DOUBLE)`;
-        const range = [
-          ...(xmin === undefined ? [] : [sql`${xValue} >= ${lit(xmin)}`]),
-          ...(xmax === undefined ? [] : [sql`${xValue} <= ${lit(xmax)}`]),
-        ];
         const stats = await binnedStats(run, {
           columns: [metric.name],
           table,
           maxBins,
           groupBy: group === 'task' ? 'task' : undefined,
-          where: range.length ? and(range) : undefined,
+          where: xRangeSql({ xmin, xmax }, x.column),
           xColumn: x.column,
         });
         return {

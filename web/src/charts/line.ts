@@ -85,6 +85,8 @@ export function lineChart(
     const traces: Data[] = [];
     const grouped = data.series.length > 1;
     let window = 1;
+    /** Each series' smoothed means as drawn (its means when not smoothed), for the CSV. */
+    const smoothed: number[][] = [];
     // Wall time is drawn on a date axis (milliseconds); the bins are in seconds.
     const time = data.xAxis === 'time';
     data.series.forEach((series, i) => {
@@ -97,6 +99,7 @@ export function lineChart(
         s.smoothing === 'none' || window <= 1
           ? undefined
           : smoothSeries(mean, { method: s.smoothing, window });
+      smoothed.push(smooth ?? mean);
       const custom = series.x.map((_, k) => [series.min[k], series.max[k], series.count[k]]);
       // A handful of points (e.g. one x per file): show them, not just the segments between.
       const mode = series.x.length < 60 ? 'lines+markers' : 'lines';
@@ -193,21 +196,17 @@ export function lineChart(
     card.setCsv(`${run}-${info.metric ?? info.id}-bins.csv`.replace(/[^\w.-]+/g, '_'), () =>
       toCsv(
         ['group', shown.xLabel, 'count', 'mean', 'min', 'max', 'smoothed'],
-        shown.series.flatMap((series) => {
-          const mean = series.mean.map((v) => v ?? NaN);
-          const w = s.window > 0 ? s.window : defaultSmoothingWindow(series.x.length);
-          const smooth =
-            s.smoothing === 'none' || w <= 1 ? mean : smoothSeries(mean, { method: s.smoothing, window: w });
-          return series.x.map((x, k) => [
+        shown.series.flatMap((series, i) =>
+          series.x.map((x, k) => [
             series.group ?? '',
             x,
             series.count[k],
             series.mean[k],
             series.min[k],
             series.max[k],
-            smooth[k],
-          ]);
-        }),
+            smoothed[i][k],
+          ]),
+        ),
       ),
     );
     card.el.dataset.rows = String(data.rows);

@@ -7,7 +7,7 @@ import { chrome } from '../chrome.js';
 import { h } from '../dom.js';
 import { count, short } from '../format.js';
 import { watchRun } from '../live.js';
-import { currentRoute, joinIds, writeQuery } from '../view-state.js';
+import { currentRoute, joinIds, readLineView, writeLineView, writeQuery } from '../view-state.js';
 import { RedrawScheduler } from '../scheduler.js';
 import { runHref } from './runs.js';
 import { smoothingControls } from './smoothing-controls.js';
@@ -18,21 +18,13 @@ export function comparePage(root: HTMLElement, ids: string[], initialMetric: str
   chrome.live('connecting');
   // The view (metric, smoothing, band, log) is kept in the route's query: a reload shows it again.
   const initial = currentRoute().query;
-  const method = initial.get('smoothing');
-  const settings = {
-    smoothing: (method === 'mean' || method === 'none' ? method : 'ema') as 'ema' | 'mean' | 'none',
-    window: Math.max(0, Math.round(Number(initial.get('window')) || 0)),
-    band: initial.get('band') !== '0',
-    logY: initial.get('log') === '1',
-  };
+  const settings = { ...readLineView(initial), band: initial.get('band') !== '0' };
   const saveView = (): void => {
     const query = new URLSearchParams({ runs: joinIds(ids) });
     const metric = chosen()?.name ?? initialMetric;
     if (metric) query.set('metric', metric);
-    if (settings.smoothing !== 'ema') query.set('smoothing', settings.smoothing);
-    if (settings.window) query.set('window', String(settings.window));
+    writeLineView(query, settings);
     if (!settings.band) query.set('band', '0');
-    if (settings.logY) query.set('log', '1');
     writeQuery(query);
   };
   const summaries = new Map<string, SummaryResponse>();

@@ -14,7 +14,7 @@ import { chrome } from '../chrome.js';
 import { h } from '../dom.js';
 import { ago, bytes, count, duration, short } from '../format.js';
 import { watchRun } from '../live.js';
-import { currentRoute, readZooms, setZooms, writeQuery } from '../view-state.js';
+import { currentRoute, readLineView, readZooms, setZooms, writeLineView, writeQuery } from '../view-state.js';
 import { RedrawScheduler, type Drawable } from '../scheduler.js';
 import { progressPanel } from './progress.js';
 import { smoothingControls } from './smoothing-controls.js';
@@ -30,12 +30,9 @@ export function runPage(root: HTMLElement, id: string): () => void {
   // The view (smoothing, split, log, filter, zooms) comes from the route's query and is written back
   // there on every change, so a reload or a link shows the same view.
   const initial = currentRoute().query;
-  const method = initial.get('smoothing');
   const settings: LineSettings = {
-    smoothing: method === 'mean' || method === 'none' ? method : 'ema',
-    window: Math.max(0, Math.round(Number(initial.get('window')) || 0)),
+    ...readLineView(initial),
     splitByTask: initial.get('split') === '1',
-    logY: initial.get('log') === '1',
     xAxis: ((): XAxisChoice => {
       const x = initial.get('xaxis');
       return x === 'runtime' || x === 'time' ? x : 'default';
@@ -67,10 +64,8 @@ export function runPage(root: HTMLElement, id: string): () => void {
   };
   const saveView = (): void => {
     const query = new URLSearchParams();
-    if (settings.smoothing !== 'ema') query.set('smoothing', settings.smoothing);
-    if (settings.window) query.set('window', String(settings.window));
+    writeLineView(query, settings);
     if (settings.splitByTask) query.set('split', '1');
-    if (settings.logY) query.set('log', '1');
     if (settings.xAxis !== 'default') query.set('xaxis', settings.xAxis);
     if (filter.value.trim()) query.set('filter', filter.value.trim());
     setZooms(query, zooms);
