@@ -64,6 +64,8 @@ export interface FileReport {
   profile: Profile;
   /** Good records read (each becomes one row). */
   rows: number;
+  /** Hash of the file's first KiB as indexed: a rewritten file has another (a fleet push compares it). */
+  headHash: string;
   /** Problems by kind: corrupt, truncated, not-an-object, unreadable, too-long. */
   problems: Partial<Record<ProblemKind, number>>;
   status: FileStatus;
@@ -414,6 +416,7 @@ async function readFacts(
       bytes: f.size,
       profile: f.profile,
       rows: f.rows,
+      headHash: f.headHash,
       problems,
       status: fileStatus(problems, f.rows),
     });
