@@ -381,10 +381,23 @@ async function deleteRows(
   }
 }
 
+/** What a query of the run in the fleet needs to know of its columns (FleetRun reads it). */
+export interface PushedColumns {
+  scalars: Record<string, 'DOUBLE' | 'VARCHAR'>;
+  perUid: Record<string, 'DOUBLE' | 'VARCHAR'>;
+  indexedKinds: string[];
+}
+
 async function writeRunRow(fleet: Fleet, node: FleetNode, name: string, run: Run): Promise<void> {
   const summary = await run.summary();
+  const xRange = await run.xRange();
+  const columns: PushedColumns = {
+    scalars: Object.fromEntries([...run.columns.scalars].filter(([n]) => !FIXED_COLUMNS.events.has(n))),
+    perUid: Object.fromEntries([...run.columns.perUid].filter(([n]) => !FIXED_COLUMNS.uid_events.has(n))),
+    indexedKinds: [...run.columns.indexedKinds],
+  };
   await node.command(
-    `INSERT INTO ${localTable(fleet, 'runs')} (run, profile, x_column, x_label, task_column, files, rows, uid_rows, indexed_rows, bytes, x_min, x_max, pushed, version) VALUES
+    `INSERT INTO ${localTable(fleet, 'runs')} (run, profile, x_column, x_label, task_column, files, rows, uid_rows, indexed_rows, bytes, x_min, x_max, x_integer, columns, pushed, version) VALUES
      (${[
        chLit(name),
        chLit(summary.profile),
@@ -398,6 +411,8 @@ async function writeRunRow(fleet: Fleet, node: FleetNode, name: string, run: Run
        String(summary.bytes),
        summary.x.min === null || !Number.isFinite(summary.x.min) ? 'NULL' : chLit(summary.x.min),
        summary.x.max === null || !Number.isFinite(summary.x.max) ? 'NULL' : chLit(summary.x.max),
+       xRange.integer ? '1' : '0',
+       chLit(JSON.stringify(columns)),
        `toDateTime(${Math.floor(Date.now() / 1000)})`,
        nextVersion(),
      ].join(', ')})`,

@@ -92,6 +92,8 @@ const FIXED: Record<TableName, { columns: FixedColumn[]; engine: string }> = {
       { name: 'bytes', type: 'UInt64' },
       { name: 'x_min', type: 'Nullable(Float64)' },
       { name: 'x_max', type: 'Nullable(Float64)' },
+      { name: 'x_integer', type: 'UInt8' },
+      { name: 'columns', type: 'String' },
       { name: 'pushed', type: 'DateTime' },
       { name: 'version', type: 'UInt64' },
     ],
