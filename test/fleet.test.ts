@@ -1,38 +1,123 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeRun } from '../src/analysis/analyses.js';
+import { binnedStats } from '../src/engine/binned-stats.js';
 import { Run } from '../src/engine/run.js';
 import { Fleet, parseFleetTarget } from '../src/fleet/clickhouse.js';
+import { FleetRun } from '../src/fleet/fleet-run.js';
 import { pushRun } from '../src/fleet/push.js';
 import { simulate } from '../src/simulate/index.js';
 import { CLUSTER, startCluster, type ClickHouseCluster } from './helpers/clickhouse.js';
 import { tempDir } from './helpers/temp.js';
 
+/**
+ * The same aggregate definitions on a 2-shard ClickHouse cluster and on the local index: runs of
+ * each profile pushed, every ported aggregate and analysis compared value for value.
+ */
 const dir = tempDir('runlens-fleet-');
 let cluster: ClickHouseCluster;
+let fleet: Fleet;
+const local = new Map<string, Run>();
+
+const RUNS = [
+  { name: 'ft-a', profile: 'filetao', options: { size: '400KB', seed: 3 } },
+  { name: 'ft-b', profile: 'filetao', options: { size: '300KB', seed: 4 } },
+  {
+    name: 'ov-a',
+    profile: 'openvalidators',
+    options: { size: '300KB', seed: 5, neurons: 30, sampleSize: 10 },
+  },
+  {
+    name: 'ov-b',
+    profile: 'openvalidators',
+    options: { size: '300KB', seed: 6, neurons: 30, sampleSize: 10 },
+  },
+] as const;
 
 beforeAll(async () => {
   cluster = await startCluster(2);
-  await simulate('filetao', { out: path.join(dir, 'ft-a'), size: '300KB', seed: 3 });
-}, 120_000);
+  fleet = new Fleet(parseFleetTarget(cluster.url, { cluster: CLUSTER }));
+  for (const r of RUNS) {
+    const out = path.join(dir, r.name);
+    await simulate(r.profile, { out, ...r.options });
+    const run = await Run.open(out, { cache: false });
+    local.set(r.name, run);
+    await pushRun(fleet, run, { name: r.name, blockEvents: 120 });
+  }
+}, 180_000);
 
 afterAll(async () => {
+  for (const run of local.values()) run.close();
+  await fleet?.close();
   await cluster?.stop();
 });
 
 describe('push', () => {
-  it('pushes a run and a second push adds nothing', async () => {
-    const fleet = new Fleet(parseFleetTarget(cluster.url, { cluster: CLUSTER }));
-    const run = await Run.open(path.join(dir, 'ft-a'), { cache: false });
-    try {
-      const first = await pushRun(fleet, run, { name: 'ft-a' });
-      console.log(first);
-      const second = await pushRun(fleet, run, { name: 'ft-a' });
-      console.log(second);
-      const counts = await fleet.query.all<{ n: number }>('SELECT count() AS n FROM runlens.uid_events');
-      expect(Number(counts[0].n)).toBe(run.ingest.uidRows);
-    } finally {
-      run.close();
-      await fleet.close();
+  it('stores every row of each run once, and a second push adds nothing', async () => {
+    for (const r of RUNS) {
+      const run = local.get(r.name)!;
+      const again = await pushRun(fleet, run, { name: r.name });
+      expect(again.inserted).toEqual({ events: 0, uid_events: 0, uid_indexed: 0 });
+      const counts = await fleet.query.all<{ events: number; uid: number; distinct: number }>(
+        `SELECT (SELECT count() FROM runlens.events WHERE run = '${r.name}') AS events,
+                (SELECT count() FROM runlens.uid_events WHERE run = '${r.name}') AS uid,
+                (SELECT uniqExact(file_id, rec, pos) FROM runlens.uid_events WHERE run = '${r.name}') AS distinct`,
+      );
+      expect(Number(counts[0].events)).toBe(run.ingest.rows);
+      expect(Number(counts[0].uid)).toBe(run.ingest.uidRows);
+      expect(Number(counts[0].distinct)).toBe(run.ingest.uidRows);
     }
-  }, 120_000);
+  });
+
+  it('puts each run on one shard, and the runs on both shards', async () => {
+    const perNode = await Promise.all(
+      fleet.nodes.map((n) => n.all<{ run: string }>('SELECT DISTINCT run FROM runlens.events_local')),
+    );
+    const names = perNode.map((rows) => rows.map((r) => r.run).sort());
+    expect(names.flat().sort()).toEqual(RUNS.map((r) => r.name).sort());
+    expect(names.every((n) => n.length > 0)).toBe(true);
+  });
+});
+
+describe('the same analyses on the cluster', () => {
+  for (const kind of ['leaderboard', 'success'] as const)
+    for (const r of RUNS)
+      it(`${kind} of ${r.name} equals the local engine's`, async () => {
+        const run = local.get(r.name)!;
+        const remote = await FleetRun.open(fleet, [r.name]);
+        const options = { top: 0 };
+        const expected = await analyzeRun(run, kind, options);
+        const actual = await analyzeRun(remote, kind, options);
+        expect(actual.rows.length).toBeGreaterThan(0);
+        expect(actual.rows).toEqual(expected.rows);
+        expect(actual.total).toBe(expected.total);
+        expect(actual.notes).toEqual(expected.notes);
+      });
+});
+
+describe('the same aggregates on the cluster', () => {
+  for (const r of RUNS)
+    it(`binned statistics of ${r.name} equal the local engine's (per uid row and per event, grouped)`, async () => {
+      const run = local.get(r.name)!;
+      const remote = await FleetRun.open(fleet, [r.name]);
+      const numericScalars = [...run.columns.scalars]
+        .filter(([, t]) => t === 'DOUBLE')
+        .map(([n]) => n)
+        .slice(0, 4);
+      const cases: Parameters<typeof binnedStats>[1][] = [
+        { table: 'uid_events', columns: ['rewards'], maxBins: 40 },
+        { table: 'uid_events', columns: ['rewards'], maxBins: 25, groupBy: 'uid', band: [0.25, 0.75] },
+        { table: 'events', columns: numericScalars, maxBins: 30 },
+      ];
+      if (run.taskColumn)
+        cases.push({ table: 'uid_events', columns: ['rewards'], maxBins: 20, groupBy: 'task' });
+      for (const options of cases) {
+        const expected = await binnedStats(run, options);
+        const actual = await binnedStats(remote, options);
+        expect(actual.spec).toEqual(expected.spec);
+        expect(actual.series.length).toBe(expected.series.length);
+        expect(actual.series).toEqual(expected.series);
+        expect(expected.series.some((s) => s.mean.some((m) => !Number.isInteger(m)))).toBe(true);
+      }
+    });
 });

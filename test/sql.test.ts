@@ -84,7 +84,7 @@ function mean(expr: string, half: number): string {
 }
 
 const spec = { x0: 10, width: 2.5, count: 4 };
-const BIN = 'LEAST(CAST(FLOOR(("x" - 10) / 2.5) AS INTEGER), 3)';
+const BIN = 'least(CAST(floor(("x" - 10) / 2.5) AS INTEGER), 3)';
 
 describe('typed parts', () => {
   it('quote identifiers with quotes, dots and case, and literals of every kind', async () => {
@@ -239,7 +239,7 @@ describe('engine aggregates', () => {
       `SELECT ${group} AS grp, ${BIN} AS bin, ${mean('"x"', 40)} AS x_mean, CAST(count(*) FILTER (WHERE isfinite(${v})) AS DOUBLE) AS n, ${mean(v, 45)} AS mean,`;
     await expectSql(
       binnedSeriesSql({ table: 'events', column: 'Loss', spec, band: [0.1, 0.9], xScale: 80, scale: 90 }),
-      `${head('CAST(NULL AS VARCHAR)', '"Loss"')} ${tail('"Loss"')}, quantile_cont("Loss", [0.1, 0.9]) FILTER (WHERE isfinite("Loss")) AS q, ${last('"Loss"', '"ord"')} FROM "events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND "Loss" IS NOT NULL GROUP BY ALL ORDER BY 1 NULLS FIRST, 2`,
+      `${head('CAST(NULL AS VARCHAR)', '"Loss"')} ${tail('"Loss"')}, quantile_cont("Loss", [0.1, 0.9]) FILTER (WHERE isfinite("Loss")) AS q, ${last('"Loss"', '"ord"')} FROM "events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND ("Loss" IS NOT NULL) GROUP BY grp, bin ORDER BY grp NULLS FIRST, bin`,
     );
     await expectSql(
       binnedSeriesSql({
@@ -254,7 +254,7 @@ describe('engine aggregates', () => {
         scale: 90,
         where: taskFilter('Store'),
       }),
-      `${head('CAST("uid" AS VARCHAR)', '"Rewards~2"')} ${tail('"Rewards~2"')}, list_aggregate(arg_min("Rewards~2", hash({'o': "ord", 'p': "pos"}), 64) FILTER (WHERE isfinite("Rewards~2")), 'quantile_cont', [0.25, 0.75]) AS q, ${last('"Rewards~2"', '("ord" * 1048576 + "pos")')} FROM "uid_events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND ("task" = 'Store') AND "Rewards~2" IS NOT NULL GROUP BY ALL ORDER BY 1 NULLS FIRST, 2`,
+      `${head('CAST("uid" AS VARCHAR)', '"Rewards~2"')} ${tail('"Rewards~2"')}, list_aggregate(arg_min("Rewards~2", hash({'o': "ord", 'p': "pos"}), 64) FILTER (WHERE isfinite("Rewards~2")), 'quantile_cont', [0.25, 0.75]) AS q, ${last('"Rewards~2"', '("ord" * 1048576 + "pos")')} FROM "uid_events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND ("task" = 'Store') AND ("Rewards~2" IS NOT NULL) GROUP BY grp, bin ORDER BY grp NULLS FIRST, bin`,
     );
     await expectSql(
       binnedSeriesSql({
@@ -266,7 +266,7 @@ describe('engine aggregates', () => {
         xScale: 80,
         scale: 90,
       }),
-      `${head('"task"', '"rewards"')} ${tail('"rewards"')}, quantile_cont("rewards", [0.1, 0.9]) FILTER (WHERE isfinite("rewards")) AS q, ${last('"rewards"', `{'o': "ord", 'p': "pos"}`)} FROM "uid_events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND "rewards" IS NOT NULL GROUP BY ALL ORDER BY 1 NULLS FIRST, 2`,
+      `${head('"task"', '"rewards"')} ${tail('"rewards"')}, quantile_cont("rewards", [0.1, 0.9]) FILTER (WHERE isfinite("rewards")) AS q, ${last('"rewards"', `{'o': "ord", 'p': "pos"}`)} FROM "uid_events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND ("rewards" IS NOT NULL) GROUP BY grp, bin ORDER BY grp NULLS FIRST, bin`,
     );
     // Each name reads its own column.
     const rows = async (column: string) =>
@@ -349,7 +349,7 @@ describe('analyses', () => {
     );
     await expectSql(
       tasksSql(),
-      'SELECT DISTINCT "task" FROM "events" WHERE "task" IS NOT NULL ORDER BY "task"',
+      'SELECT DISTINCT "task" FROM "events" WHERE ("task" IS NOT NULL) ORDER BY "task"',
     );
     await expectSql(regexCheckSql("(?i)^it's"), `SELECT regexp_matches('', '(?i)^it''s')`);
   });
@@ -364,7 +364,7 @@ describe('analyses', () => {
         sort: 'mean',
         top: 20,
       }),
-      `SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT "uid" AS "key", CAST(count(*) AS DOUBLE) AS calls, CAST(count("Rewards~2") FILTER (WHERE isfinite("Rewards~2")) AS DOUBLE) AS n, ${mean('"Rewards~2"', 45)} AS mean, max("Rewards~2") FILTER (WHERE isfinite("Rewards~2")) AS max FROM "uid_events" GROUP BY 1) ORDER BY "mean" DESC NULLS LAST, "key" LIMIT 20`,
+      `SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT "uid" AS "key", CAST(count(*) AS DOUBLE) AS calls, CAST(count(*) FILTER (WHERE "Rewards~2" IS NOT NULL AND isfinite("Rewards~2")) AS DOUBLE) AS n, ${mean('"Rewards~2"', 45)} AS mean, max("Rewards~2") FILTER (WHERE isfinite("Rewards~2")) AS max FROM "uid_events" GROUP BY "uid") ORDER BY "mean" DESC NULLS LAST, "key" LIMIT 20`,
     );
     await expectSql(
       leaderboardSql({
@@ -375,7 +375,7 @@ describe('analyses', () => {
         sort: 'calls',
         top: 0,
       }),
-      `SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT "completions" AS "key", CAST(count(*) AS DOUBLE) AS calls, CAST(count(DISTINCT "uid") AS DOUBLE) AS uids, CAST(count("completion_times") FILTER (WHERE isfinite("completion_times")) AS DOUBLE) AS n, ${mean('"completion_times"', 40)} AS mean, max("completion_times") FILTER (WHERE isfinite("completion_times")) AS max FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY 1) ORDER BY "calls" DESC NULLS LAST, "key"`,
+      `SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT "completions" AS "key", CAST(count(*) AS DOUBLE) AS calls, CAST(count(DISTINCT "uid") AS DOUBLE) AS uids, CAST(count(*) FILTER (WHERE "completion_times" IS NOT NULL AND isfinite("completion_times")) AS DOUBLE) AS n, ${mean('"completion_times"', 40)} AS mean, max("completion_times") FILTER (WHERE isfinite("completion_times")) AS max FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY "completions") ORDER BY "calls" DESC NULLS LAST, "key"`,
     );
   });
 
@@ -385,12 +385,12 @@ describe('analyses', () => {
     const ok = `CASE WHEN "successful" IS NOT NULL THEN "successful" <> 0 WHEN "completions" IS NOT NULL THEN "completions" <> '' WHEN "rewards" IS NOT NULL THEN coalesce(isfinite("rewards") AND "rewards" <> 0, false) END`;
     await expectSql(
       successRateSql(SUCCESS_DEFINITIONS, filters),
-      `SELECT "uid", CAST(count(*) AS DOUBLE) AS calls, CAST(count(*) FILTER (WHERE ok) AS DOUBLE) AS successes, count(*) FILTER (WHERE ok) / count(*) AS rate FROM (SELECT "uid", ${which} AS def, ${ok} AS ok FROM "uid_events" WHERE ${FILTERS} AND (${which} IS NOT NULL)) GROUP BY 1 ORDER BY 1`,
+      `SELECT "uid", CAST(count(*) AS DOUBLE) AS calls, CAST(count(*) FILTER (WHERE ok) AS DOUBLE) AS successes, count(*) FILTER (WHERE ok) / count(*) AS rate FROM (SELECT "uid", ${which} AS def, ${ok} AS ok FROM "uid_events" WHERE ${FILTERS} AND (${which} IS NOT NULL)) GROUP BY "uid" ORDER BY "uid"`,
     );
     const two = SUCCESS_DEFINITIONS.slice(1);
     await expectSql(
       successDefinitionsSql(two, []),
-      `SELECT def, CAST(count(*) AS DOUBLE) AS n FROM (SELECT "uid", CASE WHEN "completions" IS NOT NULL THEN 0 WHEN "rewards" IS NOT NULL THEN 1 END AS def, CASE WHEN "completions" IS NOT NULL THEN "completions" <> '' WHEN "rewards" IS NOT NULL THEN coalesce(isfinite("rewards") AND "rewards" <> 0, false) END AS ok FROM "uid_events" WHERE (CASE WHEN "completions" IS NOT NULL THEN 0 WHEN "rewards" IS NOT NULL THEN 1 END IS NOT NULL)) GROUP BY 1 ORDER BY 1`,
+      `SELECT def, CAST(count(*) AS DOUBLE) AS n FROM (SELECT "uid", CASE WHEN "completions" IS NOT NULL THEN 0 WHEN "rewards" IS NOT NULL THEN 1 END AS def, CASE WHEN "completions" IS NOT NULL THEN "completions" <> '' WHEN "rewards" IS NOT NULL THEN coalesce(isfinite("rewards") AND "rewards" <> 0, false) END AS ok FROM "uid_events" WHERE (CASE WHEN "completions" IS NOT NULL THEN 0 WHEN "rewards" IS NOT NULL THEN 1 END IS NOT NULL)) GROUP BY def ORDER BY def`,
     );
   });
 

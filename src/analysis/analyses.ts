@@ -1,4 +1,5 @@
-import type { Run } from '../engine/run.js';
+import type { QueryableRun } from '../engine/queryable.js';
+import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { completionDiversity } from './completion-diversity.js';
@@ -26,9 +27,15 @@ export const ANALYSES = {
 
 export const ANALYSIS_KINDS = Object.keys(ANALYSES) as AnalysisKind[];
 
-/** Runs one analysis over an open run. */
+/** The analyses whose SQL is written for every dialect (they run on a ClickHouse fleet too). */
+export const PORTABLE_ANALYSES = {
+  leaderboard,
+  success: successRate,
+} satisfies Record<string, (run: QueryableRun, options: AnalysisOptions) => Promise<AnalysisResult>>;
+
+/** Runs one analysis over an open run (a local run, or one in a fleet for the portable ones). */
 export async function analyzeRun(
-  run: Run,
+  run: QueryableRun,
   kind: string,
   options: AnalysisOptions = {},
 ): Promise<AnalysisResult> {
@@ -37,5 +44,11 @@ export async function analyzeRun(
       hint: `choose one of: ${ANALYSIS_KINDS.join(', ')}`,
     });
   await checkTasks(run, options.task);
+  if (kind in PORTABLE_ANALYSES)
+    return PORTABLE_ANALYSES[kind as keyof typeof PORTABLE_ANALYSES](run, options);
+  if (!(run instanceof Run))
+    throw new UserError(`--kind ${kind} is not computed on ClickHouse yet`, {
+      hint: `on a fleet: ${Object.keys(PORTABLE_ANALYSES).join(', ')}; or run it on the local logs`,
+    });
   return ANALYSES[kind as AnalysisKind](run, options);
 }

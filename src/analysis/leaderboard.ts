@@ -1,10 +1,11 @@
 import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
-import type { Run } from '../engine/run.js';
+import { duckdb, fromWhere, scoped, type Dialect } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { leaderboardChart } from './analysis-charts.js';
-import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
+import { eventFilters, nonEmptyCompletion } from './filters.js';
 import { requireMetric, requireUidColumn } from './run-columns.js';
 
 export interface LeaderboardSql {
@@ -16,6 +17,7 @@ export interface LeaderboardSql {
   sort: 'mean' | 'max' | 'calls';
   /** Rows kept (0: all). */
   top: number;
+  dialect?: Dialect;
 }
 
 /**
@@ -23,16 +25,27 @@ export interface LeaderboardSql {
  * metric, their exact mean and max, and the number of keys (`total`); best first, ties by key.
  */
 export function leaderboardSql(options: LeaderboardSql): Sql {
+  const d = options.dialect ?? duckdb;
   const key = ident(options.by === 'uid' ? 'uid' : 'completions');
   const m = options.metric;
-  const finite = sql`FILTER (WHERE isfinite(${m}))`;
+  const finite = d.isFinite(m);
   const uids =
     options.by === 'completion' ? sql`, CAST(count(DISTINCT ${ident('uid')}) AS DOUBLE) AS uids` : sql``;
+  const grouped = join(
+    [
+      sql`SELECT ${key} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS calls${uids},`,
+      sql`CAST(${d.countIf(sql`${m} IS NOT NULL AND ${finite}`)} AS DOUBLE) AS n, ${exactMeanSql(m, options.scale, d)} AS mean, ${d.aggregateIf('max', m, finite)} AS max`,
+      sql`${fromWhere(d, 'uid_events', options.filters)} GROUP BY ${key}`,
+    ],
+    ' ',
+  );
+  // The number of keys beside each row: a window where the engine has them, else a second count.
+  const total = d.windows
+    ? sql`CAST(count(*) OVER () AS DOUBLE)`
+    : sql`(SELECT CAST(count(*) AS DOUBLE) FROM (${grouped}))`;
   return join(
     [
-      sql`SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT ${key} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS calls${uids},`,
-      sql`CAST(count(${m}) ${finite} AS DOUBLE) AS n, ${exactMeanSql(m, options.scale)} AS mean, max(${m}) ${finite} AS max`,
-      sql`FROM ${ident('uid_events')}${whereClause(options.filters)} GROUP BY 1)`,
+      sql`SELECT *, ${total} AS total FROM (${grouped})`,
       sql`ORDER BY ${ident(options.sort)} DESC NULLS LAST, ${ident('key')}${options.top > 0 ? sql` LIMIT ${lit(options.top)}` : sql``}`,
     ],
     ' ',
@@ -43,7 +56,7 @@ export function leaderboardSql(options: LeaderboardSql): Sql {
  * The top uids (or completion texts) by a per-uid metric: calls, finite values, mean and max of
  * the metric, sorted by `--sort` (mean by default), ties by uid / text.
  */
-export async function leaderboard(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
+export async function leaderboard(run: QueryableRun, options: AnalysisOptions): Promise<AnalysisResult> {
   const by = options.by ?? 'uid';
   if (by !== 'uid' && by !== 'completion')
     throw new UserError(`--by ${String(by)}: expected uid or completion`, { hint: 'e.g. --by completion' });
@@ -54,10 +67,15 @@ export async function leaderboard(run: Run, options: AnalysisOptions): Promise<A
   const top = options.top ?? 20;
   const filters = eventFilters(options);
   if (by === 'completion') filters.push(nonEmptyCompletion());
-  const [scale] = await meanScales(run.session, sql`${ident('uid_events')}${whereClause(filters)}`, [metric]);
+  const [scale] = await meanScales(
+    run.session,
+    scoped(run.dialect, 'uid_events', filters),
+    [metric],
+    run.dialect,
+  );
   const sortColumn = sort === 'count' ? 'calls' : sort;
   const rows = await run.session.all<Record<string, number | string | null>>(
-    leaderboardSql({ by, metric, scale, filters, sort: sortColumn, top }).text,
+    leaderboardSql({ by, metric, scale, filters, sort: sortColumn, top, dialect: run.dialect }).text,
   );
   const total = rows.length ? Number(rows[0].total) : 0;
   const keyName = by === 'uid' ? 'uid' : 'completion';

@@ -1,3 +1,5 @@
+import { duckdb, scoped, type Dialect } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import type { Run } from '../engine/run.js';
 import { ident, qualified, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
@@ -9,34 +11,34 @@ const INTERNAL: Record<'rows' | 'uid_rows', ReadonlySet<string>> = {
 };
 
 /** The log's one-value-per-event fields, by dotted path, in stored order. */
-export function scalarColumns(run: Run): string[] {
+export function scalarColumns(run: QueryableRun): string[] {
   return [...run.storedColumns('rows')].filter((c) => !INTERNAL.rows.has(c));
 }
 
 /** `uid` and the per-uid vectors (rewards, completions, …), in stored order. */
-export function uidColumns(run: Run): string[] {
+export function uidColumns(run: QueryableRun): string[] {
   return [...run.storedColumns('uid_rows')].filter((c) => !INTERNAL.uid_rows.has(c));
 }
 
 /** DuckDB type of every field of `rows` (one per event) or `uid_rows` (uid and the per-uid vectors). */
-export function columnTypes(run: Run, table: 'rows' | 'uid_rows'): Map<string, string> {
+export function columnTypes(run: QueryableRun, table: 'rows' | 'uid_rows'): Map<string, string> {
   if (table === 'rows') return new Map(run.columns.scalars);
   return new Map<string, string>([['uid', 'INTEGER'], ...run.columns.perUid]);
 }
 
 /** Numeric per-uid columns (what `--metric` can name). */
-export async function numericUidColumns(run: Run): Promise<string[]> {
+export async function numericUidColumns(run: QueryableRun): Promise<string[]> {
   const types = columnTypes(run, 'uid_rows');
   return uidColumns(run).filter((c) => c !== 'uid' && types.get(c) === 'DOUBLE');
 }
 
 /** Does the run have any per-uid rows (events with a `uids` list)? */
-export function hasUidRows(run: Run): boolean {
+export function hasUidRows(run: QueryableRun): boolean {
   return run.ingest.uidRows > 0;
 }
 
 /** Throws a UserError naming what the analysis needs and what the run has. */
-export function requireUidColumn(run: Run, column: string, purpose: string): void {
+export function requireUidColumn(run: QueryableRun, column: string, purpose: string): void {
   if (hasUidRows(run) && run.storedColumns('uid_rows').has(column)) return;
   if (!hasUidRows(run))
     throw new UserError(
@@ -57,7 +59,7 @@ export function requireUidColumn(run: Run, column: string, purpose: string): voi
 }
 
 /** A metric for `--metric`: a numeric per-uid column, or a clear error listing the choices. */
-export async function requireMetric(run: Run, metric: string): Promise<Sql> {
+export async function requireMetric(run: QueryableRun, metric: string): Promise<Sql> {
   const numeric = await numericUidColumns(run);
   if (numeric.includes(metric)) return ident(metric);
   throw new UserError(`unknown metric "${metric}": not a numeric per-uid field of this run`, {
@@ -68,13 +70,13 @@ export async function requireMetric(run: Run, metric: string): Promise<Sql> {
 }
 
 /** `--task` names must exist in the run (a typo would otherwise give an empty, silent result). */
-export async function checkTasks(run: Run, tasks: readonly string[] | undefined): Promise<void> {
+export async function checkTasks(run: QueryableRun, tasks: readonly string[] | undefined): Promise<void> {
   if (!tasks?.length) return;
   if (run.taskColumn === undefined)
     throw new UserError('--task was given, but this run has no task field (task_name or name)', {
       hint: 'leave out --task, or run `runlens inspect` to see the fields',
     });
-  const known = (await run.session.all<{ task: string }>(tasksSql().text)).map((r) => r.task);
+  const known = (await run.session.all<{ task: string }>(tasksSql(run.dialect).text)).map((r) => r.task);
   const unknown = tasks.filter((t) => !known.includes(t));
   if (unknown.length)
     throw new UserError(
@@ -86,9 +88,9 @@ export async function checkTasks(run: Run, tasks: readonly string[] | undefined)
 }
 
 /** The run's tasks, in order. */
-export function tasksSql(): Sql {
+export function tasksSql(dialect: Dialect = duckdb): Sql {
   const task = ident('task');
-  return sql`SELECT DISTINCT ${task} FROM ${ident('events')} WHERE ${task} IS NOT NULL ORDER BY ${task}`;
+  return sql`SELECT DISTINCT ${task} FROM ${scoped(dialect, 'events', [sql`${task} IS NOT NULL`])} ORDER BY ${task}`;
 }
 
 /** `uid_events` with its event's `_timestamp` added (for intervals of time). */

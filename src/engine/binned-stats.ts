@@ -1,6 +1,7 @@
 import { binIndexSql, binSpec, type BinSpec } from './bins.js';
 import { exactMeanSql, expression, maxAbsSql, meanScale, type SqlExpression } from './exact-mean.js';
-import type { Run } from './run.js';
+import { duckdb, fromWhere, type Dialect } from './dialect.js';
+import type { QueryableRun } from './queryable.js';
 import { and, ident, join, lit, litList, sql, type Sql } from './sql.js';
 
 export interface BinnedSeries {
@@ -86,16 +87,20 @@ const ORD = ident('ord');
 const POS = ident('pos');
 
 /** x: the run's axis, or another column of the table read as DOUBLE. */
-function xOf(column: string | undefined): Sql {
-  return column === undefined ? X : sql`CAST(${ident(column)} AS DOUBLE)`;
+function xOf(column: string | undefined, d: Dialect = duckdb): Sql {
+  return column === undefined ? X : d.double(ident(column));
 }
 
 /**
  * The rows whose x (the run's axis, or `xColumn`) lies in [xmin, xmax] (either end may be open);
  * undefined when neither end is given.
  */
-export function xRangeSql(range: { xmin?: number; xmax?: number }, xColumn?: string): Sql | undefined {
-  const x = xOf(xColumn);
+export function xRangeSql(
+  range: { xmin?: number; xmax?: number },
+  xColumn?: string,
+  d: Dialect = duckdb,
+): Sql | undefined {
+  const x = xOf(xColumn, d);
   const parts = [
     ...(range.xmin === undefined ? [] : [sql`${x} >= ${lit(range.xmin)}`]),
     ...(range.xmax === undefined ? [] : [sql`${x} <= ${lit(range.xmax)}`]),
@@ -104,10 +109,10 @@ export function xRangeSql(range: { xmin?: number; xmax?: number }, xColumn?: str
 }
 
 /** The rows every binned statistic reads: a finite x, and the caller's filter. */
-function rowsWithX(where: SqlExpression | undefined, X: Sql): Sql {
-  const conditions = [sql`${X} IS NOT NULL`, sql`isfinite(${X})`];
+function rowsWithX(where: SqlExpression | undefined, X: Sql, d: Dialect): Sql[] {
+  const conditions = [sql`${X} IS NOT NULL`, d.isFinite(X)];
   if (where !== undefined) conditions.push(expression(where));
-  return and(conditions);
+  return conditions;
 }
 
 export interface BinnedRangeSql {
@@ -116,6 +121,7 @@ export interface BinnedRangeSql {
   where?: SqlExpression;
   /** x from this column instead of the run's axis. */
   xColumn?: string;
+  dialect?: Dialect;
 }
 
 /**
@@ -124,17 +130,18 @@ export interface BinnedRangeSql {
  * finite magnitude (`m0`, `m1`, …: the exact means' scales).
  */
 export function binnedRangeSql(options: BinnedRangeSql): Sql {
-  const X = xOf(options.xColumn);
-  const maxPos = options.table === 'uid_events' ? sql`max(${POS})` : sql`NULL`;
-  const magnitudes = options.columns.map((c, i) => sql`${maxAbsSql(ident(c))} AS ${ident(`m${i}`)}`);
+  const d = options.dialect ?? duckdb;
+  const X = xOf(options.xColumn, d);
+  const maxPos = d.double(options.table === 'uid_events' ? sql`max(${POS})` : sql`NULL`);
+  const magnitudes = options.columns.map((c, i) => sql`${maxAbsSql(ident(c), d)} AS ${ident(`m${i}`)}`);
   return join(
     [
       sql`SELECT min(${X}) AS ${ident('min')}, max(${X}) AS ${ident('max')},`,
-      sql`bool_and(${X} = round(${X})) AS ${ident('integer')}, CAST(count(*) AS DOUBLE) AS n,`,
-      sql`CAST(max(${ORD}) AS DOUBLE) AS max_ord, CAST(${maxPos} AS DOUBLE) AS max_pos${
+      sql`${d.all(sql`${X} = round(${X})`)} AS ${ident('integer')}, CAST(count(*) AS DOUBLE) AS n,`,
+      sql`${d.double(sql`max(${ORD})`)} AS max_ord, ${maxPos} AS max_pos${
         magnitudes.length ? sql`, ${join(magnitudes)}` : sql``
       }`,
-      sql`FROM ${ident(options.table)} WHERE ${rowsWithX(options.where, X)}`,
+      fromWhere(d, options.table, rowsWithX(options.where, X, d)),
     ],
     ' ',
   );
@@ -156,6 +163,7 @@ export interface BinnedSeriesSql {
   scale: number;
   /** x from this column instead of the run's axis. */
   xColumn?: string;
+  dialect?: Dialect;
 }
 
 /**
@@ -163,35 +171,40 @@ export interface BinnedSeriesSql {
  * order and count of non-finite values, ordered by group (NULL first), then bin.
  */
 export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
-  const X = xOf(options.xColumn);
+  const d = options.dialect ?? duckdb;
+  const X = xOf(options.xColumn, d);
   const v = ident(options.column);
-  const finite = sql`isfinite(${v})`;
+  const finite = d.isFinite(v);
   const uidRows = options.table === 'uid_events';
   // Row order: per-uid rows of one event share its ord, so their position breaks the tie (else the
   // "last" value is any of them, whichever thread's partial DuckDB combines first). One BIGINT
   // when ord and pos fit in it (an arg_max over a struct key took twice as long).
-  const place = uidRows ? sql`{'o': ${ORD}, 'p': ${POS}}` : ORD;
+  const place = uidRows
+    ? d.name === 'duckdb'
+      ? sql`{'o': ${ORD}, 'p': ${POS}}`
+      : sql`(${ORD}, ${POS})`
+    : ORD;
   const lastOrder = !uidRows ? ORD : options.packedOrder ? sql`(${ORD} * ${lit(POSITIONS)} + ${POS})` : place;
-  const band = litList([...options.band]);
-  const quantile =
-    options.quantileSample === undefined
-      ? sql`quantile_cont(${v}, ${band}) FILTER (WHERE ${finite})`
-      : sql`list_aggregate(arg_min(${v}, hash(${place}), ${lit(options.quantileSample)}) FILTER (WHERE ${finite}), 'quantile_cont', ${band})`;
+  let quantile: Sql;
+  if (options.quantileSample === undefined) quantile = d.quantiles(v, options.band, finite);
+  else if (d.name === 'duckdb')
+    quantile = sql`list_aggregate(arg_min(${v}, hash(${place}), ${lit(options.quantileSample)}) FILTER (WHERE ${finite}), 'quantile_cont', ${litList([...options.band])})`;
+  else throw new Error('binned statistics: the sampled quantile band is not written for ClickHouse yet');
   const group =
     options.groupBy === 'uid'
-      ? sql`CAST(${ident('uid')} AS VARCHAR)`
+      ? d.text(ident('uid'))
       : options.groupBy === 'task'
         ? ident('task')
-        : sql`CAST(NULL AS VARCHAR)`;
+        : d.nullText();
   return join(
     [
-      sql`SELECT ${group} AS grp, ${binIndexSql(X, options.spec)} AS bin, ${exactMeanSql(X, options.xScale)} AS x_mean,`,
-      sql`CAST(count(*) FILTER (WHERE ${finite}) AS DOUBLE) AS n, ${exactMeanSql(v, options.scale)} AS mean,`,
-      sql`min(${v}) FILTER (WHERE ${finite}) AS lo, max(${v}) FILTER (WHERE ${finite}) AS hi, ${quantile} AS q,`,
-      sql`arg_max(${v}, ${lastOrder}) FILTER (WHERE ${finite}) AS ${ident('last')},`,
-      sql`CAST(count(*) FILTER (WHERE NOT ${finite}) AS DOUBLE) AS non_finite`,
-      sql`FROM ${ident(options.table)} WHERE ${rowsWithX(options.where, X)} AND ${v} IS NOT NULL`,
-      sql`GROUP BY ALL ORDER BY 1 NULLS FIRST, 2`,
+      sql`SELECT ${group} AS grp, ${binIndexSql(X, options.spec)} AS bin, ${exactMeanSql(X, options.xScale, d)} AS x_mean,`,
+      sql`CAST(${d.countIf(finite)} AS DOUBLE) AS n, ${exactMeanSql(v, options.scale, d)} AS mean,`,
+      sql`${d.aggregateIf('min', v, finite)} AS lo, ${d.aggregateIf('max', v, finite)} AS hi, ${quantile} AS q,`,
+      sql`${d.argMaxIf(v, lastOrder, finite)} AS ${ident('last')},`,
+      sql`CAST(${d.countIf(sql`NOT ${finite}`)} AS DOUBLE) AS non_finite`,
+      fromWhere(d, options.table, [...rowsWithX(options.where, X, d), sql`${v} IS NOT NULL`]),
+      sql`GROUP BY grp, bin ORDER BY grp NULLS FIRST, bin`,
     ],
     ' ',
   );
@@ -214,7 +227,7 @@ export function quantileSampleSize(spec: BinSpec, groupBy: 'task' | 'uid' | unde
  * run to run), and beyond `exactQuantileRows` the quantile band comes from a sample of each bin
  * chosen by a hash of each row's place (t-digest's `approx_quantile` depends on the merge order).
  */
-export async function binnedStats(run: Run, options: BinnedStatsOptions): Promise<BinnedStats> {
+export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions): Promise<BinnedStats> {
   const table = options.table ?? 'events';
   const band = options.band ?? [0.1, 0.9];
   const range = await run.session.one<{
@@ -226,10 +239,16 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
     max_pos: number | null;
     [maxAbs: `m${number}`]: number | null;
   }>(
-    binnedRangeSql({ table, columns: options.columns, where: options.where, xColumn: options.xColumn }).text,
+    binnedRangeSql({
+      table,
+      columns: options.columns,
+      where: options.where,
+      xColumn: options.xColumn,
+      dialect: run.dialect,
+    }).text,
   );
   const xScale = meanScale(Math.max(Math.abs(range?.min ?? 0), Math.abs(range?.max ?? 0)));
-  const spec = binSpec(range?.min ?? 0, range?.max ?? 0, options.maxBins ?? 1000, range?.integer ?? false);
+  const spec = binSpec(range?.min ?? 0, range?.max ?? 0, options.maxBins ?? 1000, Boolean(range?.integer));
   const exact = (range?.n ?? 0) <= (options.exactQuantileRows ?? EXACT_QUANTILE_ROWS);
   const sample = quantileSampleSize(spec, options.groupBy);
   const packedOrder = (range?.max_ord ?? 0) < 2 ** 42 && (range?.max_pos ?? 0) < POSITIONS;
@@ -248,6 +267,7 @@ export async function binnedStats(run: Run, options: BinnedStatsOptions): Promis
       xScale,
       scale: meanScale(range?.[`m${index}`]),
       xColumn: options.xColumn,
+      dialect: run.dialect,
     });
     series.push(...seriesOf(column, spec, await run.session.columns(query.text)));
   }

@@ -24,7 +24,7 @@ export function binSpec(min: number, max: number, maxBins: number, integer: bool
 /** SQL for the bin index of an x expression; values at the top edge fall into the last bin. */
 export function binIndexSql(x: string | Sql, spec: BinSpec): Sql {
   const value = typeof x === 'string' ? trusted(x) : x;
-  return sql`LEAST(CAST(FLOOR((${value} - ${lit(spec.x0)}) / ${lit(spec.width)}) AS INTEGER), ${lit(spec.count - 1)})`;
+  return sql`least(CAST(floor((${value} - ${lit(spec.x0)}) / ${lit(spec.width)}) AS INTEGER), ${lit(spec.count - 1)})`;
 }
 
 export function binIndex(x: number, spec: BinSpec): number {

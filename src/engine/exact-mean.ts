@@ -1,5 +1,6 @@
-import type { Session } from './session.js';
-import { ident, join, lit, sql, trusted, type Sql } from './sql.js';
+import { duckdb, type Dialect } from './dialect.js';
+import type { QuerySession } from './session.js';
+import { ident, join, sql, trusted, type Sql } from './sql.js';
 
 /**
  * Means that do not depend on the order in which DuckDB's threads combine their partial sums.
@@ -27,28 +28,12 @@ export function meanScale(maxAbs: number | null | undefined): number {
   return TOP_BIT - Math.ceil(Math.log2(maxAbs));
 }
 
-/** `x · 2^power` in two exact steps: the scale reaches ±1100 for magnitudes near 1e-308 or 1e308. */
-function timesPowerOfTwo(x: Sql, power: number): Sql {
-  const half = Math.trunc(power / 2) || 0;
-  return sql`((${x} * pow(2.0, ${lit(power - half)})) * pow(2.0, ${lit(half)}))`;
-}
-
 /**
  * The mean of the finite values of `expr` (NULL when there are none), exact up to the rounding at
  * `scale` (from meanScale of the column's largest finite magnitude) and the final division.
  */
-export function exactMeanSql(expr: SqlExpression, scale: number): Sql {
-  const value = sql`CAST(${expression(expr)} AS DOUBLE)`;
-  const filter = sql`FILTER (WHERE isfinite(${value}))`;
-  // The CASE, not only the FILTER, keeps NaN out of the cast: DuckDB casts before it filters.
-  const scaled = sql`CASE WHEN isfinite(${value}) THEN CAST(round(${timesPowerOfTwo(value, scale)}) AS HUGEINT) END`;
-  const sum = sql`sum(${scaled}) ${filter}`;
-  const count = sql`count(${value}) ${filter}`;
-  // Quotient and remainder in integers first: the mean of equal values is that value exactly.
-  return timesPowerOfTwo(
-    sql`(CAST(${sum} // ${count} AS DOUBLE) + CAST(${sum} % ${count} AS DOUBLE) / ${count})`,
-    -scale,
-  );
+export function exactMeanSql(expr: SqlExpression, scale: number, dialect: Dialect = duckdb): Sql {
+  return dialect.exactMean(expression(expr), scale);
 }
 
 /**
@@ -56,31 +41,33 @@ export function exactMeanSql(expr: SqlExpression, scale: number): Sql {
  * rounding at `scale` and the one rounding of the final integer to a double: the same bits
  * whatever order DuckDB's threads add in.
  */
-export function exactSumSql(expr: SqlExpression, scale: number): Sql {
-  const value = sql`CAST(${expression(expr)} AS DOUBLE)`;
-  const scaled = sql`CASE WHEN isfinite(${value}) THEN CAST(round(${timesPowerOfTwo(value, scale)}) AS HUGEINT) END`;
-  return timesPowerOfTwo(sql`CAST(sum(${scaled}) AS DOUBLE)`, -scale);
+export function exactSumSql(expr: SqlExpression, scale: number, dialect: Dialect = duckdb): Sql {
+  return dialect.exactSum(expression(expr), scale);
 }
 
 /** The largest finite magnitude of `expr` (the input of meanScale). */
-export function maxAbsSql(expr: SqlExpression): Sql {
-  const value = sql`CAST(${expression(expr)} AS DOUBLE)`;
-  return sql`max(abs(${value})) FILTER (WHERE isfinite(${value}))`;
+export function maxAbsSql(expr: SqlExpression, dialect: Dialect = duckdb): Sql {
+  return dialect.maxAbs(expression(expr));
 }
 
 /** `SELECT maxAbs(e0) AS m0, … FROM from`: the magnitudes meanScales reads, in one scan. */
-export function maxAbsesSql(from: SqlExpression, exprs: readonly SqlExpression[]): Sql {
-  const columns = exprs.map((e, i) => sql`${maxAbsSql(e)} AS ${ident(`m${i}`)}`);
+export function maxAbsesSql(
+  from: SqlExpression,
+  exprs: readonly SqlExpression[],
+  dialect: Dialect = duckdb,
+): Sql {
+  const columns = exprs.map((e, i) => sql`${maxAbsSql(e, dialect)} AS ${ident(`m${i}`)}`);
   return sql`SELECT ${join(columns)} FROM ${expression(from)}`;
 }
 
 /** meanScale of each expression over `from` (a relation and its WHERE clause), in one scan. */
 export async function meanScales(
-  session: Session,
+  session: QuerySession,
   from: SqlExpression,
   exprs: readonly SqlExpression[],
+  dialect: Dialect = duckdb,
 ): Promise<number[]> {
   if (!exprs.length) return [];
-  const row = await session.one<Record<string, number | null>>(maxAbsesSql(from, exprs).text);
+  const row = await session.one<Record<string, number | null>>(maxAbsesSql(from, exprs, dialect).text);
   return exprs.map((_, i) => meanScale(row?.[`m${i}`]));
 }

@@ -1,3 +1,5 @@
+import { duckdb, type Dialect } from './dialect.js';
+import type { QueryableRun, XRange } from './queryable.js';
 import path from 'node:path';
 import { discoverRun, expandHome, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
 import type { LogFile } from '../formats/log-file.js';
@@ -46,11 +48,7 @@ export interface OpenRunOptions extends DiscoverOptions {
 /** Parts a large file is read in when what is read so far is shown (onPartial). */
 const PARTIAL_CHUNK_BYTES = 256 * 1024 * 1024;
 
-export type XRange = {
-  min: number | null;
-  max: number | null;
-  integer: boolean;
-};
+export type { XRange } from './queryable.js';
 
 export interface FileReport {
   fileId: number;
@@ -108,7 +106,9 @@ const IN_MEMORY_BYTES = 256 * 1024 * 1024;
  * look reads only what changed), with the views every aggregate reads: `events`, `uid_events`,
  * `uid_indexed_events` (index-views.ts).
  */
-export class Run {
+export class Run implements QueryableRun {
+  /** Its views are queried in DuckDB's SQL. */
+  readonly dialect: Dialect = duckdb;
   readonly profile: Profile;
   readonly x: XAxis;
   readonly taskColumn: string | undefined;

@@ -37,6 +37,14 @@ export function rowGroupRows(recordBytes: number): number {
 
 export type Row = Record<string, unknown>;
 
+/** What an aggregate needs of where its SQL runs: the run's DuckDB, or a ClickHouse fleet. */
+export interface QuerySession {
+  all<T extends Row = Row>(sql: string): Promise<T[]>;
+  one<T extends Row = Row>(sql: string): Promise<T | undefined>;
+  /** The result as one array per column. */
+  columns(sql: string): Promise<Record<string, unknown[]>>;
+}
+
 /**
  * DuckDB's memory limit for work over large runs (on-disk sessions, export's final writer):
  * 320 MB, or `RUNLENS_MEMORY_LIMIT` on machines with memory to spare.

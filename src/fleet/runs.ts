@@ -1,0 +1,77 @@
+import type { Fleet } from './clickhouse.js';
+import { queryTable } from './tables.js';
+
+/** A run in the fleet as its latest push described it (`runlens runs`). */
+export interface ListedRun {
+  run: string;
+  profile: string;
+  /** The x axis' field ('' for the row ordinal) and its label. */
+  xColumn: string;
+  xLabel: string;
+  files: number;
+  rows: number;
+  uidRows: number;
+  indexedRows: number;
+  /** Bytes of the run's files when pushed. */
+  bytes: number;
+  xMin: number | null;
+  xMax: number | null;
+  /** When the run was last pushed. */
+  pushed: Date;
+}
+
+/** Each column's latest value as last_<column>: in 18.16 an alias equal to a column's name stands for it in every expression. */
+type RunRow = { run: string } & Record<`last_${string}`, unknown>;
+
+const LATEST = [
+  'profile',
+  'x_column',
+  'x_label',
+  'files',
+  'rows',
+  'uid_rows',
+  'indexed_rows',
+  'bytes',
+  'x_min',
+  'x_max',
+] as const;
+
+/**
+ * The `runs` table's latest row per run. FINAL does not work through a Distributed table, so the
+ * latest version is picked with argMax. argMax skips rows whose value is NULL, which would bring
+ * back an older push's x range: the range goes through ifNull(…, nan), which JSON prints as null.
+ */
+export function listRunsQuery(fleet: Fleet): string {
+  const latest = LATEST.map((column) => {
+    const value = column === 'x_min' || column === 'x_max' ? `ifNull(${column}, nan)` : column;
+    return `argMax(${value}, version) AS last_${column}`;
+  });
+  return `SELECT run, ${latest.join(', ')}, toUInt32(max(pushed)) AS last_pushed
+FROM ${queryTable(fleet, 'runs')}
+GROUP BY run
+ORDER BY run`;
+}
+
+/** Every run pushed to the fleet, by name. */
+export async function listRuns(fleet: Fleet): Promise<ListedRun[]> {
+  const rows = await fleet.query.all<RunRow>(listRunsQuery(fleet));
+  return rows.map((r) => ({
+    run: r.run,
+    profile: String(r.last_profile),
+    xColumn: String(r.last_x_column),
+    xLabel: String(r.last_x_label),
+    files: Number(r.last_files),
+    rows: Number(r.last_rows),
+    uidRows: Number(r.last_uid_rows),
+    indexedRows: Number(r.last_indexed_rows),
+    bytes: Number(r.last_bytes),
+    xMin: finiteOrNull(r.last_x_min),
+    xMax: finiteOrNull(r.last_x_max),
+    pushed: new Date(Number(r.last_pushed) * 1000),
+  }));
+}
+
+function finiteOrNull(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : null;
+}
