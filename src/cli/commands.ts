@@ -19,6 +19,8 @@ export const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   tail: async () => (await import('./tail.js')).registerTail,
   simulate: async () => (await import('./simulate.js')).registerSimulate,
   cache: async () => (await import('./cache.js')).registerCache,
+  push: async () => (await import('./push.js')).registerPush,
+  runs: async () => (await import('./runs.js')).registerRuns,
 };
 
 /** The named command's registration, or all of them (for help, or an unknown name). */
