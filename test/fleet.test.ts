@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../src/analysis/analyses.js';
+import { analyzeFleet } from '../src/analysis/fleet-analyses.js';
 import { binnedStats } from '../src/engine/binned-stats.js';
 import { Run } from '../src/engine/run.js';
 import { Fleet, parseFleetTarget } from '../src/fleet/clickhouse.js';
@@ -120,4 +121,96 @@ describe('the same aggregates on the cluster', () => {
         expect(expected.series.some((s) => s.mean.some((m) => !Number.isInteger(m)))).toBe(true);
       }
     });
+});
+
+describe('fleet analyses over several runs', () => {
+  it('leaderboard per uid across validators: overall means, each run’s mean, the spread', async () => {
+    const names = ['ft-a', 'ft-b'];
+    const runs = await FleetRun.open(fleet, names);
+    const result = await analyzeFleet(runs, 'leaderboard', { top: 0 });
+    const perRun = new Map<string, Map<number, { n: number; mean: number }>>();
+    for (const name of names) {
+      const lb = await analyzeRun(local.get(name)!, 'leaderboard', { top: 0 });
+      perRun.set(
+        name,
+        new Map(lb.rows.map((r) => [Number(r.uid), { n: Number(r.n), mean: Number(r.mean) }])),
+      );
+    }
+    const uids = new Set([...perRun.values()].flatMap((m) => [...m.keys()]));
+    expect(result.rows.length).toBe(uids.size);
+    expect(result.total).toBe(uids.size);
+    const close = (a: number, b: number) =>
+      expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(b)));
+    for (const row of result.rows) {
+      const uid = Number(row.uid);
+      const shares = names
+        .map((n) => perRun.get(n)!.get(uid))
+        .filter((s) => s !== undefined && Number.isFinite(s.mean));
+      const n = shares.reduce((sum, s) => sum + s!.n, 0);
+      expect(row.n).toBe(n);
+      close(Number(row.mean), shares.reduce((sum, s) => sum + s!.mean * s!.n, 0) / n);
+      for (const name of names) {
+        const expected = perRun.get(name)!.get(uid);
+        if (expected && Number.isFinite(expected.mean)) close(Number(row[`mean ${name}`]), expected.mean);
+      }
+      const means = shares.map((s) => s!.mean);
+      close(Number(row.spread), Math.max(...means) - Math.min(...means));
+      expect(row.runs).toBe(shares.length);
+    }
+    // Best first.
+    const means = result.rows.map((r) => Number(r.mean));
+    expect(means).toEqual([...means].sort((a, b) => b - a));
+    expect(result.chart).toBeDefined();
+  });
+
+  it('success rates per uid across validators, with each run’s rate', async () => {
+    const names = ['ov-a', 'ov-b'];
+    const result = await analyzeFleet(await FleetRun.open(fleet, names), 'success', {});
+    const perRun = new Map<string, Map<number, { calls: number; successes: number }>>();
+    for (const name of names) {
+      const s = await analyzeRun(local.get(name)!, 'success', {});
+      perRun.set(
+        name,
+        new Map(
+          s.rows.map((r) => [Number(r.uid), { calls: Number(r.calls), successes: Number(r.successes) }]),
+        ),
+      );
+    }
+    expect(result.rows.length).toBeGreaterThan(0);
+    for (const row of result.rows) {
+      const uid = Number(row.uid);
+      const parts = names.map((n) => perRun.get(n)!.get(uid)).filter((p) => p !== undefined);
+      expect(row.calls).toBe(parts.reduce((s, p) => s + p!.calls, 0));
+      expect(row.successes).toBe(parts.reduce((s, p) => s + p!.successes, 0));
+      for (const name of names) {
+        const p = perRun.get(name)!.get(uid);
+        if (p) expect(row[`rate ${name}`]).toBe(p.successes / p.calls);
+      }
+    }
+  });
+
+  it('the runs’ reward curves overlaid on shared bins, one per run, each with all its rewards', async () => {
+    const names = ['ft-a', 'ft-b'];
+    const runs = await FleetRun.open(fleet, names);
+    const result = await analyzeFleet(runs, 'rewards', {});
+    expect(result.rows.map((r) => r.run).sort()).toEqual(names);
+    const overlaid = await binnedStats(runs, {
+      table: 'uid_events',
+      columns: ['rewards'],
+      groupBy: 'run',
+      maxBins: 200,
+    });
+    for (const series of overlaid.series) {
+      const run = local.get(series.group!)!;
+      const own = await binnedStats(run, {
+        table: 'uid_events',
+        columns: ['rewards'],
+        maxBins: 200,
+        where: `x >= ${overlaid.spec.x0}`,
+      });
+      // Every finite reward of the run is in its curve.
+      const ownX = own.series[0];
+      expect(series.count.reduce((a, b) => a + b, 0)).toBe(ownX.count.reduce((a, b) => a + b, 0));
+    }
+  });
 });

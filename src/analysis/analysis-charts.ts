@@ -205,3 +205,48 @@ export function similarityChart(result: AnalysisResult, caption: string): VegaLi
     },
   } as unknown as VegaLiteSpec;
 }
+
+/**
+ * A fleet analysis as a uid × run heatmap of one value (mean reward, success rate): the uids of
+ * `rows` in their order, one column per run; a uid one run rewards and the others do not stands out.
+ */
+export function fleetMatrixChart(
+  rows: readonly Record<string, CellValue>[],
+  o: {
+    title: string;
+    subtitle: string;
+    runs: readonly string[];
+    values: readonly { uid: number; run: string; value: number | null }[];
+    colorTitle: string;
+  },
+): VegaLiteSpec {
+  const order = new Map(rows.slice(0, 60).map((r, rank) => [Number(r.uid), rank]));
+  const values = o.values
+    .filter((v) => order.has(v.uid) && v.value !== null && Number.isFinite(v.value))
+    .map((v) => ({ label: `uid ${v.uid}`, rank: order.get(v.uid)!, run: v.run, value: v.value }));
+  return {
+    title: { text: o.title, subtitle: o.subtitle, anchor: 'start' },
+    autosize: { type: 'pad' },
+    width: { step: o.runs.length > 12 ? 28 : 64 },
+    height: { step: 16 },
+    data: { values },
+    mark: { type: 'rect' },
+    encoding: {
+      x: {
+        field: 'run',
+        type: 'nominal',
+        title: 'run',
+        sort: [...o.runs],
+        axis: { labelAngle: o.runs.length > 6 ? -45 : 0, labelLimit: 140 },
+      },
+      y: {
+        field: 'label',
+        type: 'nominal',
+        title: null,
+        sort: [...order.entries()].sort((a, b) => a[1] - b[1]).map(([uid]) => `uid ${uid}`),
+        axis: { labelOverlap: false },
+      },
+      color: { field: 'value', type: 'quantitative', title: o.colorTitle, scale: { scheme: 'viridis' } },
+    },
+  } as unknown as VegaLiteSpec;
+}

@@ -34,6 +34,8 @@ export function successRowsSql(
   present: readonly Definition[],
   filters: readonly Sql[],
   dialect: Dialect = duckdb,
+  /** More columns to keep beside uid (a fleet's `run`). */
+  keep: readonly Sql[] = [],
 ): Sql {
   const which = sql`CASE ${join(
     present.map((d, i) => sql`WHEN ${ident(d.column)} IS NOT NULL THEN ${lit(i)}`),
@@ -43,7 +45,7 @@ export function successRowsSql(
     present.map((d) => sql`WHEN ${ident(d.column)} IS NOT NULL THEN ${d.test(ident(d.column), dialect)}`),
     ' ',
   )} END`;
-  return sql`SELECT ${ident('uid')}, ${which} AS def, ${ok} AS ok ${fromWhere(dialect, 'uid_events', [...filters, sql`${which} IS NOT NULL`])}`;
+  return sql`SELECT ${join([ident('uid'), ...keep])}, ${which} AS def, ${ok} AS ok ${fromWhere(dialect, 'uid_events', [...filters, sql`${which} IS NOT NULL`])}`;
 }
 
 /** Calls, successes and their ratio per uid. */

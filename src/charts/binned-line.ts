@@ -9,8 +9,8 @@ export interface BinnedLineOptions {
   caption: string;
   xTitle: string;
   yTitle: string;
-  /** The band: the per-bin quantile band (default) or min–max (what the dashboard draws). */
-  band?: 'quantile' | 'minmax';
+  /** The band: the per-bin quantile band (default), min–max (what the dashboard draws) or none (overlays of many series). */
+  band?: 'quantile' | 'minmax' | 'none';
   /** A smoothed curve over the per-bin means, drawn bold over them (thin then). */
   smoothing?: Smoothing;
   /** Logarithmic y (values ≤ 0 are not drawn). */
@@ -33,8 +33,9 @@ export function binnedLineSpec(
   const all = Array.isArray(input) ? (input as readonly BinnedSeries[]) : [input as BinnedSeries];
   const minmax = options.band === 'minmax';
   const grouped = all.length > 1 || all.some((s) => s.group !== undefined);
-  const lows = all.flatMap((s) => (minmax ? s.min : s.lower));
-  const highs = all.flatMap((s) => (minmax ? s.max : s.upper));
+  const noBand = options.band === 'none';
+  const lows = noBand ? [] : all.flatMap((s) => (minmax ? s.min : s.lower));
+  const highs = noBand ? [] : all.flatMap((s) => (minmax ? s.max : s.upper));
   const y = valueAxis([...lows, ...highs, ...all.flatMap((s) => s.mean)]);
   const smoothing = options.smoothing && options.smoothing.method !== 'none' && options.smoothing.window > 1;
   const values = all.flatMap((series) => {
@@ -75,26 +76,27 @@ export function binnedLineSpec(
     ? { color: { field: 'group', type: 'nominal', title: null, legend: { orient: 'top' } } }
     : {};
   const lineColor = grouped ? {} : { color: '#4c78a8' };
+  // The first layer carries the y axis: its title, scale and tick format.
+  const yEncoding = (field: string) => ({
+    field,
+    type: 'quantitative',
+    title: options.yTitle,
+    ...(Object.keys(yScale).length ? { scale: yScale } : {}),
+    ...(y.digits > 3 ? { axis: { format: significantFormat(y.digits) } } : {}),
+  });
   return {
     title: { text: options.title, subtitle: captionLines(caption, 80) },
     data: { values },
     ...(domain ? { transform: [{ filter: { field: 'x', range: domain } }] } : {}),
     layer: [
-      {
-        mark: { type: 'area', opacity: grouped ? 0.12 : 0.25, ...lineColor },
-        encoding: {
-          x,
-          y: {
-            field: 'lower',
-            type: 'quantitative',
-            title: options.yTitle,
-            ...(Object.keys(yScale).length ? { scale: yScale } : {}),
-            ...(y.digits > 3 ? { axis: { format: significantFormat(y.digits) } } : {}),
-          },
-          y2: { field: 'upper' },
-          ...color,
-        },
-      },
+      ...(noBand
+        ? []
+        : [
+            {
+              mark: { type: 'area', opacity: grouped ? 0.12 : 0.25, ...lineColor },
+              encoding: { x, y: yEncoding('lower'), y2: { field: 'upper' }, ...color },
+            },
+          ]),
       {
         mark: {
           type: 'line',
@@ -102,7 +104,7 @@ export function binnedLineSpec(
           ...(smoothing ? { opacity: 0.5 } : {}),
           ...lineColor,
         },
-        encoding: { x, y: { field: 'mean', type: 'quantitative' }, ...color },
+        encoding: { x, y: noBand ? yEncoding('mean') : { field: 'mean', type: 'quantitative' }, ...color },
       },
       ...(smoothing
         ? [

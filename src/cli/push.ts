@@ -10,6 +10,7 @@ import { problemSummaryText } from './summary.js';
 
 interface PushCliOptions extends RunCliOptions, FleetCliOptions {
   run?: string;
+  replace?: boolean;
 }
 
 /** `runlens push`: each run's rows into the fleet's tables, incrementally (see fleet/push.ts). */
@@ -22,7 +23,8 @@ export const registerPush: RegisterCommand = (program: Command) => {
           "ship runs' normalised rows to ClickHouse; incremental: a second push sends only what was appended",
         )
         .argument('[paths...]', 'log files or run directories, one run each')
-        .option('--run <name>', "the run's name in the fleet (one PATH only; default: its directory's name)"),
+        .option('--run <name>', "the run's name in the fleet (one PATH only; default: its directory's name)")
+        .option('--replace', "replace the fleet's run of that name when it holds other files"),
     ),
   ).action(async (paths: string[], options: PushCliOptions) => {
     const inputs: (string | undefined)[] = paths.length ? paths : [undefined];
@@ -40,7 +42,7 @@ export const registerPush: RegisterCommand = (program: Command) => {
         progress.done();
         try {
           requireRows(run);
-          const name = options.run ?? defaultRunName(run);
+          const name = options.run ?? defaultRunName(run, input);
           const earlier = pushed.get(name);
           if (earlier !== undefined)
             throw new UserError(`${input ?? run.location.root} and ${earlier} would both be run ${name}`, {
@@ -50,7 +52,7 @@ export const registerPush: RegisterCommand = (program: Command) => {
           const line = pushLine();
           let result: PushResult;
           try {
-            result = await pushRun(fleet, run, { name, onProgress: line.update });
+            result = await pushRun(fleet, run, { name, replace: options.replace, onProgress: line.update });
           } finally {
             line.done();
           }

@@ -15,6 +15,7 @@ const BATCH_COMMANDS = new Set([
   'report',
   'analyze',
   'export',
+  'push',
 ]);
 
 /** Whether a command is one of the batch commands (see BATCH_COMMANDS). */

@@ -35,8 +35,8 @@ export interface BinnedStatsOptions {
   maxBins?: number;
   /** Quantile band, default [0.1, 0.9]. */
   band?: [number, number];
-  /** Group each series by `task` or `uid`. */
-  groupBy?: 'task' | 'uid';
+  /** Group each series by `task` or `uid` (or, in a fleet, by `run`). */
+  groupBy?: 'task' | 'uid' | 'run';
   /**
    * Another numeric column of the table as x (e.g. a wandb history's `_runtime` or `_timestamp`)
    * instead of the run's x axis.
@@ -80,7 +80,7 @@ const QUANTILE_SAMPLE_MIN = 64;
 /** Positions in an event's uid list that the packed row order (ord · POSITIONS + pos) allows. */
 const POSITIONS = 2 ** 20;
 /** Groups assumed per bin when sizing the sample of series grouped by task or uid. */
-const GROUPS: Record<'task' | 'uid' | 'none', number> = { task: 16, uid: 1024, none: 1 };
+const GROUPS: Record<'task' | 'uid' | 'run' | 'none', number> = { task: 16, uid: 1024, run: 16, none: 1 };
 
 const X = ident('x');
 const ORD = ident('ord');
@@ -152,7 +152,7 @@ export interface BinnedSeriesSql {
   column: string;
   spec: BinSpec;
   band: readonly [number, number];
-  groupBy?: 'task' | 'uid';
+  groupBy?: 'task' | 'uid' | 'run';
   where?: SqlExpression;
   /** Exact quantiles, or those of at most this many values per (group, bin). */
   quantileSample?: number;
@@ -193,8 +193,8 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
   const group =
     options.groupBy === 'uid'
       ? d.text(ident('uid'))
-      : options.groupBy === 'task'
-        ? ident('task')
+      : options.groupBy === 'task' || options.groupBy === 'run'
+        ? ident(options.groupBy)
         : d.nullText();
   return join(
     [
@@ -211,7 +211,7 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
 }
 
 /** The most values sampled per (group, bin) for bins of `spec`. */
-export function quantileSampleSize(spec: BinSpec, groupBy: 'task' | 'uid' | undefined): number {
+export function quantileSampleSize(spec: BinSpec, groupBy: 'task' | 'uid' | 'run' | undefined): number {
   const groups = GROUPS[groupBy ?? 'none'];
   return Math.max(
     QUANTILE_SAMPLE_MIN,

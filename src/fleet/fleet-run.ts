@@ -6,8 +6,7 @@ import type { XAxis } from '../engine/x-axis.js';
 import { UserError } from '../errors.js';
 import type { Profile } from '../formats/profile.js';
 import type { Fleet, FleetNode } from './clickhouse.js';
-import type { PushedColumns } from './push.js';
-import { queryTable } from './tables.js';
+import { listRuns, type ListedRun } from './runs.js';
 
 /** Queries of a fleet node, answered as the run index's session answers them. */
 export class FleetSession implements QuerySession {
@@ -30,58 +29,6 @@ export class FleetSession implements QuerySession {
   }
 }
 
-/** A run's row of the fleet's `runs` table (its latest push). */
-export interface PushedRun {
-  run: string;
-  profile: Profile;
-  x_column: string;
-  x_label: string;
-  task_column: string;
-  files: number;
-  rows: number;
-  uid_rows: number;
-  indexed_rows: number;
-  bytes: number;
-  x_min: number | null;
-  x_max: number | null;
-  x_integer: number;
-  columns: string;
-  pushed: string;
-}
-
-/** Every run's latest row of `runs`, by name. */
-export async function pushedRuns(fleet: Fleet): Promise<PushedRun[]> {
-  const names = [
-    'profile',
-    'x_column',
-    'x_label',
-    'task_column',
-    'files',
-    'rows',
-    'uid_rows',
-    'indexed_rows',
-    'bytes',
-    'x_min',
-    'x_max',
-    'x_integer',
-    'columns',
-    'pushed',
-  ];
-  const rows = await fleet.query.all<PushedRun>(
-    `SELECT run, ${names.map((n) => `argMax(${n}, version) AS ${n}`).join(', ')}
-     FROM ${queryTable(fleet, 'runs')} GROUP BY run ORDER BY run`,
-  );
-  return rows.map((r) => ({
-    ...r,
-    files: Number(r.files),
-    rows: Number(r.rows),
-    uid_rows: Number(r.uid_rows),
-    indexed_rows: Number(r.indexed_rows),
-    bytes: Number(r.bytes),
-    x_integer: Number(r.x_integer),
-  }));
-}
-
 /**
  * A run pushed to a fleet, queried there with the same aggregate definitions as a local run
  * (QueryableRun), in ClickHouse's dialect: one run, or several (`names`) read together.
@@ -97,7 +44,7 @@ export class FleetRun implements QueryableRun {
 
   private constructor(
     fleet: Fleet,
-    readonly runs: readonly PushedRun[],
+    readonly runs: readonly ListedRun[],
   ) {
     const first = runs[0];
     this.session = new FleetSession(fleet.query);
@@ -105,18 +52,18 @@ export class FleetRun implements QueryableRun {
       fleet.target.database,
       runs.map((r) => r.run),
     );
-    this.profile = first.profile;
+    this.profile = first.profile as Profile;
     this.x = {
-      column: first.x_column || undefined,
-      label: first.x_label,
+      column: first.xColumn || undefined,
+      label: first.xLabel,
       reason: 'as pushed',
     };
-    this.taskColumn = first.task_column || undefined;
+    this.taskColumn = first.taskColumn || undefined;
     const scalars = new Map<string, 'DOUBLE' | 'VARCHAR'>();
     const perUid = new Map<string, 'DOUBLE' | 'VARCHAR'>();
     const kinds = new Set<string>();
     for (const r of runs) {
-      const c = JSON.parse(r.columns) as PushedColumns;
+      const c = r.columns;
       for (const [n, t] of Object.entries(c.scalars)) if (!scalars.has(n)) scalars.set(n, t);
       for (const [n, t] of Object.entries(c.perUid)) if (!perUid.has(n)) perUid.set(n, t);
       for (const k of c.indexedKinds) kinds.add(k);
@@ -124,13 +71,13 @@ export class FleetRun implements QueryableRun {
     this.columns = { scalars, lists: new Map(), perUid, indexedKinds: [...kinds], copies: new Set() };
     this.ingest = {
       rows: runs.reduce((s, r) => s + r.rows, 0),
-      uidRows: runs.reduce((s, r) => s + r.uid_rows, 0),
+      uidRows: runs.reduce((s, r) => s + r.uidRows, 0),
     };
   }
 
   /** The named runs of the fleet (all of them for `all`); a clear error for a name it does not have. */
   static async open(fleet: Fleet, names: readonly string[] | 'all'): Promise<FleetRun> {
-    const pushed = await pushedRuns(fleet);
+    const pushed = await listRuns(fleet);
     const byName = new Map(pushed.map((r) => [r.run, r]));
     const wanted = names === 'all' ? pushed.map((r) => r.run) : names;
     const missing = wanted.filter((n) => !byName.has(n));
@@ -161,12 +108,12 @@ export class FleetRun implements QueryableRun {
   }
 
   xRange(): Promise<XRange> {
-    const mins = this.runs.map((r) => r.x_min).filter((v): v is number => v !== null);
-    const maxs = this.runs.map((r) => r.x_max).filter((v): v is number => v !== null);
+    const mins = this.runs.map((r) => r.xMin).filter((v): v is number => v !== null);
+    const maxs = this.runs.map((r) => r.xMax).filter((v): v is number => v !== null);
     return Promise.resolve({
       min: mins.length ? Math.min(...mins) : null,
       max: maxs.length ? Math.max(...maxs) : null,
-      integer: this.runs.every((r) => r.x_integer === 1),
+      integer: this.runs.every((r) => r.xInteger),
     });
   }
 }

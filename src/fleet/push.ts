@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Run } from '../engine/run.js';
+import { UserError } from '../errors.js';
 import type { Session } from '../engine/session.js';
 import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import type { Fleet, FleetNode } from './clickhouse.js';
@@ -30,6 +31,8 @@ export interface PushOptions {
   name: string;
   /** Events per block (default 100 000). */
   blockEvents?: number;
+  /** The fleet's run of this name holds none of these files: replace it rather than refuse. */
+  replace?: boolean;
   onProgress?: (progress: PushProgress) => void;
 }
 
@@ -55,11 +58,20 @@ export interface PushResult {
 
 const BLOCK_EVENTS = 100_000;
 
-/** The default name of a run in the fleet: its directory's (or file's) name without extensions. */
-export function defaultRunName(run: Run): string {
+/**
+ * The default name of a run in the fleet: its directory's name, and for a log file given on its
+ * own `directory/stem` (two logs of one directory are two runs).
+ */
+export function defaultRunName(run: Run, input?: string): string {
   const root = run.location.root;
-  const base = path.basename(root);
-  return base.replace(/(\.(jsonl|json|ndjson|log|csv))?(\.gz)?$/i, '') || base;
+  const dir = path.basename(root);
+  const file =
+    input === undefined
+      ? undefined
+      : run.location.files.find((f) => path.resolve(f.path) === path.resolve(input));
+  if (!file || run.location.files.length !== 1) return dir;
+  const stem = path.basename(file.path).replace(/(\.(jsonl|json|ndjson|log|csv|txt))?(\.gz)?$/i, '');
+  return `${dir}/${stem}`;
 }
 
 interface LedgerRow {
@@ -74,6 +86,7 @@ export async function pushRun(fleet: Fleet, run: Run, options: PushOptions): Pro
   const name = options.name;
   await ensureTables(fleet);
   const node = fleet.nodes[shardOf(name, fleet.nodes.length)];
+  await checkShard(fleet, node, name);
   const blockEvents = options.blockEvents ?? BLOCK_EVENTS;
 
   // Fields: the scalars of `events`, the per-uid values of `uid_events`.
@@ -103,6 +116,17 @@ export async function pushRun(fleet: Fleet, run: Run, options: PushOptions): Pro
       )
     ).map((r) => [Number(r.file_id), { ...r, rows: Number(r.rows), first_ord: Number(r.first_ord) }]),
   );
+
+  // Another run under this name (none of its files are these): refuse unless told to replace it.
+  const pushedPaths = [...ledger.values()].filter((e) => e.rows > 0).map((e) => e.path);
+  if (pushedPaths.length && !options.replace && !files.some((f) => pushedPaths.includes(f.path)))
+    throw new UserError(
+      `run ${name} in the fleet holds other files (${pushedPaths
+        .slice(0, 2)
+        .map((p) => path.basename(p))
+        .join(', ')}${pushedPaths.length > 2 ? ', …' : ''}) than ${run.location.root}`,
+      { hint: "give this run another name with --run NAME, or --replace to replace the fleet's run" },
+    );
 
   // Files to push again from the start, and files gone from the run.
   const local = new Map(files.map((f) => [f.fileId, f]));
@@ -138,7 +162,8 @@ export async function pushRun(fleet: Fleet, run: Run, options: PushOptions): Pro
       const from = local.has(fileId) ? (startAt.get(fileId) ?? 0) : 0;
       if (Number(p.upto) > from) {
         deletions.push({ fileId, from });
-        if (table === 'events') recovered += Number(p.upto) - from;
+        // Rows of a file pushed again are not recovered ones: only those past its ledger.
+        if (table === 'events') recovered += Math.max(0, Number(p.upto) - (ledger.get(fileId)?.rows ?? 0));
       }
     }
   }
@@ -204,6 +229,24 @@ export async function pushRun(fleet: Fleet, run: Run, options: PushOptions): Pro
 
   await writeRunRow(fleet, node, name, run);
   return { run: name, node: node.address, inserted, repushed, recovered, conflicts };
+}
+
+/** A run's rows live on the node shardOf picks; found on another, the URLs' order or count changed. */
+async function checkShard(fleet: Fleet, node: FleetNode, name: string): Promise<void> {
+  if (fleet.nodes.length < 2) return;
+  for (const other of fleet.nodes) {
+    if (other === node) continue;
+    const found = await other.all<{ n: number }>(
+      `SELECT count() AS n FROM ${localTable(fleet, 'files')} WHERE run = ${chLit(name)}`,
+    );
+    if (Number(found[0]?.n ?? 0) > 0)
+      throw new UserError(
+        `run ${name} is stored on ${other.address}, but with these URLs it belongs on ${node.address}`,
+        {
+          hint: 'give --clickhouse the shards in the order of the first push (one URL per shard of remote_servers)',
+        },
+      );
+  }
 }
 
 function fieldsOf(

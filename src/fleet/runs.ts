@@ -1,4 +1,5 @@
 import type { Fleet } from './clickhouse.js';
+import type { PushedColumns } from './push.js';
 import { queryTable } from './tables.js';
 
 /** A run in the fleet as its latest push described it (`runlens runs`). */
@@ -16,6 +17,12 @@ export interface ListedRun {
   bytes: number;
   xMin: number | null;
   xMax: number | null;
+  /** Every finite x is a whole number. */
+  xInteger: boolean;
+  /** The task field ('' when none). */
+  taskColumn: string;
+  /** The run's fields as pushed (what a query of it may name). */
+  columns: PushedColumns;
   /** When the run was last pushed. */
   pushed: Date;
 }
@@ -34,6 +41,9 @@ const LATEST = [
   'bytes',
   'x_min',
   'x_max',
+  'x_integer',
+  'task_column',
+  'columns',
 ] as const;
 
 /**
@@ -67,8 +77,17 @@ export async function listRuns(fleet: Fleet): Promise<ListedRun[]> {
     bytes: Number(r.last_bytes),
     xMin: finiteOrNull(r.last_x_min),
     xMax: finiteOrNull(r.last_x_max),
+    xInteger: Number(r.last_x_integer) === 1,
+    taskColumn: String(r.last_task_column),
+    columns: pushedColumns(r.last_columns),
     pushed: new Date(Number(r.last_pushed) * 1000),
   }));
+}
+
+/** The columns a push recorded (none from a push older than the `columns` column: '' there). */
+function pushedColumns(value: unknown): PushedColumns {
+  const text = typeof value === 'string' ? value : '';
+  return text ? (JSON.parse(text) as PushedColumns) : { scalars: {}, perUid: {}, indexedKinds: [] };
 }
 
 function finiteOrNull(value: unknown): number | null {

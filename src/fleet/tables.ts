@@ -157,6 +157,14 @@ export async function ensureTables(fleet: Fleet): Promise<void> {
           `CREATE TABLE IF NOT EXISTS ${queryTable(fleet, table)} AS ${localTable(fleet, table)}
            ENGINE = Distributed(${chIdent(cluster)}, ${chIdent(database)}, ${chIdent(`${table}_local`)}, cityHash64(run))`,
         );
+      // Tables of an earlier runlens lack the columns added since: add them (NULL / 0 in old rows).
+      const present = await tableColumns(fleet, node, table);
+      for (const column of FIXED[table].columns) {
+        if (present.has(column.name)) continue;
+        const add = `ADD COLUMN ${chIdent(column.name)} ${column.type}`;
+        await node.command(`ALTER TABLE ${localTable(fleet, table)} ${add}`);
+        if (cluster !== undefined) await node.command(`ALTER TABLE ${queryTable(fleet, table)} ${add}`);
+      }
     }
   }
 }
