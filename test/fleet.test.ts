@@ -1,8 +1,18 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../src/analysis/analyses.js';
 import { analyzeFleet } from '../src/analysis/fleet-analyses.js';
+import { runCharts } from '../src/analysis/plot-run.js';
 import { binnedStats } from '../src/engine/binned-stats.js';
+import { binSpec } from '../src/engine/bins.js';
+import { blockDurations } from '../src/engine/block-durations.js';
+import { movingAverageScores, xGoesBackSql } from '../src/engine/moving-average-scores.js';
+import { positionCounts } from '../src/engine/positions.js';
+import { reservoirSample } from '../src/engine/reservoir.js';
+import { uidPerformance } from '../src/engine/uid-performance.js';
+import { weightsMatrix } from '../src/engine/uid-indexed-matrix.js';
+import { renderSvg } from '../src/render/index.js';
 import { Run } from '../src/engine/run.js';
 import { Fleet, parseFleetTarget } from '../src/fleet/clickhouse.js';
 import { FleetRun } from '../src/fleet/fleet-run.js';
@@ -33,7 +43,11 @@ const RUNS = [
     profile: 'openvalidators',
     options: { size: '300KB', seed: 6, neurons: 30, sampleSize: 10 },
   },
+  { name: 'rl-a', profile: 'rl', options: { size: '600KB', seed: 7 } },
 ] as const;
+
+/** A run whose x goes back: two validators' logs of the same blocks in one directory. */
+const MIXED = 'ft-mixed';
 
 beforeAll(async () => {
   cluster = await startCluster(2);
@@ -45,6 +59,19 @@ beforeAll(async () => {
     local.set(r.name, run);
     await pushRun(fleet, run, { name: r.name, blockEvents: 120 });
   }
+  const mixed = path.join(dir, MIXED);
+  for (const [seed, file] of [
+    [8, 'a-events.json'],
+    [9, 'b-events.json'],
+  ] as const) {
+    const out = path.join(dir, `mix-${seed}`);
+    await simulate('filetao', { out, size: '200KB', seed });
+    fs.mkdirSync(mixed, { recursive: true });
+    fs.renameSync(path.join(out, 'events.json'), path.join(mixed, file));
+  }
+  const run = await Run.open(mixed, { cache: false });
+  local.set(MIXED, run);
+  await pushRun(fleet, run, { name: MIXED });
 }, 180_000);
 
 afterAll(async () => {
@@ -75,14 +102,14 @@ describe('push', () => {
       fleet.nodes.map((n) => n.all<{ run: string }>('SELECT DISTINCT run FROM runlens.events_local')),
     );
     const names = perNode.map((rows) => rows.map((r) => r.run).sort());
-    expect(names.flat().sort()).toEqual(RUNS.map((r) => r.name).sort());
+    expect(names.flat().sort()).toEqual([...RUNS.map((r) => r.name), MIXED].sort());
     expect(names.every((n) => n.length > 0)).toBe(true);
   });
 });
 
 describe('the same analyses on the cluster', () => {
   for (const kind of ['leaderboard', 'success'] as const)
-    for (const r of RUNS)
+    for (const r of RUNS.filter((r) => r.profile !== 'rl'))
       it(`${kind} of ${r.name} equals the local engine's`, async () => {
         const run = local.get(r.name)!;
         const remote = await FleetRun.open(fleet, [r.name]);
@@ -105,9 +132,20 @@ describe('the same aggregates on the cluster', () => {
         .filter(([, t]) => t === 'DOUBLE')
         .map(([n]) => n)
         .slice(0, 4);
+      const perUid = run.ingest.uidRows > 0;
       const cases: Parameters<typeof binnedStats>[1][] = [
-        { table: 'uid_events', columns: ['rewards'], maxBins: 40 },
-        { table: 'uid_events', columns: ['rewards'], maxBins: 25, groupBy: 'uid', band: [0.25, 0.75] },
+        ...(perUid
+          ? [
+              { table: 'uid_events' as const, columns: ['rewards'], maxBins: 40 },
+              {
+                table: 'uid_events' as const,
+                columns: ['rewards'],
+                maxBins: 25,
+                groupBy: 'uid' as const,
+                band: [0.25, 0.75] as [number, number],
+              },
+            ]
+          : []),
         { table: 'events', columns: numericScalars, maxBins: 30 },
       ];
       if (run.taskColumn)
@@ -211,6 +249,57 @@ describe('fleet analyses over several runs', () => {
       // Every finite reward of the run is in its curve.
       const ownX = own.series[0];
       expect(series.count.reduce((a, b) => a + b, 0)).toBe(ownX.count.reduce((a, b) => a + b, 0));
+    }
+  });
+});
+
+describe('every chart aggregate on the cluster', () => {
+  const names = () => [...RUNS.map((r) => r.name), MIXED];
+  it('reservoir samples, per-uid performance, positions, weights, block durations and scores equal the local engine’s', async () => {
+    for (const name of names()) {
+      const run = local.get(name)!;
+      const remote = await FleetRun.open(fleet, [name]);
+      const uid = run.storedColumns('uid_rows');
+      if (uid.has('rewards')) {
+        const options = {
+          table: 'uid_events' as const,
+          columns: ['x', 'uid', 'task', 'rewards'],
+          size: 300,
+          seed: 11,
+        };
+        const sample = await reservoirSample(run, options);
+        expect(sample.size).toBeGreaterThan(0);
+        expect(await reservoirSample(remote, options)).toEqual(sample);
+      }
+      expect(await uidPerformance(remote)).toEqual(await uidPerformance(run));
+      expect(await positionCounts(remote)).toEqual(await positionCounts(run));
+      expect(await weightsMatrix(remote, 50)).toEqual(await weightsMatrix(run, 50));
+      expect(await blockDurations(remote, 40)).toEqual(await blockDurations(run, 40));
+      const scores = await movingAverageScores(run, { maxBins: 30 });
+      expect(await movingAverageScores(remote, { maxBins: 30 })).toEqual(scores);
+    }
+  });
+
+  it('the x of the mixed run goes back, so its scores take the stretch replay', async () => {
+    const run = local.get(MIXED)!;
+    const range = await run.xRange();
+    const spec = binSpec(range.min!, range.max!, 30, range.integer);
+    expect((await run.session.one<{ n: number }>(xGoesBackSql(spec).text))!.n).toBeGreaterThan(0);
+    expect((await movingAverageScores(run, { maxBins: 30 }))?.uids.length).toBeGreaterThan(0);
+  });
+
+  it('plot draws the same SVGs from the cluster as from the logs', async () => {
+    for (const name of names()) {
+      const run = local.get(name)!;
+      const remote = await FleetRun.open(fleet, [name]);
+      const charts = await runCharts(run, { seed: 3 });
+      const remoteCharts = await runCharts(remote, { seed: 3 });
+      expect(remoteCharts.map((c) => c.name)).toEqual(charts.map((c) => c.name));
+      expect(charts.length).toBeGreaterThan(1);
+      for (let i = 0; i < charts.length; i++) {
+        const [a, b] = await Promise.all([renderSvg(charts[i].spec), renderSvg(remoteCharts[i].spec)]);
+        expect(b, `${name}: ${charts[i].name}`).toBe(a);
+      }
     }
   });
 });

@@ -160,7 +160,7 @@ describe('engine aggregates', () => {
     }
     await expectSql(
       populationSql('uid_events', sql`${ident('rewards')} > 0`),
-      'SELECT CAST(count(*) AS DOUBLE) AS n FROM "uid_events" WHERE "rewards" > 0',
+      'SELECT CAST(count(*) AS DOUBLE) AS n FROM "uid_events" WHERE ("rewards" > 0)',
     );
     await expectSql(
       reservoirSql({ table: 'uid_events', columns: ['x', 'Rewards~2', 'rewards'], size: 2, seed: 7 }),
@@ -173,14 +173,14 @@ describe('engine aggregates', () => {
       seed: 1,
       where: sql`${ident('c.d')} > 8`,
     });
-    expect(events.text).toContain(`FROM "events" WHERE "c.d" > 8 ORDER BY`);
+    expect(events.text).toContain(`FROM "events" WHERE ("c.d" > 8) ORDER BY`);
     expect(await session.columns(events.text)).toEqual({ 'a"b': [NaN, 21] });
   });
 
   it('position counts', async () => {
     await expectSql(
       positionCountsSql(),
-      'SELECT CAST("position.map" AS INTEGER) AS "map", CAST("position.x" AS INTEGER) AS "x", CAST("position.y" AS INTEGER) AS "y", CAST(count(*) AS DOUBLE) AS "visits" FROM "rows" WHERE ("position.map" IS NOT NULL) AND ("position.x" IS NOT NULL) AND ("position.y" IS NOT NULL) GROUP BY ALL ORDER BY 1, 3, 2',
+      'SELECT CAST("position.map" AS INTEGER) AS "map", CAST("position.x" AS INTEGER) AS "x", CAST("position.y" AS INTEGER) AS "y", CAST(count(*) AS DOUBLE) AS "visits" FROM "rows" WHERE ("position.map" IS NOT NULL) AND ("position.x" IS NOT NULL) AND ("position.y" IS NOT NULL) GROUP BY "map", "x", "y" ORDER BY "map", "y", "x"',
     );
     expect(await session.columns(positionCountsSql().text)).toEqual({
       map: [0, 1],
@@ -198,18 +198,18 @@ describe('engine aggregates', () => {
     );
     await expectSql(
       uidIndexedMatrixSql("it's", spec),
-      `SELECT ${BIN} AS "bin", "uid", arg_max("value", "ord") AS "value" FROM "uid_indexed_events" WHERE ${scope} GROUP BY ALL ORDER BY 1, 2`,
+      `SELECT ${BIN} AS "bin", "uid" AS "key", arg_max("value", "ord") AS "last" FROM "uid_indexed_events" WHERE ${scope} GROUP BY "bin", "uid" ORDER BY "bin", "uid"`,
     );
     expect(
       await session.columns(uidIndexedMatrixSql('set_weights', { x0: 100, width: 1, count: 4 }).text),
     ).toEqual({
       bin: [1, 1],
-      uid: [0, 1],
-      value: [0.25, 0.75],
+      key: [0, 1],
+      last: [0.25, 0.75],
     });
     await expectSql(
       weightKindsSql(),
-      `SELECT "kind", CAST(count(DISTINCT "ord") AS DOUBLE) AS n FROM "uid_indexed_events" WHERE "kind" IN ('set_weights', 'neuron_weights') AND "x" IS NOT NULL AND isfinite("x") GROUP BY "kind" ORDER BY n DESC, "kind"`,
+      `SELECT "kind", CAST(count(DISTINCT "ord") AS DOUBLE) AS n FROM "uid_indexed_events" WHERE ("kind" IN ('set_weights', 'neuron_weights')) AND ("x" IS NOT NULL) AND (isfinite("x")) GROUP BY "kind" ORDER BY n DESC, "kind"`,
     );
   });
 
@@ -288,14 +288,14 @@ describe('engine aggregates', () => {
   it('per-uid performance', async () => {
     await expectSql(
       uidPerformanceSql({ successful: true, completionTimes: true }),
-      'SELECT CAST("uid" AS INTEGER) AS "uid", CAST(count(*) FILTER (WHERE "successful" <> 0) AS DOUBLE) / count("successful") AS rate, quantile_cont("completion_times", [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite("completion_times")) AS q, CAST(count(*) AS DOUBLE) AS n FROM "uid_events" WHERE "uid" >= 0 GROUP BY 1 ORDER BY 1',
+      'SELECT "uid" AS "key", CAST(count(*) FILTER (WHERE "successful" <> 0) AS DOUBLE) / count("successful") AS rate, quantile_cont("completion_times", [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite("completion_times")) AS q, CAST(count(*) AS DOUBLE) AS n FROM "uid_events" WHERE ("uid" >= 0) GROUP BY "uid" ORDER BY "uid"',
     );
     await expectSql(
       uidPerformanceSql({ successful: false, completionTimes: false }),
-      'SELECT CAST("uid" AS INTEGER) AS "uid", CAST(NULL AS DOUBLE) AS rate, CAST(NULL AS DOUBLE[]) AS q, CAST(count(*) AS DOUBLE) AS n FROM "uid_events" WHERE "uid" >= 0 GROUP BY 1 ORDER BY 1',
+      'SELECT "uid" AS "key", CAST(NULL AS DOUBLE) AS rate, CAST(NULL AS DOUBLE[]) AS q, CAST(count(*) AS DOUBLE) AS n FROM "uid_events" WHERE ("uid" >= 0) GROUP BY "uid" ORDER BY "uid"',
     );
     const cols = await session.columns(uidPerformanceSql({ successful: true, completionTimes: true }).text);
-    expect(cols.uid).toEqual([3, 4]);
+    expect(cols.key).toEqual([3, 4]);
     expect(cols.rate).toEqual([1, 0]);
     expect(cols.n).toEqual([2, 2]);
   });
@@ -315,7 +315,7 @@ describe('engine aggregates', () => {
     );
     await expectSql(
       blockDurationsSql(spec, 70, 80),
-      `SELECT ${BIN} AS bin, ${mean('"x"', 35)} AS x_mean, CAST(count(*) AS DOUBLE) AS n, ${mean('"d"', 40)} AS mean, min("d") AS lo, max("d") AS hi, quantile_cont("d", [0.1, 0.9]) AS band, arg_max("d", "ord") AS "last" FROM (${durations}) GROUP BY 1 ORDER BY 1`,
+      `SELECT ${BIN} AS "bin", ${mean('"x"', 35)} AS x_mean, CAST(count(*) AS DOUBLE) AS n, ${mean('"d"', 40)} AS mean, min("d") AS lo, max("d") AS hi, quantile_cont("d", [0.1, 0.9]) AS band, arg_max("d", "ord") AS "last" FROM (${durations}) GROUP BY "bin" ORDER BY "bin"`,
     );
   });
 });

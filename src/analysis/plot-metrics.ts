@@ -2,18 +2,18 @@ import { formatCount, runCaption } from '../charts/caption.js';
 import { rewardComponentsSpec } from '../charts/reward-components.js';
 import type { Smoothing } from '../charts/smoothing.js';
 import { binnedStats, type BinnedStats } from '../engine/binned-stats.js';
-import type { Run } from '../engine/run.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import { MAX_METRICS } from './chart-constants.js';
 import { isMetricPath } from './metric-paths.js';
 import type { NamedChart } from './plot-validator.js';
 
 /** Numeric per-event fields worth a line (see isMetricPath), at most MAX_METRICS. */
-export function metricColumns(run: Run, exclude: readonly string[] = []): string[] {
+export function metricColumns(run: QueryableRun, exclude: readonly string[] = []): string[] {
   return allMetricColumns(run, exclude).slice(0, MAX_METRICS);
 }
 
 /** Numeric fields (by their first value) worth a line, by name. */
-function allMetricColumns(run: Run, exclude: readonly string[]): string[] {
+function allMetricColumns(run: QueryableRun, exclude: readonly string[]): string[] {
   return [...run.columns.scalars]
     .filter(([name, type]) => type === 'DOUBLE' && isMetricPath(name))
     .map(([name]) => name)
@@ -23,20 +23,20 @@ function allMetricColumns(run: Run, exclude: readonly string[]): string[] {
 
 /** Every numeric metric over x: exact per-bin mean with its band, small multiples. */
 export async function metricsChart(
-  run: Run,
+  run: QueryableRun,
   smoothing?: Partial<Smoothing>,
   exclude: readonly string[] = [],
 ): Promise<NamedChart | undefined> {
   const columns = metricColumns(run, exclude);
   if (!columns.length) return undefined;
   const stats = await binnedStats(run, { columns, maxBins: 400 });
-  const summary = await run.summary();
+  const x = await run.xRange();
   const caption = runCaption({
-    rows: summary.rows,
-    files: summary.files,
+    rows: run.ingest.rows,
+    files: run.fileCount,
     xLabel: run.x.label,
-    xMin: summary.x.min,
-    xMax: summary.x.max,
+    xMin: x.min,
+    xMax: x.max,
   });
   return metricsChartFromStats(stats, caption, run.x.label, allMetricColumns(run, exclude).length, smoothing);
 }

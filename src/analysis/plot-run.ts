@@ -1,4 +1,4 @@
-import type { Run } from '../engine/run.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import type { Smoothing } from '../charts/smoothing.js';
 import { metricsChart } from './plot-metrics.js';
 import { positionChart, rewardChart } from './plot-training.js';
@@ -10,7 +10,7 @@ export interface RunChartOptions extends ValidatorChartOptions {
 }
 
 /** Every chart the run's data supports, named for file names. */
-export async function runCharts(run: Run, options: RunChartOptions = {}): Promise<NamedChart[]> {
+export async function runCharts(run: QueryableRun, options: RunChartOptions = {}): Promise<NamedChart[]> {
   const charts: NamedChart[] = [];
   if (run.x.column !== 'step') {
     const rewards = await rewardChart(run, { smoothing: options.smoothing });

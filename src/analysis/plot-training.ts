@@ -1,7 +1,8 @@
 import { binnedStats, type BinnedStats } from '../engine/binned-stats.js';
 import { positionCounts, type PositionCounts } from '../engine/positions.js';
-import type { Run } from '../engine/run.js';
-import { quoteIdentifier } from '../engine/session.js';
+import { fromWhere } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
+import { ident, join, sql } from '../engine/sql.js';
 import { runCaption } from '../charts/caption.js';
 import { globalGrid, globalMapHeatmapSpec, readMapLayout } from '../charts/global-map-heatmap.js';
 import { positionHeatmapSpec } from '../charts/position-heatmap.js';
@@ -11,7 +12,7 @@ import type { VegaLiteSpec } from '../render/index.js';
 import { rewardColumnsInOrder } from './metric-paths.js';
 
 /** The run's reward columns (`rewards.*`), total first, then the usual component order. */
-export function rewardColumns(run: Run): string[] {
+export function rewardColumns(run: QueryableRun): string[] {
   return rewardColumnsInOrder(run.storedColumns('rows'));
 }
 
@@ -25,16 +26,21 @@ export interface RewardChart {
 
 /** Reward components over run.x, from exact per-bin statistics of every row that has rewards. */
 export async function rewardChart(
-  run: Run,
+  run: QueryableRun,
   options: { smoothing?: Partial<Smoothing>; maxBins?: number } = {},
 ): Promise<RewardChart | undefined> {
   const columns = rewardColumns(run);
   if (!columns.length) return undefined;
-  const any = columns.map((c) => `${quoteIdentifier(c)} IS NOT NULL`).join(' OR ');
+  const d = run.dialect;
+  const any = join(
+    columns.map((c) => sql`${ident(c)} IS NOT NULL`),
+    ' OR ',
+  );
+  const x = ident('x');
   const info = await run.session.one<{ rows: number; files: number; min: number | null; max: number | null }>(
-    `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(DISTINCT file_id) AS INTEGER) AS files,
-            min(x) AS min, max(x) AS max
-     FROM events WHERE (${any}) AND x IS NOT NULL AND isfinite(x)`,
+    sql`SELECT CAST(count(*) AS DOUBLE) AS ${ident('rows')}, CAST(count(DISTINCT file_id) AS INTEGER) AS ${ident('files')},
+            min(${x}) AS ${ident('min')}, max(${x}) AS ${ident('max')}
+     ${fromWhere(d, 'events', [any, sql`${x} IS NOT NULL`, d.isFinite(x)])}`.text,
   );
   if (!info || info.rows === 0) return undefined;
   const stats = await binnedStats(run, { columns, maxBins: options.maxBins ?? 400 });
@@ -66,12 +72,12 @@ export function rewardChartFromStats(
 
 /** Position heatmap: per-map small multiples, or one world grid with a region table. */
 export async function positionChart(
-  run: Run,
+  run: QueryableRun,
   options: { mapLayout?: string } = {},
 ): Promise<{ spec: VegaLiteSpec; unknownMaps: number[] } | undefined> {
   const counts = await positionCounts(run);
   if (!counts || counts.total === 0) return undefined;
-  const files = new Set(run.ingest.files.filter((f) => f.rows > 0).map((f) => f.fileId)).size;
+  const files = await run.filesWithRows();
   return positionChartFromCounts(counts, files, options);
 }
 

@@ -2,10 +2,10 @@ import { binnedStats, type BinnedSeries } from '../engine/binned-stats.js';
 import { blockDurations } from '../engine/block-durations.js';
 import { movingAverageScores, type ScoreMatrix } from '../engine/moving-average-scores.js';
 import { reservoirSample } from '../engine/reservoir.js';
-import type { Run } from '../engine/run.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import { uidPerformance } from '../engine/uid-performance.js';
 import { weightsMatrix, type WeightsMatrix } from '../engine/uid-indexed-matrix.js';
-import { quoteIdentifier } from '../engine/session.js';
+import { and, ident, sql } from '../engine/sql.js';
 import { formatCount } from '../charts/caption.js';
 import { binnedLineSpec } from '../charts/binned-line.js';
 import { uidMatrixHeatmapSpec } from '../charts/uid-matrix-heatmap.js';
@@ -57,12 +57,18 @@ export interface ValidatorData {
 }
 
 /** Every validator chart the run's fields support. */
-export async function validatorCharts(run: Run, options: ValidatorChartOptions = {}): Promise<NamedChart[]> {
+export async function validatorCharts(
+  run: QueryableRun,
+  options: ValidatorChartOptions = {},
+): Promise<NamedChart[]> {
   return validatorChartsFromData(await validatorData(run, options));
 }
 
 /** The validator charts' data, by SQL over the indexed run. */
-export async function validatorData(run: Run, options: ValidatorChartOptions = {}): Promise<ValidatorData> {
+export async function validatorData(
+  run: QueryableRun,
+  options: ValidatorChartOptions = {},
+): Promise<ValidatorData> {
   const uidColumns = run.storedColumns('uid_rows');
   const seed = options.seed ?? 0;
   const clouds: UidCloud[] = [];
@@ -71,7 +77,11 @@ export async function validatorData(run: Run, options: ValidatorChartOptions = {
     const sample = await reservoirSample(run, {
       table: 'uid_events',
       columns: ['x', 'uid', 'task', value],
-      where: `${quoteIdentifier(value)} IS NOT NULL AND isfinite(${quoteIdentifier(value)}) AND x IS NOT NULL`,
+      where: and([
+        sql`${ident(value)} IS NOT NULL`,
+        run.dialect.isFinite(ident(value)),
+        sql`${ident('x')} IS NOT NULL`,
+      ]),
       size: options.sampleSize ?? 10_000,
       seed,
     });
@@ -86,7 +96,7 @@ export async function validatorData(run: Run, options: ValidatorChartOptions = {
   }
   return {
     events: run.ingest.rows,
-    files: run.location.files.length,
+    files: run.fileCount,
     xTitle: run.x.label,
     seed,
     clouds,

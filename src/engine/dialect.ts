@@ -9,7 +9,7 @@ import { and, ident, lit, sql, trusted, type Sql } from './sql.js';
  * both); a ClickHouse fleet refuses field names and values holding a backslash or a double quote,
  * which ClickHouse would read as escapes.
  */
-export type ViewName = 'events' | 'uid_events' | 'uid_indexed_events' | 'rows' | 'uid_rows';
+export type ViewName = 'events' | 'uid_events' | 'uid_indexed' | 'uid_indexed_events' | 'rows' | 'uid_rows';
 
 export interface Dialect {
   readonly name: 'duckdb' | 'clickhouse';
@@ -27,11 +27,11 @@ export interface Dialect {
   countIf(condition: Sql): Sql;
   /** An aggregate over the rows where `condition` holds: min, max, sum, or arg_max(value, key). */
   aggregateIf(fn: 'min' | 'max' | 'sum', value: Sql, condition: Sql): Sql;
-  argMaxIf(value: Sql, key: Sql, condition: Sql): Sql;
+  argMaxIf(value: Sql, key: Sql, condition?: Sql): Sql;
   /** True when `condition` holds on every row (NULL when there are none). */
   all(condition: Sql): Sql;
   /** `[q(p0), q(p1), …]` of the values where `condition` holds, interpolated as DuckDB's quantile_cont. */
-  quantiles(value: Sql, band: readonly number[], condition: Sql): Sql;
+  quantiles(value: Sql, band: readonly number[], condition?: Sql): Sql;
   /** The mean of the finite values, exact up to the rounding at 2^-scale (exact-mean.ts). */
   exactMean(value: Sql, scale: number): Sql;
   /** The sum of the finite values, exact up to the rounding at 2^-scale. */
@@ -42,8 +42,10 @@ export interface Dialect {
   readonly windows: boolean;
   /** Integer division toward zero and the remainder's sign as in C. */
   intDiv(a: Sql, b: Sql): Sql;
-  /** NULL of type text. */
+  /** NULL of type text, of DOUBLE, of a list of DOUBLE. */
   nullText(): Sql;
+  nullDouble(): Sql;
+  nullDoubles(): Sql;
   /** A boolean literal (ClickHouse before 21.x has no true/false: 1/0). */
   bool(value: boolean): Sql;
 }
@@ -64,10 +66,15 @@ export const duckdb: Dialect = {
   isFinite: (value) => sql`isfinite(${value})`,
   countIf: (condition) => sql`count(*) FILTER (WHERE ${condition})`,
   aggregateIf: (fn, value, condition) => sql`${trusted(fn)}(${value}) FILTER (WHERE ${condition})`,
-  argMaxIf: (value, key, condition) => sql`arg_max(${value}, ${key}) FILTER (WHERE ${condition})`,
+  argMaxIf: (value, key, condition) =>
+    condition === undefined
+      ? sql`arg_max(${value}, ${key})`
+      : sql`arg_max(${value}, ${key}) FILTER (WHERE ${condition})`,
   all: (condition) => sql`bool_and(${condition})`,
   quantiles: (value, band, condition) =>
-    sql`quantile_cont(${value}, [${band.map((p) => lit(p))}]) FILTER (WHERE ${condition})`,
+    condition === undefined
+      ? sql`quantile_cont(${value}, [${band.map((p) => lit(p))}])`
+      : sql`quantile_cont(${value}, [${band.map((p) => lit(p))}]) FILTER (WHERE ${condition})`,
   exactMean(expr, scale) {
     const value = sql`CAST(${expr} AS DOUBLE)`;
     const filter = sql`FILTER (WHERE isfinite(${value}))`;
@@ -93,6 +100,8 @@ export const duckdb: Dialect = {
   intDiv: (a, b) => sql`(${a} // ${b})`,
   bool: (value) => lit(value),
   nullText: () => sql`CAST(NULL AS VARCHAR)`,
+  nullDouble: () => sql`CAST(NULL AS DOUBLE)`,
+  nullDoubles: () => sql`CAST(NULL AS DOUBLE[])`,
 };
 
 /**
@@ -133,10 +142,14 @@ export function clickhouse(database: string, runs: readonly string[]): Dialect {
     isFinite: finite,
     countIf: (condition) => sql`countIf(${condition})`,
     aggregateIf: (fn, value, condition) => sql`${trusted(fn)}If(${value}, ${condition})`,
-    argMaxIf: (value, key, condition) => sql`argMaxIf(${value}, ${key}, ${condition})`,
+    argMaxIf: (value, key, condition) =>
+      condition === undefined ? sql`argMax(${value}, ${key})` : sql`argMaxIf(${value}, ${key}, ${condition})`,
     all: (condition) => sql`(min(${condition}) = 1)`,
     quantiles(value, band, condition) {
-      const sorted = sql`arraySort(groupArrayIf(${value}, ${condition}))`;
+      const sorted =
+        condition === undefined
+          ? sql`arraySort(groupArray(${value}))`
+          : sql`arraySort(groupArrayIf(${value}, ${condition}))`;
       // quantile_cont: h = (n − 1)·p, d = h − ⌊h⌋: s[⌊h⌋]·(1 − d) + s[⌈h⌉]·d (DuckDB's arithmetic,
       // checked bit for bit; arrays count from 1).
       const one = (p: number) => {
@@ -166,6 +179,8 @@ export function clickhouse(database: string, runs: readonly string[]): Dialect {
     intDiv: (a, b) => sql`intDiv(${a}, ${b})`,
     bool: (value) => trusted(value ? '1' : '0'),
     nullText: () => sql`CAST(NULL AS Nullable(String))`,
+    nullDouble: () => sql`CAST(NULL AS Nullable(Float64))`,
+    nullDoubles: () => sql`CAST(NULL AS Nullable(Float64))`,
   };
 }
 

@@ -1,7 +1,8 @@
 import { binIndexSql, binSpec, type BinSpec } from './bins.js';
 import { exactSumSql, meanScale } from './exact-mean.js';
-import type { Run } from './run.js';
-import { ident, lit, sql } from './sql.js';
+import { duckdb, fromWhere, type Dialect } from './dialect.js';
+import type { QueryableRun } from './queryable.js';
+import { ident, lit, sql, type Sql } from './sql.js';
 import { forwardFill, uidIndexedMatrix } from './uid-indexed-matrix.js';
 
 export interface ScoreMatrix {
@@ -38,13 +39,15 @@ export interface ScoreOptions {
  * ordered list per (uid, bin) did, and ran out of memory on 1 GB of FileTAO at 400 bins).
  */
 export async function movingAverageScores(
-  run: Run,
+  run: QueryableRun,
   options: ScoreOptions = {},
 ): Promise<ScoreMatrix | undefined> {
   const alpha = options.alpha ?? 0.05;
   const maxBins = options.maxBins ?? 200;
+  const d = run.dialect;
   const logged = await run.session.one<{ n: number }>(
-    `SELECT CAST(count(*) AS DOUBLE) AS n FROM uid_indexed WHERE kind = 'moving_averaged_scores'`,
+    sql`SELECT CAST(count(*) AS DOUBLE) AS n ${fromWhere(d, 'uid_indexed', [sql`${ident('kind')} = ${lit('moving_averaged_scores')}`])}`
+      .text,
   );
   if ((logged?.n ?? 0) > 0) return loggedScores(run, alpha, maxBins);
   const reward = options.rewardColumn ?? 'rewards';
@@ -54,14 +57,15 @@ export async function movingAverageScores(
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
   // Row order visits the bins in order unless x goes back somewhere: then the replay runs over
   // stretches of consecutive events in one bin, and a bin holds the state after its last stretch.
-  const back = await run.session.one<{ n: number }>(xGoesBackSql(spec).text);
+  const back = await run.session.one<{ n: number }>(xGoesBackSql(spec, d).text);
   const monotonic = (back?.n ?? 0) === 0;
   const scale = await rewardScale(run, reward, alpha);
-  const maps = await run.session.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic).text);
-  const uidColumn = (maps.uid ?? []) as number[];
+  const maps = await run.session.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic, d).text);
+  const uidColumn = ((maps.key ?? []) as number[]).map(Number);
   if (!uidColumn.length) return undefined;
   const events = await run.session.one<{ n: number }>(
-    sql`SELECT CAST(count(DISTINCT ord) AS DOUBLE) AS n FROM uid_events WHERE ${updates(reward)}`.text,
+    sql`SELECT CAST(count(DISTINCT ord) AS DOUBLE) AS n ${fromWhere(d, 'uid_events', updates(reward, d))}`
+      .text,
   );
   const uids = [...new Set(uidColumn)].sort((a, b) => a - b);
   const rowOf = new Map(uids.map((u, i) => [u, i]));
@@ -71,7 +75,7 @@ export async function movingAverageScores(
   const bins = maps.bin as number[];
   const counts = maps.n as number[];
   const offsets = maps.b as number[];
-  const lastStretch = maps.last as boolean[];
+  const lastStretch = (maps.last as (boolean | number)[]).map(Boolean);
   /** Bins whose every cell was set (x went back): a missing score there stays missing. */
   const visited = new Uint8Array(spec.count);
   // Rows come ordered by stretch (= bin when x only goes forward), then uid.
@@ -100,23 +104,32 @@ function carryIntoUnvisited(values: Float64Array, rows: number, cols: number, vi
 }
 
 /** Events where x's bin is below the bin of the event before (in row order). */
-export function xGoesBackSql(spec: BinSpec) {
+export function xGoesBackSql(spec: BinSpec, d: Dialect = duckdb) {
+  const x = ident('x');
+  const binned = sql`SELECT ord, ${binIndexSql('x', spec)} AS bin ${fromWhere(d, 'events', [sql`${x} IS NOT NULL`, d.isFinite(x)])}`;
+  if (d.name === 'clickhouse')
+    // No lag() before ClickHouse 21: the bins in row order as one array.
+    return sql`SELECT CAST(arrayCount((v, i) -> i > 1 AND v.2 < a[i - 1].2, a, arrayEnumerate(a)) AS DOUBLE) AS n
+      FROM (SELECT arraySort(v -> v.1, groupArray((ord, bin))) AS a FROM (${binned}))`;
   return sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM (
       SELECT bin, lag(bin) OVER (ORDER BY ord) AS before
-      FROM (SELECT ord, ${binIndexSql('x', spec)} AS bin FROM events WHERE x IS NOT NULL AND isfinite(x)))
+      FROM (${binned}))
     WHERE bin < before`;
 }
 
 /** The per-uid rows that update a score: a finite reward of a uid ≥ 0 at a finite x. */
-function updates(reward: string) {
+function updates(reward: string, d: Dialect): Sql[] {
   const r = ident(reward);
-  return sql`${r} IS NOT NULL AND isfinite(${r}) AND x IS NOT NULL AND isfinite(x) AND uid >= 0`;
+  const x = ident('x');
+  return [sql`${r} IS NOT NULL`, d.isFinite(r), sql`${x} IS NOT NULL`, d.isFinite(x), sql`uid >= 0`];
 }
 
 /** The scale of exactSumSql for terms α·reward·(1−α)^k. */
-async function rewardScale(run: Run, reward: string, alpha: number): Promise<number> {
+async function rewardScale(run: QueryableRun, reward: string, alpha: number): Promise<number> {
+  const d = run.dialect;
   const row = await run.session.one<{ m: number | null }>(
-    sql`SELECT max(abs(CAST(${ident(reward)} AS DOUBLE))) AS m FROM uid_events WHERE ${updates(reward)}`.text,
+    sql`SELECT max(abs(${d.double(ident(reward))})) AS m ${fromWhere(d, 'uid_events', updates(reward, d))}`
+      .text,
   );
   return meanScale(alpha * (row?.m ?? 0));
 }
@@ -128,32 +141,73 @@ async function rewardScale(run: Run, reward: string, alpha: number): Promise<num
  * (`monotonic`), else a run of consecutive events with updates
  * in one bin, in row order; `last` says whether it is its bin's last stretch.
  */
-export function scoreMapsSql(reward: string, spec: BinSpec, alpha: number, scale: number, monotonic = true) {
+export function scoreMapsSql(
+  reward: string,
+  spec: BinSpec,
+  alpha: number,
+  scale: number,
+  monotonic = true,
+  d: Dialect = duckdb,
+) {
   const r = ident(reward);
   const bin = binIndexSql('x', spec);
-  const term = sql`${lit(alpha)} * CAST(${r} AS DOUBLE) * pow(${lit(1 - alpha)}, later)`;
-  const fold = sql`CAST(count(*) AS DOUBLE) AS n, ${exactSumSql(term, scale)} AS b`;
+  const term = sql`${lit(alpha)} * ${d.double(r)} * pow(${lit(1 - alpha)}, later)`;
+  const fold = sql`CAST(count(*) AS DOUBLE) AS n, ${exactSumSql(term, scale, d)} AS b`;
+  const rows = fromWhere(d, 'uid_events', updates(reward, d));
+  if (d.name === 'clickhouse') return scoreMapsClickHouse(r, bin, fold, rows, monotonic);
   // The updates after each one within its (stretch, uid): its exponent.
   const later = sql`row_number() OVER (PARTITION BY stretch, uid ORDER BY ord DESC, pos DESC) - 1 AS later`;
   if (monotonic)
-    return sql`SELECT stretch, stretch AS bin, uid, ${fold}, true AS last FROM (
+    return sql`SELECT stretch, stretch AS bin, uid AS key, ${fold}, true AS last FROM (
         SELECT stretch, uid, ${r}, ${later} FROM (
-          SELECT ${bin} AS stretch, uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)}))
+          SELECT ${bin} AS stretch, uid, ${r}, ord, pos ${rows}))
       GROUP BY stretch, uid ORDER BY stretch, uid`;
-  return sql`WITH binned AS (SELECT DISTINCT ord, ${bin} AS bin FROM uid_events WHERE ${updates(reward)}),
+  return sql`WITH binned AS (SELECT DISTINCT ord, ${bin} AS bin ${rows}),
     stretches AS (
       SELECT ord, bin, sum(CASE WHEN bin IS DISTINCT FROM before THEN 1 ELSE 0 END) OVER (ORDER BY ord) AS stretch
       FROM (SELECT ord, bin, lag(bin) OVER (ORDER BY ord) AS before FROM binned)),
     last AS (SELECT bin, max(stretch) AS stretch FROM stretches GROUP BY bin),
     ranked AS (
       SELECT s.stretch, s.bin, u.uid, u.${r}, ${later}
-      FROM (SELECT uid, ${r}, ord, pos FROM uid_events WHERE ${updates(reward)}) u JOIN stretches s USING (ord))
-    SELECT k.stretch, k.bin, k.uid, ${fold}, any_value(k.stretch = l.stretch) AS last
+      FROM (SELECT uid, ${r}, ord, pos ${rows}) u JOIN stretches s USING (ord))
+    SELECT k.stretch, k.bin, k.uid AS key, ${fold}, any_value(k.stretch = l.stretch) AS last
     FROM ranked k JOIN last l USING (bin)
     GROUP BY k.stretch, k.bin, k.uid ORDER BY k.stretch, k.uid`;
 }
 
-async function loggedScores(run: Run, alpha: number, maxBins: number): Promise<ScoreMatrix | undefined> {
+/**
+ * scoreMapsSql without window functions (ClickHouse before 21): each (stretch, uid)'s updates as
+ * an array sorted by place, whose index gives each update's exponent; stretches (x going back)
+ * from the array of the events' bins in row order.
+ */
+function scoreMapsClickHouse(r: Sql, bin: Sql, fold: Sql, rows: Sql, monotonic: boolean): Sql {
+  const ranked = (source: Sql) => sql`SELECT stretch, bin, uid, e.3 AS ${r}, len - i AS later FROM (
+      SELECT stretch, bin, uid, arraySort(v -> (v.1, v.2), groupArray((ord, pos, toFloat64(${r})))) AS a, length(a) AS len
+      FROM (${source}) GROUP BY stretch, bin, uid)
+    ARRAY JOIN a AS e, arrayEnumerate(a) AS i`;
+  if (monotonic)
+    return sql`SELECT stretch, bin, uid AS key, ${fold}, 1 AS last FROM (
+        ${ranked(sql`SELECT ${bin} AS stretch, ${bin} AS bin, uid, ${r}, ord, pos ${rows}`)})
+      GROUP BY stretch, bin, uid ORDER BY stretch, uid`;
+  // Stretches: runs of consecutive update events (row order) in one bin, numbered from 1; `last`:
+  // the bin's last stretch.
+  const stretches = sql`SELECT e.1 AS ord, e.2 AS bin, s AS stretch FROM (
+      SELECT a, arrayCumSum(arrayMap((v, i) -> i = 1 OR v.2 != a[i - 1].2, a, arrayEnumerate(a))) AS ss
+      FROM (SELECT arraySort(v -> v.1, groupArray((ord, bin))) AS a FROM (SELECT DISTINCT ord, ${bin} AS bin ${rows})))
+    ARRAY JOIN a AS e, ss AS s`;
+  const source = sql`SELECT stretch, bin, uid, ${r}, ord, pos FROM (SELECT uid, ${r}, ord, pos ${rows})
+    ALL INNER JOIN (${stretches}) USING (ord)`;
+  return sql`SELECT stretch, bin, uid AS key, ${fold}, max(stretch = last_stretch) AS last FROM (
+      SELECT stretch, bin, uid, ${r}, later FROM (${ranked(source)}))
+    ALL INNER JOIN (SELECT bin, max(stretch) AS last_stretch FROM (${stretches}) GROUP BY bin) USING (bin)
+    GROUP BY stretch, bin, uid ORDER BY stretch, uid`;
+}
+
+async function loggedScores(
+  run: QueryableRun,
+  alpha: number,
+  maxBins: number,
+): Promise<ScoreMatrix | undefined> {
   const matrix = await uidIndexedMatrix(run, 'moving_averaged_scores', maxBins);
   return (
     matrix && {

@@ -23,6 +23,10 @@ export interface QueryableRun {
   readonly taskColumn: string | undefined;
   readonly columns: ViewColumns;
   readonly ingest: { rows: number; uidRows: number };
+  /** Files of the run (as pushed, for a fleet's run). */
+  readonly fileCount: number;
   storedColumns(table: 'rows' | 'uid_rows'): Set<string>;
   xRange(): Promise<XRange>;
+  /** Files that hold at least one row. */
+  filesWithRows(): Promise<number>;
 }

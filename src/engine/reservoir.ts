@@ -1,5 +1,6 @@
 import { expression, type SqlExpression } from './exact-mean.js';
-import type { Run } from './run.js';
+import { duckdb, fromWhere, type Dialect } from './dialect.js';
+import type { QueryableRun } from './queryable.js';
 import { sampleHashSql, sampleSeed } from './sample-hash.js';
 import { ident, join, lit, sql, type Sql } from './sql.js';
 
@@ -29,18 +30,19 @@ export interface ReservoirSql {
   where?: SqlExpression;
   size: number;
   seed: number;
+  dialect?: Dialect;
 }
 
 const ORD = ident('__runlens_ord');
 const POS = ident('__runlens_pos');
 
-function whereOf(where: SqlExpression | undefined): Sql {
-  return where === undefined ? sql`` : sql` WHERE ${expression(where)}`;
+function fromOf(d: Dialect, table: ReservoirSql['table'], where: SqlExpression | undefined): Sql {
+  return fromWhere(d, table, where === undefined ? [] : [expression(where)]);
 }
 
 /** The rows eligible for the sample. */
-export function populationSql(table: ReservoirSql['table'], where?: SqlExpression): Sql {
-  return sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM ${ident(table)}${whereOf(where)}`;
+export function populationSql(table: ReservoirSql['table'], where?: SqlExpression, d: Dialect = duckdb): Sql {
+  return sql`SELECT CAST(count(*) AS DOUBLE) AS n ${fromOf(d, table, where)}`;
 }
 
 /**
@@ -51,11 +53,12 @@ export function reservoirSql(options: ReservoirSql): Sql {
   if (!options.columns.length) throw new Error('a reservoir sample needs at least one column');
   const selected = join(options.columns.map((c) => ident(c)));
   const position = options.table === 'uid_events' ? ident('pos') : lit(0);
-  const key = sampleHashSql(options.seed, ident('file_id'), ident('line'), position);
+  const d = options.dialect ?? duckdb;
+  const key = sampleHashSql(options.seed, ident('file_id'), ident('line'), position, d);
   return join(
     [
       sql`SELECT ${selected} FROM (SELECT ${selected}, ${ident('ord')} AS ${ORD}, ${position} AS ${POS}`,
-      sql`FROM ${ident(options.table)}${whereOf(options.where)}`,
+      fromOf(d, options.table, options.where),
       sql`ORDER BY ${key}, ${ORD}, ${POS} LIMIT ${lit(Math.max(0, Math.floor(options.size)))})`,
       sql`ORDER BY ${ORD}, ${POS}`,
     ],
@@ -69,13 +72,19 @@ export function reservoirSql(options: ReservoirSql): Sql {
  * whatever the file sizes, the result does not depend on read order or threads, and the same seed
  * gives the same sample.
  */
-export async function reservoirSample(run: Run, options: ReservoirOptions): Promise<ReservoirSample> {
+export async function reservoirSample(
+  run: QueryableRun,
+  options: ReservoirOptions,
+): Promise<ReservoirSample> {
   const table = options.table ?? 'events';
   const size = options.size ?? 10_000;
   const seed = sampleSeed(options.seed ?? 0);
-  const population = await run.session.one<{ n: number }>(populationSql(table, options.where).text);
+  const population = await run.session.one<{ n: number }>(
+    populationSql(table, options.where, run.dialect).text,
+  );
   const columns = await run.session.columns(
-    reservoirSql({ table, columns: options.columns, where: options.where, size, seed }).text,
+    reservoirSql({ table, columns: options.columns, where: options.where, size, seed, dialect: run.dialect })
+      .text,
   );
   const total = population?.n ?? 0;
   const taken = (Object.values(columns)[0] ?? []).length;

@@ -195,6 +195,14 @@ export class Run implements QueryableRun {
     }
   }
 
+  get fileCount(): number {
+    return this.location.files.length;
+  }
+
+  filesWithRows(): Promise<number> {
+    return Promise.resolve(new Set(this.facts.files.filter((f) => f.rows > 0).map((f) => f.fileId)).size);
+  }
+
   /** Column names of the `rows` view (fields of the log) or of `uid_rows` (uid and per-uid vectors). */
   storedColumns(table: 'rows' | 'uid_rows'): Set<string> {
     if (table === 'rows') return new Set([...this.view.scalars.keys()]);

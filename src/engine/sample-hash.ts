@@ -1,4 +1,5 @@
 import { expression, type SqlExpression } from './exact-mean.js';
+import { duckdb, type Dialect } from './dialect.js';
 import { lit, sql, type Sql } from './sql.js';
 
 /**
@@ -40,13 +41,18 @@ export function sampleHashSql(
   file: SqlExpression,
   line: SqlExpression,
   pos: SqlExpression,
+  dialect: Dialect = duckdb,
 ): Sql {
   const mask = lit(MASK);
+  const duck = dialect.name === 'duckdb';
+  const and = (a: Sql, b: Sql) => (duck ? sql`(${a} & ${b})` : sql`bitAnd(${a}, ${b})`);
+  const xor = (a: Sql, b: Sql) => (duck ? sql`xor(${a}, ${b})` : sql`bitXor(${a}, ${b})`);
+  const shift16 = (a: Sql) => (duck ? sql`${a} >> 16` : sql`bitShiftRight(${a}, 16)`);
   const term = (expr: SqlExpression, c: number): Sql =>
-    sql`((CAST(${expression(expr)} AS BIGINT) * ${lit(c)}) & ${mask})`;
+    and(sql`(CAST(${expression(expr)} AS BIGINT) * ${lit(c)})`, mask);
   const seeded = lit(Math.imul(sampleSeed(seed), C_SEED) >>> 0);
-  const k = sql`((${term(line, C_LINE)} + ${term(pos, C_POS)} + ${term(file, C_FILE)} + ${seeded}) & ${mask})`;
-  const round = (x: Sql): Sql => sql`((xor(${x}, ${x} >> 16) * ${lit(MIX)}) & ${mask})`;
+  const k = and(sql`(${term(line, C_LINE)} + ${term(pos, C_POS)} + ${term(file, C_FILE)} + ${seeded})`, mask);
+  const round = (x: Sql): Sql => and(sql`(${xor(x, shift16(x))} * ${lit(MIX)})`, mask);
   const k2 = round(round(k));
-  return sql`xor(${k2}, ${k2} >> 16)`;
+  return xor(k2, shift16(k2));
 }

@@ -1,6 +1,8 @@
 import type { UidPerformance } from '../charts/uid-performance.js';
-import type { Run } from './run.js';
-import { ident, join, lit, litList, sql, type Sql } from './sql.js';
+import { duckdb, fromWhere, type Dialect } from './dialect.js';
+import type { QueryableRun } from './queryable.js';
+import { sampleHashSql } from './sample-hash.js';
+import { ident, join, lit, sql, type Sql } from './sql.js';
 
 export type { UidPerformance } from '../charts/uid-performance.js';
 
@@ -21,24 +23,25 @@ const HASH_RANGE = 1_000_003;
 export function uidPerformanceSql(
   columns: { successful: boolean; completionTimes: boolean },
   sample?: number,
+  d: Dialect = duckdb,
 ): Sql {
   const uid = ident('uid');
   const ok = ident('successful');
   const times = ident('completion_times');
   const rate = columns.successful
-    ? sql`CAST(count(*) FILTER (WHERE ${ok} <> 0) AS DOUBLE) / count(${ok})`
-    : sql`CAST(NULL AS DOUBLE)`;
+    ? sql`CAST(${d.countIf(sql`${ok} <> 0`)} AS DOUBLE) / count(${ok})`
+    : d.nullDouble();
+  // The sample: the rows whose place hashes (sample-hash.ts, the same in every dialect) below a share.
+  const place = sampleHashSql(0, ident('file_id'), ident('line'), ident('pos'), d);
   const kept =
     sample === undefined
-      ? sql`isfinite(${times})`
-      : sql`isfinite(${times}) AND hash(${ident('ord')}, ${ident('pos')}) % ${lit(HASH_RANGE)} < ${lit(sample)}`;
-  const quantiles = columns.completionTimes
-    ? sql`quantile_cont(${times}, ${litList(QUANTILES)}) FILTER (WHERE ${kept})`
-    : sql`CAST(NULL AS DOUBLE[])`;
+      ? d.isFinite(times)
+      : sql`${d.isFinite(times)} AND ${place} % ${lit(HASH_RANGE)} < ${lit(sample)}`;
+  const quantiles = columns.completionTimes ? d.quantiles(times, QUANTILES, kept) : d.nullDoubles();
   return join(
     [
-      sql`SELECT CAST(${uid} AS INTEGER) AS ${uid}, ${rate} AS rate, ${quantiles} AS q, CAST(count(*) AS DOUBLE) AS n`,
-      sql`FROM ${ident('uid_events')} WHERE ${uid} >= 0 GROUP BY 1 ORDER BY 1`,
+      sql`SELECT ${uid} AS ${ident('key')}, ${rate} AS rate, ${quantiles} AS q, CAST(count(*) AS DOUBLE) AS n`,
+      sql`${fromWhere(d, 'uid_events', [sql`${uid} >= 0`])} GROUP BY ${uid} ORDER BY ${uid}`,
     ],
     ' ',
   );
@@ -46,7 +49,7 @@ export function uidPerformanceSql(
 
 /** Success rate and completion-time distribution per uid, or undefined without either field. */
 export async function uidPerformance(
-  run: Run,
+  run: QueryableRun,
   uidColumns = run.storedColumns('uid_rows'),
 ): Promise<UidPerformance | undefined> {
   const columns = {
@@ -56,18 +59,18 @@ export async function uidPerformance(
   if (!columns.successful && !columns.completionTimes) return undefined;
   const times = columns.completionTimes
     ? await run.session.one<{ n: number }>(
-        sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM ${ident('uid_events')} WHERE isfinite(${ident('completion_times')})`
+        sql`SELECT CAST(count(*) AS DOUBLE) AS n ${fromWhere(run.dialect, 'uid_events', [run.dialect.isFinite(ident('completion_times'))])}`
           .text,
       )
     : undefined;
   const total = times?.n ?? 0;
   const sample =
     total > EXACT_QUANTILE_ROWS ? Math.ceil((HASH_RANGE * EXACT_QUANTILE_ROWS) / total) : undefined;
-  const cols = await run.session.columns(uidPerformanceSql(columns, sample).text);
+  const cols = await run.session.columns(uidPerformanceSql(columns, sample, run.dialect).text);
   const q = (cols.q as (number[] | null)[]).map((v) => v ?? []);
   const at = (i: number) => q.map((v) => v[i] ?? NaN);
   return {
-    uid: cols.uid as number[],
+    uid: ((cols.key ?? []) as number[]).map(Number),
     successRate: (cols.rate as (number | null)[]).map((v) => v ?? NaN),
     p10: at(0),
     p25: at(1),

@@ -1,4 +1,5 @@
-import { clickhouse, type Dialect } from '../engine/dialect.js';
+import { clickhouse, fromWhere, type Dialect } from '../engine/dialect.js';
+import { ident, sql } from '../engine/sql.js';
 import type { ViewColumns } from '../engine/index-views.js';
 import type { QueryableRun, XRange } from '../engine/queryable.js';
 import type { QuerySession, Row } from '../engine/session.js';
@@ -96,6 +97,18 @@ export class FleetRun implements QueryableRun {
       fleet,
       wanted.map((n) => byName.get(n)!),
     );
+  }
+
+  get fileCount(): number {
+    return this.runs.reduce((sum, r) => sum + r.files, 0);
+  }
+
+  async filesWithRows(): Promise<number> {
+    const row = await this.session.one<{ n: number }>(
+      sql`SELECT CAST(uniqExact(${ident('run')}, ${ident('file_id')}) AS DOUBLE) AS n ${fromWhere(this.dialect, 'events', [])}`
+        .text,
+    );
+    return Number(row?.n ?? 0);
   }
 
   get names(): string[] {
