@@ -137,6 +137,8 @@ describe('the same aggregates on the cluster', () => {
         ...(perUid
           ? [
               { table: 'uid_events' as const, columns: ['rewards'], maxBins: 40 },
+              // The band of a sample (above exactQuantileRows): the same rows drawn on both.
+              { table: 'uid_events' as const, columns: ['rewards'], maxBins: 2, exactQuantileRows: 10 },
               {
                 table: 'uid_events' as const,
                 columns: ['rewards'],
@@ -147,6 +149,7 @@ describe('the same aggregates on the cluster', () => {
             ]
           : []),
         { table: 'events', columns: numericScalars, maxBins: 30 },
+        { table: 'events', columns: numericScalars, maxBins: 1, exactQuantileRows: 10 },
       ];
       if (run.taskColumn)
         cases.push({ table: 'uid_events', columns: ['rewards'], maxBins: 20, groupBy: 'task' });
@@ -156,6 +159,14 @@ describe('the same aggregates on the cluster', () => {
         expect(actual.spec).toEqual(expected.spec);
         expect(actual.series.length).toBe(expected.series.length);
         expect(actual.series).toEqual(expected.series);
+        if (options.exactQuantileRows !== undefined) expect(expected.quantiles).toBe('approximate');
+        // FileTAO's bins hold more rows than the sample: the band is a sample's.
+        if (
+          options.exactQuantileRows !== undefined &&
+          options.table === 'uid_events' &&
+          r.profile === 'filetao'
+        )
+          expect(Math.max(...expected.series[0].count)).toBeGreaterThan(expected.quantileSample!);
         expect(expected.series.some((s) => s.mean.some((m) => !Number.isInteger(m)))).toBe(true);
       }
     });

@@ -16,7 +16,14 @@ import {
   weightValuesSql,
   weightVectorsSql,
 } from '../src/analysis/weights-over-time.js';
-import { binnedRangeSql, binnedSeriesSql, taskFilter, xRangeSql } from '../src/engine/binned-stats.js';
+import {
+  binnedRangeSql,
+  binnedSeriesSql,
+  sampleKey,
+  taskFilter,
+  xRangeSql,
+} from '../src/engine/binned-stats.js';
+import { duckdb } from '../src/engine/dialect.js';
 import { binIndexSql } from '../src/engine/bins.js';
 import { blockDurationRowsSql, blockDurationsSql, blockRangeSql } from '../src/engine/block-durations.js';
 import { exactMeanSql, maxAbsesSql, maxAbsSql } from '../src/engine/exact-mean.js';
@@ -254,7 +261,7 @@ describe('engine aggregates', () => {
         scale: 90,
         where: taskFilter('Store'),
       }),
-      `${head('CAST("uid" AS VARCHAR)', '"Rewards~2"')} ${tail('"Rewards~2"')}, list_aggregate(arg_min("Rewards~2", hash({'o': "ord", 'p': "pos"}), 64) FILTER (WHERE isfinite("Rewards~2")), 'quantile_cont', [0.25, 0.75]) AS q, ${last('"Rewards~2"', '("ord" * 1048576 + "pos")')} FROM "uid_events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND ("task" = 'Store') AND ("Rewards~2" IS NOT NULL) GROUP BY grp, bin ORDER BY grp NULLS FIRST, bin`,
+      `${head('CAST("uid" AS VARCHAR)', '"Rewards~2"')} ${tail('"Rewards~2"')}, list_aggregate(arg_min("Rewards~2", ${sampleKey(true, duckdb).text}, 64) FILTER (WHERE isfinite("Rewards~2")), 'quantile_cont', [0.25, 0.75]) AS q, ${last('"Rewards~2"', '("ord" * 1048576 + "pos")')} FROM "uid_events" WHERE ("x" IS NOT NULL) AND (isfinite("x")) AND ("task" = 'Store') AND ("Rewards~2" IS NOT NULL) GROUP BY grp, bin ORDER BY grp NULLS FIRST, bin`,
     );
     await expectSql(
       binnedSeriesSql({

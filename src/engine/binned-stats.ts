@@ -2,7 +2,8 @@ import { binIndexSql, binSpec, type BinSpec } from './bins.js';
 import { exactMeanSql, expression, maxAbsSql, meanScale, type SqlExpression } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
-import { and, ident, join, lit, litList, sql, type Sql } from './sql.js';
+import { sampleHashSql } from './sample-hash.js';
+import { and, ident, join, lit, sql, type Sql } from './sql.js';
 
 export interface BinnedSeries {
   column: string;
@@ -69,7 +70,8 @@ export interface BinnedStats {
 export const EXACT_QUANTILE_ROWS = 5_000_000;
 /**
  * Values held for the sampled quantiles of all groups and bins together: each (group, bin) keeps
- * the values of the rows with the smallest 64-bit hash of their place (ord, pos), at most
+ * the values of the rows with the smallest sample key (sampleKey: the portable hash of the row's
+ * place, so a fleet draws the same sample), at most
  * QUANTILE_SAMPLE_MAX and at least QUANTILE_SAMPLE_MIN (a bin with fewer rows has exact quantiles).
  * A larger budget (2^21, with the place as a tie-breaker in the key) ran a 1 GB FileTAO report out
  * of DuckDB's 320 MB.
@@ -185,11 +187,10 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
       : sql`(${ORD}, ${POS})`
     : ORD;
   const lastOrder = !uidRows ? ORD : options.packedOrder ? sql`(${ORD} * ${lit(POSITIONS)} + ${POS})` : place;
-  let quantile: Sql;
-  if (options.quantileSample === undefined) quantile = d.quantiles(v, options.band, finite);
-  else if (d.name === 'duckdb')
-    quantile = sql`list_aggregate(arg_min(${v}, hash(${place}), ${lit(options.quantileSample)}) FILTER (WHERE ${finite}), 'quantile_cont', ${litList([...options.band])})`;
-  else throw new Error('binned statistics: the sampled quantile band is not written for ClickHouse yet');
+  const quantile =
+    options.quantileSample === undefined
+      ? d.quantiles(v, options.band, finite)
+      : d.sampledQuantiles(v, sampleKey(uidRows, d), options.quantileSample, options.band, finite);
   const group =
     options.groupBy === 'uid'
       ? d.text(ident('uid'))
@@ -208,6 +209,18 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
     ],
     ' ',
   );
+}
+
+/**
+ * A row's key for the sampled band: the sample hash (sample-hash.ts) of its file, line and uid
+ * position, times 2^31, plus the low 31 bits of its place (ord · 2^20 + pos) to set apart rows whose
+ * 32-bit hashes are equal. A BIGINT in both dialects.
+ */
+export function sampleKey(uidRows: boolean, d: Dialect): Sql {
+  const pos = uidRows ? POS : lit(0);
+  const hash = sampleHashSql(0, ident('file_id'), ident('line'), pos, d);
+  const place = sql`(${ORD} * ${lit(POSITIONS)} + ${pos})`;
+  return sql`(CAST(${hash} AS BIGINT) * ${lit(2 ** 31)} + (${place} % ${lit(2 ** 31)}))`;
 }
 
 /** The most values sampled per (group, bin) for bins of `spec`. */

@@ -32,6 +32,11 @@ export interface Dialect {
   all(condition: Sql): Sql;
   /** `[q(p0), q(p1), …]` of the values where `condition` holds, interpolated as DuckDB's quantile_cont. */
   quantiles(value: Sql, band: readonly number[], condition?: Sql): Sql;
+  /**
+   * quantiles() of a sample: the values of the `size` rows with the smallest `key` (a BIGINT) among
+   * those where `condition` holds.
+   */
+  sampledQuantiles(value: Sql, key: Sql, size: number, band: readonly number[], condition: Sql): Sql;
   /** The mean of the finite values, exact up to the rounding at 2^-scale (exact-mean.ts). */
   exactMean(value: Sql, scale: number): Sql;
   /** The sum of the finite values, exact up to the rounding at 2^-scale. */
@@ -75,6 +80,8 @@ export const duckdb: Dialect = {
     condition === undefined
       ? sql`quantile_cont(${value}, [${band.map((p) => lit(p))}])`
       : sql`quantile_cont(${value}, [${band.map((p) => lit(p))}]) FILTER (WHERE ${condition})`,
+  sampledQuantiles: (value, key, size, band, condition) =>
+    sql`list_aggregate(arg_min(${value}, ${key}, ${lit(size)}) FILTER (WHERE ${condition}), 'quantile_cont', [${band.map((p) => lit(p))}])`,
   exactMean(expr, scale) {
     const value = sql`CAST(${expr} AS DOUBLE)`;
     const filter = sql`FILTER (WHERE isfinite(${value}))`;
@@ -150,14 +157,12 @@ export function clickhouse(database: string, runs: readonly string[]): Dialect {
         condition === undefined
           ? sql`arraySort(groupArray(${value}))`
           : sql`arraySort(groupArrayIf(${value}, ${condition}))`;
-      // quantile_cont: h = (n − 1)·p, d = h − ⌊h⌋: s[⌊h⌋]·(1 − d) + s[⌈h⌉]·d (DuckDB's arithmetic,
-      // checked bit for bit; arrays count from 1).
-      const one = (p: number) => {
-        const h = sql`((length(s) - 1) * ${lit(p)})`;
-        const d = sql`(${h} - floor(${h}))`;
-        return sql`if(length(s) = 0, NULL, s[toUInt64(floor(${h})) + 1] * (1 - ${d}) + s[toUInt64(ceil(${h})) + 1] * ${d})`;
-      };
-      return sql`arrayMap(s -> [${band.map(one)}], [${sorted}])[1]`;
+      return interpolated(sorted, band);
+    },
+    sampledQuantiles(value, key, size, band, condition) {
+      // Held in full before the cut (18.16 has no bounded top-N aggregate): memory grows with the bin.
+      const smallest = sql`arraySlice(arraySort(groupArrayIf((${key}, ${value}), ${condition})), 1, ${lit(size)})`;
+      return interpolated(sql`arraySort(arrayMap(t -> t.2, ${smallest}))`, band);
     },
     exactMean(expr, scale) {
       const { sum, count } = scaledSum(expr, scale);
@@ -182,6 +187,19 @@ export function clickhouse(database: string, runs: readonly string[]): Dialect {
     nullDouble: () => sql`CAST(NULL AS Nullable(Float64))`,
     nullDoubles: () => sql`CAST(NULL AS Nullable(Float64))`,
   };
+}
+
+/**
+ * DuckDB's quantile_cont over a sorted ClickHouse array: h = (n − 1)·p, d = h − ⌊h⌋,
+ * s[⌊h⌋]·(1 − d) + s[⌈h⌉]·d (DuckDB's arithmetic, checked bit for bit; arrays count from 1).
+ */
+function interpolated(sorted: Sql, band: readonly number[]): Sql {
+  const one = (p: number) => {
+    const h = sql`((length(s) - 1) * ${lit(p)})`;
+    const d = sql`(${h} - floor(${h}))`;
+    return sql`if(length(s) = 0, NULL, s[toUInt64(floor(${h})) + 1] * (1 - ${d}) + s[toUInt64(ceil(${h})) + 1] * ${d})`;
+  };
+  return sql`arrayMap(s -> [${band.map(one)}], [${sorted}])[1]`;
 }
 
 /** `<view> WHERE <scope and conditions>`: a view read under the dialect, filtered. */
