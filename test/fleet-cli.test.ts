@@ -416,3 +416,101 @@ describe('credentials and errors', () => {
     );
   });
 });
+
+describe('plot and analyze on the fleet', () => {
+  it('plot --clickhouse --run writes the same SVG files as plot of the logs', async () => {
+    const database = 'plot_cli';
+    for (const name of ['filetao-a', 'rl-a'])
+      expect((await runlens('push', path.join(dir, name), ...target(database), '--no-cache')).code).toBe(0);
+    for (const name of ['filetao-a', 'rl-a']) {
+      const local = path.join(dir, `plots-local-${name}`);
+      const remote = path.join(dir, `plots-fleet-${name}`);
+      expect(
+        (await runlens('plot', path.join(dir, name), '--out', local, '--format', 'svg', '--no-cache')).code,
+      ).toBe(0);
+      const fleet = await runlens(
+        'plot',
+        ...target(database),
+        '--run',
+        name,
+        '--out',
+        remote,
+        '--format',
+        'svg',
+      );
+      expect(fleet.code).toBe(0);
+      const files = fs
+        .readdirSync(local)
+        .filter((f) => f.endsWith('.svg'))
+        .sort();
+      expect(files.length).toBeGreaterThan(1);
+      expect(
+        fs
+          .readdirSync(remote)
+          .filter((f) => f.endsWith('.svg'))
+          .sort(),
+      ).toEqual(files);
+      for (const file of files)
+        expect(fs.readFileSync(path.join(remote, file), 'utf8'), `${name}/${file}`).toBe(
+          fs.readFileSync(path.join(local, file), 'utf8'),
+        );
+    }
+  });
+
+  it('analyze --clickhouse: one run as from its logs; several runs as a fleet; clear errors', async () => {
+    const database = 'analyze_cli';
+    for (const name of ['filetao-a', 'filetao-b'])
+      expect((await runlens('push', path.join(dir, name), ...target(database), '--no-cache')).code).toBe(0);
+    const local = await runlens(
+      'analyze',
+      path.join(dir, 'filetao-a'),
+      '--kind',
+      'leaderboard',
+      '--json',
+      '--no-cache',
+    );
+    const one = await runlens(
+      'analyze',
+      ...target(database),
+      '--run',
+      'filetao-a',
+      '--kind',
+      'leaderboard',
+      '--json',
+    );
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout).rows).toEqual(JSON.parse(local.stdout).rows);
+    const both = await runlens(
+      'analyze',
+      ...target(database),
+      '--all',
+      '--kind',
+      'leaderboard',
+      '--json',
+      '--top',
+      '5',
+    );
+    expect(both.code).toBe(0);
+    const result = JSON.parse(both.stdout) as { rows: Record<string, unknown>[] };
+    expect(result.rows).toHaveLength(5);
+    expect(Object.keys(result.rows[0])).toEqual(
+      expect.arrayContaining(['uid', 'runs', 'spread', 'mean filetao-a', 'mean filetao-b']),
+    );
+    const missing = await runlens('analyze', ...target(database), '--run', 'nope', '--kind', 'leaderboard');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no run "nope" in the fleet');
+    const neither = await runlens('analyze', ...target(database), '--kind', 'leaderboard');
+    expect(neither.code).not.toBe(0);
+    expect(neither.stderr).toContain('--run NAME, --runs A,B or --all');
+    const notPortable = await runlens(
+      'analyze',
+      ...target(database),
+      '--run',
+      'filetao-a',
+      '--kind',
+      'throughput',
+    );
+    expect(notPortable.code).not.toBe(0);
+    expect(notPortable.stderr).toContain('not computed on ClickHouse yet');
+  });
+});

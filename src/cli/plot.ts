@@ -18,6 +18,10 @@ export interface PlotCliOptions extends RunCliOptions {
   dpi: number;
   seed: number;
   mapLayout?: string;
+  clickhouse?: string;
+  database?: string;
+  cluster?: string;
+  run?: string;
 }
 
 export function addPlotOptions(command: Command): Command {
@@ -35,12 +39,62 @@ export const registerPlot: RegisterCommand = (program: Command) => {
         .command('plot')
         .description('every chart the run supports, with an index.json of what was written')
         .argument('[path]', 'log file or run directory')
-        .option('--out <dir>', 'output directory (default: ./plots)'),
+        .option('--out <dir>', 'output directory (default: ./plots)')
+        .option(
+          '--clickhouse <url>',
+          'chart a run pushed to this ClickHouse fleet (with --run) instead of local logs',
+        )
+        .option(
+          '--database <name>',
+          'with --clickhouse: the database of the runlens tables (default: runlens)',
+        )
+        .option('--cluster <name>', 'with --clickhouse: the cluster whose shards the URLs are')
+        .option('--run <name>', 'with --clickhouse: the run to chart'),
     ),
   ).action(async (path: string | undefined, options: PlotCliOptions) => {
-    await plotRun(path, options, options.out ?? 'plots');
+    if (options.clickhouse !== undefined) await plotFleetRun(path, options, options.out ?? 'plots');
+    else if (options.run !== undefined)
+      throw new UserError('--run names a run of a fleet: give --clickhouse URL too');
+    else await plotRun(path, options, options.out ?? 'plots');
   });
 };
+
+/** `plot --clickhouse URL --run NAME`: the same charts, computed on the fleet. */
+async function plotFleetRun(
+  path: string | undefined,
+  options: PlotCliOptions,
+  outDir: string,
+): Promise<void> {
+  if (path !== undefined) throw new UserError(`give either a path (${path}) or --clickhouse, not both`);
+  if (options.run === undefined)
+    throw new UserError('plot --clickhouse needs --run NAME', {
+      hint: 'runlens runs --clickhouse URL lists them',
+    });
+  chartModules().catch(() => undefined);
+  const [{ Fleet, parseFleetTarget }, { FleetRun }] = await Promise.all([
+    import('../fleet/clickhouse.js'),
+    import('../fleet/fleet-run.js'),
+  ]);
+  const fleet = new Fleet(
+    parseFleetTarget(options.clickhouse!, { database: options.database, cluster: options.cluster }),
+  );
+  try {
+    const run = await FleetRun.open(fleet, [options.run]);
+    const { runCharts } = await chartModules();
+    const charts = await runCharts(run, { seed: options.seed, mapLayout: options.mapLayout });
+    if (!charts.length) throw new UserError(`run ${options.run}: no field it holds can be charted`);
+    const x = await run.xRange();
+    await writeCharts(charts, outDir, options, {
+      run: options.run,
+      profile: run.profile,
+      rows: run.ingest.rows,
+      files: run.fileCount,
+      x: { label: run.x.label, min: x.min, max: x.max },
+    });
+  } finally {
+    await fleet.close();
+  }
+}
 
 /**
  * The chart builders and renderers, loaded on first use and shared. `plotRun` starts loading them
