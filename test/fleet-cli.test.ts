@@ -331,8 +331,8 @@ describe('an interrupted push', () => {
       // The ledger as it was after the second block: rows 50… of the file are past it.
       const node = fleet.nodes[shardOf(name, 2)];
       await node.command(
-        `INSERT INTO ledger.files_local SELECT run, file_id, path, name, head_hash, 50, first_ord, max(version) + 1
-         FROM ledger.files_local WHERE run = '${name}' GROUP BY run, file_id, path, name, head_hash, first_ord`,
+        `INSERT INTO ledger.files_local SELECT run, file_id, path, name, head_hash, 50, first_ord, bytes, max(version) + 1
+         FROM ledger.files_local WHERE run = '${name}' GROUP BY run, file_id, path, name, head_hash, first_ord, bytes`,
       );
       const result = await pushRun(fleet, run, { name, blockEvents: 25 });
       expect(result.recovered).toBe(run.ingest.rows - 50);

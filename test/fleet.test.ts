@@ -13,6 +13,8 @@ import { reservoirSample } from '../src/engine/reservoir.js';
 import { uidPerformance } from '../src/engine/uid-performance.js';
 import { weightsMatrix } from '../src/engine/uid-indexed-matrix.js';
 import { renderSvg } from '../src/render/index.js';
+import { gatherReport } from '../src/report/gather-report.js';
+import { factsOf } from '../src/report/run-facts.js';
 import { Run } from '../src/engine/run.js';
 import { Fleet, parseFleetTarget } from '../src/fleet/clickhouse.js';
 import { FleetRun } from '../src/fleet/fleet-run.js';
@@ -311,6 +313,28 @@ describe('every chart aggregate on the cluster', () => {
         const [a, b] = await Promise.all([renderSvg(charts[i].spec), renderSvg(remoteCharts[i].spec)]);
         expect(b, `${name}: ${charts[i].name}`).toBe(a);
       }
+    }
+  });
+});
+
+describe('the report on the cluster', () => {
+  it('has the same figures, leaderboard and 3-D samples as the report of the logs, and the same counts', async () => {
+    for (const name of [...RUNS.map((r) => r.name), MIXED]) {
+      const run = local.get(name)!;
+      const remote = await FleetRun.open(fleet, [name]);
+      const files = await remote.fileReports();
+      const facts = factsOf({ name, root: 'fleet', summary: await remote.summary(), files });
+      const options = { seed: 5, maxPoints: 2000, lineBins: 200 };
+      const { facts: localFacts, ...expected } = await gatherReport(run, options);
+      const { facts: remoteFacts, ...actual } = await gatherReport(remote, options, facts);
+      expect(actual, name).toEqual(expected);
+      expect(expected.metrics.length).toBeGreaterThan(0);
+      // The axis was chosen at the push ("as pushed").
+      const { x, ...summary } = localFacts.summary;
+      expect(remoteFacts.summary).toMatchObject({ ...summary, x: { ...x, reason: 'as pushed' } });
+      expect(remoteFacts.files.map((f) => [f.name, f.rows, f.bytes])).toEqual(
+        localFacts.files.map((f) => [f.name, f.rows, f.bytes]),
+      );
     }
   });
 });

@@ -147,7 +147,9 @@ export function clickhouse(database: string, runs: readonly string[]): Dialect {
     double: (value) => sql`toFloat64(${value})`,
     text: (value) => sql`toString(${value})`,
     isFinite: finite,
-    countIf: (condition) => sql`countIf(${condition})`,
+    // A NULL condition counts as false: over Nullable columns countIf would answer NULL when no
+    // row has a non-NULL condition, and NULL does not cast to DOUBLE.
+    countIf: (condition) => sql`countIf(ifNull(${condition}, 0))`,
     aggregateIf: (fn, value, condition) => sql`${trusted(fn)}If(${value}, ${condition})`,
     argMaxIf: (value, key, condition) =>
       condition === undefined ? sql`argMax(${value}, ${key})` : sql`argMaxIf(${value}, ${key}, ${condition})`,

@@ -8,6 +8,8 @@ import { UserError } from '../errors.js';
 import type { Profile } from '../formats/profile.js';
 import type { Fleet, FleetNode } from './clickhouse.js';
 import { listRuns, type ListedRun } from './runs.js';
+import { checkTables, queryTable } from './tables.js';
+import type { FileReport, RunSummary } from '../engine/run.js';
 
 /** Queries of a fleet node, answered as the run index's session answers them. */
 export class FleetSession implements QuerySession {
@@ -43,11 +45,14 @@ export class FleetRun implements QueryableRun {
   readonly columns: ViewColumns;
   readonly ingest: { rows: number; uidRows: number };
 
+  private readonly filesTable: string;
+
   private constructor(
     fleet: Fleet,
     readonly runs: readonly ListedRun[],
   ) {
     const first = runs[0];
+    this.filesTable = queryTable(fleet, 'files');
     this.session = new FleetSession(fleet.query);
     this.dialect = clickhouse(
       fleet.target.database,
@@ -78,6 +83,7 @@ export class FleetRun implements QueryableRun {
 
   /** The named runs of the fleet (all of them for `all`); a clear error for a name it does not have. */
   static async open(fleet: Fleet, names: readonly string[] | 'all'): Promise<FleetRun> {
+    await checkTables(fleet);
     const pushed = await listRuns(fleet);
     const byName = new Map(pushed.map((r) => [r.run, r]));
     const wanted = names === 'all' ? pushed.map((r) => r.run) : names;
@@ -109,6 +115,73 @@ export class FleetRun implements QueryableRun {
         .text,
     );
     return Number(row?.n ?? 0);
+  }
+
+  /** The run's counts as Run.summary gives them (its problems as counted when it was pushed). */
+  async summary(): Promise<RunSummary> {
+    const d = this.dialect;
+    const x = ident('x');
+    const uid = ident('uid');
+    const missing = await this.session.one<{ n: number }>(
+      sql`SELECT CAST(${d.countIf(sql`${x} IS NULL OR NOT ${d.isFinite(x)}`)} AS DOUBLE) AS n ${fromWhere(d, 'events', [])}`
+        .text,
+    );
+    const uids = await this.session.one<{ n: number }>(
+      sql`SELECT toFloat64(ifNull(uniqExact(${uid}), 0)) AS n FROM (
+        SELECT ${uid} ${fromWhere(d, 'uid_events', [])} UNION ALL SELECT toNullable(${uid}) AS ${uid} ${fromWhere(d, 'uid_indexed', [])})`
+        .text,
+    );
+    const range = await this.xRange();
+    return {
+      profile: this.profile,
+      files: this.fileCount,
+      rows: this.ingest.rows,
+      uidRows: this.ingest.uidRows,
+      uidIndexedRows: this.runs.reduce((sum, r) => sum + r.indexedRows, 0),
+      bytes: this.runs.reduce((sum, r) => sum + r.bytes, 0),
+      x: { ...this.x, min: range.min, max: range.max, rowsWithoutX: Number(missing?.n ?? 0) },
+      uids: Number(uids?.n ?? 0),
+      problems: this.runs.reduce((sum, r) => sum + r.problems, 0),
+      truncated: this.runs.reduce((sum, r) => sum + r.truncated, 0),
+    };
+  }
+
+  /** The files pushed (the ledger's latest row of each), in run order. */
+  async fileReports(): Promise<FileReport[]> {
+    const latest = ['path', 'name', 'head_hash', 'rows', 'first_ord', 'bytes'].map(
+      (c) => `argMax(${c}, version) AS last_${c}`,
+    );
+    const rows = await this.session.all<Record<string, string | number>>(
+      `SELECT file_id, ${latest.join(', ')} FROM ${this.filesTable} WHERE ${this.dialect.scope()[0].text}
+       GROUP BY file_id ORDER BY last_first_ord, file_id`,
+    );
+    return rows
+      .filter((r) => String(r.last_path) !== '')
+      .map((r, order) => {
+        const file = String(r.last_path);
+        const gzip = file.endsWith('.gz');
+        const bare = gzip ? file.slice(0, -3) : file;
+        const rowCount = Number(r.last_rows);
+        return {
+          fileId: Number(r.file_id),
+          order,
+          name: String(r.last_name),
+          path: file,
+          container:
+            bare.endsWith('.jsonl') || bare.endsWith('.ndjson')
+              ? 'jsonl'
+              : bare.endsWith('.csv')
+                ? 'csv'
+                : 'json',
+          gzip,
+          bytes: Number(r.last_bytes),
+          profile: this.profile,
+          rows: rowCount,
+          headHash: String(r.last_head_hash),
+          problems: {},
+          status: rowCount > 0 ? 'ok' : 'empty',
+        } satisfies FileReport;
+      });
   }
 
   get names(): string[] {

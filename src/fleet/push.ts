@@ -169,7 +169,16 @@ export async function pushRun(fleet: Fleet, run: Run, options: PushOptions): Pro
   }
   for (const fileId of dropped) deletions.push({ fileId, from: 0 });
   if (deletions.length) await deleteRows(fleet, node, name, deletions);
-  for (const fileId of dropped) await writeLedger(fleet, node, name, fileId, '', '', 0, 0);
+  for (const fileId of dropped)
+    await writeLedger(fleet, node, name, {
+      fileId,
+      path: '',
+      name: '',
+      headHash: '',
+      rows: 0,
+      firstOrd: 0,
+      bytes: 0,
+    });
 
   // The blocks.
   const inserted = { events: 0, uid_events: 0, uid_indexed: 0 };
@@ -211,16 +220,15 @@ export async function pushRun(fleet: Fleet, run: Run, options: PushOptions): Pro
           eventsSelect(eventFields, eventTypes, range),
         );
       }
-      await writeLedger(
-        fleet,
-        node,
-        name,
-        f.fileId,
-        f.path,
-        f.headHash,
-        Math.max(to, from),
-        firstOrd.get(f.fileId)!,
-      );
+      await writeLedger(fleet, node, name, {
+        fileId: f.fileId,
+        path: f.path,
+        name: f.name,
+        headHash: f.headHash,
+        rows: Math.max(to, from),
+        firstOrd: firstOrd.get(f.fileId)!,
+        bytes: f.bytes,
+      });
       doneRows += Math.max(0, to - from);
       options.onProgress?.({ run: name, file: f.name, rows: doneRows, totalRows });
       if (to >= f.rows) break;
@@ -372,19 +380,31 @@ async function insertRows(
   return rows;
 }
 
-async function writeLedger(
-  fleet: Fleet,
-  node: FleetNode,
-  run: string,
-  fileId: number,
-  filePath: string,
-  headHash: string,
-  rows: number,
-  firstOrd: number,
-): Promise<void> {
+/** A file's ledger row: what of it is pushed (rows), where it sits in the run, its identity. */
+interface LedgerEntry {
+  fileId: number;
+  path: string;
+  name: string;
+  headHash: string;
+  rows: number;
+  firstOrd: number;
+  bytes: number;
+}
+
+async function writeLedger(fleet: Fleet, node: FleetNode, run: string, e: LedgerEntry): Promise<void> {
   await node.command(
-    `INSERT INTO ${localTable(fleet, 'files')} (run, file_id, path, name, head_hash, rows, first_ord, version) VALUES
-     (${chLit(run)}, ${fileId}, ${chLit(filePath)}, ${chLit(path.basename(filePath))}, ${chLit(headHash)}, ${rows}, ${firstOrd}, ${nextVersion()})`,
+    `INSERT INTO ${localTable(fleet, 'files')} (run, file_id, path, name, head_hash, rows, first_ord, bytes, version) VALUES
+     (${[
+       chLit(run),
+       String(e.fileId),
+       chLit(e.path),
+       chLit(e.name),
+       chLit(e.headHash),
+       String(e.rows),
+       String(e.firstOrd),
+       String(e.bytes),
+       nextVersion(),
+     ].join(', ')})`,
   );
 }
 
@@ -440,7 +460,7 @@ async function writeRunRow(fleet: Fleet, node: FleetNode, name: string, run: Run
     indexedKinds: [...run.columns.indexedKinds],
   };
   await node.command(
-    `INSERT INTO ${localTable(fleet, 'runs')} (run, profile, x_column, x_label, task_column, files, rows, uid_rows, indexed_rows, bytes, x_min, x_max, x_integer, columns, pushed, version) VALUES
+    `INSERT INTO ${localTable(fleet, 'runs')} (run, profile, x_column, x_label, task_column, files, rows, uid_rows, indexed_rows, bytes, x_min, x_max, x_integer, columns, problems, truncated, pushed, version) VALUES
      (${[
        chLit(name),
        chLit(summary.profile),
@@ -456,6 +476,8 @@ async function writeRunRow(fleet: Fleet, node: FleetNode, name: string, run: Run
        xRange.max === null ? 'NULL' : chLit(xRange.max),
        xRange.integer ? '1' : '0',
        chLit(JSON.stringify(columns)),
+       String(summary.problems),
+       String(summary.truncated),
        `toDateTime(${Math.floor(Date.now() / 1000)})`,
        nextVersion(),
      ].join(', ')})`,

@@ -21,6 +21,9 @@ export interface ListedRun {
   xInteger: boolean;
   /** The task field ('' when none). */
   taskColumn: string;
+  /** Bad lines and truncated last lines found when the run was read (as Run.summary counts them). */
+  problems: number;
+  truncated: number;
   /** The run's fields as pushed (what a query of it may name). */
   columns: PushedColumns;
   /** When the run was last pushed. */
@@ -44,6 +47,8 @@ const LATEST = [
   'x_integer',
   'task_column',
   'columns',
+  'problems',
+  'truncated',
 ] as const;
 
 /**
@@ -80,6 +85,8 @@ export async function listRuns(fleet: Fleet): Promise<ListedRun[]> {
     xInteger: Number(r.last_x_integer) === 1,
     taskColumn: String(r.last_task_column),
     columns: pushedColumns(r.last_columns),
+    problems: Number(r.last_problems ?? 0),
+    truncated: Number(r.last_truncated ?? 0),
     pushed: new Date(Number(r.last_pushed) * 1000),
   }));
 }

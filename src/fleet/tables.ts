@@ -74,6 +74,7 @@ const FIXED: Record<TableName, { columns: FixedColumn[]; engine: string }> = {
       { name: 'head_hash', type: 'String' },
       { name: 'rows', type: 'UInt64' },
       { name: 'first_ord', type: 'UInt64' },
+      { name: 'bytes', type: 'UInt64' },
       { name: 'version', type: 'UInt64' },
     ],
     engine: 'ReplacingMergeTree(version) ORDER BY (run, file_id)',
@@ -94,6 +95,8 @@ const FIXED: Record<TableName, { columns: FixedColumn[]; engine: string }> = {
       { name: 'x_max', type: 'Nullable(Float64)' },
       { name: 'x_integer', type: 'UInt8' },
       { name: 'columns', type: 'String' },
+      { name: 'problems', type: 'UInt64' },
+      { name: 'truncated', type: 'UInt64' },
       { name: 'pushed', type: 'DateTime' },
       { name: 'version', type: 'UInt64' },
     ],
@@ -166,6 +169,25 @@ export async function ensureTables(fleet: Fleet): Promise<void> {
         if (cluster !== undefined) await node.command(`ALTER TABLE ${queryTable(fleet, table)} ${add}`);
       }
     }
+  }
+}
+
+/**
+ * Before reading: the fleet's tables have every column this runlens reads (tables an older runlens
+ * created lack the ones added since, which a push adds).
+ */
+export async function checkTables(fleet: Fleet): Promise<void> {
+  for (const table of TABLE_NAMES) {
+    const present = await tableColumns(fleet, fleet.query, table);
+    if (!present.size) continue; // a missing table is reported by the query that reads it
+    const missing = FIXED[table].columns.filter((c) => !present.has(c.name)).map((c) => c.name);
+    if (missing.length)
+      throw new UserError(
+        `the fleet's ${table} table (database ${fleet.target.database}) lacks ${missing.join(', ')}: an older runlens made it`,
+        {
+          hint: 'push any run again with this runlens (runlens push PATH --clickhouse URL): it adds the columns',
+        },
+      );
   }
 }
 

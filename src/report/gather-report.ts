@@ -3,7 +3,8 @@ import { defaultSmoothingWindow } from '../charts/smoothing.js';
 import { binnedStats, type BinnedSeries, type BinnedStats } from '../engine/binned-stats.js';
 import { movingAverageScores } from '../engine/moving-average-scores.js';
 import { positionCounts } from '../engine/positions.js';
-import type { Run } from '../engine/run.js';
+import type { QueryableRun } from '../engine/queryable.js';
+import { Run } from '../engine/run.js';
 import { binnedLineFigure } from './binned-line-figure.js';
 import { MAGMA, PALETTE, type Figure } from './figure.js';
 import { leaderboard, type Leaderboard } from './leaderboard.js';
@@ -57,11 +58,19 @@ export interface ReportModel {
 
 export const MAX_LINE_BINS = 2000;
 
-export async function gatherReport(run: Run, options: ReportOptions = {}): Promise<ReportModel> {
+/** The report's model of a run: a local one (its facts from the index) or one in a fleet (facts given). */
+export async function gatherReport(
+  run: QueryableRun,
+  options: ReportOptions = {},
+  knownFacts?: RunFacts,
+): Promise<ReportModel> {
   const xLabel = run.x.label;
   const lineBins = Math.min(MAX_LINE_BINS, Math.max(10, options.lineBins ?? 1000));
-  const facts = await runFacts(run);
-  const release = () => run.session.releaseMemory();
+  const facts = knownFacts ?? (run instanceof Run ? await runFacts(run) : undefined);
+  if (!facts) throw new Error('gatherReport: a run outside the local index needs its facts');
+  const release = async () => {
+    if (run instanceof Run) await run.session.releaseMemory();
+  };
   const heatmaps: TitledFigure[] = [];
   const scores = await movingAverageScores(run, { alpha: options.alpha, maxBins: 400 });
   await release();
@@ -146,7 +155,11 @@ export async function gatherReport(run: Run, options: ReportOptions = {}): Promi
   };
 }
 
-async function rewardFigure(run: Run, columns: string[], maxBins: number): Promise<TitledFigure | undefined> {
+async function rewardFigure(
+  run: QueryableRun,
+  columns: string[],
+  maxBins: number,
+): Promise<TitledFigure | undefined> {
   const stats = await binnedStats(run, { columns, maxBins });
   const series = stats.series.filter((s) => s.count.length);
   if (!series.length) return undefined;

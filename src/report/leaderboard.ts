@@ -1,6 +1,7 @@
 import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
-import type { Run } from '../engine/run.js';
-import { quoteIdentifier } from '../engine/session.js';
+import { scoped } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
+import { ident, sql } from '../engine/sql.js';
 
 export interface LeaderboardRow {
   uid: number;
@@ -22,7 +23,7 @@ export interface Leaderboard {
  * Per uid over every uid row: count, mean reward, success rate and mean completion time (NaN and
  * null values are left out of each mean), best mean reward first.
  */
-export async function leaderboard(run: Run, max = 5000): Promise<Leaderboard | undefined> {
+export async function leaderboard(run: QueryableRun, max = 5000): Promise<Leaderboard | undefined> {
   const stored = run.storedColumns('uid_rows');
   if (!stored.has('uid')) return undefined;
   const columns = {
@@ -30,25 +31,30 @@ export async function leaderboard(run: Run, max = 5000): Promise<Leaderboard | u
     success: stored.has('successful'),
     completionTime: stored.has('completion_times'),
   };
+  const d = run.dialect;
+  const uid = ident('uid');
+  const rows = scoped(d, 'uid_rows', [sql`${uid} >= 0`]);
   const present = ['rewards', 'successful', 'completion_times'].filter((c) => stored.has(c));
-  const scales = await meanScales(run.session, 'uid_rows WHERE uid >= 0', present.map(quoteIdentifier));
+  const scales = await meanScales(run.session, rows, present.map(ident), d);
   const mean = (column: string) => {
     const i = present.indexOf(column);
-    return i < 0 ? 'NULL' : exactMeanSql(quoteIdentifier(column), scales[i]);
+    return i < 0 ? d.nullDouble() : exactMeanSql(ident(column), scales[i], d);
   };
-  const rows = await run.session.all<{
-    uid: number;
+  const found = await run.session.all<{
+    key: number;
     count: number;
     meanReward: number | null;
     successRate: number | null;
     meanCompletionTime: number | null;
-  }>(`
-    SELECT CAST(uid AS INTEGER) AS uid, CAST(count(*) AS DOUBLE) AS count,
-           ${mean('rewards')} AS "meanReward",
-           ${mean('successful')} AS "successRate",
-           ${mean('completion_times')} AS "meanCompletionTime"
-    FROM uid_rows WHERE uid >= 0 GROUP BY uid
-    ORDER BY "meanReward" DESC NULLS LAST, uid`);
-  if (!rows.length) return undefined;
-  return { rows: rows.slice(0, max), columns, omitted: Math.max(0, rows.length - max) };
+  }>(
+    sql`SELECT ${uid} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS ${ident('count')},
+           ${mean('rewards')} AS ${ident('meanReward')},
+           ${mean('successful')} AS ${ident('successRate')},
+           ${mean('completion_times')} AS ${ident('meanCompletionTime')}
+    FROM ${rows} GROUP BY ${uid}
+    ORDER BY ${ident('meanReward')} DESC NULLS LAST, ${uid}`.text,
+  );
+  if (!found.length) return undefined;
+  const board = found.map(({ key, ...rest }) => ({ uid: Number(key), ...rest }));
+  return { rows: board.slice(0, max), columns, omitted: Math.max(0, board.length - max) };
 }

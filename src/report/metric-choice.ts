@@ -1,6 +1,7 @@
 import { columnTypes } from '../analysis/run-columns.js';
-import type { Run } from '../engine/run.js';
-import { quoteIdentifier } from '../engine/session.js';
+import { fromWhere } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
+import { ident, sql } from '../engine/sql.js';
 
 export interface Metric {
   /** `events` (one row per event) or `uid_events` (one row per event × uid). */
@@ -27,7 +28,7 @@ export interface MetricChoice {
  * finite values. At most `max`; the rest are named as omitted.
  */
 export async function chooseMetrics(
-  run: Run,
+  run: QueryableRun,
   options: { max: number; exclude?: Set<string> },
 ): Promise<MetricChoice> {
   const found: Metric[] = [];
@@ -42,13 +43,12 @@ export async function chooseMetrics(
       .filter((c) => !options.exclude?.has(c.name))
       .map((c) => c.name);
     if (!candidates.length) continue;
+    const d = run.dialect;
     const counts = await run.session.one<Record<string, number>>(
-      `SELECT ${candidates
-        .map(
-          (c, i) =>
-            `CAST(count(${quoteIdentifier(c)}) FILTER (WHERE isfinite(${quoteIdentifier(c)})) AS DOUBLE) AS c${i}`,
-        )
-        .join(', ')} FROM ${stored}`,
+      sql`SELECT ${candidates.map(
+        (c, i) =>
+          sql`CAST(${d.countIf(sql`${ident(c)} IS NOT NULL AND ${d.isFinite(ident(c))}`)} AS DOUBLE) AS ${ident(`c${i}`)}`,
+      )} ${fromWhere(d, stored, [])}`.text,
     );
     candidates.forEach((column, i) => {
       const rows = counts?.[`c${i}`] ?? 0;

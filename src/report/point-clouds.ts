@@ -1,6 +1,6 @@
 import { reservoirSample } from '../engine/reservoir.js';
-import type { Run } from '../engine/run.js';
-import { quoteIdentifier } from '../engine/session.js';
+import type { QueryableRun } from '../engine/queryable.js';
+import { and, ident, join, sql } from '../engine/sql.js';
 import { FONT_STACK, PALETTE, hoverText, type Figure } from './figure.js';
 import { formatPercent, formatRows, roundedValues } from './numbers.js';
 
@@ -41,17 +41,22 @@ const OTHER = 'other';
  * uid rows: one trace per task, so a selector can show one task at a time.
  */
 export async function pointCloudSection(
-  run: Run,
+  run: QueryableRun,
   options: PointCloudOptions = {},
 ): Promise<PointCloudSection | undefined> {
   const values = VALUES.filter((v) => run.storedColumns('uid_rows').has(v.column));
   if (!values.length) return undefined;
   const seed = options.seed ?? 0;
-  const finite = values.map((v) => `isfinite(${quoteIdentifier(v.column)})`).join(' OR ');
+  const d = run.dialect;
+  const xColumn = ident('x');
+  const finite = join(
+    values.map((v) => d.isFinite(ident(v.column))),
+    ' OR ',
+  );
   const sample = await reservoirSample(run, {
     table: 'uid_events',
     columns: ['x', 'uid', 'task', ...values.map((v) => v.column)],
-    where: `x IS NOT NULL AND isfinite(x) AND uid >= 0 AND (${finite})`,
+    where: and([sql`${xColumn} IS NOT NULL`, d.isFinite(xColumn), sql`${ident('uid')} >= 0`, finite]),
     size: options.size ?? 50_000,
     seed,
   });

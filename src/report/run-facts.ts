@@ -16,6 +16,26 @@ export interface RunFacts {
   problems: string[];
 }
 
+/** A run's facts from their parts (a fleet's run: the name it was pushed as, its ledger's files). */
+export function factsOf(parts: {
+  name: string;
+  root: string;
+  summary: RunSummary;
+  files: FileReport[];
+  maxFiles?: number;
+}): RunFacts {
+  const maxFiles = parts.maxFiles ?? 1000;
+  return {
+    name: parts.name,
+    root: parts.root,
+    summary: parts.summary,
+    files: parts.files.slice(0, maxFiles),
+    omittedFiles: Math.max(0, parts.files.length - maxFiles),
+    ignored: [],
+    problems: [],
+  };
+}
+
 /** The run's identity and counts for the header and the summary section. */
 export async function runFacts(
   run: Run,

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Run } from '../engine/run.js';
+import type { QueryableRun } from '../engine/queryable.js';
+import type { RunFacts } from './run-facts.js';
 import { clientScript } from './client-script.js';
 import { gatherReport, type ReportModel, type ReportOptions } from './gather-report.js';
 import { reportPage } from './page-html.js';
@@ -22,8 +23,12 @@ export interface BuiltReport {
 }
 
 /** The report of a run as one self-contained HTML string (same run and seed → same bytes). */
-export async function buildReport(run: Run, options: ReportOptions = {}): Promise<BuiltReport> {
-  const model = await gatherReport(run, options);
+export async function buildReport(
+  run: QueryableRun,
+  options: ReportOptions = {},
+  facts?: RunFacts,
+): Promise<BuiltReport> {
+  const model = await gatherReport(run, options, facts);
   return { html: reportPage(model, { plotly: plotlySource(), client: clientScript() }), model };
 }
 
@@ -34,11 +39,12 @@ export interface WrittenReport extends BuiltReport {
 
 /** Builds the report and writes it to `outPath` (directories are created). */
 export async function writeReport(
-  run: Run,
+  run: QueryableRun,
   outPath: string,
   options: ReportOptions = {},
+  facts?: RunFacts,
 ): Promise<WrittenReport> {
-  const built = await buildReport(run, options);
+  const built = await buildReport(run, options, facts);
   const resolved = path.resolve(outPath);
   await mkdir(path.dirname(resolved), { recursive: true });
   await writeFile(resolved, built.html);
