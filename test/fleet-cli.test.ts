@@ -11,6 +11,7 @@ import { listRuns } from '../src/fleet/runs.js';
 import { ensureTables, localTable, shardOf } from '../src/fleet/tables.js';
 import { simulate } from '../src/simulate/index.js';
 import { CLUSTER, PASSWORD_USER, startCluster, type ClickHouseCluster } from './helpers/clickhouse.js';
+import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 
 /**
@@ -512,5 +513,34 @@ describe('plot and analyze on the fleet', () => {
     );
     expect(notPortable.code).not.toBe(0);
     expect(notPortable.stderr).toContain('not computed on ClickHouse yet');
+  });
+});
+
+describe('https', () => {
+  let secure: ClickHouseCluster;
+  beforeAll(async () => {
+    secure = await startCluster(1, { https: true });
+  }, 60_000);
+  afterAll(async () => {
+    await secure?.stop();
+  });
+
+  it('pushes and lists over https with the CA in NODE_EXTRA_CA_CERTS; an untrusted certificate is one clear line', async () => {
+    const url = secure.nodes[0].httpsUrl!;
+    const env = { NODE_EXTRA_CA_CERTS: secure.certificate! };
+    const pushed = runCli(['push', path.join(dir, 'filetao-a'), '--clickhouse', url, '--no-cache'], { env });
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toContain(`filetao-a → ${url}`);
+    const listed = runCli(['runs', '--clickhouse', url, '--json'], { env });
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { runs: { run: string }[] }).runs.map((r) => r.run)).toEqual([
+      'filetao-a',
+    ]);
+    const untrusted = runCli(['runs', '--clickhouse', url]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toContain('TLS certificate is not trusted');
+    expect(untrusted.stderr).toContain('NODE_EXTRA_CA_CERTS');
+    expect(untrusted.stderr.trim().split('\n')).toHaveLength(2);
   });
 });

@@ -46,6 +46,7 @@ const RUNS = [
     options: { size: '300KB', seed: 6, neurons: 30, sampleSize: 10 },
   },
   { name: 'rl-a', profile: 'rl', options: { size: '600KB', seed: 7 } },
+  { name: 'rl-b', profile: 'rl', options: { size: '400KB', seed: 8 } },
 ] as const;
 
 /** A run whose x goes back: two validators' logs of the same blocks in one directory. */

@@ -153,6 +153,11 @@ export class FleetNode {
         hint: 'check the URL and that the server runs; what was pushed before stays, and the same push resumes',
         cause: error,
       });
+    if (/certificate|self[- ]signed|CERT_|SSL routines|wrong version number/i.test(`${code} ${message}`))
+      return new UserError(`${where}: its TLS certificate is not trusted (${firstLine(message) || code})`, {
+        hint: 'give the CA that signed it: NODE_EXTRA_CA_CERTS=/path/to/ca.pem runlens …',
+        cause: error,
+      });
     if (
       code === '516' ||
       code === '192' ||

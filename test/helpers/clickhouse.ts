@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,11 +21,16 @@ export interface ClickHouseNode {
   tcp: number;
   dir: string;
   url: string;
+  /** With startCluster(…, { https: true }): the node's https port and URL. */
+  https?: number;
+  httpsUrl?: string;
   process: ChildProcess | undefined;
 }
 
 export interface ClickHouseCluster {
   nodes: ClickHouseNode[];
+  /** With https: the self-signed certificate the nodes serve (a CA for NODE_EXTRA_CA_CERTS). */
+  certificate?: string;
   /** The nodes' URLs joined by commas, as `--clickhouse` takes them. */
   url: string;
   kill(node: number): Promise<void>;
@@ -56,7 +61,13 @@ function config(node: ClickHouseNode, all: readonly ClickHouseNode[]): string {
 <yandex>
   <logger><level>warning</level><log>${node.dir}/server.log</log><errorlog>${node.dir}/error.log</errorlog><console>0</console></logger>
   <listen_host>127.0.0.1</listen_host>
-  <http_port>${node.http}</http_port>
+  <http_port>${node.http}</http_port>${
+    node.https
+      ? `
+  <https_port>${node.https}</https_port>
+  <openSSL><server><certificateFile>${node.dir}/../cert.pem</certificateFile><privateKeyFile>${node.dir}/../key.pem</privateKeyFile><verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile></server></openSSL>`
+      : ''
+  }
   <tcp_port>${node.tcp}</tcp_port>
   <path>${node.dir}/data/</path>
   <tmp_path>${node.dir}/tmp/</tmp_path>
@@ -92,16 +103,50 @@ async function ready(node: ClickHouseNode, timeoutMs = 30_000): Promise<void> {
 }
 
 /** Starts `shards` servers as the shards of cluster CLUSTER; stop() ends them and removes their data. */
-export async function startCluster(shards = 2): Promise<ClickHouseCluster> {
+export async function startCluster(
+  shards = 2,
+  options: { https?: boolean } = {},
+): Promise<ClickHouseCluster> {
   if (!CLICKHOUSE_SERVER) throw new Error('clickhouse-server is not installed (.ci/run installs it)');
   const root = mkdtempSync(join(tmpdir(), 'runlens-ch-'));
+  let certificate: string | undefined;
+  if (options.https) {
+    certificate = join(root, 'cert.pem');
+    const made = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-keyout',
+      join(root, 'key.pem'),
+      '-out',
+      certificate,
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+    if (made.status !== 0) throw new Error(`openssl could not make a certificate: ${String(made.stderr)}`);
+  }
   const nodes: ClickHouseNode[] = [];
   for (let i = 0; i < shards; i++) {
     const http = await freePort();
     const tcp = await freePort();
+    const https = options.https ? await freePort() : undefined;
     const dir = join(root, `node${i}`);
     mkdirSync(dir, { recursive: true });
-    nodes.push({ http, tcp, dir, url: `http://127.0.0.1:${http}`, process: undefined });
+    nodes.push({
+      http,
+      tcp,
+      dir,
+      url: `http://127.0.0.1:${http}`,
+      https,
+      httpsUrl: https ? `https://127.0.0.1:${https}` : undefined,
+      process: undefined,
+    });
   }
   for (const node of nodes) writeFileSync(join(node.dir, 'config.xml'), config(node, nodes));
 
@@ -130,6 +175,7 @@ export async function startCluster(shards = 2): Promise<ClickHouseCluster> {
   }
   return {
     nodes,
+    certificate,
     url: nodes.map((n) => n.url).join(','),
     kill,
     start,
