@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { UserError } from '../errors.js';
+import { parseFleetTarget, redact, type FleetTarget } from '../fleet/clickhouse.js';
 import { expandHome } from '../formats/discover.js';
 import { DEFAULT_WEB_ROOT } from '../server/app.js';
 import { startServer, type RunningServer } from '../server/serve.js';
@@ -13,20 +14,40 @@ export interface ServeCliOptions {
   cacheDir?: string;
   /** false with --no-cache (commander's negation). */
   cache?: boolean;
+  /** A fleet for the fleet page (ClickHouse's HTTP interface, one URL per shard with --cluster). */
+  clickhouse?: string;
+  database?: string;
+  cluster?: string;
 }
 
 export const registerServe: RegisterCommand = (program) => {
   program
     .command('serve')
-    .description('a live local dashboard of every run under DIR (read-only; Ctrl-C stops)')
-    .argument('[dir]', 'directory searched for runs (or one log file)', '.')
+    .description(
+      'a live local dashboard of every run under DIR, and of a ClickHouse fleet with --clickhouse (read-only; Ctrl-C stops)',
+    )
+    .argument(
+      '[dir]',
+      'directory searched for runs (or one log file); default . unless --clickhouse is given',
+    )
     .option('--port <n>', 'port (0 picks a free one)', parsePort, 8477)
     .option('--host <address>', 'address to bind; loopback unless you mean to share it', '127.0.0.1')
     .option('--cache-dir <dir>', 'where run indexes are kept (default: $XDG_CACHE_HOME/runlens)')
     .option('--no-cache', 'read each run into a temporary index, neither using nor keeping a cached one')
-    .action(async (dir: string, options: ServeCliOptions) => {
+    .option(
+      '--clickhouse <url>',
+      'also show the runs pushed to this ClickHouse fleet (a Fleet page; its home page without DIR); with --cluster one URL per shard, comma-separated',
+    )
+    .option('--database <name>', 'with --clickhouse: the database of the runlens tables (default: runlens)')
+    .option('--cluster <name>', 'with --clickhouse: the cluster in remote_servers whose shards the URLs are')
+    .action(async (dir: string | undefined, options: ServeCliOptions) => {
       const server = await serveDirectory(dir, options);
-      process.stdout.write(`runlens dashboard for ${server.app.registry.root}\n  ${server.url}\n`);
+      const served = [
+        server.app.registry.root,
+        options.clickhouse &&
+          `the fleet at ${options.clickhouse.split(',').map(redact).join(', ')} (#/fleet)`,
+      ].filter(Boolean);
+      process.stdout.write(`runlens dashboard for ${served.join(' and ')}\n  ${server.url}\n`);
       if (!isLoopbackHost(options.host))
         process.stderr.write(
           `  note: bound to ${options.host}: anyone who can reach it can read these runs\n`,
@@ -48,11 +69,19 @@ export const registerServe: RegisterCommand = (program) => {
     });
 };
 
-/** Starts the dashboard for `dir`; clear errors for a missing directory, a busy port or an unbuilt front end. */
-export async function serveDirectory(dir: string, options: ServeCliOptions): Promise<RunningServer> {
-  const root = path.resolve(expandHome(dir));
-  if (!fs.existsSync(root))
-    throw new UserError(`${dir}: no such file or directory`, {
+/**
+ * Starts the dashboard for `dir` (default `.`, none with only --clickhouse) and the fleet;
+ * clear errors for a missing directory, a malformed URL, a busy port or an unbuilt front end.
+ */
+export async function serveDirectory(
+  dir: string | undefined,
+  options: ServeCliOptions,
+): Promise<RunningServer> {
+  const fleet = fleetOf(options);
+  const shown = dir ?? (fleet ? undefined : '.');
+  const root = shown === undefined ? undefined : path.resolve(expandHome(shown));
+  if (root !== undefined && !fs.existsSync(root))
+    throw new UserError(`${shown}: no such file or directory`, {
       hint: 'pass the directory that holds your runs',
     });
   if (!fs.existsSync(path.join(DEFAULT_WEB_ROOT, 'index.html')))
@@ -64,6 +93,7 @@ export async function serveDirectory(dir: string, options: ServeCliOptions): Pro
       root,
       port: options.port,
       host: options.host,
+      fleet,
       cache: options.cache === false ? false : options.cacheDir && path.resolve(expandHome(options.cacheDir)),
     });
   } catch (error) {
@@ -78,6 +108,16 @@ export async function serveDirectory(dir: string, options: ServeCliOptions): Pro
       });
     throw error;
   }
+}
+
+/** The fleet --clickhouse names (checked now: a malformed URL stops the command, not the page). */
+function fleetOf(options: ServeCliOptions): FleetTarget | undefined {
+  if (options.clickhouse === undefined) {
+    if (options.database !== undefined || options.cluster !== undefined)
+      throw new UserError('--database and --cluster name parts of a fleet: give --clickhouse URL too');
+    return undefined;
+  }
+  return parseFleetTarget(options.clickhouse, { database: options.database, cluster: options.cluster });
 }
 
 function parsePort(text: string): number {

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FleetTarget } from '../fleet/clickhouse.js';
 import { compose, type ConnectionInfo, type Context, type Middleware } from './context.js';
+import { FleetSource } from './fleet-source.js';
 import { HttpError } from './http-error.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { errorHandler } from './middleware/error-handler.js';
@@ -12,6 +14,7 @@ import { RunRegistry } from './run-registry.js';
 import { binsRoute } from './routes/bins.js';
 import { chartFileRoute } from './routes/chart-file.js';
 import { exportRoute } from './routes/export.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { heatmapRoute } from './routes/heatmap.js';
 import { liveRoute } from './routes/live.js';
 import { positionsRoute } from './routes/positions.js';
@@ -21,8 +24,10 @@ import { staticFiles } from './routes/static-files.js';
 import { summaryRoute } from './routes/summary.js';
 
 export interface AppOptions {
-  /** The directory (or log file) whose runs are served. */
-  root: string;
+  /** The directory (or log file) whose runs are served; none when only a fleet is. */
+  root?: string;
+  /** A ClickHouse fleet shown on the fleet page (`serve --clickhouse URL`). */
+  fleet?: FleetTarget;
   /** Built front end; default: the package's web/dist. */
   webRoot?: string;
   /** Host names requests may be addressed to (DNS-rebinding guard); empty: any. */
@@ -61,7 +66,10 @@ export interface App {
 export const DEFAULT_WEB_ROOT = path.resolve(import.meta.dirname, '../../web/dist');
 
 export function createApp(options: AppOptions): App {
-  const root = fs.realpathSync(path.resolve(options.root));
+  if (options.root === undefined && !options.fleet)
+    throw new Error('createApp needs a root, a fleet, or both');
+  const root = options.root === undefined ? undefined : fs.realpathSync(path.resolve(options.root));
+  const fleet = options.fleet && new FleetSource(options.fleet);
   const registry = new RunRegistry({
     root,
     pollMs: options.pollMs,
@@ -84,6 +92,7 @@ export function createApp(options: AppOptions): App {
       chartFileRoute,
       exportRoute,
       live,
+      ...fleetRoutes(fleet, { localRuns: root !== undefined }),
     ].map((r) => [r.path, r]),
   );
   const serveStatic = staticFiles(options.webRoot ?? DEFAULT_WEB_ROOT);
@@ -123,7 +132,7 @@ export function createApp(options: AppOptions): App {
     },
     async close() {
       live.close();
-      await registry.close();
+      await Promise.all([registry.close(), fleet?.close()]);
     },
   };
 }

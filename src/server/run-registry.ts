@@ -5,8 +5,8 @@ import { discoverRuns, type CatalogEntry } from './run-catalog.js';
 import { RunHandle } from './run-handle.js';
 
 export interface RunRegistryOptions {
-  /** The served directory (or a single log file), already resolved to its real path. */
-  root: string;
+  /** The served directory (or a single log file), already resolved to its real path; none: no local runs (a fleet's dashboard). */
+  root: string | undefined;
   /** Watched runs look for appended data this often (default 250 ms). */
   pollMs?: number;
   /** The runs list is rescanned at most this often (default 1 s). */
@@ -30,7 +30,7 @@ export interface RunRegistryOptions {
 
 /** The runs under the served directory and the ones opened so far. */
 export class RunRegistry {
-  readonly root: string;
+  readonly root: string | undefined;
   private readonly handles = new Map<string, RunHandle>();
   private cached: { at: number; entries: CatalogEntry[] } | undefined;
   private indexing: Promise<unknown> = Promise.resolve();
@@ -55,7 +55,7 @@ export class RunRegistry {
   catalog(): CatalogEntry[] {
     const now = Date.now();
     if (!this.cached || now - this.cached.at > (this.options.catalogTtlMs ?? 1000))
-      this.cached = { at: now, entries: discoverRuns(this.root) };
+      this.cached = { at: now, entries: this.root === undefined ? [] : discoverRuns(this.root) };
     return this.cached.entries;
   }
 
@@ -106,7 +106,7 @@ export class RunRegistry {
         error: handle?.state === 'error' ? handle.error : undefined,
       };
     });
-    return { root: this.root, runs };
+    return { root: this.root ?? '', runs };
   }
 
   private queueIndexing<T>(work: () => Promise<T>): Promise<T> {
