@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeRun } from '../src/analysis/analyses.js';
+import { analyzeRun, type AnalysisOptions } from '../src/analysis/analyses.js';
 import { analyzeFleet } from '../src/analysis/fleet-analyses.js';
 import { runCharts } from '../src/analysis/plot-run.js';
 import { binnedStats } from '../src/engine/binned-stats.js';
@@ -110,20 +110,51 @@ describe('push', () => {
   });
 });
 
+/** Every analysis, with options that take each of its paths (local errors must be the fleet's too). */
+const ANALYSIS_CASES: { kind: string; options: AnalysisOptions }[] = [
+  { kind: 'throughput', options: {} },
+  { kind: 'throughput', options: { interval: '2m' } },
+  { kind: 'throughput', options: { interval: '20' } },
+  { kind: 'leaderboard', options: { top: 0 } },
+  { kind: 'leaderboard', options: { sort: 'count', top: 5 } },
+  { kind: 'leaderboard', options: { by: 'completion', top: 4 } },
+  { kind: 'success', options: {} },
+  { kind: 'diversity', options: {} },
+  { kind: 'completion-rates', options: { interval: '5', top: 4 } },
+  { kind: 'completion-rates', options: { interval: '5', top: 0 } },
+  { kind: 'completion-rates', options: { match: '(?i)^the|\\d+' } },
+  { kind: 'completion-rates', options: { match: '(' } },
+  { kind: 'weights', options: { top: 5 } },
+  { kind: 'weights', options: { top: 0 } },
+  { kind: 'similarity', options: { completions: 10, top: 0 } },
+];
+
 describe('the same analyses on the cluster', () => {
-  for (const kind of ['leaderboard', 'success'] as const)
-    for (const r of RUNS.filter((r) => r.profile !== 'rl'))
-      it(`${kind} of ${r.name} equals the local engine's`, async () => {
-        const run = local.get(r.name)!;
-        const remote = await FleetRun.open(fleet, [r.name]);
-        const options = { top: 0 };
-        const expected = await analyzeRun(run, kind, options);
-        const actual = await analyzeRun(remote, kind, options);
-        expect(actual.rows.length).toBeGreaterThan(0);
-        expect(actual.rows).toEqual(expected.rows);
-        expect(actual.total).toBe(expected.total);
-        expect(actual.notes).toEqual(expected.notes);
-      });
+  for (const r of RUNS)
+    it(`every analysis of ${r.name} equals the local engine's (or fails with the same message)`, async () => {
+      const run = local.get(r.name)!;
+      const remote = await FleetRun.open(fleet, [r.name]);
+      const xs = await run.xRange();
+      const middle = { min: ((xs.min ?? 0) + (xs.max ?? 0)) / 2 };
+      let computed = 0;
+      for (const c of [...ANALYSIS_CASES, { kind: 'success', options: { xRange: middle } }]) {
+        const label = `${c.kind} ${JSON.stringify(c.options)}`;
+        const expected = await analyzeRun(run, c.kind, c.options).catch((e: Error) => e);
+        const actual = await analyzeRun(remote, c.kind, c.options).catch((e: Error) => e);
+        if (expected instanceof Error) {
+          expect(actual, label).toBeInstanceOf(Error);
+          expect((actual as Error).message, label).toBe(expected.message);
+          continue;
+        }
+        if (actual instanceof Error) throw new Error(`${label}: ${actual.message}`);
+        computed++;
+        expect(actual.rows, label).toEqual(expected.rows);
+        expect(actual.total, label).toBe(expected.total);
+        expect(actual.notes, label).toEqual(expected.notes);
+        expect(actual.chart, label).toEqual(expected.chart);
+      }
+      expect(computed).toBeGreaterThan(r.profile === 'rl' ? 0 : 5);
+    });
 });
 
 describe('the same aggregates on the cluster', () => {

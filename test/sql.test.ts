@@ -338,17 +338,17 @@ describe('analyses', () => {
   it('throughput and intervals', async () => {
     await expectSql(
       intervalRangeSql(byTime.expression),
-      'SELECT min("_timestamp") AS lo, max("_timestamp") AS hi, bool_and("_timestamp" = round("_timestamp")) AS "integer" FROM "events" WHERE isfinite("_timestamp")',
+      'SELECT min("_timestamp") AS lo, max("_timestamp") AS hi, bool_and("_timestamp" = round("_timestamp")) AS "integer" FROM "events" WHERE (isfinite("_timestamp"))',
     );
     expect(bucketExpression(byX).text).toBe('CAST(FLOOR("x" / 5) AS BIGINT)');
     await expectSql(
       bucketCountsSql(ident('events'), byTime, filters),
-      `SELECT CAST(CAST(FLOOR("_timestamp" / 600) AS BIGINT) AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM "events" WHERE ${FILTERS} AND (isfinite("_timestamp")) GROUP BY 1 ORDER BY 1`,
+      `SELECT CAST(CAST(FLOOR("_timestamp" / 600) AS BIGINT) AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM "events" WHERE ${FILTERS} AND (isfinite("_timestamp")) GROUP BY bucket ORDER BY bucket`,
     );
     expect(uidEventsWithTimeSql().text).toBe(WITH_TIME);
     await expectSql(
       bucketCountsSql(uidEventsWithTimeSql(), byTime, []),
-      `SELECT CAST(CAST(FLOOR("_timestamp" / 600) AS BIGINT) AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM ${WITH_TIME} WHERE (isfinite("_timestamp")) GROUP BY 1 ORDER BY 1`,
+      `SELECT CAST(CAST(FLOOR("_timestamp" / 600) AS BIGINT) AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM ${WITH_TIME} WHERE (isfinite("_timestamp")) GROUP BY bucket ORDER BY bucket`,
     );
     await expectSql(
       unplacedEventsSql(byX, filters),
@@ -404,11 +404,11 @@ describe('analyses', () => {
   it('completion diversity, rates and similarity', async () => {
     await expectSql(
       completionDiversitySql([]),
-      `SELECT "uid", CAST(count(*) AS DOUBLE) AS completions, CAST(count(DISTINCT "completions") AS DOUBLE) AS "unique", count(DISTINCT "completions") / count(*) AS diversity FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY 1 ORDER BY 1`,
+      `SELECT "uid", CAST(count(*) AS DOUBLE) AS n, CAST(count(DISTINCT "completions") AS DOUBLE) AS "unique", count(DISTINCT "completions") / count(*) AS diversity FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY "uid" ORDER BY "uid"`,
     );
     await expectSql(
       frequentCompletionsSql(ident('uid_events'), [nonEmptyCompletion()], 4),
-      `SELECT "completions" AS "text" FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 4`,
+      `SELECT "completions" AS "text" FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY "completions" ORDER BY count(*) DESC, "completions" LIMIT 4`,
     );
     const completions = ident('completions');
     await expectSql(
@@ -420,11 +420,14 @@ describe('analyses', () => {
         metric: ident('Rewards~2'),
         scale: 90,
       }),
-      `SELECT CAST(CAST(FLOOR("_timestamp" / 600) AS BIGINT) AS DOUBLE) AS bucket, CASE WHEN "completions" = 'it''s' THEN 0 WHEN regexp_matches("completions", '^b') THEN 1 END AS s, CAST(count(*) AS DOUBLE) AS n, ${mean('"Rewards~2"', 45)} AS mean FROM ${WITH_TIME} WHERE ${NON_EMPTY} GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST`,
+      `SELECT CAST(CAST(FLOOR("_timestamp" / 600) AS BIGINT) AS DOUBLE) AS bucket, CASE WHEN "completions" = 'it''s' THEN 0 WHEN regexp_matches("completions", '^b') THEN 1 END AS s, CAST(count(*) AS DOUBLE) AS n, ${mean('"Rewards~2"', 45)} AS mean FROM ${WITH_TIME} WHERE ${NON_EMPTY} GROUP BY bucket, s ORDER BY bucket, s NULLS LAST`,
     );
+    const frequent = `SELECT "completions" AS "text" FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY "completions" ORDER BY count(*) DESC, "completions" LIMIT 10`;
+    const sent = (side: string) =>
+      `(SELECT "uid" AS "uid_${side}", "text" FROM (SELECT DISTINCT "uid", "text" FROM (SELECT "uid", "completions" AS "text" FROM "uid_events" WHERE ${NON_EMPTY}) WHERE "text" IN (${frequent})))`;
     await expectSql(
       completionSimilaritySql({ filters: [], pool: 10, top: 100 }),
-      `WITH frequent AS (SELECT "completions" AS "text" FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 10), sent AS (SELECT DISTINCT "uid", "completions" AS "text" FROM "uid_events" WHERE ${NON_EMPTY} AND "completions" IN (SELECT "text" FROM frequent)), pairs AS (SELECT "a"."uid" AS uid_a, "b"."uid" AS uid_b, CAST(count(*) AS DOUBLE) AS shared FROM sent "a" JOIN sent "b" ON "a"."text" = "b"."text" AND "a"."uid" < "b"."uid" GROUP BY 1, 2) SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM pairs ORDER BY shared DESC, uid_a, uid_b LIMIT 100`,
+      `SELECT "uid_a", "uid_b", shared, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT "uid_a", "uid_b", CAST(count(*) AS DOUBLE) AS shared FROM ${sent('a')} JOIN ${sent('b')} USING ("text") WHERE "uid_a" < "uid_b" GROUP BY "uid_a", "uid_b") ORDER BY shared DESC, "uid_a", "uid_b" LIMIT 100`,
     );
   });
 
@@ -436,24 +439,24 @@ describe('analyses', () => {
     expect(weightRowsSql(false).text).toContain('CAST(NULL AS DOUBLE) AS "_timestamp" FROM');
     await expectSql(
       weightVectorsSql(relation, filters),
-      `SELECT "kind", CAST(count(DISTINCT "ord") AS DOUBLE) AS vectors FROM ${relation.text} WHERE ${FILTERS} AND ("kind" IN ('set_weights', 'neuron_weights')) GROUP BY 1 ORDER BY 2 DESC, 1`,
+      `SELECT "kind", CAST(count(DISTINCT "ord") AS DOUBLE) AS vectors FROM ${relation.text} WHERE ${FILTERS} AND ("kind" IN ('set_weights', 'neuron_weights')) GROUP BY "kind" ORDER BY vectors DESC, "kind"`,
     );
     const scope = [sql`${ident('kind')} = ${lit('set_weights')}`];
     await expectSql(
       topWeightUidsSql(relation, scope, 90, 3),
-      `SELECT "uid" FROM ${relation.text} WHERE ("kind" = 'set_weights') AND (isfinite("value")) GROUP BY 1 ORDER BY ${mean('"value"', 45)} DESC, 1 LIMIT 3`,
+      `SELECT "uid" FROM ${relation.text} WHERE ("kind" = 'set_weights') AND (isfinite("value")) GROUP BY "uid" ORDER BY ${mean('"value"', 45)} DESC, "uid" LIMIT 3`,
     );
     await expectSql(
       weightValuesSql(relation, scope),
-      `SELECT CAST("ord" AS DOUBLE) AS "ord", "x", "uid", "value" FROM ${relation.text} WHERE ("kind" = 'set_weights') ORDER BY 1, 3`,
+      `SELECT CAST("ord" AS DOUBLE) AS vector, "x", "uid", "value" FROM ${relation.text} WHERE ("kind" = 'set_weights') ORDER BY "ord", "uid"`,
     );
     await expectSql(
       weightIntervalsSql(relation, scope, byX),
-      `SELECT CAST(CAST(FLOOR("x" / 5) AS BIGINT) AS DOUBLE) AS bucket, "uid", arg_max("value", "ord") AS "value" FROM ${relation.text} WHERE ("kind" = 'set_weights') AND (isfinite("x")) GROUP BY 1, 2 ORDER BY 1, 2`,
+      `SELECT CAST(CAST(FLOOR("x" / 5) AS BIGINT) AS DOUBLE) AS bucket, "uid", arg_max("value", "ord") AS "last" FROM ${relation.text} WHERE ("kind" = 'set_weights') AND (isfinite("x")) GROUP BY bucket, "uid" ORDER BY bucket, "uid"`,
     );
     expect(await session.all(weightValuesSql(relation, scope).text)).toEqual([
-      { ord: 1, x: 101, uid: 0, value: 0.25 },
-      { ord: 1, x: 101, uid: 1, value: 0.75 },
+      { vector: 1, x: 101, uid: 0, value: 0.25 },
+      { vector: 1, x: 101, uid: 1, value: 0.75 },
     ]);
   });
 });

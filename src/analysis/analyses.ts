@@ -1,5 +1,4 @@
 import type { QueryableRun } from '../engine/queryable.js';
-import { Run } from '../engine/run.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { completionDiversity } from './completion-diversity.js';
@@ -14,7 +13,10 @@ import { weightsOverTime } from './weights-over-time.js';
 export type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 export type AnalysisKind = keyof typeof ANALYSES;
 
-/** Every `runlens analyze --kind`: one function per file, SQL in DuckDB, a small table out. */
+/**
+ * Every `runlens analyze --kind`: one function per file, SQL built through the run's dialect (a
+ * local run's DuckDB or a fleet's ClickHouse), a small table out.
+ */
 export const ANALYSES = {
   throughput,
   leaderboard,
@@ -23,17 +25,11 @@ export const ANALYSES = {
   'completion-rates': completionRates,
   weights: weightsOverTime,
   similarity: completionSimilarity,
-} satisfies Record<string, (run: Run, options: AnalysisOptions) => Promise<AnalysisResult>>;
+} satisfies Record<string, (run: QueryableRun, options: AnalysisOptions) => Promise<AnalysisResult>>;
 
 export const ANALYSIS_KINDS = Object.keys(ANALYSES) as AnalysisKind[];
 
-/** The analyses whose SQL is written for every dialect (they run on a ClickHouse fleet too). */
-export const PORTABLE_ANALYSES = {
-  leaderboard,
-  success: successRate,
-} satisfies Record<string, (run: QueryableRun, options: AnalysisOptions) => Promise<AnalysisResult>>;
-
-/** Runs one analysis over an open run (a local run, or one in a fleet for the portable ones). */
+/** Runs one analysis over an open run: a local run, or one in a fleet. */
 export async function analyzeRun(
   run: QueryableRun,
   kind: string,
@@ -44,11 +40,5 @@ export async function analyzeRun(
       hint: `choose one of: ${ANALYSIS_KINDS.join(', ')}`,
     });
   await checkTasks(run, options.task);
-  if (kind in PORTABLE_ANALYSES)
-    return PORTABLE_ANALYSES[kind as keyof typeof PORTABLE_ANALYSES](run, options);
-  if (!(run instanceof Run))
-    throw new UserError(`--kind ${kind} is not computed on ClickHouse yet`, {
-      hint: `on a fleet: ${Object.keys(PORTABLE_ANALYSES).join(', ')}; or run it on the local logs`,
-    });
   return ANALYSES[kind as AnalysisKind](run, options);
 }

@@ -1,29 +1,38 @@
-import type { Run } from '../engine/run.js';
+import { duckdb, fromWhere, type Dialect } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import { ident, join, sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { uidBarChart } from './analysis-charts.js';
-import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
+import { eventFilters, nonEmptyCompletion } from './filters.js';
 import { requireUidColumn } from './run-columns.js';
 
-/** Non-empty completions, distinct texts and their ratio per uid. */
-export function completionDiversitySql(filters: readonly Sql[]): Sql {
+/**
+ * Non-empty completions (`n`: in ClickHouse an alias `completions` would replace the column in the
+ * other expressions), distinct texts and their ratio per uid.
+ */
+export function completionDiversitySql(filters: readonly Sql[], d: Dialect = duckdb): Sql {
   const c = ident('completions');
+  const uid = ident('uid');
   return join(
     [
-      sql`SELECT ${ident('uid')}, CAST(count(*) AS DOUBLE) AS completions, CAST(count(DISTINCT ${c}) AS DOUBLE) AS ${ident('unique')},`,
+      sql`SELECT ${uid}, CAST(count(*) AS DOUBLE) AS n, CAST(count(DISTINCT ${c}) AS DOUBLE) AS ${ident('unique')},`,
       sql`count(DISTINCT ${c}) / count(*) AS diversity`,
-      sql`FROM ${ident('uid_events')}${whereClause([...filters, nonEmptyCompletion()])} GROUP BY 1 ORDER BY 1`,
+      sql`${fromWhere(d, 'uid_events', [...filters, nonEmptyCompletion()])} GROUP BY ${uid} ORDER BY ${uid}`,
     ],
     ' ',
   );
 }
 
 /** Unique ÷ total non-empty completions per uid (1 = never repeats itself, near 0 = canned answers). */
-export async function completionDiversity(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
+export async function completionDiversity(
+  run: QueryableRun,
+  options: AnalysisOptions,
+): Promise<AnalysisResult> {
   requireUidColumn(run, 'completions', 'the diversity analysis');
-  const rows = await run.session.all<{ uid: number; completions: number; unique: number; diversity: number }>(
-    completionDiversitySql(eventFilters(options)).text,
+  const counted = await run.session.all<{ uid: number; n: number; unique: number; diversity: number }>(
+    completionDiversitySql(eventFilters(options), run.dialect).text,
   );
+  const rows = counted.map(({ uid, n, unique, diversity }) => ({ uid, completions: n, unique, diversity }));
   const limited = options.top
     ? [...rows]
         .sort((a, b) => b.completions - a.completions || a.uid - b.uid)

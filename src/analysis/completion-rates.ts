@@ -1,11 +1,12 @@
+import { duckdb, type Dialect } from '../engine/dialect.js';
 import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
-import type { Run } from '../engine/run.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { completionRatesChart } from './analysis-charts.js';
 import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
 import {
-  bucketExpression,
+  bucketColumn,
   bucketStart,
   checkBucketCount,
   resolveInterval,
@@ -15,13 +16,18 @@ import { requireMetric, requireUidColumn, uidEventsWithTime } from './run-column
 import { checkRegex } from './regex.js';
 
 /**
- * The `top` most frequent texts of `relation`'s rows that pass `filters`, most frequent first
- * (`top` 0: every text).
+ * The `top` most frequent texts of `relation`'s rows that pass `filters` (and the dialect's scope),
+ * most frequent first, ties by text (`top` 0: every text).
  */
-export function frequentCompletionsSql(relation: Sql, filters: readonly Sql[], top: number): Sql {
+export function frequentCompletionsSql(
+  relation: Sql,
+  filters: readonly Sql[],
+  top: number,
+  d: Dialect = duckdb,
+): Sql {
   const c = ident('completions');
   const limit = top > 0 ? sql` LIMIT ${lit(top)}` : sql``;
-  return sql`SELECT ${c} AS ${ident('text')} FROM ${relation}${whereClause(filters)} GROUP BY 1 ORDER BY count(*) DESC, 1${limit}`;
+  return sql`SELECT ${c} AS ${ident('text')} FROM ${relation}${whereClause([...d.scope(), ...filters])} GROUP BY ${c} ORDER BY count(*) DESC, ${c}${limit}`;
 }
 
 export interface CompletionRatesSql {
@@ -36,6 +42,7 @@ export interface CompletionRatesSql {
   /** The metric column and its exact mean's scale. */
   metric: Sql;
   scale: number;
+  dialect?: Dialect;
 }
 
 /**
@@ -43,6 +50,7 @@ export interface CompletionRatesSql {
  * have `s` NULL (they count towards the bucket's total), ordered by bucket.
  */
 export function completionRatesSql(options: CompletionRatesSql): Sql {
+  const d = options.dialect ?? duckdb;
   const which =
     options.series === 'text'
       ? ident('completions')
@@ -52,9 +60,9 @@ export function completionRatesSql(options: CompletionRatesSql): Sql {
         )} END`;
   return join(
     [
-      sql`SELECT CAST(${bucketExpression(options.interval)} AS DOUBLE) AS bucket, ${which} AS s, CAST(count(*) AS DOUBLE) AS n,`,
-      sql`${exactMeanSql(options.metric, options.scale)} AS mean`,
-      sql`FROM ${options.relation}${whereClause(options.filters)} GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST`,
+      sql`SELECT ${bucketColumn(options.interval, d)}, ${which} AS s, CAST(count(*) AS DOUBLE) AS n,`,
+      sql`${exactMeanSql(options.metric, options.scale, d)} AS mean`,
+      sql`FROM ${options.relation}${whereClause([...d.scope(), ...options.filters])} GROUP BY bucket, s ORDER BY bucket, s NULLS LAST`,
     ],
     ' ',
   );
@@ -65,13 +73,14 @@ export function completionRatesSql(options: CompletionRatesSql): Sql {
  * interval, their share of that interval's non-empty completions, and their mean reward: a wave of
  * one canned text is spam or an attack on the reward model.
  */
-export async function completionRates(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
+export async function completionRates(run: QueryableRun, options: AnalysisOptions): Promise<AnalysisResult> {
+  const d = run.dialect;
   requireUidColumn(run, 'completions', 'the completion-rates analysis');
   const metricName = options.metric ?? 'rewards';
   const metric = await requireMetric(run, metricName);
   const interval = await resolveInterval(run, options.interval, true);
   const relation = uidEventsWithTime(run);
-  const filters = [...eventFilters(options), nonEmptyCompletion(), sql`isfinite(${interval.expression})`];
+  const filters = [...eventFilters(options), nonEmptyCompletion(), d.isFinite(interval.expression)];
   const completions = ident('completions');
   const top = options.top ?? 10;
   let series: { label: string; condition: Sql }[];
@@ -80,16 +89,21 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
     series = [
       {
         label: `/${options.match}/`,
-        condition: sql`regexp_matches(${completions}, ${lit(options.match)})`,
+        condition: d.matches(completions, options.match),
       },
     ];
   } else {
     const frequent = await run.session.all<{ text: string }>(
-      frequentCompletionsSql(relation, filters, top).text,
+      frequentCompletionsSql(relation, filters, top, d).text,
     );
-    series = frequent.map((f) => ({ label: f.text, condition: sql`${completions} = ${lit(f.text)}` }));
+    series = frequent.map((f) => ({ label: f.text, condition: sql`${completions} = ${d.quote(f.text)}` }));
   }
-  const [scale] = await meanScales(run.session, sql`${relation}${whereClause(filters)}`, [metric]);
+  const [scale] = await meanScales(
+    run.session,
+    sql`${relation}${whereClause([...d.scope(), ...filters])}`,
+    [metric],
+    d,
+  );
   // Every completion (--top 0) is grouped by its text rather than matched by one CASE branch each.
   const byText = options.match === undefined && top === 0;
   const counts = series.length
@@ -101,6 +115,7 @@ export async function completionRates(run: Run, options: AnalysisOptions): Promi
           series: byText ? 'text' : series.map((s) => s.condition),
           metric,
           scale,
+          dialect: d,
         }).text,
       )
     : [];

@@ -1,8 +1,10 @@
-import type { Run } from '../engine/run.js';
+import { duckdb, fromWhere, type Dialect } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { similarityChart } from './analysis-charts.js';
-import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
+import { frequentCompletionsSql } from './completion-rates.js';
+import { eventFilters, nonEmptyCompletion } from './filters.js';
 import { requireUidColumn } from './run-columns.js';
 
 export interface SimilaritySql {
@@ -11,6 +13,7 @@ export interface SimilaritySql {
   pool: number;
   /** Pairs kept (0: all). */
   top: number;
+  dialect?: Dialect;
 }
 
 /**
@@ -18,20 +21,39 @@ export interface SimilaritySql {
  * both sent, strongest first, with the number of pairs (`total`).
  */
 export function completionSimilaritySql(options: SimilaritySql): Sql {
+  const d = options.dialect ?? duckdb;
   const c = ident('completions');
   const uid = ident('uid');
   const text = ident('text');
-  const where = whereClause([...options.filters, nonEmptyCompletion()]);
-  const [a, b] = [ident('a'), ident('b')];
+  const [uidA, uidB] = [ident('uid_a'), ident('uid_b')];
+  const conditions = [...options.filters, nonEmptyCompletion()];
+  const frequent = frequentCompletionsSql(d.table('uid_events'), conditions, options.pool, d);
+  // The texts as a subquery first: in ClickHouse an IN (subquery) of a distributed table is
+  // refused in a query that reads one itself.
+  const sent = join(
+    [
+      sql`SELECT DISTINCT ${uid}, ${text} FROM (SELECT ${uid}, ${c} AS ${text} ${fromWhere(d, 'uid_events', conditions)})`,
+      sql`WHERE ${text} IN (${frequent})`,
+    ],
+    ' ',
+  );
+  const pairs = join(
+    [
+      sql`SELECT ${uidA}, ${uidB}, CAST(count(*) AS DOUBLE) AS shared`,
+      sql`FROM (SELECT ${uid} AS ${uidA}, ${text} FROM (${sent}))`,
+      sql`${d.innerJoin()} (SELECT ${uid} AS ${uidB}, ${text} FROM (${sent})) USING (${text})`,
+      sql`WHERE ${uidA} < ${uidB} GROUP BY ${uidA}, ${uidB}`,
+    ],
+    ' ',
+  );
+  // The number of pairs beside each row: a window where the engine has them, else a second count.
+  const total = d.windows
+    ? sql`CAST(count(*) OVER () AS DOUBLE)`
+    : sql`(SELECT CAST(count(*) AS DOUBLE) FROM (${pairs}))`;
   return join(
     [
-      sql`WITH frequent AS (SELECT ${c} AS ${text} FROM ${ident('uid_events')}${where}`,
-      sql`GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ${lit(options.pool)}),`,
-      sql`sent AS (SELECT DISTINCT ${uid}, ${c} AS ${text} FROM ${ident('uid_events')}${where} AND ${c} IN (SELECT ${text} FROM frequent)),`,
-      sql`pairs AS (SELECT ${a}.${uid} AS uid_a, ${b}.${uid} AS uid_b, CAST(count(*) AS DOUBLE) AS shared`,
-      sql`FROM sent ${a} JOIN sent ${b} ON ${a}.${text} = ${b}.${text} AND ${a}.${uid} < ${b}.${uid} GROUP BY 1, 2)`,
-      sql`SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM pairs`,
-      sql`ORDER BY shared DESC, uid_a, uid_b${options.top > 0 ? sql` LIMIT ${lit(options.top)}` : sql``}`,
+      sql`SELECT ${uidA}, ${uidB}, shared, ${total} AS total FROM (${pairs})`,
+      sql`ORDER BY shared DESC, ${uidA}, ${uidB}${options.top > 0 ? sql` LIMIT ${lit(options.top)}` : sql``}`,
     ],
     ' ',
   );
@@ -42,12 +64,15 @@ export function completionSimilaritySql(options: SimilaritySql): Sql {
  * completions (`--completions`, default 50), every pair of uids that both sent at least one of
  * them, with how many of those texts they share. Spam rings show up as dense cliques.
  */
-export async function completionSimilarity(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
+export async function completionSimilarity(
+  run: QueryableRun,
+  options: AnalysisOptions,
+): Promise<AnalysisResult> {
   requireUidColumn(run, 'completions', 'the similarity analysis');
   const pool = options.completions ?? 50;
   const top = options.top ?? 100;
   const edges = await run.session.all<{ uid_a: number; uid_b: number; shared: number; total: number }>(
-    completionSimilaritySql({ filters: eventFilters(options), pool, top }).text,
+    completionSimilaritySql({ filters: eventFilters(options), pool, top, dialect: run.dialect }).text,
   );
   const total = edges[0]?.total ?? 0;
   const result: AnalysisResult = {

@@ -1,4 +1,5 @@
-import type { Run } from '../engine/run.js';
+import { duckdb, scoped, type Dialect } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import { ident, lit, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 
@@ -39,7 +40,7 @@ export function formatSeconds(seconds: number): string {
  * intervals is chosen: of time when the run has `_timestamp` and `preferTime`, else of x.
  */
 export async function resolveInterval(
-  run: Run,
+  run: QueryableRun,
   text: string | undefined,
   preferTime: boolean,
 ): Promise<Interval> {
@@ -64,7 +65,7 @@ export async function resolveInterval(
   const axis = hasTime && preferTime ? 'time' : 'x';
   const expression = axis === 'time' ? TIME : X;
   const range = await run.session.one<{ lo: number | null; hi: number | null; integer: boolean | null }>(
-    intervalRangeSql(expression).text,
+    intervalRangeSql(expression, run.dialect).text,
   );
   const span = range?.lo === null || range?.lo === undefined ? 0 : (range.hi ?? range.lo) - range.lo;
   if (axis === 'time') {
@@ -90,13 +91,19 @@ function badInterval(text: string): UserError {
 }
 
 /** The range of an interval's expression over every event (for a default width). */
-export function intervalRangeSql(expression: Sql): Sql {
-  return sql`SELECT min(${expression}) AS lo, max(${expression}) AS hi, bool_and(${expression} = round(${expression})) AS ${ident('integer')} FROM ${ident('events')} WHERE isfinite(${expression})`;
+export function intervalRangeSql(expression: Sql, d: Dialect = duckdb): Sql {
+  const integer = d.all(sql`${expression} = round(${expression})`);
+  return sql`SELECT min(${expression}) AS lo, max(${expression}) AS hi, ${integer} AS ${ident('integer')} FROM ${scoped(d, 'events', [d.isFinite(expression)])}`;
 }
 
 /** The bucket number of a row: floor(value / width). */
-export function bucketExpression(interval: Interval): Sql {
-  return sql`CAST(FLOOR(${interval.expression} / ${lit(interval.width)}) AS BIGINT)`;
+export function bucketExpression(interval: Interval, d: Dialect = duckdb): Sql {
+  return d.bigint(sql`FLOOR(${interval.expression} / ${lit(interval.width)})`);
+}
+
+/** The bucket number as DOUBLE (what the queries return), named `bucket`. */
+export function bucketColumn(interval: Interval, d: Dialect = duckdb): Sql {
+  return sql`${d.double(bucketExpression(interval, d))} AS bucket`;
 }
 
 /** Checks the number of buckets between `lo` and `hi` is reasonable. */

@@ -1,7 +1,6 @@
-import { duckdb, scoped, type Dialect } from '../engine/dialect.js';
+import { duckdb, scoped, type Dialect, type ViewName } from '../engine/dialect.js';
 import type { QueryableRun } from '../engine/queryable.js';
-import type { Run } from '../engine/run.js';
-import { ident, qualified, sql, type Sql } from '../engine/sql.js';
+import { ident, join, qualified, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 
 /** Bookkeeping columns of the stored tables, not fields of the log. */
@@ -94,11 +93,34 @@ export function tasksSql(dialect: Dialect = duckdb): Sql {
 }
 
 /** `uid_events` with its event's `_timestamp` added (for intervals of time). */
-export function uidEventsWithTimeSql(): Sql {
+export function uidEventsWithTimeSql(d: Dialect = duckdb): Sql {
+  if (d.name === 'clickhouse') return withEventColumns(d, 'uid_events', [sql`*`], [ident('_timestamp')]);
   return sql`(SELECT ${ident('u')}.*, ${qualified('r', '_timestamp')} FROM ${ident('uid_events')} ${ident('u')} JOIN ${ident('rows')} ${ident('r')} USING (${ident('file_id')}, ${ident('rec')}))`;
 }
 
-/** `uid_events`, with `_timestamp` when the run has it. */
-export function uidEventsWithTime(run: Run): Sql {
-  return run.storedColumns('rows').has('_timestamp') ? uidEventsWithTimeSql() : ident('uid_events');
+/**
+ * `uid_events`, with `_timestamp` when the run has it: a relation whose queries add the dialect's
+ * scope to their conditions.
+ */
+export function uidEventsWithTime(run: QueryableRun): Sql {
+  return run.storedColumns('rows').has('_timestamp')
+    ? uidEventsWithTimeSql(run.dialect)
+    : run.dialect.table('uid_events');
+}
+
+/**
+ * ClickHouse: `columns` of a view's rows (read under the scope; `*`, or a list with run, file_id
+ * and rec) beside `eventColumns` of their event, joined on run, file and record. The join's right
+ * side, the events' columns, is held in memory.
+ */
+export function withEventColumns(
+  d: Dialect,
+  view: ViewName,
+  columns: readonly Sql[],
+  eventColumns: readonly Sql[],
+): Sql {
+  const keys = ['run', 'file_id', 'rec'].map((k) => ident(k));
+  const left = sql`SELECT ${join(columns)} FROM ${scoped(d, view, [])}`;
+  const right = sql`SELECT ${join([...keys, ...eventColumns])} FROM ${scoped(d, 'events', [])}`;
+  return sql`(SELECT * FROM (${left}) ${d.innerJoin()} (${right}) USING (${join(keys)}))`;
 }

@@ -1,10 +1,11 @@
-import type { Run } from '../engine/run.js';
-import { ident, sql, type Sql } from '../engine/sql.js';
+import { duckdb, fromWhere, type Dialect } from '../engine/dialect.js';
+import type { QueryableRun } from '../engine/queryable.js';
+import { sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { throughputChart } from './analysis-charts.js';
 import { eventFilters, whereClause } from './filters.js';
 import {
-  bucketExpression,
+  bucketColumn,
   bucketStart,
   checkBucketCount,
   resolveInterval,
@@ -12,32 +13,41 @@ import {
 } from './interval.js';
 import { hasUidRows, uidEventsWithTime } from './run-columns.js';
 
-/** Rows of `relation` per bucket of the interval (rows without a finite value left out), by bucket. */
-export function bucketCountsSql(relation: Sql, interval: Interval, filters: readonly Sql[]): Sql {
-  const valid = sql`isfinite(${interval.expression})`;
-  return sql`SELECT CAST(${bucketExpression(interval)} AS DOUBLE) AS bucket, CAST(count(*) AS DOUBLE) AS n FROM ${relation}${whereClause([...filters, valid])} GROUP BY 1 ORDER BY 1`;
+/**
+ * Rows of `relation` (a view of the run, or a relation built on them: uidEventsWithTime) per bucket
+ * of the interval (rows without a finite value left out), by bucket.
+ */
+export function bucketCountsSql(
+  relation: Sql,
+  interval: Interval,
+  filters: readonly Sql[],
+  d: Dialect = duckdb,
+): Sql {
+  const valid = d.isFinite(interval.expression);
+  return sql`SELECT ${bucketColumn(interval, d)}, CAST(count(*) AS DOUBLE) AS n FROM ${relation}${whereClause([...d.scope(), ...filters, valid])} GROUP BY bucket ORDER BY bucket`;
 }
 
 /** Events the interval cannot place (no finite `_timestamp` or x). */
-export function unplacedEventsSql(interval: Interval, filters: readonly Sql[]): Sql {
-  const valid = sql`isfinite(${interval.expression})`;
-  return sql`SELECT CAST(count(*) AS DOUBLE) AS n FROM ${ident('events')}${whereClause([...filters, sql`NOT coalesce(${valid}, false)`])}`;
+export function unplacedEventsSql(interval: Interval, filters: readonly Sql[], d: Dialect = duckdb): Sql {
+  const unplaced = sql`NOT coalesce(${d.isFinite(interval.expression)}, ${d.bool(false)})`;
+  return sql`SELECT CAST(count(*) AS DOUBLE) AS n ${fromWhere(d, 'events', [...filters, unplaced])}`;
 }
 
 /** Events (and per-uid calls) per interval of `_timestamp` time or of x, empty intervals included. */
-export async function throughput(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
+export async function throughput(run: QueryableRun, options: AnalysisOptions): Promise<AnalysisResult> {
+  const d = run.dialect;
   const interval = await resolveInterval(run, options.interval, true);
   const filters = eventFilters(options);
   const events = await run.session.all<{ bucket: number; n: number }>(
-    bucketCountsSql(ident('events'), interval, filters).text,
+    bucketCountsSql(d.table('events'), interval, filters, d).text,
   );
   const hasCalls = hasUidRows(run);
   const calls = hasCalls
     ? await run.session.all<{ bucket: number; n: number }>(
-        bucketCountsSql(uidEventsWithTime(run), interval, filters).text,
+        bucketCountsSql(uidEventsWithTime(run), interval, filters, d).text,
       )
     : [];
-  const missing = await run.session.one<{ n: number }>(unplacedEventsSql(interval, filters).text);
+  const missing = await run.session.one<{ n: number }>(unplacedEventsSql(interval, filters, d).text);
   const rows: AnalysisResult['rows'] = [];
   const timeAxis = interval.axis === 'time';
   if (events.length) {

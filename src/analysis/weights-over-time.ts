@@ -1,18 +1,14 @@
+import { duckdb, type Dialect } from '../engine/dialect.js';
 import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
-import type { Run } from '../engine/run.js';
+import type { QueryableRun } from '../engine/queryable.js';
 import { ident, lit, qualified, sql, type Sql } from '../engine/sql.js';
 import { WEIGHT_KINDS } from '../engine/uid-indexed-matrix.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { weightsChart } from './analysis-charts.js';
 import { eventFilters, whereClause } from './filters.js';
-import {
-  bucketExpression,
-  bucketStart,
-  checkBucketCount,
-  resolveInterval,
-  type Interval,
-} from './interval.js';
+import { bucketColumn, bucketStart, checkBucketCount, resolveInterval, type Interval } from './interval.js';
+import { withEventColumns } from './run-columns.js';
 
 const KINDS: readonly string[] = WEIGHT_KINDS;
 const KIND = ident('kind');
@@ -20,10 +16,21 @@ const UID = ident('uid');
 const VALUE = ident('value');
 const ORD = ident('ord');
 
-/** uid-indexed values with their event's x, ord, task and `_timestamp` (NULL when the run has none). */
-export function weightRowsSql(hasTime: boolean): Sql {
+/**
+ * uid-indexed values with their event's x, ord, task and `_timestamp` (NULL when the run has none):
+ * a relation whose queries add the dialect's scope to their conditions.
+ */
+export function weightRowsSql(hasTime: boolean, d: Dialect = duckdb): Sql {
   const [i, e] = ['i', 'e'];
-  const time = hasTime ? qualified(e, '_timestamp') : sql`CAST(NULL AS DOUBLE) AS ${ident('_timestamp')}`;
+  const nullTime = sql`${d.nullDouble()} AS ${ident('_timestamp')}`;
+  if (d.name === 'clickhouse')
+    return withEventColumns(
+      d,
+      'uid_indexed',
+      ['run', 'file_id', 'rec', 'kind', 'uid', 'value'].map((c) => ident(c)),
+      [...['x', 'ord', 'task'].map((c) => ident(c)), hasTime ? ident('_timestamp') : nullTime],
+    );
+  const time = hasTime ? qualified(e, '_timestamp') : nullTime;
   const columns = [
     ...['kind', 'uid', 'value'].map((c) => qualified(i, c)),
     ...['x', 'ord', 'task'].map((c) => qualified(e, c)),
@@ -33,40 +40,54 @@ export function weightRowsSql(hasTime: boolean): Sql {
 }
 
 /** Vectors per weight kind, most first. */
-export function weightVectorsSql(relation: Sql, filters: readonly Sql[]): Sql {
+export function weightVectorsSql(relation: Sql, filters: readonly Sql[], d: Dialect = duckdb): Sql {
   const kinds = sql`${KIND} IN (${KINDS.map((k) => lit(k))})`;
-  return sql`SELECT ${KIND}, CAST(count(DISTINCT ${ORD}) AS DOUBLE) AS vectors FROM ${relation}${whereClause([...filters, kinds])} GROUP BY 1 ORDER BY 2 DESC, 1`;
+  return sql`SELECT ${KIND}, CAST(count(DISTINCT ${ORD}) AS DOUBLE) AS vectors FROM ${relation}${whereClause([...d.scope(), ...filters, kinds])} GROUP BY ${KIND} ORDER BY vectors DESC, ${KIND}`;
 }
 
 /**
- * The `top` uids with the highest exact mean of their finite weights (`scope` = filters and kind);
- * `top` 0: every uid.
+ * The `top` uids with the highest exact mean of their finite weights (`conditions`: filters and
+ * kind), ties by uid; `top` 0: every uid.
  */
-export function topWeightUidsSql(relation: Sql, scope: readonly Sql[], scale: number, top: number): Sql {
+export function topWeightUidsSql(
+  relation: Sql,
+  conditions: readonly Sql[],
+  scale: number,
+  top: number,
+  d: Dialect = duckdb,
+): Sql {
   const limit = top > 0 ? sql` LIMIT ${lit(top)}` : sql``;
-  return sql`SELECT ${UID} FROM ${relation}${whereClause([...scope, sql`isfinite(${VALUE})`])} GROUP BY 1 ORDER BY ${exactMeanSql(VALUE, scale)} DESC, 1${limit}`;
+  const where = whereClause([...d.scope(), ...conditions, d.isFinite(VALUE)]);
+  return sql`SELECT ${UID} FROM ${relation}${where} GROUP BY ${UID} ORDER BY ${exactMeanSql(VALUE, scale, d)} DESC, ${UID}${limit}`;
 }
 
-/** Every weight of the chosen uids, by vector (ord) and uid. */
-export function weightValuesSql(relation: Sql, scope: readonly Sql[]): Sql {
-  return sql`SELECT CAST(${ORD} AS DOUBLE) AS ${ORD}, ${ident('x')}, ${UID}, ${VALUE} FROM ${relation}${whereClause(scope)} ORDER BY 1, 3`;
+/** Every weight of the chosen uids, by vector (its ord, as `vector`) and uid. */
+export function weightValuesSql(relation: Sql, conditions: readonly Sql[], d: Dialect = duckdb): Sql {
+  const where = whereClause([...d.scope(), ...conditions]);
+  return sql`SELECT ${d.double(ORD)} AS vector, ${ident('x')}, ${UID}, ${VALUE} FROM ${relation}${where} ORDER BY ${ORD}, ${UID}`;
 }
 
-/** The chosen uids' weight in the last vector (by row order) of each interval. */
-export function weightIntervalsSql(relation: Sql, scope: readonly Sql[], interval: Interval): Sql {
-  const placed = sql`isfinite(${interval.expression})`;
-  return sql`SELECT CAST(${bucketExpression(interval)} AS DOUBLE) AS bucket, ${UID}, arg_max(${VALUE}, ${ORD}) AS ${VALUE} FROM ${relation}${whereClause([...scope, placed])} GROUP BY 1, 2 ORDER BY 1, 2`;
+/** The chosen uids' weight in the last vector (by row order) of each interval, as `last`. */
+export function weightIntervalsSql(
+  relation: Sql,
+  conditions: readonly Sql[],
+  interval: Interval,
+  d: Dialect = duckdb,
+): Sql {
+  const where = whereClause([...d.scope(), ...conditions, d.isFinite(interval.expression)]);
+  return sql`SELECT ${bucketColumn(interval, d)}, ${UID}, ${d.argMaxIf(VALUE, ORD)} AS ${ident('last')} FROM ${relation}${where} GROUP BY bucket, ${UID} ORDER BY bucket, ${UID}`;
 }
 
 /**
  * The N uids with the highest mean weight, their weight in every weight vector (set_weights or
  * neuron_weights rows) over x; with `--interval`, the last vector of each interval.
  */
-export async function weightsOverTime(run: Run, options: AnalysisOptions): Promise<AnalysisResult> {
+export async function weightsOverTime(run: QueryableRun, options: AnalysisOptions): Promise<AnalysisResult> {
+  const d = run.dialect;
   const filters = eventFilters(options);
-  const relation = weightRowsSql(run.storedColumns('rows').has('_timestamp'));
+  const relation = weightRowsSql(run.storedColumns('rows').has('_timestamp'), d);
   const kinds = await run.session.all<{ kind: string; vectors: number }>(
-    weightVectorsSql(relation, filters).text,
+    weightVectorsSql(relation, filters, d).text,
   );
   if (options.metric !== undefined && !KINDS.includes(options.metric))
     throw new UserError(`--metric ${options.metric}: weights come from ${KINDS.join(' or ')}`, {
@@ -79,22 +100,30 @@ export async function weightsOverTime(run: Run, options: AnalysisOptions): Promi
     });
   const scope = [...filters, sql`${KIND} = ${lit(chosen.kind)}`];
   const top = options.top ?? 10;
-  const [scale] = await meanScales(run.session, sql`${relation}${whereClause(scope)}`, [VALUE]);
+  const [scale] = await meanScales(
+    run.session,
+    sql`${relation}${whereClause([...d.scope(), ...scope])}`,
+    [VALUE],
+    d,
+  );
   const topUids = (
-    await run.session.all<{ uid: number }>(topWeightUidsSql(relation, scope, scale, top).text)
+    await run.session.all<{ uid: number }>(topWeightUidsSql(relation, scope, scale, top, d).text)
   ).map((r) => r.uid);
   const columnOf = (uid: number) => `uid_${uid}`;
   const rows: AnalysisResult['rows'] = [];
-  const chosenUids = [...scope, topUids.length ? sql`${UID} IN (${topUids.map((u) => lit(u))})` : sql`false`];
+  const chosenUids = [
+    ...scope,
+    topUids.length ? sql`${UID} IN (${topUids.map((u) => lit(u))})` : d.bool(false),
+  ];
   if (options.interval === undefined) {
-    const values = await run.session.all<{ ord: number; x: number | null; uid: number; value: number }>(
-      weightValuesSql(relation, chosenUids).text,
+    const values = await run.session.all<{ vector: number; x: number | null; uid: number; value: number }>(
+      weightValuesSql(relation, chosenUids, d).text,
     );
     let current: Record<string, number | null> | undefined;
-    let currentOrd = NaN;
+    let currentVector = NaN;
     for (const v of values) {
-      if (v.ord !== currentOrd) {
-        currentOrd = v.ord;
+      if (v.vector !== currentVector) {
+        currentVector = v.vector;
         current = { x: v.x, ...Object.fromEntries(topUids.map((u) => [columnOf(u), null])) };
         rows.push(current);
       }
@@ -102,8 +131,8 @@ export async function weightsOverTime(run: Run, options: AnalysisOptions): Promi
     }
   } else {
     const interval = await resolveInterval(run, options.interval, false);
-    const values = await run.session.all<{ bucket: number; uid: number; value: number }>(
-      weightIntervalsSql(relation, chosenUids, interval).text,
+    const values = await run.session.all<{ bucket: number; uid: number; last: number }>(
+      weightIntervalsSql(relation, chosenUids, interval, d).text,
     );
     if (values.length) checkBucketCount(interval, values[0].bucket, values[values.length - 1].bucket);
     for (const v of values) {
@@ -113,7 +142,7 @@ export async function weightsOverTime(run: Run, options: AnalysisOptions): Promi
         row = { start, ...Object.fromEntries(topUids.map((u) => [columnOf(u), null])) };
         rows.push(row);
       }
-      row[columnOf(v.uid)] = v.value;
+      row[columnOf(v.uid)] = v.last;
     }
   }
   const first = options.interval === undefined ? 'x' : 'start';

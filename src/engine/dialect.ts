@@ -1,3 +1,4 @@
+import { chLit } from '../fleet/dialect.js';
 import { and, ident, lit, sql, trusted, type Sql } from './sql.js';
 
 /**
@@ -53,7 +54,21 @@ export interface Dialect {
   nullDoubles(): Sql;
   /** A boolean literal (ClickHouse before 21.x has no true/false: 1/0). */
   bool(value: boolean): Sql;
+  /** `value` as BIGINT (NULL stays NULL). */
+  bigint(value: Sql): Sql;
+  /** A text literal of any text (in ClickHouse a backslash escapes inside quotes; not in DuckDB). */
+  quote(value: string): Sql;
+  /**
+   * Whether RE2 `pattern` matches somewhere in `value`, as DuckDB's regexp_matches (`.` does not
+   * match a newline); a pattern RE2 refuses is an error of the query.
+   */
+  matches(value: Sql, pattern: string): Sql;
+  /** The join keyword that keeps every matching pair (ClickHouse 18.16 wants ALL spelled out). */
+  innerJoin(): Sql;
 }
+
+/** What ClickHouse's matches() puts before a pattern (see there). */
+export const CLICKHOUSE_PREFIX = '\\b\\B|(?-s)';
 
 /** `x · 2^power` in two exact steps: the scale reaches ±1100 for magnitudes near 1e-308 or 1e308. */
 export function timesPowerOfTwo(x: Sql, power: number): Sql {
@@ -109,6 +124,10 @@ export const duckdb: Dialect = {
   nullText: () => sql`CAST(NULL AS VARCHAR)`,
   nullDouble: () => sql`CAST(NULL AS DOUBLE)`,
   nullDoubles: () => sql`CAST(NULL AS DOUBLE[])`,
+  bigint: (value) => sql`CAST(${value} AS BIGINT)`,
+  quote: (value) => lit(value),
+  matches: (value, pattern) => sql`regexp_matches(${value}, ${lit(pattern)})`,
+  innerJoin: () => sql`JOIN`,
 };
 
 /**
@@ -188,6 +207,14 @@ export function clickhouse(database: string, runs: readonly string[]): Dialect {
     nullText: () => sql`CAST(NULL AS Nullable(String))`,
     nullDouble: () => sql`CAST(NULL AS Nullable(Float64))`,
     nullDoubles: () => sql`CAST(NULL AS Nullable(Float64))`,
+    bigint: (value) => sql`toInt64(${value})`,
+    quote: (value) => trusted(chLit(value)),
+    // ClickHouse compiles RE2 with `.` matching newlines ((?-s) turns that off), and (18.16 at
+    // least) first looks for the pattern's literal text, case-sensitively even under (?i): a first
+    // alternative that never matches (\b\B) leaves it none to look for. No group around the
+    // pattern, so an unbalanced one fails as in DuckDB.
+    matches: (value, pattern) => sql`match(${value}, ${trusted(chLit(`${CLICKHOUSE_PREFIX}${pattern}`))})`,
+    innerJoin: () => sql`ALL INNER JOIN`,
   };
 }
 
