@@ -1,4 +1,4 @@
-// npm run bench -- [--quick | --size 2GB] [--workloads filetao,rl,openvalidators] [--flatness]
+// npm run bench -- [--quick | --size 2GB] [--workloads filetao,rl,openvalidators] [--flatness] [--fleet]
 // Simulated inputs (cached in bench/data/), the DuckDB yardstick and every runlens command on the
 // same files; prints a table and writes bench/results/<date>-<size>.json.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { appendedLooks } from './appended.js';
 import { parseArgs, parseSize, sizeLabel, WORKLOAD_NAMES } from './args.js';
 import { cliInfo } from './cli-info.js';
 import { ensureData } from './data.js';
+import { benchFleet } from './fleet.js';
 import { loadAverage, machineInfo } from './machine.js';
 import { measureChild } from './measure-child.js';
 import { CLI, DATA_DIR, REPO_DIR, RESULTS_DIR } from './paths.js';
@@ -331,6 +332,9 @@ async function main() {
       : undefined;
   const appended = options.appended ? await appendedLooks(options.appended, options.commands) : undefined;
   const rlLarge = options.rlLarge ? await largeRl(options.rlLarge, cli) : undefined;
+  const fleet = options.fleet
+    ? await benchFleet({ dir: (await ensureData('filetao', options.sizes.filetao)).dir })
+    : undefined;
   const loadAfter = loadAverage();
 
   const rows = [
@@ -339,6 +343,7 @@ async function main() {
     ...(rlLarge?.rows ?? []),
     ...(appended?.rows ?? []),
     ...(flat?.rows ?? []),
+    ...(fleet?.rows ?? []),
   ];
   const table = formatTable(rows);
   const targets = checkTargets(workloads, flat, appended, rlLarge);
@@ -359,13 +364,14 @@ async function main() {
       rlScaling: scaling,
       appended,
       rlLarge,
+      fleet: fleet && { rows: fleet.rows, ...fleet.details },
       targets,
       table,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
     // A partial run (some workloads or commands) gets a name of its own, so it never replaces a full one.
     const name = [started.toISOString().slice(0, 10), options.sizeName];
-    if (options.workloads.join() !== WORKLOAD_NAMES.join())
+    if (options.workloads.join() !== WORKLOAD_NAMES.join() && (options.workloads.length || options.flatness))
       name.push(options.workloads.join('+') || 'flatness');
     if (options.flatness && options.flatnessWorkloads.join() !== 'filetao') {
       name.push(`${options.workloads.length ? 'flatness-' : ''}${options.flatnessWorkloads.join('+')}`);
@@ -373,6 +379,7 @@ async function main() {
     if (options.commands) name.push(options.commands.join('+'));
     if (options.appended) name.push(`appended${options.appended}`);
     if (options.rlLarge) name.push(`rl${options.rlLarge}`);
+    if (options.fleet) name.push('fleet');
     if (options.repeat > 1) name.push(`repeat${options.repeat}`);
     // A second run of the same kind on the same day gets -2, -3, …: BENCHMARKS.md cites the earlier one.
     let file = join(RESULTS_DIR, `${name.join('-')}.json`);

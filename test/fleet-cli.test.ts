@@ -503,16 +503,34 @@ describe('plot and analyze on the fleet', () => {
     const neither = await runlens('analyze', ...target(database), '--kind', 'leaderboard');
     expect(neither.code).not.toBe(0);
     expect(neither.stderr).toContain('--run NAME, --runs A,B or --all');
-    const notPortable = await runlens(
+    // Every --kind on one run of the fleet, as on its logs; a kind of one run is not a fleet analysis.
+    const throughput = await runlens(
       'analyze',
       ...target(database),
       '--run',
       'filetao-a',
       '--kind',
       'throughput',
+      '--interval',
+      '20',
+      '--json',
     );
-    expect(notPortable.code).not.toBe(0);
-    expect(notPortable.stderr).toContain('not computed on ClickHouse yet');
+    expect(throughput.code).toBe(0);
+    const throughputLocal = await runlens(
+      'analyze',
+      path.join(dir, 'filetao-a'),
+      '--kind',
+      'throughput',
+      '--interval',
+      '20',
+      '--json',
+      '--no-cache',
+    );
+    expect(JSON.parse(throughput.stdout).rows.length).toBeGreaterThan(0);
+    expect(JSON.parse(throughput.stdout).rows).toEqual(JSON.parse(throughputLocal.stdout).rows);
+    const notFleet = await runlens('analyze', ...target(database), '--all', '--kind', 'throughput');
+    expect(notFleet.code).not.toBe(0);
+    expect(notFleet.stderr).toContain('--kind throughput is not a fleet analysis');
   });
 });
 

@@ -44,7 +44,7 @@ export async function analyzeFleet(
       return fleetRewards(run, options);
     default:
       throw new UserError(`--kind ${kind} is not a fleet analysis`, {
-        hint: `over several runs (--runs, --all): ${FLEET_KINDS.join(', ')}; one run (--run NAME): leaderboard, success`,
+        hint: `over several runs (--runs, --all): ${FLEET_KINDS.join(', ')}; one run (--run NAME): every --kind of analyze`,
       });
   }
 }
