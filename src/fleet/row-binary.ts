@@ -65,6 +65,15 @@ class Writer {
     this.at += this.buffer.write(value, this.at);
   }
 
+  /** Bytes copied as they are (the width of a fixed-size value, little-endian like RowBinary). */
+  raw(from: Uint8Array, start: number, width: number): void {
+    this.room(width);
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let i = start, end = start + width; i < end; i++) buffer[at++] = from[i];
+    this.at = at;
+  }
+
   take(): Buffer {
     const out = Buffer.from(this.buffer.subarray(0, this.at));
     this.at = 0;
@@ -72,7 +81,40 @@ class Writer {
   }
 }
 
-type Items = { items?: ArrayLike<number | bigint>; getItem(i: number): unknown };
+type Items = {
+  items?: ArrayLike<number | bigint> & ArrayBufferView;
+  validity?: { itemValid(i: number): boolean };
+  getItem(i: number): unknown;
+};
+
+/** Typed arrays hold this machine's byte order; RowBinary is little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A fixed-size type's width in bytes (the same in DuckDB's vectors as in RowBinary). */
+const WIDTH: Partial<Record<BinaryType, number>> = { UInt32: 4, UInt64: 8, Int64: 8, Float64: 8 };
+
+/**
+ * The raw little-endian bytes of a fixed-size vector when its values are stored as RowBinary
+ * writes them (UBIGINT for UInt64 and so on: the caller casts in SQL), else undefined.
+ */
+function rawBytes(vector: Items, type: BinaryType, rows: number): Uint8Array | undefined {
+  const width = WIDTH[type];
+  const items = vector.items;
+  if (!width || !items || !vector.validity || items.length < rows || !LITTLE_ENDIAN) return undefined;
+  const wanted =
+    (type === 'UInt32' && items instanceof Uint32Array) ||
+    (type === 'UInt64' && items instanceof BigUint64Array) ||
+    (type === 'Int64' && items instanceof BigInt64Array) ||
+    (type === 'Float64' && items instanceof Float64Array);
+  return wanted ? new Uint8Array(items.buffer, items.byteOffset, items.byteLength) : undefined;
+}
+
+/** The RowBinary of `constants`, written at the start of every row. */
+function constantBytes(constants: readonly string[]): Buffer {
+  const writer = new Writer();
+  for (const c of constants) writer.string(c);
+  return writer.take();
+}
 
 /** One chunk's rows as RowBinary; `constants` are written first in each row (e.g. the run's name). */
 export function encodeChunk(
@@ -83,10 +125,22 @@ export function encodeChunk(
   writer = new Writer(),
 ): Buffer {
   const access = vectors.map((v) => v as unknown as Items);
+  // Fixed-size values are copied byte for byte from the vector (no number or bigint in between).
+  const raw = access.map((v, c) => rawBytes(v, columns[c].type, rows));
+  const widths = columns.map((c) => WIDTH[c.type] ?? 0);
+  const prefix = constantBytes(constants);
   for (let r = 0; r < rows; r++) {
-    for (const c of constants) writer.string(c);
+    if (prefix.length) writer.raw(prefix, 0, prefix.length);
     for (let c = 0; c < columns.length; c++) {
       const column = columns[c];
+      const bytes = raw[c];
+      if (bytes) {
+        const valid = access[c].validity!.itemValid(r);
+        if (column.nullable) writer.byte(valid ? 0 : 1);
+        else if (!valid) throw new Error(`RowBinary: column ${c} (${column.type}) is NULL in row ${r}`);
+        if (valid) writer.raw(bytes, r * widths[c], widths[c]);
+        continue;
+      }
       const value = access[c].getItem(r);
       if (column.nullable) {
         if (value === null || value === undefined) {
