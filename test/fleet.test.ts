@@ -283,6 +283,25 @@ describe('fleet analyses over several runs', () => {
       groupBy: 'run',
       maxBins: 200,
     });
+    // The overlay asks for no band: the same means, counts, minima, maxima and last values.
+    const plain = await binnedStats(runs, {
+      table: 'uid_events',
+      columns: ['rewards'],
+      groupBy: 'run',
+      maxBins: 200,
+      band: 'none',
+    });
+    expect(plain.quantiles).toBe('none');
+    expect(plain.series.map(({ lower: _l, upper: _u, ...rest }) => rest)).toEqual(
+      overlaid.series.map(({ lower: _l, upper: _u, ...rest }) => rest),
+    );
+    expect(plain.series.flatMap((s) => [...s.lower, ...s.upper]).every(Number.isNaN)).toBe(true);
+    for (const row of result.rows) {
+      const series = plain.series.find((s) => s.group === row.run)!;
+      expect(row.first).toBe(series.mean[0]);
+      expect(row.last).toBe(series.mean.at(-1));
+      expect(row.rows).toBe(series.count.reduce((a, b) => a + b, 0));
+    }
     for (const series of overlaid.series) {
       const run = local.get(series.group!)!;
       const own = await binnedStats(run, {

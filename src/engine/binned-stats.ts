@@ -34,8 +34,8 @@ export interface BinnedStatsOptions {
   /** `events` (one row per event) or `uid_events` (one row per event × uid). */
   table?: BinnedTable;
   maxBins?: number;
-  /** Quantile band, default [0.1, 0.9]. */
-  band?: [number, number];
+  /** Quantile band, default [0.1, 0.9]; `none`: no band (lower and upper NaN, nothing held per bin). */
+  band?: [number, number] | 'none';
   /** Group each series by `task` or `uid` (or, in a fleet, by `run`). */
   groupBy?: 'task' | 'uid' | 'run';
   /**
@@ -59,7 +59,7 @@ export interface BinnedStatsOptions {
 
 export interface BinnedStats {
   spec: BinSpec;
-  quantiles: 'exact' | 'approximate';
+  quantiles: 'exact' | 'approximate' | 'none';
   /** With approximate quantiles: the most values sampled per bin. */
   quantileSample?: number;
   band: [number, number];
@@ -153,7 +153,8 @@ export interface BinnedSeriesSql {
   table: BinnedTable;
   column: string;
   spec: BinSpec;
-  band: readonly [number, number];
+  /** The quantile band, or none (the query's q is NULL). */
+  band: readonly [number, number] | 'none';
   groupBy?: 'task' | 'uid' | 'run';
   where?: SqlExpression;
   /** Exact quantiles, or those of at most this many values per (group, bin). */
@@ -188,9 +189,11 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
     : ORD;
   const lastOrder = !uidRows ? ORD : options.packedOrder ? sql`(${ORD} * ${lit(POSITIONS)} + ${POS})` : place;
   const quantile =
-    options.quantileSample === undefined
-      ? d.quantiles(v, options.band, finite)
-      : d.sampledQuantiles(v, sampleKey(uidRows, d), options.quantileSample, options.band, finite);
+    options.band === 'none'
+      ? d.nullDoubles()
+      : options.quantileSample === undefined
+        ? d.quantiles(v, options.band, finite)
+        : d.sampledQuantiles(v, sampleKey(uidRows, d), options.quantileSample, options.band, finite);
   const group =
     options.groupBy === 'uid'
       ? d.text(ident('uid'))
@@ -243,6 +246,7 @@ export function quantileSampleSize(spec: BinSpec, groupBy: 'task' | 'uid' | 'run
 export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions): Promise<BinnedStats> {
   const table = options.table ?? 'events';
   const band = options.band ?? [0.1, 0.9];
+  const noBand = band === 'none';
   const range = await run.session.one<{
     min: number | null;
     max: number | null;
@@ -262,7 +266,7 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
   );
   const xScale = meanScale(Math.max(Math.abs(range?.min ?? 0), Math.abs(range?.max ?? 0)));
   const spec = binSpec(range?.min ?? 0, range?.max ?? 0, options.maxBins ?? 1000, Boolean(range?.integer));
-  const exact = (range?.n ?? 0) <= (options.exactQuantileRows ?? EXACT_QUANTILE_ROWS);
+  const exact = noBand || (range?.n ?? 0) <= (options.exactQuantileRows ?? EXACT_QUANTILE_ROWS);
   const sample = quantileSampleSize(spec, options.groupBy);
   const packedOrder = (range?.max_ord ?? 0) < 2 ** 42 && (range?.max_pos ?? 0) < POSITIONS;
   const series: BinnedSeries[] = [];
@@ -286,9 +290,9 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
   }
   return {
     spec,
-    quantiles: exact ? 'exact' : 'approximate',
+    quantiles: noBand ? 'none' : exact ? 'exact' : 'approximate',
     quantileSample: exact ? undefined : sample,
-    band,
+    band: noBand ? [NaN, NaN] : band,
     series,
   };
 }

@@ -139,7 +139,7 @@ export interface BinsResponse {
   table: Table;
   xLabel: string;
   bins: { x0: number; width: number; count: number };
-  quantiles: 'exact' | 'approximate';
+  quantiles: 'exact' | 'approximate' | 'none';
   rows: number;
   series: BinnedSeriesJson[];
   /** Which x: the run's axis, or a wandb history's relative time (`_runtime`) or wall time. */
