@@ -159,6 +159,12 @@ export interface BinnedSeriesSql {
   where?: SqlExpression;
   /** Exact quantiles, or those of at most this many values per (group, bin). */
   quantileSample?: number;
+  /**
+   * ClickHouse: per (group, bin), the largest sample hash a row of the sample can have (see
+   * sampleLimits); rows above it are left out before the bin's rows are held, and `sampled` counts
+   * those kept.
+   */
+  sampleLimits?: SampleLimits;
   /** uid_events only: the row order fits one BIGINT, ord · 2^20 + pos (else a struct of both). */
   packedOrder?: boolean;
   /** meanScale of |x| and of the column. */
@@ -188,25 +194,32 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
       : sql`(${ORD}, ${POS})`
     : ORD;
   const lastOrder = !uidRows ? ORD : options.packedOrder ? sql`(${ORD} * ${lit(POSITIONS)} + ${POS})` : place;
-  const quantile =
-    options.band === 'none'
-      ? d.nullDoubles()
-      : options.quantileSample === undefined
-        ? d.quantiles(v, options.band, finite)
-        : d.sampledQuantiles(v, sampleKey(uidRows, d), options.quantileSample, options.band, finite);
   const group =
     options.groupBy === 'uid'
       ? d.text(ident('uid'))
       : options.groupBy === 'task' || options.groupBy === 'run'
         ? ident(options.groupBy)
         : d.nullText();
+  const key = sampleKey(uidRows, d);
+  const limits = options.sampleLimits;
+  const kept = limits
+    ? sql`${finite} AND ${belowLimitSql(key, limits, group, binIndexSql(X, options.spec), d)}`
+    : finite;
+  const quantile =
+    options.band === 'none'
+      ? d.nullDoubles()
+      : options.quantileSample === undefined
+        ? d.quantiles(v, options.band, finite)
+        : d.sampledQuantiles(v, key, options.quantileSample, options.band, kept);
   return join(
     [
       sql`SELECT ${group} AS grp, ${binIndexSql(X, options.spec)} AS bin, ${exactMeanSql(X, options.xScale, d)} AS x_mean,`,
       sql`CAST(${d.countIf(finite)} AS DOUBLE) AS n, ${exactMeanSql(v, options.scale, d)} AS mean,`,
       sql`${d.aggregateIf('min', v, finite)} AS lo, ${d.aggregateIf('max', v, finite)} AS hi, ${quantile} AS q,`,
       sql`${d.argMaxIf(v, lastOrder, finite)} AS ${ident('last')},`,
-      sql`CAST(${d.countIf(sql`NOT ${finite}`)} AS DOUBLE) AS non_finite`,
+      sql`CAST(${d.countIf(sql`NOT ${finite}`)} AS DOUBLE) AS non_finite${
+        limits ? sql`, CAST(${d.countIf(kept)} AS DOUBLE) AS sampled` : sql``
+      }`,
       fromWhere(d, options.table, [...rowsWithX(options.where, X, d), sql`${v} IS NOT NULL`]),
       sql`GROUP BY grp, bin ORDER BY grp NULLS FIRST, bin`,
     ],
@@ -224,6 +237,69 @@ export function sampleKey(uidRows: boolean, d: Dialect): Sql {
   const hash = sampleHashSql(0, ident('file_id'), ident('line'), pos, d);
   const place = sql`(${ORD} * ${lit(POSITIONS)} + ${pos})`;
   return sql`(CAST(${hash} AS BIGINT) * ${lit(2 ** 31)} + (${place} % ${lit(2 ** 31)}))`;
+}
+
+/**
+ * Per (group, bin) of a ClickHouse query, the largest sample hash that a row of the sample can have:
+ * with n rows in the bin and `size` to keep, a hash limit under which n · limit / 2^32 ≈ size +
+ * 6·√size + 16 rows are expected. If at least `size` rows of a bin are at or under its limit, the
+ * `size` smallest keys are among them (the key orders by hash first), so the sample is the same as
+ * without the limit; a bin with fewer (about e^-18 per bin) is caught by `sampled` and the query
+ * runs again without limits. Without a bounded top-N aggregate (ClickHouse 18.16) this keeps what
+ * a bin holds near `size` instead of all its rows.
+ */
+export interface SampleLimits {
+  /** `group|bin` of every (group, bin) with more rows than the sample needs (unique: bin is digits). */
+  keys: string[];
+  limits: number[];
+}
+
+/** (group, bin)s above which no limits are passed (the query text would grow too large). */
+const MAX_SAMPLE_LIMITS = 50_000;
+
+/** The limits for bins of `counts` (rows per group and bin), or undefined when none is needed. */
+export function sampleLimits(
+  counts: readonly { grp: string | null; bin: number; n: number }[],
+  size: number,
+): SampleLimits | undefined {
+  const expected = size + 6 * Math.sqrt(size) + 16;
+  const keys: string[] = [];
+  const limits: number[] = [];
+  for (const { grp, bin, n } of counts) {
+    if (n <= expected) continue;
+    keys.push(`${grp ?? ''}|${bin}`);
+    limits.push(Math.min(2 ** 32 - 1, Math.ceil((expected / n) * 2 ** 32)));
+  }
+  return keys.length && keys.length <= MAX_SAMPLE_LIMITS ? { keys, limits } : undefined;
+}
+
+/** ClickHouse: whether the row's sample hash (its key's high bits) is at or under its limit. */
+function belowLimitSql(key: Sql, limits: SampleLimits, group: Sql, bin: Sql, d: Dialect): Sql {
+  const at = sql`concat(ifNull(${group}, ''), '|', toString(${bin}))`;
+  const from = sql`[${join(limits.keys.map((k) => d.quote(k)))}]`;
+  const to = sql`[${join(limits.limits.map((l) => lit(l)))}]`;
+  return sql`intDiv(${key}, ${lit(2 ** 31)}) <= transform(${at}, ${from}, CAST(${to} AS Array(UInt32)), toUInt32(4294967295))`;
+}
+
+/** Rows per (group, bin) of what binnedSeriesSql samples: the input of sampleLimits. */
+export function binnedCountsSql(options: Omit<BinnedSeriesSql, 'band' | 'xScale' | 'scale'>): Sql {
+  const d = options.dialect ?? duckdb;
+  const X = xOf(options.xColumn, d);
+  const v = ident(options.column);
+  const group =
+    options.groupBy === 'uid'
+      ? d.text(ident('uid'))
+      : options.groupBy === 'task' || options.groupBy === 'run'
+        ? ident(options.groupBy)
+        : d.nullText();
+  return join(
+    [
+      sql`SELECT ${group} AS grp, ${binIndexSql(X, options.spec)} AS bin, CAST(${d.countIf(d.isFinite(v))} AS DOUBLE) AS n`,
+      fromWhere(d, options.table, [...rowsWithX(options.where, X, d), sql`${v} IS NOT NULL`]),
+      sql`GROUP BY grp, bin`,
+    ],
+    ' ',
+  );
 }
 
 /** The most values sampled per (group, bin) for bins of `spec`. */
@@ -272,21 +348,40 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
   const series: BinnedSeries[] = [];
   for (const [index, column] of options.columns.entries()) {
     if (index > 0) await options.between?.();
-    const query = binnedSeriesSql({
+    const common = {
       table,
       column,
       spec,
-      band,
       groupBy: options.groupBy,
       where: options.where,
       quantileSample: exact ? undefined : sample,
       packedOrder,
-      xScale,
-      scale: meanScale(range?.[`m${index}`]),
       xColumn: options.xColumn,
       dialect: run.dialect,
-    });
-    series.push(...seriesOf(column, spec, await run.session.columns(query.text)));
+    };
+    const query = (limits?: SampleLimits): string =>
+      binnedSeriesSql({
+        ...common,
+        band,
+        xScale,
+        scale: meanScale(range?.[`m${index}`]),
+        sampleLimits: limits,
+      }).text;
+    // ClickHouse holds a bin's rows before it cuts the sample: a first pass counts them, and the
+    // sample's query leaves out the rows no sample can hold (sampleLimits).
+    const limits =
+      !exact && run.dialect.name === 'clickhouse'
+        ? sampleLimits(
+            await run.session.all<{ grp: string | null; bin: number; n: number }>(
+              binnedCountsSql(common).text,
+            ),
+            sample,
+          )
+        : undefined;
+    let rows = await run.session.columns(query(limits));
+    if (limits && rows.sampled.some((kept, i) => (kept as number) < Math.min(sample, rows.n[i] as number)))
+      rows = await run.session.columns(query());
+    series.push(...seriesOf(column, spec, rows));
   }
   return {
     spec,
