@@ -21,9 +21,10 @@ const USAGE = `usage: npm run bench -- [options]
                         analyze each on a cold run index, then again after 1 % more events were
                         appended to the log
   --rl-large <size>     also visualize-training on an RL run of this size (e.g. 27GB), measured
-  --fleet               also the fleet (bench/fleet.js): push of the FileTAO run to a 2-shard
+  --fleet / --no-fleet  the fleet rows (bench/fleet.js): push of the FileTAO run to a 2-shard
                         ClickHouse cluster on loopback, the fleet leaderboard over 8 pushed runs,
-                        against the local engine (needs clickhouse-server)
+                        against the local engine. Default: on when clickhouse-server is installed
+                        and FileTAO is among the workloads; --fleet fails without it
   --no-save             print the table only, do not write bench/results/
   -h, --help            this text`;
 
@@ -64,7 +65,7 @@ export function parseArgs(argv) {
     repeat: 1,
     appended: undefined,
     rlLarge: undefined,
-    fleet: false,
+    fleet: 'auto',
   };
   let flatnessGiven = false;
   const setSize = (size) => {
@@ -92,6 +93,7 @@ export function parseArgs(argv) {
     else if (arg === '--rl-large') options.rlLarge = sizeLabel(value());
     else if (arg === '--flatness') options.flatness = true;
     else if (arg === '--fleet') options.fleet = true;
+    else if (arg === '--no-fleet') options.fleet = false;
     else if (arg === '--flatness-sizes') {
       const sizes = value().split(',').map(sizeLabel);
       if (sizes.length !== 2) throw new Error(`--flatness-sizes takes two sizes, e.g. 1GB,10GB`);

@@ -1,4 +1,4 @@
-// npm run bench -- [--quick | --size 2GB] [--workloads filetao,rl,openvalidators] [--flatness] [--fleet]
+// npm run bench -- [--quick | --size 2GB] [--workloads filetao,rl,openvalidators] [--flatness] [--no-fleet]
 // Simulated inputs (cached in bench/data/), the DuckDB yardstick and every runlens command on the
 // same files; prints a table and writes bench/results/<date>-<size>.json.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { appendedLooks } from './appended.js';
 import { parseArgs, parseSize, sizeLabel, WORKLOAD_NAMES } from './args.js';
 import { cliInfo } from './cli-info.js';
 import { ensureData } from './data.js';
+import { CLICKHOUSE_SERVER } from './clickhouse-cluster.js';
 import { benchFleet } from './fleet.js';
 import { loadAverage, machineInfo } from './machine.js';
 import { measureChild } from './measure-child.js';
@@ -332,7 +333,16 @@ async function main() {
       : undefined;
   const appended = options.appended ? await appendedLooks(options.appended, options.commands) : undefined;
   const rlLarge = options.rlLarge ? await largeRl(options.rlLarge, cli) : undefined;
-  const fleet = options.fleet
+  const fleetOn =
+    options.fleet === true ||
+    (options.fleet === 'auto' && CLICKHOUSE_SERVER !== undefined && options.workloads.includes('filetao'));
+  if (options.fleet === 'auto' && !fleetOn)
+    console.log(
+      CLICKHOUSE_SERVER
+        ? 'fleet rows skipped: FileTAO is not among the workloads'
+        : 'fleet rows skipped: clickhouse-server is not installed (apt-get install clickhouse-server)',
+    );
+  const fleet = fleetOn
     ? await benchFleet({ dir: (await ensureData('filetao', options.sizes.filetao)).dir })
     : undefined;
   const loadAfter = loadAverage();
@@ -379,7 +389,7 @@ async function main() {
     if (options.commands) name.push(options.commands.join('+'));
     if (options.appended) name.push(`appended${options.appended}`);
     if (options.rlLarge) name.push(`rl${options.rlLarge}`);
-    if (options.fleet) name.push('fleet');
+    if (fleet) name.push('fleet');
     if (options.repeat > 1) name.push(`repeat${options.repeat}`);
     // A second run of the same kind on the same day gets -2, -3, …: BENCHMARKS.md cites the earlier one.
     let file = join(RESULTS_DIR, `${name.join('-')}.json`);
