@@ -5,13 +5,7 @@ import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { completionRatesChart } from './analysis-charts.js';
 import { eventFilters, nonEmptyCompletion, whereClause } from './filters.js';
-import {
-  bucketColumn,
-  bucketStart,
-  checkBucketCount,
-  resolveInterval,
-  type Interval,
-} from './interval.js';
+import { bucketColumn, bucketStart, checkBucketCount, resolveInterval, type Interval } from './interval.js';
 import { requireMetric, requireUidColumn, uidEventsWithTime } from './run-columns.js';
 import { checkRegex } from './regex.js';
 

@@ -4,13 +4,7 @@ import { sql, type Sql } from '../engine/sql.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { throughputChart } from './analysis-charts.js';
 import { eventFilters, whereClause } from './filters.js';
-import {
-  bucketColumn,
-  bucketStart,
-  checkBucketCount,
-  resolveInterval,
-  type Interval,
-} from './interval.js';
+import { bucketColumn, bucketStart, checkBucketCount, resolveInterval, type Interval } from './interval.js';
 import { hasUidRows, uidEventsWithTime } from './run-columns.js';
 
 /**
