@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -16,7 +15,7 @@ import { FLEET_VIEW_OPTIONS } from '../src/server/fleet-source.js';
 import type { RunningServer } from '../src/server/serve.js';
 import { simulate } from '../src/simulate/index.js';
 import { launchChromium, skipWithoutChromium } from './helpers/chromium.js';
-import { CLUSTER, startCluster, type ClickHouseCluster } from './helpers/clickhouse.js';
+import { CLUSTER, startCluster, type ClickHouseCluster, freePort } from './helpers/clickhouse.js';
 import { writeValidatorLog } from './helpers/dashboard-runs.js';
 import { ensureFrontEnd } from './helpers/front-end.js';
 import { clickEveryModebarButton } from './helpers/modebar.js';
@@ -37,18 +36,6 @@ const RUNS = [
     options: { size: '300KB', seed: 5, neurons: 30, sampleSize: 10 },
   },
 ] as const;
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** The leaderboard table's first rows as the page shows them (numbers from their data-value). */
 async function tableRows(page: Page, kind: string, count: number) {
@@ -309,7 +296,7 @@ describe.skipIf(skipWithoutChromium)('fleet dashboard in Chromium', () => {
   });
 
   it('says so on the page when ClickHouse cannot be reached, instead of waiting', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const down = await serveDirectory(undefined, {
       port: 0,
       host: '127.0.0.1',

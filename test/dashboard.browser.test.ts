@@ -9,34 +9,12 @@ import { simulate } from '../src/simulate/index.js';
 import { validatorLine, writeMetricsLog, writeValidatorLog } from './helpers/dashboard-runs.js';
 import { readPixels } from './helpers/images.js';
 import { launchChromium, skipWithoutChromium } from './helpers/chromium.js';
+import { ensureFrontEnd } from './helpers/front-end.js';
 import { clickEveryModebarButton } from './helpers/modebar.js';
 import { tempDir } from './helpers/temp.js';
 
-const REPO = path.resolve(import.meta.dirname, '..');
-const WEB = path.join(REPO, 'web');
 /** Screenshots to look at (not compared): $RUNLENS_SCREENSHOTS or a temp directory. */
 const SHOTS = process.env.RUNLENS_SCREENSHOTS ?? path.join(os.tmpdir(), 'runlens-dashboard-screenshots');
-
-/** Builds web/dist when it is missing or older than any front-end source (npm test builds it first). */
-async function ensureFrontEnd(): Promise<void> {
-  const built = path.join(WEB, 'dist', 'index.html');
-  const sources = [
-    path.join(WEB, 'index.html'),
-    path.join(WEB, 'vite.config.ts'),
-    path.join(REPO, 'src', 'server', 'api-types.ts'),
-    path.join(REPO, 'src', 'charts', 'smoothing.ts'),
-    path.join(REPO, 'src', 'format-bytes.ts'),
-    path.join(REPO, 'src', 'charts', 'axis.ts'),
-    ...fs
-      .readdirSync(path.join(WEB, 'src'), { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => path.join(e.parentPath, e.name)),
-  ];
-  const builtAt = fs.statSync(built, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  if (sources.every((s) => fs.statSync(s).mtimeMs <= builtAt)) return;
-  const { build } = await import('vite');
-  await build({ root: WEB, logLevel: 'warn' });
-}
 
 /** Distinct colours in a screenshot of an element: a drawn chart has many, a blank one a few. */
 async function distinctColours(page: Page, selector: string): Promise<number> {

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
@@ -10,7 +9,13 @@ import { pushRun } from '../src/fleet/push.js';
 import { listRuns } from '../src/fleet/runs.js';
 import { ensureTables, localTable, shardOf } from '../src/fleet/tables.js';
 import { simulate } from '../src/simulate/index.js';
-import { CLUSTER, PASSWORD_USER, startCluster, type ClickHouseCluster } from './helpers/clickhouse.js';
+import {
+  CLUSTER,
+  PASSWORD_USER,
+  startCluster,
+  type ClickHouseCluster,
+  freePort,
+} from './helpers/clickhouse.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -103,17 +108,6 @@ async function localCounts(input: string): Promise<Counts> {
   } finally {
     run.close();
   }
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** A FileTAO run of `lines` events taken from a simulated log, and the log's other lines. */
@@ -402,7 +396,7 @@ describe('credentials and errors', () => {
   });
 
   it('an unreachable server and a database without runlens tables: one line each', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     for (const command of [['runs'], ['push', path.join(dir, 'filetao-a')]]) {
       const r = await runlens(...command, '--clickhouse', `http://127.0.0.1:${port}`);
       expect(r.code).not.toBe(0);

@@ -194,12 +194,7 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
       : sql`(${ORD}, ${POS})`
     : ORD;
   const lastOrder = !uidRows ? ORD : options.packedOrder ? sql`(${ORD} * ${lit(POSITIONS)} + ${POS})` : place;
-  const group =
-    options.groupBy === 'uid'
-      ? d.text(ident('uid'))
-      : options.groupBy === 'task' || options.groupBy === 'run'
-        ? ident(options.groupBy)
-        : d.nullText();
+  const group = groupSql(options.groupBy, d);
   const key = sampleKey(uidRows, d);
   const limits = options.sampleLimits;
   const kept = limits
@@ -286,12 +281,7 @@ export function binnedCountsSql(options: Omit<BinnedSeriesSql, 'band' | 'xScale'
   const d = options.dialect ?? duckdb;
   const X = xOf(options.xColumn, d);
   const v = ident(options.column);
-  const group =
-    options.groupBy === 'uid'
-      ? d.text(ident('uid'))
-      : options.groupBy === 'task' || options.groupBy === 'run'
-        ? ident(options.groupBy)
-        : d.nullText();
+  const group = groupSql(options.groupBy, d);
   return join(
     [
       sql`SELECT ${group} AS grp, ${binIndexSql(X, options.spec)} AS bin, CAST(${d.countIf(d.isFinite(v))} AS DOUBLE) AS n`,
@@ -300,6 +290,12 @@ export function binnedCountsSql(options: Omit<BinnedSeriesSql, 'band' | 'xScale'
     ],
     ' ',
   );
+}
+
+/** A series' group: the task, the uid as text, the run, or NULL (one series). */
+function groupSql(groupBy: 'task' | 'uid' | 'run' | undefined, d: Dialect): Sql {
+  if (groupBy === 'uid') return d.text(ident('uid'));
+  return groupBy === undefined ? d.nullText() : ident(groupBy);
 }
 
 /** The most values sampled per (group, bin) for bins of `spec`. */
