@@ -240,6 +240,7 @@ describe('plot on a generic log', () => {
     expect(svg).toContain('loss');
     expect(svg).toContain('eval.acc');
     expect(svg).toMatch(/200 rows/);
+    expect(result.stdout + result.stderr).toMatch(/ rows in 1 file → /);
   });
 });
 

@@ -176,7 +176,7 @@ async function writeCharts(
   const indexPath = join(outDir, 'index.json');
   await writeFile(indexPath, `${JSON.stringify({ ...facts, charts: index }, null, 2)}\n`);
   process.stdout.write(
-    `${charts.length} charts from ${formatCount(facts.rows)} rows in ${facts.files} files → ${indexPath}\n`,
+    `${charts.length} charts from ${formatCount(facts.rows)} rows in ${facts.files} file${facts.files === 1 ? '' : 's'} → ${indexPath}\n`,
   );
 }
 
