@@ -1,8 +1,9 @@
 // node bench/report-start.js REPORT.html [--runs 3] [--width 1600 --height 1000]
 //
 // How fast the offline report becomes usable in headless Chromium (the flags the browser tests
-// use: WebGL through SwiftShader): time from navigation to the first 3-D map drawn (its WebGL
-// canvas exists and has coloured pixels), to every figure in the first screen drawn, and the
+// use: WebGL through SwiftShader): time from navigation to the first 3-D map on screen (the page's
+// performance mark after its first paint; reports without marks: when a poll first sees its WebGL
+// canvas), to every figure in the first screen drawn, and the
 // main thread's long tasks (> 50 ms) until then — the longest one is what a user feels as a
 // frozen page. Targets (#27): first 3-D map ≤ 3 s, no task over 200 ms.
 /* global PerformanceObserver */
@@ -48,7 +49,9 @@ for (let run = 1; run <= runs; run++) {
   });
   const started = Date.now();
   await page.goto(pathToFileURL(path.resolve(file)).href, { waitUntil: 'commit' });
-  // The first 3-D map drawn: a WebGL canvas inside a figure of the 3-D section.
+  // The first 3-D map drawn: a WebGL canvas inside a figure of the 3-D section. The page marks
+  // each figure when it is first on screen (performance mark `runlens:drawn:ID`, after a paint);
+  // the poll itself only runs when the main thread is free, so it sees it later.
   await page.waitForFunction(
     () => {
       const figure = document.querySelector('#maps-3d [data-figure]');
@@ -57,7 +60,15 @@ for (let run = 1; run <= runs; run++) {
     undefined,
     { timeout: 120_000, polling: 20 },
   );
-  const first3d = Date.now() - started;
+  const seen = Date.now() - started;
+  const marked = await page.evaluate(() => {
+    const ids = [...document.querySelectorAll('#maps-3d [data-figure]')].map((el) => el.dataset.figure);
+    const marks = performance
+      .getEntriesByType('mark')
+      .filter((m) => ids.some((id) => m.name === `runlens:drawn:${id}`));
+    return marks.length ? Math.min(...marks.map((m) => m.startTime)) : null;
+  });
+  const first3d = marked ?? seen;
   const screen = await page.evaluate(async () => {
     const visible = [...document.querySelectorAll('[data-figure]')].filter((el) => {
       const r = el.getBoundingClientRect();
@@ -72,7 +83,7 @@ for (let run = 1; run <= runs; run++) {
   const before = tasks.filter(([start]) => start < until);
   const longest = Math.max(0, ...before.map(([, d]) => d));
   console.log(
-    `  run ${run}: first 3-D map ${(first3d / 1000).toFixed(2)} s · first screen (${screen.figures} figures) ${(until / 1000).toFixed(2)} s · ` +
+    `  run ${run}: first 3-D map ${(first3d / 1000).toFixed(2)} s${marked === null ? ' (no mark: seen by the poll)' : ` (marked; the poll saw it at ${(seen / 1000).toFixed(2)} s)`} · first screen (${screen.figures} figures) ${(until / 1000).toFixed(2)} s · ` +
       `${before.length} long tasks, longest ${Math.round(longest)} ms, total ${Math.round(before.reduce((s, [, d]) => s + d, 0))} ms` +
       ` · [${before.map(([s, d]) => `${Math.round(s)}+${Math.round(d)}`).join(' ')}]`,
   );

@@ -378,6 +378,50 @@ describe.skipIf(skipWithoutChromium)('report in Chromium, offline', () => {
         );
       await expect.poll(() => drawn('cloud-rewards'), { timeout: 30_000 }).toBe(true);
       await expect.poll(() => drawn('cloud-completion-times'), { timeout: 30_000 }).toBe(true);
+      // Plotly ran from a blob: URL of its inline source (compiled off the main thread), and each
+      // figure marked when it was first on screen (bench/report-start.js reads the marks).
+      expect(await page.evaluate(() => [...document.scripts].some((s) => s.src.startsWith('blob:')))).toBe(
+        true,
+      );
+      const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
+      expect(marks).toEqual(
+        expect.arrayContaining(['runlens:drawn:cloud-rewards', 'runlens:drawn:cloud-completion-times']),
+      );
+      // The whole maps follow their first, smaller drawing: every sampled point ends up drawn.
+      await page.evaluate(() => (window as any).runlensReport.renderAll());
+      const points = await page.evaluate(() =>
+        ((document.querySelector('[data-figure="cloud-rewards"]') as any).data as any[]).reduce(
+          (n, t) => n + t.x.length,
+          0,
+        ),
+      );
+      expect(points).toBe(8000);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('still draws where a blob: script may not run: Plotly runs from its inline source', async () => {
+    const strict = join(tempDir('runlens-report-strict-'), 'strict.html');
+    const html = readFileSync(validatorHtml, 'utf8');
+    expect(html).toContain("script-src 'unsafe-inline' blob:;");
+    writeFileSync(strict, html.replace("script-src 'unsafe-inline' blob:;", "script-src 'unsafe-inline';"));
+    const page = await context.newPage();
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') refused.push(m.text());
+    });
+    try {
+      await page.goto(pathToFileURL(strict).href);
+      await page.evaluate(() => (window as any).runlensReport.renderAll());
+      expect(
+        await page.evaluate(() =>
+          Boolean((document.querySelector('[data-figure="cloud-rewards"]') as any)?._fullLayout),
+        ),
+      ).toBe(true);
+      // The refusal is the browser's CSP message about the blob: script, nothing else.
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((m) => /Content Security Policy|blob:/.test(m))).toBe(true);
     } finally {
       await page.close();
     }

@@ -31,7 +31,12 @@ export function reportClient(): void {
   const figures = payload.figures;
   const selected = new Map<string, string>();
   let weight = payload.smoothingWeight;
+  /** Each figure's whole drawing (for a large 3-D map: after its first, smaller one). */
   const rendering = new Map<string, Promise<unknown>>();
+  /** Each figure's first drawing. */
+  const firstDrawn = new Map<string, Promise<unknown>>();
+  /** The whole 3-D maps still to draw, after every figure in view has been drawn once. */
+  const later: (() => Promise<unknown>)[] = [];
   // Nothing leaves the machine: no logo link, no "share"/"edit in Chart Studio" button or its server.
   const config = {
     responsive: true,
@@ -77,9 +82,10 @@ export function reportClient(): void {
     return Object.assign({}, layout, { height, scene: Object.assign({}, layout.scene, { camera }) });
   }
 
+  /** Draws a figure (a large 3-D map: first from a slice); resolves once it is first on screen. */
   function render(el: HTMLElement): Promise<unknown> {
     const id = el.dataset.figure!;
-    const existing = rendering.get(id);
+    const existing = firstDrawn.get(id);
     if (existing) return existing;
     const fig = figures[id];
     const data = fig.data.map((trace) => Object.assign({}, trace));
@@ -113,13 +119,39 @@ export function reportClient(): void {
       });
     };
     const first = share < 1 ? data.map((t) => (t.type === 'scatter3d' ? slice(t) : t)) : data;
-    let done = Plotly.newPlot(el, first, layout, config);
+    const drawn = Plotly.newPlot(el, first, layout, config).then(() => afterPaint(() => markDrawn(id)));
+    let done: Promise<unknown> = drawn;
+    // The whole map waits until every figure in view has been drawn once.
     if (share < 1)
-      done = done
-        .then(() => new Promise((resolve) => setTimeout(resolve, 0)))
-        .then(() => Plotly.react(el, data, layout, config));
+      done = new Promise((resolve, reject) => {
+        later.push(() => drawn.then(() => Plotly.react(el, data, layout, config)).then(resolve, reject));
+        pump();
+      });
     rendering.set(id, done);
-    return done;
+    firstDrawn.set(id, drawn);
+    return drawn;
+  }
+
+  /** `f` after the browser has painted (a frame, then a task); at most ~100 ms later without frames. */
+  function afterPaint(f: () => void): Promise<void> {
+    return new Promise((resolve) => {
+      let ran = false;
+      const go = (): void => {
+        if (ran) return;
+        ran = true;
+        setTimeout(() => {
+          f();
+          resolve();
+        }, 0);
+      };
+      requestAnimationFrame(go);
+      setTimeout(go, 100);
+    });
+  }
+
+  /** A performance mark per figure when it is first on screen (bench/report-start.js reads them). */
+  function markDrawn(id: string): void {
+    if (typeof performance.mark === 'function') performance.mark(`runlens:drawn:${id}`);
   }
 
   function restyleGroup(id: string): void {
@@ -239,10 +271,12 @@ export function reportClient(): void {
 
   const plots = Array.from(document.querySelectorAll<HTMLElement>('[data-figure]'));
   function renderAll(): Promise<unknown[]> {
-    return Promise.all(plots.map(render));
+    for (const el of plots) render(el);
+    return Promise.all(plots.map((el) => rendering.get(el.dataset.figure!)));
   }
   // Figures coming into view are drawn one per task, in page order, with the browser free to
-  // paint and answer input in between (two 3-D maps drawn in one callback froze the page ~2 s).
+  // paint and answer input in between (two 3-D maps drawn in one callback froze the page ~2 s);
+  // the whole large 3-D maps follow once every figure in view is on screen.
   const queue: HTMLElement[] = [];
   let pumping = false;
   function pump(): void {
@@ -250,12 +284,13 @@ export function reportClient(): void {
     pumping = true;
     setTimeout(() => {
       const next = queue.shift();
-      const done = next ? render(next) : Promise.resolve();
+      const work = next ? render(next) : later.shift()?.();
       const then = (): void => {
         pumping = false;
-        if (queue.length) pump();
+        if (queue.length || later.length) void afterPaint(pump);
       };
-      void done.then(then, then);
+      if (work) void work.then(then, then);
+      else pumping = false;
     }, 0);
   }
   if ('IntersectionObserver' in window) {
@@ -283,7 +318,28 @@ export function reportClient(): void {
   };
 }
 
-/** The script element's text: the function above, called once the page's elements exist. */
+/**
+ * The script element's text: Plotly's inline source (a `text/plain` element, so the HTML parser
+ * does not run it) loaded from a blob: URL, compiled off the main thread and run after the page's
+ * first paint; then the function above. Where a blob: script cannot load, the source runs as an
+ * inline script instead.
+ */
 export function clientScript(): string {
-  return `(${reportClient.toString()})();`;
+  return `(function () {
+  var start = ${reportClient.toString()};
+  var source = document.getElementById('runlens-plotly');
+  if (!source || window.Plotly) return start();
+  var inline = function () {
+    var script = document.createElement('script');
+    script.text = source.textContent;
+    document.head.appendChild(script);
+    start();
+  };
+  var url = URL.createObjectURL(new Blob([source.textContent], { type: 'text/javascript' }));
+  var script = document.createElement('script');
+  script.onload = function () { URL.revokeObjectURL(url); start(); };
+  script.onerror = function () { URL.revokeObjectURL(url); inline(); };
+  script.src = url;
+  document.head.appendChild(script);
+})();`;
 }

@@ -14,9 +14,12 @@ import {
 } from './section-html.js';
 import { REPORT_CSS } from './styles.js';
 
-/** No request of any kind leaves the page: scripts and styles are inline, images only data:/blob:. */
+/**
+ * No request of any kind leaves the page: scripts and styles are inline (Plotly's source is run
+ * from a blob: URL made of its inline text), images only data:/blob:.
+ */
 export const REPORT_CSP =
-  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; form-action 'none'";
+  "default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; form-action 'none'";
 
 /** The whole report page: header, navigation, sections, inlined data, Plotly and the page script. */
 export function reportPage(model: ReportModel, scripts: { plotly: string; client: string }): string {
@@ -56,7 +59,7 @@ ${present.map(([, , html]) => html).join('\n')}
 </main>
 <footer>Made by runlens · one self-contained file: no network, data and Plotly inlined.</footer>
 <script type="application/json" id="runlens-data">${jsonForScript({ figures: pageFigures(model), smoothingWeight: model.smoothingWeight })}</script>
-<script>${scriptText(scripts.plotly)}</script>
+<script type="text/plain" id="runlens-plotly">${scriptText(scripts.plotly)}</script>
 <script>${scriptText(scripts.client)}</script>
 </body>
 </html>
