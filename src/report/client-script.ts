@@ -21,7 +21,7 @@ export function reportClient(): void {
   }
   const ALL = '__all__';
   /** Points of a 3-D map drawn at first; the rest follow in a task of their own. */
-  const FIRST_POINTS = 6000;
+  const FIRST_POINTS = 2000;
   const win = window as unknown as Record<string, unknown>;
   const Plotly = win.Plotly as PlotlyApi;
   const payload = JSON.parse(document.getElementById('runlens-data')!.textContent!) as {
