@@ -380,9 +380,9 @@ describe.skipIf(skipWithoutChromium)('report in Chromium, offline', () => {
       await expect.poll(() => drawn('cloud-completion-times'), { timeout: 30_000 }).toBe(true);
       // Plotly ran from a blob: URL of its inline source (compiled off the main thread), and each
       // figure marked when it was first on screen (bench/report-start.js reads the marks).
-      expect(await page.evaluate(() => [...document.scripts].some((s) => s.src.startsWith('blob:')))).toBe(
-        true,
-      );
+      expect(
+        await page.evaluate(() => Array.from(document.scripts).some((s) => s.src.startsWith('blob:'))),
+      ).toBe(true);
       const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
       expect(marks).toEqual(
         expect.arrayContaining(['runlens:drawn:cloud-rewards', 'runlens:drawn:cloud-completion-times']),
