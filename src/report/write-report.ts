@@ -1,19 +1,31 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.js';
 import type { QueryableRun } from '../engine/queryable.js';
 import type { RunFacts } from './run-facts.js';
 import { clientScript } from './client-script.js';
 import { gatherReport, type ReportModel, type ReportOptions } from './gather-report.js';
 import { reportPage } from './page-html.js';
 
-const require = createRequire(import.meta.url);
 let plotlyBundle: string | undefined;
 
-/** The minified Plotly bundle, read once from node_modules (it is inlined, never linked). */
+/**
+ * The Plotly bundle the report inlines (never links): Plotly's core with the report's traces only,
+ * built from the plotly.js sources by scripts/build-plotly.js (`npm run build`) into
+ * dist/plotly-report.min.js; read once.
+ */
 export function plotlySource(): string {
-  plotlyBundle ??= readFileSync(require.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8');
+  if (plotlyBundle === undefined) {
+    // Two levels below the package root both as src/report/ and as dist/report/.
+    const file = fileURLToPath(new URL('../../dist/plotly-report.min.js', import.meta.url));
+    if (!existsSync(file))
+      throw new UserError(`the report's Plotly bundle is missing (${file})`, {
+        hint: 'build runlens first: npm run build',
+      });
+    plotlyBundle = readFileSync(file, 'utf8');
+  }
   return plotlyBundle;
 }
 
