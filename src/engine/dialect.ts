@@ -1,4 +1,4 @@
-import { chLit } from '../fleet/dialect.js';
+import { chLit } from './clickhouse-text.js';
 import { and, ident, lit, sql, trusted, type Sql } from './sql.js';
 
 /**
@@ -162,7 +162,7 @@ export function clickhouse(database: string, runs: readonly string[]): Dialect {
     name: 'clickhouse',
     windows: false,
     table: qualified,
-    scope: () => [sql`${ident('run')} IN (${runs.map((r) => lit(r))})`],
+    scope: () => [sql`${ident('run')} IN (${runs.map((r) => trusted(chLit(r)))})`],
     double: (value) => sql`toFloat64(${value})`,
     text: (value) => sql`toString(${value})`,
     isFinite: finite,
@@ -181,7 +181,8 @@ export function clickhouse(database: string, runs: readonly string[]): Dialect {
       return interpolated(sorted, band);
     },
     sampledQuantiles(value, key, size, band, condition) {
-      // Held in full before the cut (18.16 has no bounded top-N aggregate): memory grows with the bin.
+      // Held before the cut (18.16 has no bounded top-N aggregate): binnedStats first leaves out the
+      // rows whose key no sample can reach (sampleLimits), so a bin holds about its sample.
       const smallest = sql`arraySlice(arraySort(groupArrayIf((${key}, ${value}), ${condition})), 1, ${lit(size)})`;
       return interpolated(sql`arraySort(arrayMap(t -> t.2, ${smallest}))`, band);
     },

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import type { Session } from '../engine/session.js';
 import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
 import type { Fleet, FleetNode } from './clickhouse.js';
-import { chIdent, chLit } from './dialect.js';
+import { chIdent, chLit } from '../engine/clickhouse-text.js';
 import { rowBinaryStream, type BinaryColumn } from './row-binary.js';
 import {
   ensureFieldColumns,

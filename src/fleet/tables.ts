@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { Fleet, FleetNode } from './clickhouse.js';
-import { chIdent, chLit } from './dialect.js';
+import { chIdent, chLit } from '../engine/clickhouse-text.js';
 
 /**
  * The fleet's tables, the same as a run index's views (index-views.ts) with a `run` column:
