@@ -4,10 +4,11 @@
 // a `default` user without a password. Unlike the tests' servers these log every query to
 // system.query_log (rows read, peak memory per query) and allow `maxMemoryBytes` per query.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { memoryOf } from './measure-child.js';
 
 export const CLICKHOUSE_SERVER = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server'].find((p) =>
   existsSync(p),
@@ -74,18 +75,6 @@ async function post(node, sql) {
   const text = await response.text();
   if (!response.ok) throw new Error(`ClickHouse at ${node.url}: ${text.split('\n')[0]}`);
   return text;
-}
-
-/** VmHWM and VmRSS of a process in bytes, or undefined once it is gone. */
-export function memoryOf(pid) {
-  let status;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  return { peak: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
 /**

@@ -13,14 +13,14 @@
 //   for ClickHouse); the N runs' reward curves (binned per run) on the cluster.
 // Cluster phases report the servers' peak RSS (VmHWM, reset per phase) and CPU seconds, and what
 // system.query_log recorded of each query (rows read, peak memory).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_CLUSTER, memoryOf, startCluster } from './clickhouse-cluster.js';
+import { BENCH_CLUSTER, startCluster } from './clickhouse-cluster.js';
 import { ensureData } from './data.js';
 import { loadAverage, machineInfo } from './machine.js';
-import { measureChild } from './measure-child.js';
+import { cpuSecondsOf, measureChild, memoryOf } from './measure-child.js';
 import { REPO_DIR, RESULTS_DIR } from './paths.js';
 import { readAll } from './read-all.js';
 import { formatTable } from './table.js';
@@ -35,13 +35,6 @@ const arg = (name, fallback) => {
 };
 const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
 const millions = (n) => `${(n / 1e6).toFixed(1)} M`;
-
-/** CPU seconds (user + system) of a live process, from /proc/PID/stat. */
-function cpuSecondsOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 // ---- child phases: the index's first look, and one push (each process measured by the parent) --
 

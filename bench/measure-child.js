@@ -10,7 +10,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 const KEEP_OUTPUT_CHARS = 4000;
 
 /** VmHWM and VmRSS of a live process in bytes (one read of its status), or undefined once it is gone. */
-function memoryOf(pid) {
+export function memoryOf(pid) {
   let status;
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -25,7 +25,7 @@ function memoryOf(pid) {
  * CPU seconds of a live process: its own user + system time, and with `waited` also that of its
  * children it has waited for; undefined once it is gone.
  */
-function cpuSecondsOf(pid, waited = false) {
+export function cpuSecondsOf(pid, waited = false) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which is in parentheses and may contain spaces).
