@@ -194,11 +194,10 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
       : sql`(${ORD}, ${POS})`
     : ORD;
   const lastOrder = !uidRows ? ORD : options.packedOrder ? sql`(${ORD} * ${lit(POSITIONS)} + ${POS})` : place;
-  const group = groupSql(options.groupBy, d);
   const key = sampleKey(uidRows, d);
   const limits = options.sampleLimits;
   const kept = limits
-    ? sql`${finite} AND ${belowLimitSql(key, limits, group, binIndexSql(X, options.spec), d)}`
+    ? sql`${finite} AND ${belowLimitSql(key, limits, groupSql(options.groupBy, d), binIndexSql(X, options.spec), d)}`
     : finite;
   const quantile =
     options.band === 'none'
@@ -208,14 +207,14 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
         : d.sampledQuantiles(v, key, options.quantileSample, options.band, kept);
   return join(
     [
-      sql`SELECT ${group} AS grp, ${binIndexSql(X, options.spec)} AS bin, ${exactMeanSql(X, options.xScale, d)} AS x_mean,`,
+      sql`SELECT ${groupAndBin(options, d)}, ${exactMeanSql(X, options.xScale, d)} AS x_mean,`,
       sql`CAST(${d.countIf(finite)} AS DOUBLE) AS n, ${exactMeanSql(v, options.scale, d)} AS mean,`,
       sql`${d.aggregateIf('min', v, finite)} AS lo, ${d.aggregateIf('max', v, finite)} AS hi, ${quantile} AS q,`,
       sql`${d.argMaxIf(v, lastOrder, finite)} AS ${ident('last')},`,
       sql`CAST(${d.countIf(sql`NOT ${finite}`)} AS DOUBLE) AS non_finite${
         limits ? sql`, CAST(${d.countIf(kept)} AS DOUBLE) AS sampled` : sql``
       }`,
-      fromWhere(d, options.table, [...rowsWithX(options.where, X, d), sql`${v} IS NOT NULL`]),
+      seriesRows(options, d),
       sql`GROUP BY grp, bin ORDER BY grp NULLS FIRST, bin`,
     ],
     ' ',
@@ -279,17 +278,31 @@ function belowLimitSql(key: Sql, limits: SampleLimits, group: Sql, bin: Sql, d: 
 /** Rows per (group, bin) of what binnedSeriesSql samples: the input of sampleLimits. */
 export function binnedCountsSql(options: Omit<BinnedSeriesSql, 'band' | 'xScale' | 'scale'>): Sql {
   const d = options.dialect ?? duckdb;
-  const X = xOf(options.xColumn, d);
-  const v = ident(options.column);
-  const group = groupSql(options.groupBy, d);
+  const n = d.countIf(d.isFinite(ident(options.column)));
   return join(
     [
-      sql`SELECT ${group} AS grp, ${binIndexSql(X, options.spec)} AS bin, CAST(${d.countIf(d.isFinite(v))} AS DOUBLE) AS n`,
-      fromWhere(d, options.table, [...rowsWithX(options.where, X, d), sql`${v} IS NOT NULL`]),
+      sql`SELECT ${groupAndBin(options, d)}, CAST(${n} AS DOUBLE) AS n`,
+      seriesRows(options, d),
       sql`GROUP BY grp, bin`,
     ],
     ' ',
   );
+}
+
+type SeriesRowsSql = Pick<BinnedSeriesSql, 'table' | 'column' | 'spec' | 'groupBy' | 'where' | 'xColumn'>;
+
+/** `grp` and `bin` of a row of a series (binnedSeriesSql and its count pass alike). */
+function groupAndBin(options: SeriesRowsSql, d: Dialect): Sql {
+  return sql`${groupSql(options.groupBy, d)} AS grp, ${binIndexSql(xOf(options.xColumn, d), options.spec)} AS bin`;
+}
+
+/** FROM and WHERE of a series' rows: a finite x, the caller's filter, a value (NULL left out). */
+function seriesRows(options: SeriesRowsSql, d: Dialect): Sql {
+  const X = xOf(options.xColumn, d);
+  return fromWhere(d, options.table, [
+    ...rowsWithX(options.where, X, d),
+    sql`${ident(options.column)} IS NOT NULL`,
+  ]);
 }
 
 /** A series' group: the task, the uid as text, the run, or NULL (one series). */
