@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const REPORT_PLOTLY = join(root, 'dist', 'plotly-report.min.js');
+// Read by src/report/write-report.ts (plotlySource) at this path.
+const REPORT_PLOTLY = join(root, 'dist', 'plotly-report.min.js');
 
 const entry = `
 var Plotly = require('plotly.js/lib/core');

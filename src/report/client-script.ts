@@ -20,7 +20,7 @@ export function reportClient(): void {
     relayout(el: HTMLElement, update: unknown): Promise<unknown>;
   }
   const ALL = '__all__';
-  /** Points of a 3-D map drawn at first; the rest follow in a task of their own. */
+  /** Points of a 3-D map drawn at first; the whole map follows once every figure in view is drawn. */
   const FIRST_POINTS = 2000;
   const win = window as unknown as Record<string, unknown>;
   const Plotly = win.Plotly as PlotlyApi;
