@@ -29,7 +29,7 @@ export async function completionDiversity(
   options: AnalysisOptions,
 ): Promise<AnalysisResult> {
   requireUidColumn(run, 'completions', 'the diversity analysis');
-  const counted = await run.session.all<{ uid: number; n: number; unique: number; diversity: number }>(
+  const counted = await run.answers.all<{ uid: number; n: number; unique: number; diversity: number }>(
     completionDiversitySql(eventFilters(options), run.dialect).text,
   );
   const rows = counted.map(({ uid, n, unique, diversity }) => ({ uid, completions: n, unique, diversity }));

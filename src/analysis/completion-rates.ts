@@ -87,13 +87,13 @@ export async function completionRates(run: QueryableRun, options: AnalysisOption
       },
     ];
   } else {
-    const frequent = await run.session.all<{ text: string }>(
+    const frequent = await run.answers.all<{ text: string }>(
       frequentCompletionsSql(relation, filters, top, d).text,
     );
     series = frequent.map((f) => ({ label: f.text, condition: sql`${completions} = ${d.quote(f.text)}` }));
   }
   const [scale] = await meanScales(
-    run.session,
+    run.answers,
     sql`${relation}${whereClause([...d.scope(), ...filters])}`,
     [metric],
     d,
@@ -101,7 +101,7 @@ export async function completionRates(run: QueryableRun, options: AnalysisOption
   // Every completion (--top 0) is grouped by its text rather than matched by one CASE branch each.
   const byText = options.match === undefined && top === 0;
   const counts = series.length
-    ? await run.session.all<{ bucket: number; s: number | string | null; n: number; mean: number | null }>(
+    ? await run.answers.all<{ bucket: number; s: number | string | null; n: number; mean: number | null }>(
         completionRatesSql({
           relation,
           interval,

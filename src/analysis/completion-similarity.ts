@@ -71,7 +71,7 @@ export async function completionSimilarity(
   requireUidColumn(run, 'completions', 'the similarity analysis');
   const pool = options.completions ?? 50;
   const top = options.top ?? 100;
-  const edges = await run.session.all<{ uid_a: number; uid_b: number; shared: number; total: number }>(
+  const edges = await run.answers.all<{ uid_a: number; uid_b: number; shared: number; total: number }>(
     completionSimilaritySql({ filters: eventFilters(options), pool, top, dialect: run.dialect }).text,
   );
   const total = edges[0]?.total ?? 0;

@@ -129,19 +129,19 @@ export async function fleetLeaderboard(run: MultiRun, options: AnalysisOptions):
   const metric = await requireMetric(run, metricName);
   const filters = eventFilters(options);
   const [scale] = await meanScales(
-    run.session,
+    run.answers,
     scoped(run.dialect, 'uid_events', filters),
     [metric],
     run.dialect,
   );
-  const overall = await run.session.all<{
+  const overall = await run.answers.all<{
     key: number;
     calls: number;
     n: number;
     mean: number | null;
     max: number | null;
   }>(leaderboardSql({ by: 'uid', metric, scale, filters, sort: 'mean', top: 0, dialect: run.dialect }).text);
-  const perRun = await run.session.all<{
+  const perRun = await run.answers.all<{
     uid: number;
     run: string;
     calls: number;
@@ -214,10 +214,10 @@ export async function fleetSuccess(run: MultiRun, options: AnalysisOptions): Pro
     );
   const filters = eventFilters(options);
   const d = run.dialect;
-  const overall = await run.session.all<{ uid: number; calls: number; successes: number; rate: number }>(
+  const overall = await run.answers.all<{ uid: number; calls: number; successes: number; rate: number }>(
     successRateSql(present, filters, d).text,
   );
-  const perRun = await run.session.all<{ uid: number; run: string; rate: number }>(
+  const perRun = await run.answers.all<{ uid: number; run: string; rate: number }>(
     sql`SELECT ${ident('uid')}, ${ident('run')}, ${d.countIf(sql`ok`)} / count(*) AS rate FROM (${successRowsSql(present, filters, d, [ident('run')])}) GROUP BY ${ident('uid')}, ${ident('run')}`
       .text,
   );

@@ -64,7 +64,7 @@ export async function resolveInterval(
   }
   const axis = hasTime && preferTime ? 'time' : 'x';
   const expression = axis === 'time' ? TIME : X;
-  const range = await run.session.one<{ lo: number | null; hi: number | null; integer: boolean | null }>(
+  const range = await run.answers.one<{ lo: number | null; hi: number | null; integer: boolean | null }>(
     intervalRangeSql(expression, run.dialect).text,
   );
   const span = range?.lo === null || range?.lo === undefined ? 0 : (range.hi ?? range.lo) - range.lo;

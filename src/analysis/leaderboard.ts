@@ -68,13 +68,13 @@ export async function leaderboard(run: QueryableRun, options: AnalysisOptions): 
   const filters = eventFilters(options);
   if (by === 'completion') filters.push(nonEmptyCompletion());
   const [scale] = await meanScales(
-    run.session,
+    run.answers,
     scoped(run.dialect, 'uid_events', filters),
     [metric],
     run.dialect,
   );
   const sortColumn = sort === 'count' ? 'calls' : sort;
-  const rows = await run.session.all<Record<string, number | string | null>>(
+  const rows = await run.answers.all<Record<string, number | string | null>>(
     leaderboardSql({ by, metric, scale, filters, sort: sortColumn, top, dialect: run.dialect }).text,
   );
   const total = rows.length ? Number(rows[0].total) : 0;

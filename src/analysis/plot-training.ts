@@ -37,7 +37,7 @@ export async function rewardChart(
     ' OR ',
   );
   const x = ident('x');
-  const info = await run.session.one<{ rows: number; files: number; min: number | null; max: number | null }>(
+  const info = await run.answers.one<{ rows: number; files: number; min: number | null; max: number | null }>(
     sql`SELECT CAST(count(*) AS DOUBLE) AS ${ident('rows')}, CAST(count(DISTINCT file_id) AS INTEGER) AS ${ident('files')},
             min(${x}) AS ${ident('min')}, max(${x}) AS ${ident('max')}
      ${fromWhere(d, 'events', [any, sql`${x} IS NOT NULL`, d.isFinite(x)])}`.text,

@@ -75,7 +75,7 @@ export async function checkTasks(run: QueryableRun, tasks: readonly string[] | u
     throw new UserError('--task was given, but this run has no task field (task_name or name)', {
       hint: 'leave out --task, or run `runlens inspect` to see the fields',
     });
-  const known = (await run.session.all<{ task: string }>(tasksSql(run.dialect).text)).map((r) => r.task);
+  const known = (await run.answers.all<{ task: string }>(tasksSql(run.dialect).text)).map((r) => r.task);
   const unknown = tasks.filter((t) => !known.includes(t));
   if (unknown.length)
     throw new UserError(

@@ -85,10 +85,10 @@ export async function successRate(run: QueryableRun, options: AnalysisOptions): 
       },
     );
   const filters = eventFilters(options);
-  const rows = await run.session.all<{ uid: number; calls: number; successes: number; rate: number }>(
+  const rows = await run.answers.all<{ uid: number; calls: number; successes: number; rate: number }>(
     successRateSql(present, filters, run.dialect).text,
   );
-  const used = await run.session.all<{ def: number; n: number }>(
+  const used = await run.answers.all<{ def: number; n: number }>(
     successDefinitionsSql(present, filters, run.dialect).text,
   );
   const definition = used

@@ -32,16 +32,16 @@ export async function throughput(run: QueryableRun, options: AnalysisOptions): P
   const d = run.dialect;
   const interval = await resolveInterval(run, options.interval, true);
   const filters = eventFilters(options);
-  const events = await run.session.all<{ bucket: number; n: number }>(
+  const events = await run.answers.all<{ bucket: number; n: number }>(
     bucketCountsSql(d.table('events'), interval, filters, d).text,
   );
   const hasCalls = hasUidRows(run);
   const calls = hasCalls
-    ? await run.session.all<{ bucket: number; n: number }>(
+    ? await run.answers.all<{ bucket: number; n: number }>(
         bucketCountsSql(uidEventsWithTime(run), interval, filters, d).text,
       )
     : [];
-  const missing = await run.session.one<{ n: number }>(unplacedEventsSql(interval, filters, d).text);
+  const missing = await run.answers.one<{ n: number }>(unplacedEventsSql(interval, filters, d).text);
   const rows: AnalysisResult['rows'] = [];
   const timeAxis = interval.axis === 'time';
   if (events.length) {

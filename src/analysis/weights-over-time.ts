@@ -86,7 +86,7 @@ export async function weightsOverTime(run: QueryableRun, options: AnalysisOption
   const d = run.dialect;
   const filters = eventFilters(options);
   const relation = weightRowsSql(run.storedColumns('rows').has('_timestamp'), d);
-  const kinds = await run.session.all<{ kind: string; vectors: number }>(
+  const kinds = await run.answers.all<{ kind: string; vectors: number }>(
     weightVectorsSql(relation, filters, d).text,
   );
   if (options.metric !== undefined && !KINDS.includes(options.metric))
@@ -101,13 +101,13 @@ export async function weightsOverTime(run: QueryableRun, options: AnalysisOption
   const scope = [...filters, sql`${KIND} = ${lit(chosen.kind)}`];
   const top = options.top ?? 10;
   const [scale] = await meanScales(
-    run.session,
+    run.answers,
     sql`${relation}${whereClause([...d.scope(), ...scope])}`,
     [VALUE],
     d,
   );
   const topUids = (
-    await run.session.all<{ uid: number }>(topWeightUidsSql(relation, scope, scale, top, d).text)
+    await run.answers.all<{ uid: number }>(topWeightUidsSql(relation, scope, scale, top, d).text)
   ).map((r) => r.uid);
   const columnOf = (uid: number) => `uid_${uid}`;
   const rows: AnalysisResult['rows'] = [];
@@ -116,7 +116,7 @@ export async function weightsOverTime(run: QueryableRun, options: AnalysisOption
     topUids.length ? sql`${UID} IN (${topUids.map((u) => lit(u))})` : d.bool(false),
   ];
   if (options.interval === undefined) {
-    const values = await run.session.all<{ vector: number; x: number | null; uid: number; value: number }>(
+    const values = await run.answers.all<{ vector: number; x: number | null; uid: number; value: number }>(
       weightValuesSql(relation, chosenUids, d).text,
     );
     let current: Record<string, number | null> | undefined;
@@ -131,7 +131,7 @@ export async function weightsOverTime(run: QueryableRun, options: AnalysisOption
     }
   } else {
     const interval = await resolveInterval(run, options.interval, false);
-    const values = await run.session.all<{ bucket: number; uid: number; last: number }>(
+    const values = await run.answers.all<{ bucket: number; uid: number; last: number }>(
       weightIntervalsSql(relation, chosenUids, interval, d).text,
     );
     if (values.length) checkBucketCount(interval, values[0].bucket, values[values.length - 1].bucket);

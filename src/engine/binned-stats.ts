@@ -332,7 +332,7 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
   const table = options.table ?? 'events';
   const band = options.band ?? [0.1, 0.9];
   const noBand = band === 'none';
-  const range = await run.session.one<{
+  const range = await run.answers.one<{
     min: number | null;
     max: number | null;
     integer: boolean | null;
@@ -381,15 +381,15 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
     const limits =
       !exact && run.dialect.name === 'clickhouse'
         ? sampleLimits(
-            await run.session.all<{ grp: string | null; bin: number; n: number }>(
+            await run.answers.all<{ grp: string | null; bin: number; n: number }>(
               binnedCountsSql(common).text,
             ),
             sample,
           )
         : undefined;
-    let rows = await run.session.columns(query(limits));
+    let rows = await run.answers.columns(query(limits));
     if (limits && rows.sampled.some((kept, i) => (kept as number) < Math.min(sample, rows.n[i] as number)))
-      rows = await run.session.columns(query());
+      rows = await run.answers.columns(query());
     series.push(...seriesOf(column, spec, rows));
   }
   return {

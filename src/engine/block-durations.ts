@@ -116,18 +116,18 @@ export async function blockDurations(run: QueryableRun, maxBins: number): Promis
     blockNumeric: run.columns.scalars.get('block') === 'DOUBLE',
     timeNumeric: run.columns.scalars.get('_timestamp') === 'DOUBLE',
   };
-  const range = await run.session.one<{ min: number | null; max: number | null; integer: boolean }>(
+  const range = await run.answers.one<{ min: number | null; max: number | null; integer: boolean }>(
     blockRangeSql(d, types).text,
   );
   if (!range || range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, Boolean(range.integer));
   const [xScale, scale] = await meanScales(
-    run.session,
+    run.answers,
     sql`(${blockDurationRowsSql(d, types)})`,
     [ident('x'), ident('d')],
     d,
   );
-  const cols = await run.session.columns(blockDurationsSql(spec, xScale, scale, d, types).text);
+  const cols = await run.answers.columns(blockDurationsSql(spec, xScale, scale, d, types).text);
   if (!(cols.bin ?? []).length) return undefined;
   const bin = cols.bin as number[];
   const band = (cols.band as (number[] | null)[]).map((q) => q ?? [NaN, NaN]);

@@ -82,6 +82,7 @@ const TABLES: Sql[] = [
   sql`CREATE TABLE IF NOT EXISTS runlens_chunk_stats (chunk INTEGER, stats VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_member_checks (file_id INTEGER, bytes DOUBLE)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_extra_shapes (path VARCHAR, shape VARCHAR)`,
+  sql`CREATE TABLE IF NOT EXISTS runlens_answers (key VARCHAR, state VARCHAR, value VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_order (file_id INTEGER, "column" VARCHAR, present DOUBLE,
     decreases DOUBLE, first DOUBLE, last DOUBLE, min DOUBLE, max DOUBLE)`,
 ];

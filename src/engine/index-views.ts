@@ -1,3 +1,4 @@
+import { answerState } from './answers.js';
 import { asList, canonicalOf, itemOf, toCanonical, type Canonical } from './canonical-sql.js';
 import type { IndexColumn } from './index-db.js';
 import { eventsChunk, uidChunk } from './index-read.js';
@@ -37,6 +38,12 @@ export interface ViewOptions {
 
 export async function createViews(index: RunIndex, options: ViewOptions): Promise<ViewColumns> {
   const session = index.session;
+  // The views' text names what every query over them reads (with the index's generation: answers.ts).
+  const texts: string[] = [];
+  const define = async (text: string) => {
+    texts.push(text);
+    await session.run(text);
+  };
   const columns = index.indexColumns();
   const chunks = [...new Set(index.chunkParts().map((c) => c.chunk))].sort((a, b) => a - b);
   const stored = (table: string) => index.columnsOf(table) ?? new Map<string, StoredType>();
@@ -75,7 +82,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
     before += f.rows;
     return row;
   });
-  await session.run(
+  await define(
     order.length
       ? sql`CREATE OR REPLACE TABLE file_order AS SELECT CAST(file_id AS INTEGER) AS file_id, CAST(first_ord AS BIGINT) AS first_ord, CAST(rows AS BIGINT) AS rows FROM (VALUES ${order}) t(file_id, first_ord, rows)`
           .text
@@ -111,7 +118,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
       ...[...view.lists].map(([name, c]) => sql`CAST(NULL AS ${sqlType(listType(c))}) AS ${ident(name)}`),
     ],
   )} WHERE false`;
-  await session.run(
+  await define(
     sql`CREATE OR REPLACE VIEW rows AS ${rowBranches.length ? join(rowBranches, ' UNION ALL ') : emptyRows}`
       .text,
   );
@@ -126,7 +133,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
     options.taskColumn && view.scalars.has(options.taskColumn)
       ? sql`CAST(r.${ident(options.taskColumn)} AS VARCHAR)`
       : sql`CAST(NULL AS VARCHAR)`;
-  await session.run(
+  await define(
     sql`CREATE OR REPLACE VIEW events AS
     SELECT r.*, CAST(f.first_ord + r.rec AS BIGINT) AS ord, ${xOf('r', options.xColumn)} AS x, ${task} AS task
     FROM rows r JOIN file_order f USING (file_id)`.text,
@@ -153,12 +160,12 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
       ...copies.map((name) => sql`CAST(NULL AS ${sqlType(copyType(name, columns))}) AS ${ident(name)}`),
       ...[...view.perUid].map(([name, c]) => sql`CAST(NULL AS ${sqlType(c)}) AS ${ident(name)}`),
     ])} WHERE false`;
-  await session.run(
+  await define(
     sql`CREATE OR REPLACE VIEW uid_rows_all AS ${uidBranches.length ? join(uidBranches, ' UNION ALL ') : emptyUid}`
       .text,
   );
   const hidden = copies.length ? sql` EXCLUDE (${copies.map((c) => ident(c))})` : sql``;
-  await session.run(sql`CREATE OR REPLACE VIEW uid_rows AS SELECT *${hidden} FROM uid_rows_all`.text);
+  await define(sql`CREATE OR REPLACE VIEW uid_rows AS SELECT *${hidden} FROM uid_rows_all`.text);
   const xCopy = options.xColumn === undefined ? undefined : COPY_PREFIX + options.xColumn;
   const taskCopy = options.taskColumn === undefined ? undefined : COPY_PREFIX + options.taskColumn;
   const joinEvents = xCopy !== undefined && !view.copies.has(xCopy);
@@ -174,7 +181,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
       : joinEvents
         ? task
         : sql`CAST(NULL AS VARCHAR)`;
-  await session.run(
+  await define(
     sql`CREATE OR REPLACE VIEW uid_events AS
     SELECT u.*${hidden}, CAST(f.first_ord + u.rec AS BIGINT) AS ord, ${uidX} AS x, ${uidTask} AS task
     FROM uid_rows_all u JOIN file_order f USING (file_id)${
@@ -202,19 +209,20 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   );
   const emptyIndexed = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line,
     CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS INTEGER) AS uid, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS __x WHERE false`;
-  await session.run(
+  await define(
     sql`CREATE OR REPLACE VIEW uid_indexed_all AS
     SELECT * FROM (${indexedBranches.length ? join(indexedBranches, ' UNION ALL ') : emptyIndexed}) WHERE value IS NOT NULL`
       .text,
   );
-  await session.run('CREATE OR REPLACE VIEW uid_indexed AS SELECT * EXCLUDE (__x) FROM uid_indexed_all');
-  await session.run(
+  await define('CREATE OR REPLACE VIEW uid_indexed AS SELECT * EXCLUDE (__x) FROM uid_indexed_all');
+  await define(
     sql`CREATE OR REPLACE VIEW uid_indexed_events AS
     SELECT i.* EXCLUDE (__x), CAST(f.first_ord + i.rec AS BIGINT) AS ord,
       ${options.xColumn === undefined ? sql`CAST(f.first_ord + i.rec AS DOUBLE)` : sql`i.__x`} AS x
     FROM uid_indexed_all i JOIN file_order f USING (file_id)`.text,
   );
-  await session.run('CREATE OR REPLACE VIEW files AS SELECT file_id, first_ord, rows FROM file_order');
+  await define('CREATE OR REPLACE VIEW files AS SELECT file_id, first_ord, rows FROM file_order');
+  index.viewsFingerprint = answerState(texts);
   return view;
 }
 

@@ -45,7 +45,7 @@ export async function movingAverageScores(
   const alpha = options.alpha ?? 0.05;
   const maxBins = options.maxBins ?? 200;
   const d = run.dialect;
-  const logged = await run.session.one<{ n: number }>(
+  const logged = await run.answers.one<{ n: number }>(
     sql`SELECT CAST(count(*) AS DOUBLE) AS n ${fromWhere(d, 'uid_indexed', [sql`${ident('kind')} = ${lit('moving_averaged_scores')}`])}`
       .text,
   );
@@ -57,13 +57,13 @@ export async function movingAverageScores(
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
   // Row order visits the bins in order unless x goes back somewhere: then the replay runs over
   // stretches of consecutive events in one bin, and a bin holds the state after its last stretch.
-  const back = await run.session.one<{ n: number }>(xGoesBackSql(spec, d).text);
+  const back = await run.answers.one<{ n: number }>(xGoesBackSql(spec, d).text);
   const monotonic = (back?.n ?? 0) === 0;
   const scale = await rewardScale(run, reward, alpha);
-  const maps = await run.session.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic, d).text);
+  const maps = await run.answers.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic, d).text);
   const uidColumn = ((maps.key ?? []) as number[]).map(Number);
   if (!uidColumn.length) return undefined;
-  const events = await run.session.one<{ n: number }>(
+  const events = await run.answers.one<{ n: number }>(
     sql`SELECT CAST(count(DISTINCT ord) AS DOUBLE) AS n ${fromWhere(d, 'uid_events', updates(reward, d))}`
       .text,
   );
@@ -127,7 +127,7 @@ function updates(reward: string, d: Dialect): Sql[] {
 /** The scale of exactSumSql for terms α·reward·(1−α)^k. */
 async function rewardScale(run: QueryableRun, reward: string, alpha: number): Promise<number> {
   const d = run.dialect;
-  const row = await run.session.one<{ m: number | null }>(
+  const row = await run.answers.one<{ m: number | null }>(
     sql`SELECT max(abs(${d.double(ident(reward))})) AS m ${fromWhere(d, 'uid_events', updates(reward, d))}`
       .text,
   );

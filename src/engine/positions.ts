@@ -35,7 +35,7 @@ export function positionCountsSql(d: Dialect = duckdb): Sql {
 export async function positionCounts(run: QueryableRun): Promise<PositionCounts | undefined> {
   const { map, x, y } = POSITION_COLUMNS;
   if (![map, x, y].every((c) => run.storedColumns('rows').has(c))) return undefined;
-  const columns = await run.session.columns(positionCountsSql(run.dialect).text);
+  const columns = await run.answers.columns(positionCountsSql(run.dialect).text);
   const visits = columns.visits as number[];
   return {
     map: columns.map as number[],

@@ -17,6 +17,8 @@ export type XRange = {
  */
 export interface QueryableRun {
   readonly session: QuerySession;
+  /** The session for the aggregates' queries (Run: slow queries' answers kept in the index). */
+  readonly answers: QuerySession;
   readonly dialect: Dialect;
   readonly profile: Profile;
   readonly x: XAxis;

@@ -79,10 +79,10 @@ export async function reservoirSample(
   const table = options.table ?? 'events';
   const size = options.size ?? 10_000;
   const seed = sampleSeed(options.seed ?? 0);
-  const population = await run.session.one<{ n: number }>(
+  const population = await run.answers.one<{ n: number }>(
     populationSql(table, options.where, run.dialect).text,
   );
-  const columns = await run.session.columns(
+  const columns = await run.answers.columns(
     reservoirSql({ table, columns: options.columns, where: options.where, size, seed, dialect: run.dialect })
       .text,
   );

@@ -20,6 +20,7 @@ import type { OutputColumn, StoredType } from './normalize-sql.js';
 import type { Session } from './session.js';
 import { ident, join, lit, sql } from './sql.js';
 import { uidRowsSelect } from './uid-rows-sql.js';
+import { randomUUID } from 'node:crypto';
 import { identity } from './file-identity.js';
 import { UpdateReader } from './index-update.js';
 import { planUpdate } from './index-plan.js';
@@ -89,6 +90,21 @@ export class RunIndex {
     private partial: Map<number, PartialLine>,
   ) {}
 
+  /** Names the index's rows as they are now: a new one with every change of them (answers.ts). */
+  private generationId = '';
+  /** Hash of the text of the views over the chunks (set by createViews). */
+  viewsFingerprint = '';
+
+  get generation(): string {
+    return this.generationId;
+  }
+
+  /** The rows changed: what was computed from them before no longer holds. */
+  private async newGeneration(): Promise<void> {
+    this.generationId = randomUUID();
+    await this.db.setMeta('generation', this.generationId);
+  }
+
   static async open(session: Session): Promise<RunIndex> {
     const db = new IndexDb(session);
     await db.create();
@@ -104,6 +120,9 @@ export class RunIndex {
   }
 
   private async load(): Promise<void> {
+    const generation = await this.db.meta('generation');
+    if (generation === undefined) await this.newGeneration();
+    else this.generationId = generation;
     this.files = new Map((await this.db.files()).map((f) => [f.fileId, f]));
     this.chunks = await this.db.chunks();
     // Chunk tables no bookkeeping refers to: a command stopped between writing and recording them.
@@ -288,6 +307,7 @@ export class RunIndex {
     this.files.delete(fileId);
     this.partial.delete(fileId);
     await this.db.removeFile(fileId);
+    await this.newGeneration();
   }
 
   nextChunk(): number {
@@ -364,6 +384,7 @@ export class RunIndex {
         }));
       await this.transaction(async () => {
         await this.db.putChunkParts(parts);
+        await this.newGeneration();
         this.chunks.push(...parts);
         for (const name of [table, uidChunk(result.chunk)]) await this.loadChunkColumns(name);
         await bookkeeping(new Map(parts.map((p) => [p.fileId, { rows: p.rows, uidRows: p.uidRows }])));

@@ -1,4 +1,6 @@
 import { duckdb, type Dialect } from './dialect.js';
+import { Answers, answerState } from './answers.js';
+import { INDEX_FORMAT } from './index-db.js';
 import type { QueryableRun, XRange } from './queryable.js';
 import path from 'node:path';
 import { discoverRun, expandHome, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
@@ -13,7 +15,13 @@ import { fileStatus, type FileStatus } from './file-status.js';
 import { createViews, type ViewColumns } from './index-views.js';
 import { cacheLimit, cacheRoot, evict, INDEX_FILE, markUsed, runCacheDir } from './run-cache.js';
 import { RunIndex, type IndexChange, type IndexProgress } from './run-index.js';
-import { boundedMemoryLimit, rowGroupRows, Session, type SessionOptions } from './session.js';
+import {
+  boundedMemoryLimit,
+  rowGroupRows,
+  Session,
+  type QuerySession,
+  type SessionOptions,
+} from './session.js';
 import { ident, sql } from './sql.js';
 import { chooseXAxis, type XAxis } from './x-axis.js';
 
@@ -114,6 +122,11 @@ export class Run implements QueryableRun {
   readonly taskColumn: string | undefined;
   private facts: IngestResult;
   private view: ViewColumns;
+  /**
+   * Where the aggregates query: the session, with the answers of slow queries kept in the cached
+   * index for the next look at the same rows (answers.ts). A temporary index keeps none.
+   */
+  readonly answers: QuerySession;
 
   private constructor(
     readonly session: Session,
@@ -134,6 +147,11 @@ export class Run implements QueryableRun {
     this.x = state.x;
     this.taskColumn = state.taskColumn;
     this.view = state.view;
+    this.answers = new Answers(session, () =>
+      cacheDir === undefined
+        ? undefined
+        : answerState([INDEX_FORMAT, state.engineVersion, index.generation, index.viewsFingerprint]),
+    );
   }
 
   get location(): RunLocation {
@@ -272,7 +290,7 @@ export class Run implements QueryableRun {
    * range (binSpec), so the charts of one run line up.
    */
   xRange(): Promise<XRange> {
-    this.xRangeCache ??= this.session
+    this.xRangeCache ??= this.answers
       .one<XRange>(
         `SELECT min(x) AS min, max(x) AS max, coalesce(bool_and(x = round(x)), false) AS integer
          FROM events WHERE x IS NOT NULL AND isfinite(x)`,
@@ -290,10 +308,10 @@ export class Run implements QueryableRun {
   }
 
   private async computeSummary(): Promise<RunSummary> {
-    const xs = await this.session.one<{ min: number | null; max: number | null; missing: number }>(
+    const xs = await this.answers.one<{ min: number | null; max: number | null; missing: number }>(
       `SELECT min(x) AS min, max(x) AS max, CAST(count(*) FILTER (WHERE x IS NULL OR NOT isfinite(x)) AS DOUBLE) AS missing FROM events`,
     );
-    const uids = await this.session.one<{ n: number; indexed: number }>(
+    const uids = await this.answers.one<{ n: number; indexed: number }>(
       `SELECT CAST(count(DISTINCT uid) AS DOUBLE) AS n,
               CAST(count(*) FILTER (WHERE source = 1) AS DOUBLE) AS indexed
        FROM (SELECT uid, 0 AS source FROM uid_rows UNION ALL SELECT uid, 1 AS source FROM uid_indexed)`,
@@ -321,6 +339,8 @@ export class Run implements QueryableRun {
 
 /** What a run shows of its index: facts, x axis, profile, task field, views. */
 interface Prepared {
+  /** DuckDB's version: an answer kept by another holds only for it. */
+  engineVersion: string;
   facts: IngestResult;
   x: XAxis;
   profile: Profile;
@@ -342,7 +362,8 @@ async function prepare(index: RunIndex, location: RunLocation, options: OpenRunO
     fileOrder: facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
   });
   const taskColumn = task && view.scalars.get(task) ? task : undefined;
-  return { facts, x, profile, taskColumn, view };
+  const version = await index.session.one<{ v: string }>('SELECT library_version AS v FROM pragma_version()');
+  return { engineVersion: version?.v ?? '', facts, x, profile, taskColumn, view };
 }
 
 function emptyChange(): IndexChange {

@@ -75,11 +75,11 @@ export async function uidIndexedMatrix(
   kind: string,
   maxBins: number,
 ): Promise<UidIndexedMatrix | undefined> {
-  const vectors = await run.session.one<{ n: number }>(uidIndexedVectorsSql(kind, run.dialect).text);
+  const vectors = await run.answers.one<{ n: number }>(uidIndexedVectorsSql(kind, run.dialect).text);
   const range = await run.xRange();
   if (!vectors?.n || range.min === null || range.max === null) return undefined;
   const spec = binSpec(range.min, range.max, maxBins, range.integer);
-  const cols = await run.session.columns(uidIndexedMatrixSql(kind, spec, run.dialect).text);
+  const cols = await run.answers.columns(uidIndexedMatrixSql(kind, spec, run.dialect).text);
   const keys = ((cols.key ?? []) as number[]).map(Number);
   const uids = [...new Set(keys)].sort((a, b) => a - b);
   if (!uids.length) return undefined;
@@ -100,7 +100,7 @@ export interface WeightsMatrix extends UidIndexedMatrix {
 
 /** Weights per uid over x from `set_weights` (FileTAO) or `neuron_weights` (wandb), whichever the log holds more of. */
 export async function weightsMatrix(run: QueryableRun, maxBins = 400): Promise<WeightsMatrix | undefined> {
-  const kinds = await run.session.all<{ kind: WeightsMatrix['kind']; n: number }>(
+  const kinds = await run.answers.all<{ kind: WeightsMatrix['kind']; n: number }>(
     weightKindsSql(run.dialect).text,
   );
   if (!kinds.length) return undefined;

@@ -31,17 +31,28 @@ export function uidPerformanceSql(
   const rate = columns.successful
     ? sql`CAST(${d.countIf(sql`${ok} <> 0`)} AS DOUBLE) / count(${ok})`
     : d.nullDouble();
-  // The sample: the rows whose place hashes (sample-hash.ts, the same in every dialect) below a share.
-  const place = sampleHashSql(0, ident('file_id'), ident('line'), ident('pos'), d);
+  // The sample: the rows whose place hashes (sample-hash.ts, the same in every dialect) below a
+  // share. The hash is computed once per row, in the inner SELECT: written into the aggregate's
+  // filter, DuckDB evaluated its repeated terms for each (twice the time of the whole query).
+  const place = ident('__place');
   const kept =
     sample === undefined
       ? d.isFinite(times)
       : sql`${d.isFinite(times)} AND ${place} % ${lit(HASH_RANGE)} < ${lit(sample)}`;
   const quantiles = columns.completionTimes ? d.quantiles(times, QUANTILES, kept) : d.nullDoubles();
+  const inner = [
+    uid,
+    ...(columns.successful ? [ok] : []),
+    ...(columns.completionTimes ? [times] : []),
+    ...(sample === undefined
+      ? []
+      : [sql`${sampleHashSql(0, ident('file_id'), ident('line'), ident('pos'), d)} AS ${place}`]),
+  ];
   return join(
     [
       sql`SELECT ${uid} AS ${ident('key')}, ${rate} AS rate, ${quantiles} AS q, CAST(count(*) AS DOUBLE) AS n`,
-      sql`${fromWhere(d, 'uid_events', [sql`${uid} >= 0`])} GROUP BY ${uid} ORDER BY ${uid}`,
+      sql`FROM (SELECT ${join(inner)} ${fromWhere(d, 'uid_events', [sql`${uid} >= 0`])})`,
+      sql`GROUP BY ${uid} ORDER BY ${uid}`,
     ],
     ' ',
   );
@@ -58,7 +69,7 @@ export async function uidPerformance(
   };
   if (!columns.successful && !columns.completionTimes) return undefined;
   const times = columns.completionTimes
-    ? await run.session.one<{ n: number }>(
+    ? await run.answers.one<{ n: number }>(
         sql`SELECT CAST(count(*) AS DOUBLE) AS n ${fromWhere(run.dialect, 'uid_events', [run.dialect.isFinite(ident('completion_times'))])}`
           .text,
       )
@@ -66,7 +77,7 @@ export async function uidPerformance(
   const total = times?.n ?? 0;
   const sample =
     total > EXACT_QUANTILE_ROWS ? Math.ceil((HASH_RANGE * EXACT_QUANTILE_ROWS) / total) : undefined;
-  const cols = await run.session.columns(uidPerformanceSql(columns, sample, run.dialect).text);
+  const cols = await run.answers.columns(uidPerformanceSql(columns, sample, run.dialect).text);
   const q = (cols.q as (number[] | null)[]).map((v) => v ?? []);
   const at = (i: number) => q.map((v) => v[i] ?? NaN);
   return {

@@ -38,6 +38,10 @@ export class FleetSession implements QuerySession {
  */
 export class FleetRun implements QueryableRun {
   readonly session: QuerySession;
+  /** A fleet's answers are not kept: the cluster answers every query. */
+  get answers(): QuerySession {
+    return this.session;
+  }
   readonly dialect: Dialect;
   readonly profile: Profile;
   readonly x: XAxis;

@@ -35,12 +35,12 @@ export async function leaderboard(run: QueryableRun, max = 5000): Promise<Leader
   const uid = ident('uid');
   const rows = scoped(d, 'uid_rows', [sql`${uid} >= 0`]);
   const present = ['rewards', 'successful', 'completion_times'].filter((c) => stored.has(c));
-  const scales = await meanScales(run.session, rows, present.map(ident), d);
+  const scales = await meanScales(run.answers, rows, present.map(ident), d);
   const mean = (column: string) => {
     const i = present.indexOf(column);
     return i < 0 ? d.nullDouble() : exactMeanSql(ident(column), scales[i], d);
   };
-  const found = await run.session.all<{
+  const found = await run.answers.all<{
     key: number;
     count: number;
     meanReward: number | null;

@@ -44,7 +44,7 @@ export async function chooseMetrics(
       .map((c) => c.name);
     if (!candidates.length) continue;
     const d = run.dialect;
-    const counts = await run.session.one<Record<string, number>>(
+    const counts = await run.answers.one<Record<string, number>>(
       sql`SELECT ${candidates.map(
         (c, i) =>
           sql`CAST(${d.countIf(sql`${ident(c)} IS NOT NULL AND ${d.isFinite(ident(c))}`)} AS DOUBLE) AS ${ident(`c${i}`)}`,

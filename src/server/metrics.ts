@@ -83,7 +83,7 @@ async function countFiniteValues(run: Run): Promise<Map<string, number>> {
     const selects = names.map(
       (name, i) => sql`CAST(count(*) FILTER (WHERE isfinite(${ident(name)})) AS DOUBLE) AS ${ident(`c${i}`)}`,
     );
-    const row = await run.session.one<Record<string, number>>(
+    const row = await run.answers.one<Record<string, number>>(
       sql`SELECT ${join(selects)} FROM ${ident(stored)}`.text,
     );
     names.forEach((name, i) => counts.set(`${stored}:${name}`, row?.[`c${i}`] ?? 0));

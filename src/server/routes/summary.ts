@@ -22,7 +22,7 @@ export const summaryRoute: Route = {
       async (run): Promise<SummaryResponse> => {
         const summary = await run.summary();
         const metrics = await runMetrics(run);
-        const tasks = await run.session.all<{ task: string }>(
+        const tasks = await run.answers.all<{ task: string }>(
           `SELECT DISTINCT task FROM events WHERE task IS NOT NULL ORDER BY task LIMIT 50`,
         );
         return {
