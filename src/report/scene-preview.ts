@@ -121,27 +121,30 @@ export function scenePreview(): ScenePreview {
     g.fillStyle = layout.paper_bgcolor ?? '#fff';
     g.fillRect(0, 0, width, height);
 
-    // The legend: one row or more of circles and names in the top margin, which it pushes down.
+    // The legend: one row or more of circles and names in the top margin, which it pushes down;
+    // by default Plotly shows it for two traces or more.
     const legend = layout.legend ?? {};
+    const legendTraces = (layout.showlegend ?? traces.length > 1) ? traces : [];
     const legendSize: number = legend.font?.size ?? font.size ?? 12;
     g.font = `${legendSize}px ${family}`;
+    // One row if every item fits, else a grid of columns as wide as the widest item.
     const rowHeight = 19;
-    let lx = 0;
-    let rows = 1;
-    const items = traces.map((t) => {
-      const w = 40 + g.measureText(String(t.name ?? '')).width;
-      if (lx > 0 && lx + w > width) {
-        lx = 0;
-        rows++;
-      }
-      const item = { trace: t, x: lx, row: rows - 1 };
-      lx += w + 5;
-      return item;
-    });
-    const legendHeight = traces.length ? 10 + rowHeight * rows : 0;
-    const top = Math.max(margin.t, legendHeight + 1);
+    const widths = legendTraces.map((t) => 40 + g.measureText(String(t.name ?? '')).width);
+    const oneRow = widths.reduce((sum, w) => sum + w + 5, -5) <= width;
+    const column = Math.max(0, ...widths) + 5;
+    const perRow = oneRow ? widths.length : Math.max(1, Math.floor((width + 5) / column));
+    const items = legendTraces.map((trace, k) => ({
+      trace,
+      x: oneRow ? widths.slice(0, k).reduce((sum, w) => sum + w + 5, 0) : (k % perRow) * column,
+      row: Math.floor(k / perRow),
+    }));
+    const rows = Math.ceil(items.length / perRow);
+    const legendHeight = items.length ? 10 + rowHeight * rows : 0;
+    // Plotly's automargin: a legend taller than the top margin pushes the scene down.
+    const top = Math.max(margin.t, legendHeight);
+    const legendTop = top - legendHeight;
     for (const item of items) {
-      const y = 1 + 14.5 + item.row * rowHeight;
+      const y = legendTop + 14.5 + item.row * rowHeight;
       g.globalAlpha = item.trace.marker?.opacity ?? 1;
       g.fillStyle = item.trace.marker?.color ?? '#1f77b4';
       g.beginPath();
