@@ -139,6 +139,29 @@ describe.skipIf(skipWithoutChromium)('report start in Chromium', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
+  it('printing draws the previews still to draw whole, before the page is printed', async () => {
+    const page = await context.newPage();
+    try {
+      // Far down the page, so the maps are not drawn; beforeprint is handled in one task.
+      await page.goto(`${pathToFileURL(html).href}#metrics`);
+      const drawn = await page.evaluate((ids) => {
+        window.dispatchEvent(new Event('beforeprint'));
+        return ids.map((id) => {
+          const canvas = document.querySelector<HTMLCanvasElement>(
+            `[data-figure="${id}"] canvas.scene-preview`,
+          );
+          return canvas ? canvas.width > 0 : false;
+        });
+      }, MAPS);
+      expect(drawn).toEqual([true, true]);
+      expect(await colouredShare(page, `[data-figure="${MAPS[1]}"] canvas.scene-preview`)).toBeGreaterThan(
+        0.02,
+      );
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a click makes a preview the interactive map: WebGL scene, all points, the same hover text', async () => {
     const page = await open();
     try {

@@ -1,3 +1,4 @@
+import { sceneAxes } from './scene-axes.js';
 import { scenePreview, type ScenePreview } from './scene-preview.js';
 
 /**
@@ -41,6 +42,7 @@ export function reportClient(preview: ScenePreview, loadPlotly: () => Promise<un
   const interactive = new Map<string, Promise<unknown>>();
   /** The latest preview drawing of each 3-D map: a newer one (task switch, resize) stops the older. */
   const previewDrawing = new Map<string, number>();
+  let printing = false;
   // Nothing leaves the machine: no logo link, no "share"/"edit in Chart Studio" button or its server.
   const config = {
     responsive: true,
@@ -171,6 +173,7 @@ export function reportClient(preview: ScenePreview, loadPlotly: () => Promise<un
       data: tracesOf(id),
       layout: layoutFor(el),
       width: el.clientWidth,
+      atOnce: printing,
       superseded: () => previewDrawing.get(id) !== drawing || interactive.has(id),
     });
   }
@@ -388,7 +391,12 @@ export function reportClient(preview: ScenePreview, loadPlotly: () => Promise<un
       }
     }, 150);
   });
-  window.addEventListener('beforeprint', () => void renderAll());
+  // Printing does not wait: previews still to draw are drawn whole, in this task.
+  window.addEventListener('beforeprint', () => {
+    printing = true;
+    void renderAll();
+    printing = false;
+  });
   win.runlensReport = {
     renderAll,
     rendered: (id: string) => rendering.get(id),
@@ -406,7 +414,7 @@ export function reportClient(preview: ScenePreview, loadPlotly: () => Promise<un
  */
 export function clientScript(): string {
   return `(function () {
-  var preview = (${scenePreview.toString()})();
+  var preview = (${scenePreview.toString()})((${sceneAxes.toString()})());
   var start = ${reportClient.toString()};
   var source = document.getElementById('runlens-plotly');
   var loading;

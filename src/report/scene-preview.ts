@@ -1,8 +1,12 @@
+import type { SceneAxes } from './scene-axes.js';
+
 /** What the preview of a 3-D map is drawn from: the figure's traces and layout, as Plotly gets them. */
 export interface PreviewInput {
   data: Record<string, any>[];
   layout: Record<string, any>;
   width: number;
+  /** Draw everything in this task (for printing), not in slices. */
+  atOnce?: boolean;
   /** Has a newer drawing of the same canvas started? Then this one stops. */
   superseded(): boolean;
 }
@@ -18,10 +22,12 @@ export interface ScenePreview {
  * It follows what Plotly's gl3d scene and gl-plot3d/gl-axes do for the layout's initial camera —
  * autorange padding, aspect ratio, perspective (45° vertical field of view), which cube faces get
  * backgrounds and grids, which edges get tick labels and titles and how they turn, Plotly's auto
- * ticks and number format, the legend's rows — so that the interactive map replaces it without a
- * jump. Like the page script, this function is inlined as its source text: nothing from outside.
+ * ticks and number format (`axes`, src/report/scene-axes.ts), the legend's rows — so that the
+ * interactive map replaces it without a jump. Like the page script, this function is inlined as its
+ * source text: nothing from outside but its argument.
  */
-export function scenePreview(): ScenePreview {
+export function scenePreview(axes: SceneAxes): ScenePreview {
+  const { axisRange, autoTicks, tickText, cubeSides } = axes;
   type Vec3 = [number, number, number];
   interface Axis {
     range: [number, number];
@@ -51,56 +57,6 @@ export function scenePreview(): ScenePreview {
     return [a[0] / n, a[1] / n, a[2] / n];
   };
   const yieldTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-  /** Plotly's autorange of a scatter3d axis: the data's extent padded by 1/32 on each side. */
-  function axisRange(values: number[][]): { range: [number, number]; span: number } {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const list of values)
-      for (const v of list)
-        if (finite(v)) {
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-    if (lo > hi) return { range: [-1, 1], span: 1 };
-    if (lo === hi) return { range: [lo - 1, lo + 1], span: 1 };
-    const pad = (hi - lo) / 32;
-    return { range: [lo - pad, hi + pad], span: hi - lo };
-  }
-
-  /** Plotly's Axes.autoTicks for a linear axis: tick0 0, dtick 2, 5 or 10 × a power of ten. */
-  function autoTicks(range: [number, number], nticks: number): { ticks: number[]; dtick: number } {
-    const rough = Math.abs(range[1] - range[0]) / nticks;
-    const base = Math.pow(10, Math.floor(Math.log(rough) / Math.LN10));
-    const step = [2, 5, 10].find((s) => s >= rough / base) ?? 10;
-    const dtick = base * step;
-    const ticks: number[] = [];
-    const lo = Math.min(range[0], range[1]);
-    const hi = Math.max(range[0], range[1]);
-    for (let k = Math.ceil(lo / dtick - 1e-9); k * dtick <= hi + dtick * 1e-9; k++)
-      ticks.push(Math.round(k * dtick * 1e12) / 1e12);
-    return { ticks, dtick };
-  }
-
-  /** Plotly's tick text: its rounding to dtick, k/M/B suffixes (exponentformat "B"), U+2212 minus. */
-  function tickText(value: number, dtick: number, axis: Record<string, any>, max: number): string {
-    let exponent = 0;
-    const format = axis.exponentformat ?? 'B';
-    const rangeExponent = Math.floor(Math.log(max) / Math.LN10 + 0.01);
-    if (format !== 'none' && Math.abs(rangeExponent) > 3 && rangeExponent > 0)
-      exponent = Math.min(12, 3 * Math.round((rangeExponent - 1) / 3));
-    const scaled = value / Math.pow(10, exponent);
-    const digits = Math.max(0, -Math.floor(Math.log(dtick / Math.pow(10, exponent)) / Math.LN10 + 0.01));
-    const fixed = Math.abs(scaled).toFixed(Math.min(digits, 20));
-    const [whole, fraction] = fixed.split('.');
-    const separate = axis.separatethousands === true || whole.length > 4;
-    const grouped = separate ? whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',') : whole;
-    const suffix = exponent ? ({ 3: 'k', 6: 'M', 9: 'B', 12: 'T' } as Record<number, string>)[exponent] : '';
-    // Plotly drops a fraction's trailing zeros: 0, 0.2, 0.25 (not 0.0, 0.20).
-    const decimals = (fraction ?? '').replace(/0+$/, '');
-    const text = grouped + (decimals ? `.${decimals}` : '') + suffix;
-    return (scaled < 0 && Number(fixed) !== 0 ? '\u2212' : '') + text;
-  }
 
   function draw(target: HTMLCanvasElement, input: PreviewInput): Promise<boolean> {
     const { layout } = input;
@@ -185,12 +141,12 @@ export function scenePreview(): ScenePreview {
     };
     // Box offsets per screen pixel at the scene's centre (gl-axes' pixelScaleF).
     const perPixel = viewDepth / vh;
-    const axes: Axis[] = names.map((name, i) => {
+    const axisOf: Axis[] = names.map((name, i) => {
       const { range, span } = axisRange(traces.map((t) => (t[letters[i]] ?? []) as number[]));
       return { range, span, ticks: [], dtick: 1 };
     });
     const box = (i: number, v: number): number => {
-      const [lo, hi] = axes[i].range;
+      const [lo, hi] = axisOf[i].range;
       return ((v - (lo + hi) / 2) / (hi - lo)) * aspect[i];
     };
     const corner = (v: number): Vec3 => [
@@ -198,39 +154,11 @@ export function scenePreview(): ScenePreview {
       ((v & 2 ? 1 : -1) * aspect[1]) / 2,
       ((v & 4 ? 1 : -1) * aspect[2]) / 2,
     ];
-    // gl-axes' cube: the corner nearest the camera, the far faces (backgrounds, grids) and the
-    // edges that carry each axis' ticks (getCubeProperties).
-    let closest = 0;
-    for (let d = 0; d < 3; d++) if (eye[d] > aspect[d] / 2) closest |= 1 << d;
-    const farthest = 7 ^ closest;
-    const screen = Array.from({ length: 8 }, (_, v) => project(corner(v)));
-    let bottom = -1;
-    for (let v = 0; v < 8; v++) {
-      if (v === closest || v === farthest) continue;
-      if (bottom < 0 || screen[bottom][3] > screen[v][3]) bottom = v;
-    }
-    let left = -1;
-    for (let i = 0; i < 3; i++) {
-      const v = bottom ^ (1 << i);
-      if (v === closest || v === farthest) continue;
-      if (left < 0 || screen[v][2] < screen[left][2]) left = v;
-    }
-    let right = -1;
-    for (let i = 0; i < 3; i++) {
-      const v = bottom ^ (1 << i);
-      if (v === closest || v === farthest || v === left) continue;
-      if (right < 0 || screen[v][2] > screen[right][2]) right = v;
-    }
-    const edges = [0, 0, 0];
-    const bit = (v: number): number => Math.round(Math.log2(v));
-    edges[bit(left ^ bottom)] = bottom & left;
-    edges[bit(bottom ^ right)] = bottom & right;
-    let topCorner = right ^ 7;
-    if (topCorner === closest || topCorner === farthest) {
-      topCorner = left ^ 7;
-      edges[bit(right ^ topCorner)] = topCorner & right;
-    } else edges[bit(left ^ topCorner)] = topCorner & left;
-    const far = [0, 1, 2].map((d) => (closest & (1 << d) ? -aspect[d] / 2 : aspect[d] / 2));
+    // gl-axes' cube: the far faces (backgrounds, grids) and the edges that carry each axis' ticks.
+    const { edges, far } = cubeSides(eye, aspect, (v) => {
+      const [, , nx, ny] = project(corner(v));
+      return [nx, ny];
+    });
 
     // Ticks as Plotly's computeTickMarks picks them: nticks, else from the axis' pixel length.
     for (let i = 0; i < 3; i++) {
@@ -243,7 +171,7 @@ export function scenePreview(): ScenePreview {
           const p = corner(v);
           const a = p.slice() as Vec3;
           const b = p.slice() as Vec3;
-          const step = aspect[i] * (axes[i].span / (axes[i].range[1] - axes[i].range[0]));
+          const step = aspect[i] * (axisOf[i].span / (axisOf[i].range[1] - axisOf[i].range[0]));
           a[i] -= step;
           b[i] += step;
           const [ax, ay] = project(a);
@@ -252,9 +180,9 @@ export function scenePreview(): ScenePreview {
         }
       }
       // Plotly's axis length: the range in scaled units × pixels per scaled unit ÷ dataScale.
-      const length = (axes[i].range[1] - axes[i].range[0]) * pixels * GL_PIXEL_RATIO;
+      const length = (axisOf[i].range[1] - axisOf[i].range[0]) * pixels * GL_PIXEL_RATIO;
       const nticks = axis.nticks || Math.min(9, Math.max(4, length / 40));
-      Object.assign(axes[i], autoTicks(axes[i].range, nticks));
+      Object.assign(axisOf[i], autoTicks(axisOf[i].range, nticks));
     }
 
     const polygon = (points: Vec3[], fill: string): void => {
@@ -309,8 +237,8 @@ export function scenePreview(): ScenePreview {
           const u = (i + 1 + j) % 3;
           const w = (i + 1 + (j ^ 1)) % 3;
           const axis = scene[names[u]] ?? {};
-          const values = zero ? [0] : axis.showgrid === false ? [] : axes[u].ticks;
-          if (zero && (axis.zeroline === false || !(axes[u].range[0] <= 0 && axes[u].range[1] >= 0)))
+          const values = zero ? [0] : axis.showgrid === false ? [] : axisOf[u].ticks;
+          if (zero && (axis.zeroline === false || !(axisOf[u].range[0] <= 0 && axisOf[u].range[1] >= 0)))
             continue;
           for (const t of values) {
             const a: Vec3 = [0, 0, 0];
@@ -362,7 +290,8 @@ export function scenePreview(): ScenePreview {
         minor[j] = onMax ? (towards ? 0 : 1) : towards ? -1 : 0;
         major[j] = onMax ? (towards ? -1 : 0) : towards ? 0 : 1;
       }
-      const step = (j: number): number => aspect[j] * (axes[j].span / (axes[j].range[1] - axes[j].range[0]));
+      const step = (j: number): number =>
+        aspect[j] * (axisOf[j].span / (axisOf[j].range[1] - axisOf[j].range[0]));
       const i1 = (i + 1) % 3;
       const i2 = (i + 2) % 3;
       const alignDir: Vec3 = [0, 0, 0];
@@ -370,14 +299,14 @@ export function scenePreview(): ScenePreview {
       else if (minor[i2] !== 0 && major[i1] !== 0) alignDir[i2] = step(i2);
       for (let j = 0; j < 3; j++) offset[j] += perPixel * minor[j] * TICK_PAD;
       if (axis.showticklabels !== false) {
-        const max = Math.max(...axes[i].ticks.map(Math.abs));
+        const max = Math.max(...axisOf[i].ticks.map(Math.abs));
         const size: number = axis.tickfont?.size ?? font.size ?? 12;
         const color: string = axis.tickfont?.color ?? ink;
-        for (const t of axes[i].ticks) {
+        for (const t of axisOf[i].ticks) {
           const p = offset.slice() as Vec3;
           p[i] = box(i, t);
           const angle = alignDir.some((v) => v !== 0) ? screenAngle(p, alignDir) : 0;
-          label(tickText(t, axes[i].dtick, axis, max), p, size, color, angle);
+          label(tickText(t, axisOf[i].dtick, axis, max), p, size, color, angle);
         }
       }
       const title = String(axis.title?.text ?? '');
@@ -409,14 +338,14 @@ export function scenePreview(): ScenePreview {
     });
     // project() unrolled for the points: box coordinates are linear in the data.
     const [sx0, sy0, sz0] = [side, upward, forward].map((r) => -dot(r, eye));
-    const scale = [0, 1, 2].map((i) => aspect[i] / (axes[i].range[1] - axes[i].range[0]));
-    const mid = [0, 1, 2].map((i) => (axes[i].range[0] + axes[i].range[1]) / 2);
+    const scale = [0, 1, 2].map((i) => aspect[i] / (axisOf[i].range[1] - axisOf[i].range[0]));
+    const mid = [0, 1, 2].map((i) => (axisOf[i].range[0] + axisOf[i].range[1]) / 2);
     const half = [vw / 2, vh / 2];
     const fx = f / (vw / vh);
     let trace = 0;
     let index = 0;
     const drawSlice = (): boolean => {
-      const until = performance.now() + SLICE_MS;
+      const until = input.atOnce ? Infinity : performance.now() + SLICE_MS;
       while (trace < traces.length) {
         const t = traces[trace];
         const { sprite, radius, size } = sprites[trace];
@@ -463,7 +392,7 @@ export function scenePreview(): ScenePreview {
         : drawSlice()
           ? Promise.resolve(finish())
           : yieldTask().then(loop);
-    return yieldTask().then(loop);
+    return input.atOnce ? Promise.resolve(drawSlice() && finish()) : yieldTask().then(loop);
   }
 
   return { draw };
