@@ -1,10 +1,16 @@
+import { sceneAxes } from './scene-axes.js';
+import { scenePreview, type ScenePreview } from './scene-preview.js';
+
 /**
  * The page's script, written as a typed function and inlined as its source text: it must not
- * reference anything outside its body. It renders each figure when it scrolls near the viewport,
- * drives the group selectors (task, map), the smoothing slider and the sortable tables, and
- * exposes `window.runlensReport` (`renderAll()`, `ready`) for tests and printing.
+ * reference anything outside its body (its two arguments come from the inlined bootstrap below).
+ * It draws each figure when it scrolls near the viewport — a 3-D map as a still preview on a 2-D
+ * canvas, made Plotly's interactive WebGL scene when the user touches it; the other figures with
+ * Plotly, loaded once the figures in view are drawn — drives the group selectors (task, map), the
+ * smoothing slider and the sortable tables, and exposes `window.runlensReport` (`renderAll()`,
+ * `ready`) for tests and printing.
  */
-export function reportClient(): void {
+export function reportClient(preview: ScenePreview, loadPlotly: () => Promise<unknown>): void {
   interface PageFigure {
     data: Record<string, unknown>[];
     layout: Record<string, unknown>;
@@ -15,15 +21,14 @@ export function reportClient(): void {
   }
   interface PlotlyApi {
     newPlot(el: HTMLElement, data: unknown[], layout: unknown, config: unknown): Promise<unknown>;
-    react(el: HTMLElement, data: unknown[], layout: unknown, config: unknown): Promise<unknown>;
     restyle(el: HTMLElement, update: unknown, traces?: number[]): Promise<unknown>;
     relayout(el: HTMLElement, update: unknown): Promise<unknown>;
   }
   const ALL = '__all__';
-  /** Points of a 3-D map drawn at first; the whole map follows once every figure in view is drawn. */
-  const FIRST_POINTS = 2000;
+  /** A pointer moving over a preview this long means the user means it: make it interactive. */
+  const HOVER_INTENT_MS = 400;
   const win = window as unknown as Record<string, unknown>;
-  const Plotly = win.Plotly as PlotlyApi;
+  const plotly = loadPlotly as () => Promise<PlotlyApi>;
   const payload = JSON.parse(document.getElementById('runlens-data')!.textContent!) as {
     figures: Record<string, PageFigure>;
     smoothingWeight: number;
@@ -31,12 +36,13 @@ export function reportClient(): void {
   const figures = payload.figures;
   const selected = new Map<string, string>();
   let weight = payload.smoothingWeight;
-  /** Each figure's whole drawing (for a large 3-D map: after its first, smaller one). */
+  /** Each figure's first drawing (a 3-D map's: its preview). */
   const rendering = new Map<string, Promise<unknown>>();
-  /** Each figure's first drawing. */
-  const firstDrawn = new Map<string, Promise<unknown>>();
-  /** The whole 3-D maps still to draw, after every figure in view has been drawn once. */
-  const later: (() => Promise<unknown>)[] = [];
+  /** The 3-D maps whose interactive scene was asked for, until Plotly has drawn it. */
+  const interactive = new Map<string, Promise<unknown>>();
+  /** The latest preview drawing of each 3-D map: a newer one (task switch, resize) stops the older. */
+  const previewDrawing = new Map<string, number>();
+  let printing = false;
   // Nothing leaves the machine: no logo link, no "share"/"edit in Chart Studio" button or its server.
   const config = {
     responsive: true,
@@ -82,11 +88,8 @@ export function reportClient(): void {
     return Object.assign({}, layout, { height, scene: Object.assign({}, layout.scene, { camera }) });
   }
 
-  /** Draws a figure (a large 3-D map: first from a slice); resolves once it is first on screen. */
-  function render(el: HTMLElement): Promise<unknown> {
-    const id = el.dataset.figure!;
-    const existing = firstDrawn.get(id);
-    if (existing) return existing;
+  /** The figure's traces as drawn now: shared x, log colour, selected group, smoothing. */
+  function tracesOf(id: string): Record<string, unknown>[] {
     const fig = figures[id];
     const data = fig.data.map((trace) => Object.assign({}, trace));
     for (const trace of data) {
@@ -99,37 +102,99 @@ export function reportClient(): void {
     const visible = visibility(fig, selected.get(id));
     if (visible) data.forEach((trace, i) => (trace.visible = visible[i]));
     for (const pair of fig.smooth ?? []) data[pair.target].y = ema(data[pair.source].y as number[], weight);
-    el.classList.remove('pending');
+    return data;
+  }
+
+  function isMap(id: string): boolean {
+    return figures[id].data.some((trace) => trace.type === 'scatter3d');
+  }
+
+  /** The figure's layout at the element's width; the element takes its height. */
+  function layoutFor(el: HTMLElement): Record<string, unknown> {
+    const fig = figures[el.dataset.figure!];
     const layout = fitScene(fig.layout, el.clientWidth);
     if (layout.height !== fig.layout.height) el.style.height = `${layout.height}px`;
-    // A 3-D map of many points is drawn first from a slice of each trace (the sample is in random
-    // order, so a slice is a smaller sample), then, in a task of its own, from all of them: the map
-    // shows early and the page is not frozen while the whole is drawn.
-    const points = data.reduce(
-      (n, t) => n + (t.type === 'scatter3d' ? ((t.x as unknown[]) ?? []).length : 0),
-      0,
-    );
-    const share = points > FIRST_POINTS ? FIRST_POINTS / points : 1;
-    const slice = (t: Record<string, unknown>): Record<string, unknown> => {
-      const n = Math.ceil(((t.x as unknown[]) ?? []).length * share);
-      return Object.assign({}, t, {
-        x: (t.x as unknown[]).slice(0, n),
-        y: (t.y as unknown[]).slice(0, n),
-        z: (t.z as unknown[]).slice(0, n),
-      });
-    };
-    const first = share < 1 ? data.map((t) => (t.type === 'scatter3d' ? slice(t) : t)) : data;
-    const drawn = Plotly.newPlot(el, first, layout, config).then(() => afterPaint(() => markDrawn(id)));
-    let done: Promise<unknown> = drawn;
-    // The whole map waits until every figure in view has been drawn once.
-    if (share < 1)
-      done = new Promise((resolve, reject) => {
-        later.push(() => drawn.then(() => Plotly.react(el, data, layout, config)).then(resolve, reject));
-        pump();
-      });
-    rendering.set(id, done);
-    firstDrawn.set(id, drawn);
+    return layout;
+  }
+
+  /** Draws a figure (a 3-D map: its preview); resolves once it is first on screen. */
+  function render(el: HTMLElement): Promise<unknown> {
+    const id = el.dataset.figure!;
+    const existing = rendering.get(id);
+    if (existing) return existing;
+    el.classList.remove('pending');
+    const drawn = (
+      isMap(id)
+        ? drawPreview(el)
+        : plotly().then((Plotly) => Plotly.newPlot(el, tracesOf(id), layoutFor(el), config))
+    ).then(() => afterPaint(() => markDrawn(id)));
+    rendering.set(id, drawn);
     return drawn;
+  }
+
+  /**
+   * A 3-D map's still preview (no WebGL), with a hint; pressing, focusing or resting the pointer
+   * on it makes it the interactive map.
+   */
+  function drawPreview(el: HTMLElement): Promise<unknown> {
+    const id = el.dataset.figure!;
+    let canvas = el.querySelector<HTMLCanvasElement>('canvas.scene-preview');
+    if (!canvas) {
+      canvas = document.createElement('canvas');
+      canvas.className = 'scene-preview';
+      canvas.tabIndex = 0;
+      canvas.setAttribute('role', 'button');
+      canvas.setAttribute('aria-label', 'Preview of the 3-D map: press to rotate it and read values');
+      const hint = document.createElement('button');
+      hint.type = 'button';
+      hint.className = 'scene-hint';
+      hint.textContent = 'Preview · click to rotate and read values';
+      el.append(canvas, hint);
+      let intent: ReturnType<typeof setTimeout> | undefined;
+      const stop = (): void => {
+        if (intent !== undefined) clearTimeout(intent);
+        intent = undefined;
+      };
+      const go = (): void => {
+        stop();
+        void makeInteractive(el);
+      };
+      el.addEventListener('pointerdown', go);
+      el.addEventListener('focusin', go);
+      el.addEventListener('pointermove', () => {
+        if (intent === undefined && !interactive.has(id)) intent = setTimeout(go, HOVER_INTENT_MS);
+      });
+      el.addEventListener('pointerleave', stop);
+      el.addEventListener('wheel', stop, { passive: true });
+    }
+    const drawing = (previewDrawing.get(id) ?? 0) + 1;
+    previewDrawing.set(id, drawing);
+    return preview.draw(canvas, {
+      data: tracesOf(id),
+      layout: layoutFor(el),
+      width: el.clientWidth,
+      atOnce: printing,
+      superseded: () => previewDrawing.get(id) !== drawing || interactive.has(id),
+    });
+  }
+
+  /** Plotly's WebGL scene in place of the preview: rotation, hover, legend, modebar. */
+  function makeInteractive(el: HTMLElement): Promise<unknown> {
+    const id = el.dataset.figure!;
+    const existing = interactive.get(id);
+    if (existing) return existing;
+    const hint = el.querySelector<HTMLElement>('.scene-hint');
+    if (hint) hint.textContent = 'Loading the interactive map…';
+    // Creating the scene blocks the page (a second or more in software WebGL): paint the notice first.
+    const done = Promise.all([plotly(), render(el)])
+      .then(([Plotly]) => afterPaint(() => undefined).then(() => Plotly))
+      .then((Plotly) => Plotly.newPlot(el, tracesOf(id), layoutFor(el), config))
+      .then(() => {
+        for (const node of Array.from(el.querySelectorAll('.scene-preview, .scene-hint'))) node.remove();
+        if (typeof performance.mark === 'function') performance.mark(`runlens:interactive:${id}`);
+      });
+    interactive.set(id, done);
+    return done;
   }
 
   /** `f` after the browser has painted (a frame, then a task); at most ~100 ms later without frames. */
@@ -160,15 +225,19 @@ export function reportClient(): void {
     const fig = figures[id];
     const visible = visibility(fig, selected.get(id));
     if (!visible) return;
-    void rendering
-      .get(id)!
-      .then(() =>
+    if (isMap(id) && !interactive.has(id)) {
+      void drawPreview(el);
+      return;
+    }
+    void (interactive.get(id) ?? rendering.get(id)!).then(() =>
+      plotly().then((Plotly) =>
         Plotly.restyle(el, { visible }).then(() =>
           fig.autorangeOnSelect
             ? Plotly.relayout(el, { 'xaxis.autorange': true, 'yaxis.autorange': 'reversed' })
             : undefined,
         ),
-      );
+      ),
+    );
   }
 
   /** A caption that counts the figure's points says how many the selection shows. */
@@ -231,7 +300,7 @@ export function reportClient(): void {
         if (!fig.smooth?.length) continue;
         const el = document.querySelector<HTMLElement>(`[data-figure="${id}"]`)!;
         const ys = fig.smooth.map((pair) => ema(fig.data[pair.source].y as number[], weight));
-        void done.then(() =>
+        void Promise.all([plotly(), done]).then(([Plotly]) =>
           Plotly.restyle(
             el,
             { y: ys },
@@ -275,8 +344,8 @@ export function reportClient(): void {
     return Promise.all(plots.map((el) => rendering.get(el.dataset.figure!)));
   }
   // Figures coming into view are drawn one per task, in page order, with the browser free to
-  // paint and answer input in between (two 3-D maps drawn in one callback froze the page ~2 s);
-  // the whole large 3-D maps follow once every figure in view is on screen.
+  // paint and answer input in between (two 3-D maps drawn in one callback froze the page ~2 s).
+  // Once none is waiting, Plotly is loaded (compiled off the main thread) for what comes next.
   const queue: HTMLElement[] = [];
   let pumping = false;
   function pump(): void {
@@ -284,13 +353,16 @@ export function reportClient(): void {
     pumping = true;
     setTimeout(() => {
       const next = queue.shift();
-      const work = next ? render(next) : later.shift()?.();
+      if (!next) {
+        pumping = false;
+        void plotly();
+        return;
+      }
       const then = (): void => {
         pumping = false;
-        if (queue.length || later.length) void afterPaint(pump);
+        void afterPaint(pump);
       };
-      if (work) void work.then(then, then);
-      else pumping = false;
+      void render(next).then(then, then);
     }, 0);
   }
   if ('IntersectionObserver' in window) {
@@ -308,7 +380,23 @@ export function reportClient(): void {
     );
     for (const el of plots) observer.observe(el);
   } else void renderAll();
-  window.addEventListener('beforeprint', () => void renderAll());
+  // A preview is drawn for one width: draw it again for a new one (the interactive map follows by itself).
+  let resized: ReturnType<typeof setTimeout> | undefined;
+  window.addEventListener('resize', () => {
+    if (resized !== undefined) clearTimeout(resized);
+    resized = setTimeout(() => {
+      for (const el of plots) {
+        const id = el.dataset.figure!;
+        if (rendering.has(id) && isMap(id) && !interactive.has(id)) void drawPreview(el);
+      }
+    }, 150);
+  });
+  // Printing does not wait: previews still to draw are drawn whole, in this task.
+  window.addEventListener('beforeprint', () => {
+    printing = true;
+    void renderAll();
+    printing = false;
+  });
   win.runlensReport = {
     renderAll,
     rendered: (id: string) => rendering.get(id),
@@ -319,27 +407,40 @@ export function reportClient(): void {
 }
 
 /**
- * The script element's text: Plotly's inline source (a `text/plain` element, so the HTML parser
- * does not run it) loaded from a blob: URL, compiled off the main thread and run after the page's
- * first paint; then the function above. Where a blob: script cannot load, the source runs as an
- * inline script instead.
+ * The script element's text: the preview and the function above, run at once; Plotly's inline
+ * source (a `text/plain` element, so the HTML parser does not run it) is loaded when the page first
+ * asks for it, from a blob: URL, so it is compiled off the main thread. Where a blob: script cannot
+ * load, the source runs as an inline script instead.
  */
 export function clientScript(): string {
   return `(function () {
+  var preview = (${scenePreview.toString()})((${sceneAxes.toString()})());
   var start = ${reportClient.toString()};
   var source = document.getElementById('runlens-plotly');
-  if (!source || window.Plotly) return start();
-  var inline = function () {
-    var script = document.createElement('script');
-    script.text = source.textContent;
-    document.head.appendChild(script);
-    start();
-  };
-  var url = URL.createObjectURL(new Blob([source.textContent], { type: 'text/javascript' }));
-  var script = document.createElement('script');
-  script.onload = function () { URL.revokeObjectURL(url); start(); };
-  script.onerror = function () { URL.revokeObjectURL(url); inline(); };
-  script.src = url;
-  document.head.appendChild(script);
+  var loading;
+  function loadPlotly() {
+    if (loading) return loading;
+    loading = new Promise(function (resolve, reject) {
+      var done = function () {
+        if (window.Plotly) resolve(window.Plotly);
+        else reject(new Error('runlens: Plotly did not load'));
+      };
+      if (window.Plotly || !source) return done();
+      var inline = function () {
+        var script = document.createElement('script');
+        script.text = source.textContent;
+        document.head.appendChild(script);
+        done();
+      };
+      var url = URL.createObjectURL(new Blob([source.textContent], { type: 'text/javascript' }));
+      var script = document.createElement('script');
+      script.onload = function () { URL.revokeObjectURL(url); done(); };
+      script.onerror = function () { URL.revokeObjectURL(url); inline(); };
+      script.src = url;
+      document.head.appendChild(script);
+    });
+    return loading;
+  }
+  start(preview, loadPlotly);
 })();`;
 }

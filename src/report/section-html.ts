@@ -100,7 +100,7 @@ export function pointCloudHtml(model: ReportModel): string {
     ...section.groups.map((g) => `<button type="button" data-group="${e(g)}">${e(g)}</button>`),
   ].join('');
   return `<section class="card" id="maps-3d"><h2>3-D maps by task</h2>
-<p class="lead">${e(model.xLabel)} × uid × value. Reservoir sample: <strong>${e(section.sampling)}</strong> (seed ${section.seed}; every row equally likely). Drag to rotate, scroll to zoom.</p>
+<p class="lead">${e(model.xLabel)} × uid × value. Reservoir sample: <strong>${e(section.sampling)}</strong> (seed ${section.seed}; every row equally likely). Each map opens as a still preview: click it (or rest the pointer on it) for the interactive map — drag to rotate, hover for values.</p>
 <div class="controls"><span class="label">Task</span><div class="selector" role="group" aria-label="task" id="task-selector" data-targets="${e(targets)}" data-initial="__all__">${buttons}</div></div>
 <div class="grid-2">${section.clouds.map((c) => chartHtml(c)).join('')}</div></section>`;
 }

@@ -64,7 +64,11 @@ figure.chart { margin: 0; min-width: 0; }
 section.card > figure.chart + figure.chart, section.card > figure.chart + h3 { margin-top: 28px; }
 figure.chart > figcaption { font-weight: 600; font-size: 14.5px; margin-bottom: 4px; word-break: break-all; }
 .grid-metrics figure.chart { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px 8px; }
-.plot { width: 100%; background: #fff; }
+.plot { position: relative; width: 100%; background: #fff; }
+.plot canvas.scene-preview { position: absolute; left: 0; top: 0; z-index: 1; cursor: grab; }
+.plot canvas.scene-preview:focus-visible { outline: 2px solid var(--accent); outline-offset: -2px; }
+.plot .scene-hint { position: absolute; right: 8px; bottom: 8px; z-index: 2; font: inherit; font-size: 12.5px; color: var(--muted); background: rgba(255,255,255,.9); border: 1px solid var(--line); border-radius: 6px; padding: 3px 10px; cursor: pointer; }
+.plot .scene-hint:hover { color: var(--accent); border-color: var(--accent); }
 .plot.pending { background: repeating-linear-gradient(45deg, #fafbfc, #fafbfc 10px, #f4f6f8 10px, #f4f6f8 20px); border-radius: 6px; }
 footer { color: var(--muted); font-size: 12.5px; text-align: center; padding: 10px 0 30px; }
 @media (max-width: 640px) {
