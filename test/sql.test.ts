@@ -295,12 +295,22 @@ describe('engine aggregates', () => {
   it('per-uid performance', async () => {
     await expectSql(
       uidPerformanceSql({ successful: true, completionTimes: true }),
-      'SELECT "uid" AS "key", CAST(count(*) FILTER (WHERE "successful" <> 0) AS DOUBLE) / count("successful") AS rate, quantile_cont("completion_times", [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite("completion_times")) AS q, CAST(count(*) AS DOUBLE) AS n FROM "uid_events" WHERE ("uid" >= 0) GROUP BY "uid" ORDER BY "uid"',
+      'SELECT "uid" AS "key", CAST(count(*) FILTER (WHERE "successful" <> 0) AS DOUBLE) / count("successful") AS rate, quantile_cont("completion_times", [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite("completion_times")) AS q, CAST(count(*) AS DOUBLE) AS n FROM (SELECT "uid", "successful", "completion_times" FROM "uid_events" WHERE ("uid" >= 0)) GROUP BY "uid" ORDER BY "uid"',
     );
     await expectSql(
       uidPerformanceSql({ successful: false, completionTimes: false }),
-      'SELECT "uid" AS "key", CAST(NULL AS DOUBLE) AS rate, CAST(NULL AS DOUBLE[]) AS q, CAST(count(*) AS DOUBLE) AS n FROM "uid_events" WHERE ("uid" >= 0) GROUP BY "uid" ORDER BY "uid"',
+      'SELECT "uid" AS "key", CAST(NULL AS DOUBLE) AS rate, CAST(NULL AS DOUBLE[]) AS q, CAST(count(*) AS DOUBLE) AS n FROM (SELECT "uid" FROM "uid_events" WHERE ("uid" >= 0)) GROUP BY "uid" ORDER BY "uid"',
     );
+    // Sampled: the place's hash is computed once per row, in the inner SELECT, and the quantile's
+    // filter reads it by name (inlined there, DuckDB evaluated its repeated terms for each use).
+    const sampled = uidPerformanceSql({ successful: true, completionTimes: true }, 392_623).text;
+    const hash = sampleHashSql(0, ident('file_id'), ident('line'), ident('pos')).text;
+    expect(sampled).toContain(
+      `FROM (SELECT "uid", "successful", "completion_times", ${hash} AS "__place" FROM "uid_events"`,
+    );
+    expect(sampled.split(hash).length).toBe(2);
+    expect(sampled).toContain('FILTER (WHERE isfinite("completion_times") AND "__place" % 1000003 < 392623)');
+    await session.run(`EXPLAIN ${sampled}`);
     const cols = await session.columns(uidPerformanceSql({ successful: true, completionTimes: true }).text);
     expect(cols.key).toEqual([3, 4]);
     expect(cols.rate).toEqual([1, 0]);
