@@ -21,6 +21,7 @@ import type { Session } from './session.js';
 import { ident, join, lit, sql } from './sql.js';
 import { uidRowsSelect } from './uid-rows-sql.js';
 import { randomUUID } from 'node:crypto';
+import { answerState } from './answers.js';
 import { identity } from './file-identity.js';
 import { UpdateReader } from './index-update.js';
 import { planUpdate } from './index-plan.js';
@@ -94,9 +95,15 @@ export class RunIndex {
   private generationId = '';
   /** Hash of the text of the views over the chunks (set by createViews). */
   viewsFingerprint = '';
+  /** DuckDB's version, read at open: an answer kept by another version holds only for it. */
+  private engineVersion = '';
 
-  get generation(): string {
-    return this.generationId;
+  /**
+   * The state the answers kept in the index are valid for (answers.ts): the layout, DuckDB's
+   * version, the generation of the rows and the views' text.
+   */
+  answerState(): string {
+    return answerState([INDEX_FORMAT, this.engineVersion, this.generationId, this.viewsFingerprint]);
   }
 
   /** The rows changed: what was computed from them before no longer holds. */
@@ -115,6 +122,8 @@ export class RunIndex {
     }
     if (format !== INDEX_FORMAT) await db.setMeta('format', INDEX_FORMAT);
     const index = new RunIndex(session, db, new Map(), [], [], new Map(), new Map());
+    const version = await session.one<{ v: string }>('SELECT library_version AS v FROM pragma_version()');
+    index.engineVersion = version?.v ?? '';
     await index.load();
     return index;
   }

@@ -1,6 +1,5 @@
 import { duckdb, type Dialect } from './dialect.js';
-import { Answers, answerState } from './answers.js';
-import { INDEX_FORMAT } from './index-db.js';
+import { Answers } from './answers.js';
 import type { QueryableRun, XRange } from './queryable.js';
 import path from 'node:path';
 import { discoverRun, expandHome, type DiscoverOptions, type RunLocation } from '../formats/discover.js';
@@ -147,11 +146,7 @@ export class Run implements QueryableRun {
     this.x = state.x;
     this.taskColumn = state.taskColumn;
     this.view = state.view;
-    this.answers = new Answers(session, () =>
-      cacheDir === undefined
-        ? undefined
-        : answerState([INDEX_FORMAT, state.engineVersion, index.generation, index.viewsFingerprint]),
-    );
+    this.answers = new Answers(session, () => (cacheDir === undefined ? undefined : index.answerState()));
   }
 
   get location(): RunLocation {
@@ -339,8 +334,6 @@ export class Run implements QueryableRun {
 
 /** What a run shows of its index: facts, x axis, profile, task field, views. */
 interface Prepared {
-  /** DuckDB's version: an answer kept by another holds only for it. */
-  engineVersion: string;
   facts: IngestResult;
   x: XAxis;
   profile: Profile;
@@ -362,8 +355,7 @@ async function prepare(index: RunIndex, location: RunLocation, options: OpenRunO
     fileOrder: facts.files.map((f) => ({ fileId: f.fileId, rows: f.rows })),
   });
   const taskColumn = task && view.scalars.get(task) ? task : undefined;
-  const version = await index.session.one<{ v: string }>('SELECT library_version AS v FROM pragma_version()');
-  return { engineVersion: version?.v ?? '', facts, x, profile, taskColumn, view };
+  return { facts, x, profile, taskColumn, view };
 }
 
 function emptyChange(): IndexChange {
