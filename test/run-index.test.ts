@@ -186,6 +186,89 @@ describe('the run index persists and grows', () => {
   });
 });
 
+describe('many files', () => {
+  /** Records whose `step` resets every `period` records and is missing from every 7th. */
+  const records = (file: number, from: number, count: number, period: number) =>
+    Array.from({ length: count }, (_, k) => {
+      const j = from + k;
+      return {
+        ...(j % 7 === 3 ? {} : { step: j % period }),
+        total_steps: 1000 * file + j,
+        rewards: { total: (j * 37) % 11 },
+      };
+    });
+  /** present / decreases of a field over records in order (decreases between its present values). */
+  const brute = (rows: readonly Record<string, unknown>[], key: string) => {
+    const values = rows.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
+    return { present: values.length, decreases: values.filter((v, i) => i > 0 && v < values[i - 1]).length };
+  };
+  /** Each file's order statistics as the index keeps them, by file name and field. */
+  const orderOf = async (run: Run) => {
+    const rows = await run.session.all<{ path: string; column: string; present: number; decreases: number }>(
+      `SELECT f.path, o."column", o.present, o.decreases FROM runlens_order o JOIN runlens_files f USING (file_id)`,
+    );
+    return Object.fromEntries(
+      rows.map((r) => [
+        `${path.basename(r.path)} ${r.column}`,
+        { present: r.present, decreases: r.decreases },
+      ]),
+    );
+  };
+
+  it('are read in batches that give the index of one read; each file’s x order statistics are counted over its records', async () => {
+    const dir = tempDir();
+    const written = new Map<string, Record<string, unknown>[]>();
+    for (let i = 0; i < 6; i++) {
+      const rows = records(i, 0, 300 + 40 * i, 5 + i);
+      written.set(`part-${i}.json`, rows);
+      fs.writeFileSync(path.join(dir, `part-${i}.json`), JSON.stringify(rows, null, 2));
+    }
+    const lines = records(9, 0, 208, 13);
+    written.set('live.jsonl', lines);
+    fs.writeFileSync(path.join(dir, 'live.jsonl'), lines.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const expected = () =>
+      Object.fromEntries(
+        [...written].flatMap(([name, rows]) =>
+          ['step', 'total_steps'].map((key) => [`${name} ${key}`, brute(rows, key)]),
+        ),
+      );
+    const cache = tempDir();
+    const batched = await open(dir, { cache, chunkBytes: 60_000 });
+    try {
+      const chunks = await batched.session.one<{ n: number }>(
+        'SELECT CAST(count(DISTINCT chunk) AS DOUBLE) AS n FROM runlens_chunks',
+      );
+      expect(chunks?.n).toBeGreaterThanOrEqual(4);
+      expect(await orderOf(batched)).toEqual(expected());
+      expect(await contents(batched)).toEqual(await fresh(dir));
+    } finally {
+      batched.close();
+    }
+    const whole = await open(dir, { cache: false });
+    try {
+      const chunks = await whole.session.one<{ n: number }>(
+        'SELECT CAST(count(DISTINCT chunk) AS DOUBLE) AS n FROM runlens_chunks',
+      );
+      expect(chunks?.n).toBe(2);
+      expect(await orderOf(whole)).toEqual(expected());
+    } finally {
+      whole.close();
+    }
+    // An append whose first step is below the last one before it: one more decrease, counted across the seam.
+    const more = records(9, 208, 50, 13);
+    expect(more[0].step).toBeLessThan(lines.at(-1)!.step as number);
+    written.set('live.jsonl', [...lines, ...more]);
+    fs.appendFileSync(path.join(dir, 'live.jsonl'), more.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const after = await open(dir, { cache, chunkBytes: 60_000 });
+    try {
+      expect(after.lastChange.appended).toHaveLength(1);
+      expect(await orderOf(after)).toEqual(expected());
+    } finally {
+      after.close();
+    }
+  });
+});
+
 describe('what DuckDB cannot read is read carefully, every good row kept', () => {
   it('a byte order mark, CRLF, a corrupt and a non-object line, a gzip member', async () => {
     const dir = tempDir();

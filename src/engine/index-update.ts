@@ -147,7 +147,9 @@ export class UpdateReader {
       const key = `${item.part.layout}:${item.part.probe.loguru}`;
       groups.set(key, [...(groups.get(key) ?? []), item]);
     }
-    for (const group of groups.values()) careful.push(...(await this.readGroup(group)));
+    for (const group of groups.values())
+      for (const batch of inBatches(group, Math.min(this.options.chunkBytes ?? GROUP_BYTES, GROUP_BYTES)))
+        careful.push(...(await this.readGroup(batch)));
     for (const item of inParts) careful.push(...(await this.readInParts(item, partBytes(item)!)));
     for (const item of careful) await this.readOneCarefully(item.read, item.entry, item.startOffset);
   }
@@ -221,8 +223,11 @@ export class UpdateReader {
               rows: g.entry.rows + stored,
               lines: g.part.lineBase + stored,
             };
-            await this.finishFile(entry, g.part.recBase, stored, g.part.range.end - g.part.range.start);
+            await this.finishFile(entry, stored, g.part.range.end - g.part.range.start);
           }
+          await this.index.updateOrder(
+            group.map((g) => ({ fileId: g.part.fileId, fromRec: g.part.recBase })),
+          );
         });
         await this.options.onChunk?.();
         return careful;
@@ -262,7 +267,8 @@ export class UpdateReader {
     await this.index.transaction(async () => {
       await this.index.addProblems(entry.fileId, [problem]);
       const size = read.stat.size;
-      await this.finishFile({ ...entry, problems: { unreadable: 1 }, indexedBytes: size }, 0, 0, size);
+      await this.finishFile({ ...entry, problems: { unreadable: 1 }, indexedBytes: size }, 0, size);
+      await this.index.updateOrder([{ fileId: entry.fileId, fromRec: 0 }]);
       // Nothing of it is read, so nothing is left to check for undeclared members.
       await this.index.setMemberChecked(entry.fileId, size);
       return { commit: true };
@@ -323,7 +329,8 @@ export class UpdateReader {
         rows: (base?.rows ?? 0) + part.rows,
         lines: resumable ? careful.position.line : (base?.lines ?? 0) + part.rows,
       };
-      await this.finishFile(next, base?.rows ?? 0, part.rows, read.stat.size - (base?.indexedBytes ?? 0));
+      await this.finishFile(next, part.rows, read.stat.size - (base?.indexedBytes ?? 0));
+      await this.index.updateOrder([{ fileId: entry.fileId, fromRec: base?.rows ?? 0 }]);
       // The JS readers saw every record: its shape declared every member.
       await this.index.setMemberChecked(entry.fileId, next.indexedBytes);
     };
@@ -336,21 +343,41 @@ export class UpdateReader {
     await this.options.onChunk?.();
   }
 
-  private async finishFile(
-    entry: IndexedFile,
-    fromRec: number,
-    stored: number,
-    bytes: number,
-  ): Promise<void> {
+  /** A file's bookkeeping after a read (its x candidates' order: RunIndex.updateOrder, per read). */
+  private async finishFile(entry: IndexedFile, stored: number, bytes: number): Promise<void> {
     await this.index.saveFile(entry);
     this.index.numberPartialLine(entry.fileId, entry.lines + 1);
-    await this.index.updateOrder(entry.fileId, fromRec);
     this.rows += stored;
     this.change.newRows += stored;
     this.change.bytesRead += bytes;
     this.bytesDone += bytes;
     this.progress(entry.name);
   }
+}
+
+/**
+ * Input bytes read into one chunk at most (unless one file is larger). Numbering a chunk's rows
+ * (index-read.ts) costs more than in proportion to its size once it no longer fits DuckDB's memory:
+ * 433 RL files (27 GB) in one chunk spent longer numbering their rows than reading them.
+ */
+export const GROUP_BYTES = 1 << 30;
+
+/** Consecutive items in batches of at most `limit` bytes (an item larger than that alone). */
+export function inBatches<T extends { part: ReadPart }>(items: readonly T[], limit: number): T[][] {
+  const batches: T[][] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.part.range.end - item.part.range.start;
+    const last = batches.at(-1);
+    if (last && bytes + size <= limit) {
+      last.push(item);
+      bytes += size;
+    } else {
+      batches.push([item]);
+      bytes = size;
+    }
+  }
+  return batches;
 }
 
 /** A typed read that failed, to read carefully from where it started (a whole file from its start). */

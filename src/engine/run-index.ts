@@ -40,8 +40,9 @@ export interface UpdateOptions {
   live?: boolean;
   onProgress?: (progress: IndexProgress) => void;
   /**
-   * Read plain JSON lines files larger than this in parts of about this many bytes, each committed
-   * as it is read (so what is indexed so far can be shown while a large run is read).
+   * Read plain JSON lines files larger than this in parts of about this many bytes, and smaller
+   * files in batches of at most this many bytes (GROUP_BYTES at most), each committed as it is read
+   * (so what is indexed so far can be shown while a large run is read).
    */
   chunkBytes?: number;
   /** Called after each part is committed, between reads. */
@@ -424,58 +425,64 @@ export class RunIndex {
   }
 
   /**
-   * Order statistics of the x candidates over a file's new rows (rec ≥ fromRec), merged into what
-   * was known of the file: how often each goes down within the file tells a clock from a counter
-   * that resets.
+   * Order statistics of the x candidates over the new rows of files (each file's rows with
+   * rec ≥ its fromRec), merged into what was known of each file: how often each goes down within
+   * a file tells a clock from a counter that resets. One query per x candidate for all the files
+   * (a query per file scanned the chunk once per file: quadratic in a run of many files).
    */
-  async updateOrder(fileId: number, fromRec: number): Promise<void> {
-    const previous = (await this.db.orderRows()).filter((r) => r.fileId === fileId);
-    const next: OrderRow[] = [];
-    const chunks = [...new Set(this.chunks.filter((c) => c.fileId === fileId).map((c) => c.chunk))];
+  async updateOrder(files: readonly { fileId: number; fromRec: number }[]): Promise<void> {
+    if (!files.length) return;
+    const ids = new Set(files.map((f) => f.fileId));
+    const all = await this.db.orderRows();
+    const previous = (fileId: number, column: string) =>
+      all.find((r) => r.fileId === fileId && r.column === column);
+    const next = new Map<number, OrderRow[]>(files.map((f) => [f.fileId, []]));
+    const chunks = [...new Set(this.chunks.filter((c) => ids.has(c.fileId)).map((c) => c.chunk))];
+    const from = sql`(VALUES ${files.map((f) => sql`(${[lit(f.fileId), lit(f.fromRec)]})`)}) AS __from(file_id, from_rec)`;
     for (const column of this.columns.filter((c) => c.role === 'scalar' && X_CANDIDATES.includes(c.path))) {
       const branches = chunks.flatMap((chunk) => {
         const stored = this.chunkColumns.get(eventsChunk(chunk))?.get(column.name);
         if (!stored) return [];
         const value = toCanonical(ident(column.name), stored, 'DOUBLE');
         return [
-          sql`SELECT rec, ${value} AS v FROM ${ident(eventsChunk(chunk))} WHERE file_id = ${lit(fileId)} AND rec >= ${lit(fromRec)}`,
+          sql`SELECT file_id, rec, ${value} AS v FROM ${ident(eventsChunk(chunk))} JOIN ${from} USING (file_id) WHERE rec >= from_rec`,
         ];
       });
-      const before = previous.find((r) => r.column === column.path);
-      if (!branches.length) {
-        if (before) next.push(before);
-        continue;
+      const stats = branches.length
+        ? await this.session.all<Omit<OrderRow, 'column'>>(
+            sql`SELECT file_id AS "fileId", CAST(count(*) AS DOUBLE) AS present,
+              CAST(count(*) FILTER (WHERE v < prev) AS DOUBLE) AS decreases,
+              arg_min(v, rec) AS first, arg_max(v, rec) AS last, min(v) AS min, max(v) AS max
+              FROM (SELECT file_id, rec, v, lag(v) OVER (PARTITION BY file_id ORDER BY rec) AS prev
+                    FROM (${join(branches, ' UNION ALL ')}) WHERE isfinite(v))
+              GROUP BY file_id`.text,
+          )
+        : [];
+      const statOf = new Map(stats.map((s) => [s.fileId, s]));
+      for (const { fileId, fromRec } of files) {
+        const before = previous(fileId, column.path);
+        const stat = statOf.get(fileId);
+        const rows = next.get(fileId)!;
+        if (!stat || stat.present === 0) {
+          if (before) rows.push(before);
+        } else if (!before || fromRec === 0) rows.push({ ...stat, column: column.path });
+        else
+          rows.push({
+            fileId,
+            column: column.path,
+            present: before.present + stat.present,
+            decreases:
+              before.decreases +
+              stat.decreases +
+              (before.last !== null && stat.first !== null && stat.first < before.last ? 1 : 0),
+            first: before.first ?? stat.first,
+            last: stat.last,
+            min: Math.min(before.min ?? Infinity, stat.min ?? Infinity),
+            max: Math.max(before.max ?? -Infinity, stat.max ?? -Infinity),
+          });
       }
-      const stat = await this.session.one<Omit<OrderRow, 'fileId' | 'column'>>(
-        sql`SELECT CAST(count(*) AS DOUBLE) AS present,
-          CAST(count(*) FILTER (WHERE v < prev) AS DOUBLE) AS decreases,
-          arg_min(v, rec) AS first, arg_max(v, rec) AS last, min(v) AS min, max(v) AS max
-          FROM (SELECT rec, v, lag(v) OVER (ORDER BY rec) AS prev
-                FROM (${join(branches, ' UNION ALL ')}) WHERE isfinite(v))`.text,
-      );
-      if (!stat || stat.present === 0) {
-        if (before) next.push(before);
-        continue;
-      }
-      if (!before || fromRec === 0) {
-        next.push({ fileId, column: column.path, ...stat });
-        continue;
-      }
-      next.push({
-        fileId,
-        column: column.path,
-        present: before.present + stat.present,
-        decreases:
-          before.decreases +
-          stat.decreases +
-          (before.last !== null && stat.first !== null && stat.first < before.last ? 1 : 0),
-        first: before.first ?? stat.first,
-        last: stat.last,
-        min: Math.min(before.min ?? Infinity, stat.min ?? Infinity),
-        max: Math.max(before.max ?? -Infinity, stat.max ?? -Infinity),
-      });
     }
-    await this.db.putOrderRows(fileId, next);
+    for (const [fileId, rows] of next) await this.db.putOrderRows(fileId, rows);
   }
 
   /**

@@ -44,11 +44,15 @@ export interface OpenRunOptions extends DiscoverOptions {
   maxProblemDetails?: number;
   /**
    * While a large run is read: called with a run of what is indexed so far, after each part is
-   * committed (plain JSON lines files are read in parts of `chunkBytes`). That run queries on a
+   * committed (plain JSON lines files are read in parts of `chunkBytes`, many files in batches of
+   * that many bytes). That run queries on a
    * connection of its own, so it answers while the rest is read; close it when done with it.
    */
   onPartial?: (run: Run) => void;
-  /** Parts of large JSON lines files (default: whole files; 256 MB with onPartial). */
+  /**
+   * Parts of large JSON lines files and batches of smaller files (default: whole files, batches of
+   * at most 1 GiB; 256 MB with onPartial).
+   */
   chunkBytes?: number;
 }
 
