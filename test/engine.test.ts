@@ -292,6 +292,28 @@ describe('moving-averaged scores equal a replay of every event', () => {
     }
   });
 
+  it('replayed over ranges of bins (many updates) gives the very matrix of one query', async () => {
+    const dir = tempDir();
+    await simulate('filetao', { out: dir, size: '150KB', uids: 32, seed: 6 });
+    const input = path.join(dir, 'events.json');
+    const run = await Run.open(input);
+    try {
+      const whole = (await movingAverageScores(run, { maxBins: 40 }))!;
+      // One update per query at most: every bin is a query of its own.
+      const split = (await movingAverageScores(run, { maxBins: 40, pieceRows: 1 }))!;
+      expect(whole.spec.count).toBeGreaterThan(10);
+      expect(split).toEqual(whole);
+      const three = (await movingAverageScores(run, {
+        maxBins: 40,
+        pieceRows: Math.ceil(whole.events * 8),
+      }))!;
+      expect(three).toEqual(whole);
+      await expectReplayed(run, readEvents([input]), 0.05, 40);
+    } finally {
+      run.close();
+    }
+  });
+
   it('reading each event’s x alongside its per-uid rows, skipping events without x, NaN and null rewards', async () => {
     const dir = tempDir();
     const random = mulberry32(11);

@@ -27,6 +27,7 @@ import { duckdb } from '../src/engine/dialect.js';
 import { binIndexSql } from '../src/engine/bins.js';
 import { blockDurationRowsSql, blockDurationsSql, blockRangeSql } from '../src/engine/block-durations.js';
 import { exactMeanSql, maxAbsesSql, maxAbsSql } from '../src/engine/exact-mean.js';
+import { scoreMapsSql } from '../src/engine/moving-average-scores.js';
 import { positionCountsSql } from '../src/engine/positions.js';
 import { populationSql, reservoirSql } from '../src/engine/reservoir.js';
 import { sampleHash, sampleHashSql } from '../src/engine/sample-hash.js';
@@ -315,6 +316,30 @@ describe('engine aggregates', () => {
     expect(cols.key).toEqual([3, 4]);
     expect(cols.rate).toEqual([1, 0]);
     expect(cols.n).toEqual([2, 2]);
+  });
+
+  it('replayed score maps: one query, or ranges of whole bins that give the same rows', async () => {
+    const blocks = { x0: 100, width: 1, count: 4 };
+    const bin = 'least(CAST(floor((x - 100) / 1) AS INTEGER), 3)';
+    const updates =
+      '("rewards" IS NOT NULL) AND (isfinite("rewards")) AND ("x" IS NOT NULL) AND (isfinite("x")) AND (uid >= 0)';
+    const whole = scoreMapsSql('rewards', blocks, 0.5, 4);
+    expect(whole.text).toContain(`FROM "uid_events" WHERE ${updates}))`);
+    const pieces = [
+      [{ from: 0, to: 1 }, ` AND ("x" < 102) AND (${bin} < 1)`],
+      [{ from: 1, to: 3 }, ` AND ("x" >= 100) AND (${bin} >= 1) AND ("x" < 104) AND (${bin} < 3)`],
+      [{ from: 3, to: 4 }, ` AND ("x" >= 102) AND (${bin} >= 3)`],
+    ] as const;
+    const rows: Record<string, unknown[]>[] = [];
+    for (const [bins, where] of pieces) {
+      const piece = scoreMapsSql('rewards', blocks, 0.5, 4, true, duckdb, bins);
+      await expectSql(piece, whole.text.replace(`WHERE ${updates}))`, `WHERE ${updates}${where}))`));
+      rows.push(await session.columns(piece.text));
+    }
+    const expected = await session.columns(whole.text);
+    expect(expected.key.length).toBe(3);
+    for (const column of Object.keys(expected))
+      expect(rows.flatMap((r) => r[column])).toEqual(expected[column]);
   });
 
   it('block durations', async () => {

@@ -22,7 +22,17 @@ export interface ScoreOptions {
   alpha?: number;
   maxBins?: number;
   rewardColumn?: string;
+  /** Updates above which the replay runs over ranges of bins, one query each (SCORE_PIECE_ROWS). */
+  pieceRows?: number;
 }
+
+/**
+ * Updates per query of the replay at most (about): more are split into ranges of whole bins. The
+ * replay's window sorts every update; 147 M of them (10 GB of FileTAO) sorted at once spilled to
+ * disk and took 62 s, in ten ranges of bins 37 s. Each range holds whole (bin, uid) groups, so the
+ * maps are the same.
+ */
+export const SCORE_PIECE_ROWS = 16_000_000;
 
 /**
  * The validator's moving-averaged scores as a uid × x-bin matrix. Logged scores are used when the
@@ -59,8 +69,19 @@ export async function movingAverageScores(
   // stretches of consecutive events in one bin, and a bin holds the state after its last stretch.
   const back = await run.answers.one<{ n: number }>(xGoesBackSql(spec, d).text);
   const monotonic = (back?.n ?? 0) === 0;
-  const scale = await rewardScale(run, reward, alpha);
-  const maps = await run.answers.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic, d).text);
+  const { scale, updates: count } = await rewardScale(run, reward, alpha);
+  // Where x only goes forward, a bin's updates are its stretch: ranges of bins replay apart.
+  const pieces = monotonic
+    ? Math.min(spec.count, Math.ceil(count / (options.pieceRows ?? SCORE_PIECE_ROWS)))
+    : 1;
+  const perPiece = Math.ceil(spec.count / Math.max(1, pieces));
+  const parts: Record<string, unknown[]>[] = [];
+  for (let from = 0; from < spec.count; from += perPiece) {
+    const bins = pieces > 1 ? { from, to: Math.min(spec.count, from + perPiece) } : undefined;
+    parts.push(await run.answers.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic, d, bins).text));
+    if (!bins) break;
+  }
+  const maps = concatColumns(parts);
   const uidColumn = ((maps.key ?? []) as number[]).map(Number);
   if (!uidColumn.length) return undefined;
   const events = await run.answers.one<{ n: number }>(
@@ -124,14 +145,27 @@ function updates(reward: string, d: Dialect): Sql[] {
   return [sql`${r} IS NOT NULL`, d.isFinite(r), sql`${x} IS NOT NULL`, d.isFinite(x), sql`uid >= 0`];
 }
 
-/** The scale of exactSumSql for terms α·reward·(1−α)^k. */
-async function rewardScale(run: QueryableRun, reward: string, alpha: number): Promise<number> {
+/** The scale of exactSumSql for terms α·reward·(1−α)^k, and the number of updates. */
+async function rewardScale(
+  run: QueryableRun,
+  reward: string,
+  alpha: number,
+): Promise<{ scale: number; updates: number }> {
   const d = run.dialect;
-  const row = await run.answers.one<{ m: number | null }>(
-    sql`SELECT max(abs(${d.double(ident(reward))})) AS m ${fromWhere(d, 'uid_events', updates(reward, d))}`
+  const row = await run.answers.one<{ m: number | null; n: number }>(
+    sql`SELECT max(abs(${d.double(ident(reward))})) AS m, ${d.double(sql`count(*)`)} AS n ${fromWhere(d, 'uid_events', updates(reward, d))}`
       .text,
   );
-  return meanScale(alpha * (row?.m ?? 0));
+  return { scale: meanScale(alpha * (row?.m ?? 0)), updates: row?.n ?? 0 };
+}
+
+/** Query results (columns by name) one after the other. */
+function concatColumns(parts: readonly Record<string, unknown[]>[]): Record<string, unknown[]> {
+  if (parts.length === 1) return parts[0];
+  const out: Record<string, unknown[]> = {};
+  for (const part of parts)
+    for (const [name, values] of Object.entries(part)) (out[name] ??= []).push(...values);
+  return out;
 }
 
 /**
@@ -139,7 +173,9 @@ async function rewardScale(run: QueryableRun, reward: string, alpha: number): Pr
  * stretch), the state its updates reach from 0 — an exact sum (exactSumSql at `scale`), so the
  * same bits whatever DuckDB's threads do. A stretch is a bin when x only goes forward
  * (`monotonic`), else a run of consecutive events with updates
- * in one bin, in row order; `last` says whether it is its bin's last stretch.
+ * in one bin, in row order; `last` says whether it is its bin's last stretch. `bins`: only the
+ * bins from … to − 1 (x only going forward): x is first held to a range one bin wider on each side
+ * (which lets DuckDB skip row groups), then each row's bin decides.
  */
 export function scoreMapsSql(
   reward: string,
@@ -148,12 +184,24 @@ export function scoreMapsSql(
   scale: number,
   monotonic = true,
   d: Dialect = duckdb,
+  bins?: { from: number; to: number },
 ) {
   const r = ident(reward);
   const bin = binIndexSql('x', spec);
   const term = sql`${lit(alpha)} * ${d.double(r)} * pow(${lit(1 - alpha)}, later)`;
   const fold = sql`CAST(count(*) AS DOUBLE) AS n, ${exactSumSql(term, scale, d)} AS b`;
-  const rows = fromWhere(d, 'uid_events', updates(reward, d));
+  const x = ident('x');
+  const inBins = bins
+    ? [
+        ...(bins.from > 0
+          ? [sql`${x} >= ${lit(spec.x0 + (bins.from - 1) * spec.width)}`, sql`${bin} >= ${lit(bins.from)}`]
+          : []),
+        ...(bins.to < spec.count
+          ? [sql`${x} < ${lit(spec.x0 + (bins.to + 1) * spec.width)}`, sql`${bin} < ${lit(bins.to)}`]
+          : []),
+      ]
+    : [];
+  const rows = fromWhere(d, 'uid_events', [...updates(reward, d), ...inBins]);
   if (d.name === 'clickhouse') return scoreMapsClickHouse(r, bin, fold, rows, monotonic);
   // The updates after each one within its (stretch, uid): its exponent.
   const later = sql`row_number() OVER (PARTITION BY stretch, uid ORDER BY ord DESC, pos DESC) - 1 AS later`;
