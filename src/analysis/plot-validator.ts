@@ -147,7 +147,7 @@ export function validatorChartsFromData(data: ValidatorData): NamedChart[] {
       description: `moving-averaged scores, uid × ${xTitle}`,
       spec: uidMatrixHeatmapSpec(scores, {
         title: 'Moving-averaged scores',
-        caption: `${base} · ${scores.source === 'logged' ? 'as logged' : `reconstructed from rewards, α = ${scores.alpha}`} · ${formatCount(scores.events)} events`,
+        caption: `${base} · ${scores.source === 'logged' ? 'as logged' : `reconstructed from rewards, α = ${scores.alpha}`} · ${formatCount(scores.events)} ${scores.source === 'logged' ? 'score vectors' : 'events replayed'}`,
         xTitle,
         colorTitle: 'score',
       }),
