@@ -74,13 +74,9 @@ export async function movingAverageScores(
   const pieces = monotonic
     ? Math.min(spec.count, Math.ceil(count / (options.pieceRows ?? SCORE_PIECE_ROWS)))
     : 1;
-  const perPiece = Math.ceil(spec.count / Math.max(1, pieces));
   const parts: Record<string, unknown[]>[] = [];
-  for (let from = 0; from < spec.count; from += perPiece) {
-    const bins = pieces > 1 ? { from, to: Math.min(spec.count, from + perPiece) } : undefined;
+  for (const bins of binRanges(spec.count, pieces))
     parts.push(await run.answers.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic, d, bins).text));
-    if (!bins) break;
-  }
   const maps = concatColumns(parts);
   const uidColumn = ((maps.key ?? []) as number[]).map(Number);
   if (!uidColumn.length) return undefined;
@@ -159,12 +155,26 @@ async function rewardScale(
   return { scale: meanScale(alpha * (row?.m ?? 0)), updates: row?.n ?? 0 };
 }
 
+/** `pieces` ranges of whole bins out of `count`, in order; [undefined]: one query over every bin. */
+function binRanges(count: number, pieces: number): ({ from: number; to: number } | undefined)[] {
+  if (pieces <= 1) return [undefined];
+  const size = Math.ceil(count / pieces);
+  return Array.from({ length: Math.ceil(count / size) }, (_, i) => ({
+    from: i * size,
+    to: Math.min(count, (i + 1) * size),
+  }));
+}
+
 /** Query results (columns by name) one after the other. */
 function concatColumns(parts: readonly Record<string, unknown[]>[]): Record<string, unknown[]> {
   if (parts.length === 1) return parts[0];
   const out: Record<string, unknown[]> = {};
+  // A loop, not push(...values): a part can hold more values than a call takes arguments.
   for (const part of parts)
-    for (const [name, values] of Object.entries(part)) (out[name] ??= []).push(...values);
+    for (const [name, values] of Object.entries(part)) {
+      const column = (out[name] ??= []);
+      for (const value of values) column.push(value);
+    }
   return out;
 }
 

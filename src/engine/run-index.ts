@@ -361,7 +361,6 @@ export class RunIndex {
     return named;
   }
 
-  /** Bookkeeping after a chunk was written: its per-uid rows, parts, order statistics. */
   /**
    * A new chunk's per-uid rows, then its bookkeeping with `bookkeeping` (each file's) in one
    * transaction. The chunk tables are written outside it (DuckDB holds a transaction's large
@@ -428,7 +427,7 @@ export class RunIndex {
    * Order statistics of the x candidates over the new rows of files (each file's rows with
    * rec ≥ its fromRec), merged into what was known of each file: how often each goes down within
    * a file tells a clock from a counter that resets. One query per x candidate for all the files
-   * (a query per file scanned the chunk once per file: quadratic in a run of many files).
+   * of a read (one per file was 864 statements, 8.5 s, for the 433 files of a 27 GB RL run).
    */
   async updateOrder(files: readonly { fileId: number; fromRec: number }[]): Promise<void> {
     if (!files.length) return;
