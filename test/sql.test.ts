@@ -92,7 +92,7 @@ function mean(expr: string, half: number): string {
 }
 
 const spec = { x0: 10, width: 2.5, count: 4 };
-const BIN = 'least(CAST(floor(("x" - 10) / 2.5) AS INTEGER), 3)';
+const BIN = 'CAST(floor(("x" - 10) / 2.5) AS INTEGER)';
 
 describe('typed parts', () => {
   it('quote identifiers with quotes, dots and case, and literals of every kind', async () => {
@@ -320,7 +320,7 @@ describe('engine aggregates', () => {
 
   it('replayed score maps: one query, or ranges of whole bins that give the same rows', async () => {
     const blocks = { x0: 100, width: 1, count: 4 };
-    const bin = 'least(CAST(floor((x - 100) / 1) AS INTEGER), 3)';
+    const bin = 'CAST(floor((x - 100) / 1) AS INTEGER)';
     const updates =
       '("rewards" IS NOT NULL) AND (isfinite("rewards")) AND ("x" IS NOT NULL) AND (isfinite("x")) AND (uid >= 0)';
     const whole = scoreMapsSql('rewards', blocks, 0.5, 4);

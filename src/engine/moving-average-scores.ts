@@ -1,4 +1,4 @@
-import { binIndexSql, binSpec, type BinSpec } from './bins.js';
+import { binIndexSql, binSpec, heldBin, type BinSpec } from './bins.js';
 import { exactSumSql, meanScale } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
@@ -89,7 +89,7 @@ export async function movingAverageScores(
   const values = new Float64Array(uids.length * spec.count).fill(NaN);
   const state = new Float64Array(uids.length).fill(NaN);
   const stretches = maps.stretch as number[];
-  const bins = maps.bin as number[];
+  const bins = (maps.bin as number[]).map((b) => heldBin(b, spec));
   const counts = maps.n as number[];
   const offsets = maps.b as number[];
   const lastStretch = (maps.last as (boolean | number)[]).map(Boolean);

@@ -1,4 +1,4 @@
-import { binIndexSql, binSpec, type BinSpec } from './bins.js';
+import { binIndexSql, binSpec, heldBin, type BinSpec } from './bins.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
 import { ident, join, lit, sql, type Sql } from './sql.js';
@@ -87,7 +87,7 @@ export async function uidIndexedMatrix(
   const values = new Float64Array(uids.length * spec.count).fill(NaN);
   const bins = cols.bin as number[];
   for (let i = 0; i < bins.length; i++)
-    values[rowOf.get(keys[i])! * spec.count + bins[i]] = cols.last[i] as number;
+    values[rowOf.get(keys[i])! * spec.count + heldBin(bins[i], spec)] = cols.last[i] as number;
   forwardFill(values, uids.length, spec.count);
   return { uids, spec, values, vectors: vectors.n };
 }
