@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Answers, decodeAnswer, encodeAnswer } from '../src/engine/answers.js';
+import { Answers, columnsOverX, decodeAnswer, encodeAnswer } from '../src/engine/answers.js';
 import { binnedStats } from '../src/engine/binned-stats.js';
+import { movingAverageScores } from '../src/engine/moving-average-scores.js';
 import { Run } from '../src/engine/run.js';
 import { uidPerformance } from '../src/engine/uid-performance.js';
 import { tempDir } from './helpers/temp.js';
@@ -112,6 +113,134 @@ describe('answers kept in the index', () => {
       const second = await look(log, cache);
       // The same queries over the new state: as many answers as before, none of the old ones.
       expect(second.kept).toBe(first.kept);
+    });
+  });
+
+  describe('kept per range of x', () => {
+    let keep: number;
+    beforeAll(() => {
+      keep = Answers.keepSeconds;
+      Answers.keepSeconds = 0;
+    });
+    afterAll(() => {
+      Answers.keepSeconds = keep;
+    });
+
+    /** An event at `block` rewarding 6 of 20 uids (deterministic values). */
+    const event = (block: number): string => {
+      const uids = Array.from({ length: 6 }, (_, i) => (block * 7 + i * 3) % 20);
+      const rewards = uids.map((u) => ((block * 31 + u * 17) % 101) / 100);
+      return `${JSON.stringify({ task_name: 'Store', block, uids, rewards })}\n`;
+    };
+    const events = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => event(from + i)).join('');
+
+    type Kept = { key: string; state: string; seq: number };
+    async function keptAnswers(run: Run): Promise<Kept[]> {
+      return run.session.all<Kept>(
+        'SELECT key, state, CAST(seq AS DOUBLE) AS seq FROM runlens_range_answers ORDER BY seq',
+      );
+    }
+
+    /** The replayed scores over ranges of bins (a few hundred per-uid rows each), and what is kept. */
+    async function scores(log: string, cache: string | false) {
+      const run = await Run.open(log, { cache });
+      try {
+        const matrix = await movingAverageScores(run, { maxBins: 40, pieceRows: 300 });
+        return { matrix, kept: cache ? await keptAnswers(run) : [] };
+      } finally {
+        run.close();
+      }
+    }
+
+    it('replay after an append only the ranges of bins it reached: the matrix equals a fresh index’s', async () => {
+      const dir = tempDir();
+      const cache = tempDir();
+      const log = path.join(dir, 'events.json');
+      fs.writeFileSync(log, events(1000, 1390));
+      const first = await scores(log, cache);
+      // 2340 per-uid rows on 39 bins of 10 blocks, 300 a query: ranges of 4 bins, two queries each.
+      expect(first.matrix!.spec).toEqual({ x0: 1000, width: 10, count: 39 });
+      expect(first.kept.length).toBe(2 * 10);
+      const again = await scores(log, cache);
+      expect(again.kept).toEqual(first.kept);
+      expect(again.matrix).toEqual(first.matrix);
+
+      fs.appendFileSync(log, events(1390, 1394));
+      const appended = await scores(log, cache);
+      expect(appended.matrix!.spec).toEqual({ x0: 1000, width: 10, count: 40 });
+      expect(appended.matrix).toEqual((await scores(log, false)).matrix);
+      expect(appended.matrix).not.toEqual(first.matrix);
+      // Only the last range (bins 36–39, x from 1350) was computed again: its two answers are new.
+      const last = Math.max(...first.kept.map((k) => k.seq));
+      expect(appended.kept.filter((k) => k.seq > last).length).toBe(2);
+      expect(appended.kept.filter((k) => k.seq <= last).length).toBe(18);
+    });
+
+    it('hold while no row with x in the range is added or removed, and only then', async () => {
+      const dir = tempDir();
+      const cache = tempDir();
+      const log = path.join(dir, 'a.jsonl');
+      const other = path.join(dir, 'b.jsonl');
+      fs.writeFileSync(log, events(0, 100));
+      fs.writeFileSync(other, events(500, 520));
+      const span = { from: 40, to: 60 };
+      const query = `SELECT CAST(count(*) AS DOUBLE) AS n, CAST(sum(round(rewards * 100)) AS DOUBLE) AS s FROM uid_events WHERE x >= 40 AND x < 60`;
+      /** The range's answer, whether it was computed this time, and the truth (a temporary index). */
+      async function look() {
+        // x is block whatever goes back (a look that chose another x would keep no range answer).
+        const run = await Run.open(dir, { cache, x: 'block' });
+        expect(run.x.column).toBe('block');
+        const before = await keptAnswers(run);
+        const value = await columnsOverX(run.answers, query, span);
+        const after = await keptAnswers(run);
+        run.close();
+        const fresh = await Run.open(dir, { cache: false, x: 'block' });
+        const truth = await fresh.session.columns(query);
+        fresh.close();
+        expect(value).toEqual(truth);
+        return { value, computed: JSON.stringify(after) !== JSON.stringify(before) };
+      }
+      expect((await look()).computed).toBe(true);
+      expect((await look()).computed).toBe(false);
+      // Rows past the range (appended, in a new file, a file gone): the answer holds.
+      fs.appendFileSync(log, events(100, 130));
+      expect((await look()).computed).toBe(false);
+      fs.writeFileSync(path.join(dir, 'c.jsonl'), events(200, 210));
+      expect((await look()).computed).toBe(false);
+      fs.rmSync(other);
+      expect((await look()).computed).toBe(false);
+      // Rows in the range: appended to a file, in a new file, a file with rows in it gone or rewritten.
+      fs.appendFileSync(log, events(55, 56));
+      const added = await look();
+      expect(added.computed).toBe(true);
+      fs.writeFileSync(path.join(dir, 'd.jsonl'), events(41, 43));
+      const inNewFile = await look();
+      expect(inNewFile.computed).toBe(true);
+      expect(inNewFile.value.n[0]).toBe(Number(added.value.n[0]) + 12);
+      fs.rmSync(path.join(dir, 'd.jsonl'));
+      const gone = await look();
+      expect(gone.computed).toBe(true);
+      expect(gone.value).toEqual(added.value);
+      fs.writeFileSync(log, events(0, 130).replaceAll('"Store"', '"Retrieve"'));
+      expect((await look()).computed).toBe(true);
+    });
+
+    it('are not kept where x is the row ordinal (an append to one file moves the x of the next)', async () => {
+      const dir = tempDir();
+      const cache = tempDir();
+      fs.writeFileSync(path.join(dir, 'a.jsonl'), events(0, 50).replaceAll('"block"', '"height"'));
+      const run = await Run.open(dir, { cache, x: 'ordinal' });
+      try {
+        const value = await columnsOverX(run.answers, 'SELECT count(*) AS n FROM events WHERE x < 10', {
+          from: -Infinity,
+          to: 10,
+        });
+        expect(value.n).toEqual([10n]);
+        expect(await keptAnswers(run)).toEqual([]);
+      } finally {
+        run.close();
+      }
     });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { QuerySession, Row, Session } from './session.js';
+import type { XSpan } from './range-state.js';
 import { ident, lit, sql } from './sql.js';
 
 /**
@@ -13,8 +14,24 @@ import { ident, lit, sql } from './sql.js';
 
 /** Larger answers are not kept (a 50 000-point sample is ~3 MB). */
 const KEEP_CHARS = 32 * 1024 * 1024;
+/** Range answers kept at most, newest first (they outlive generations: an append keeps most). */
+const RANGE_KEEP_CHARS = 128 * 1024 * 1024;
 
 export const ANSWERS_TABLE = 'runlens_answers';
+export const RANGE_ANSWERS_TABLE = 'runlens_range_answers';
+
+/**
+ * A query that reads only the rows with x in a range can be answered from what it returned while
+ * those rows were the same, whatever changed elsewhere: after an append, every range before the
+ * appended rows keeps its answer (range-state.ts says when the rows of a range are the same).
+ */
+export function columnsOverX(
+  session: QuerySession,
+  text: string,
+  span: XSpan,
+): Promise<Record<string, unknown[]>> {
+  return session instanceof Answers ? session.columnsOverX(text, span) : session.columns(text);
+}
 
 type Kind = 'rows' | 'columns';
 
@@ -27,7 +44,49 @@ export class Answers implements QuerySession {
     private readonly session: Session,
     /** The index's state now (generation and views); undefined: answers are not kept. */
     private readonly state: () => string | undefined,
+    /** The state of the rows in a range of x; undefined: range answers are not kept. */
+    private readonly rangeState?: (span: XSpan) => Promise<string | undefined>,
   ) {}
+
+  /** columns(), for a query that reads only the rows with x in `span`: see columnsOverX. */
+  async columnsOverX(text: string, span: XSpan): Promise<Record<string, unknown[]>> {
+    const state = this.state() === undefined ? undefined : await this.rangeState?.(span);
+    if (state === undefined) return this.columns(text);
+    const key = answerKey('columns', text);
+    const table = ident(RANGE_ANSWERS_TABLE);
+    const kept = await this.session
+      .one<{ value: string }>(
+        sql`SELECT value FROM ${table} WHERE key = ${lit(key)} AND state = ${lit(state)} LIMIT 1`.text,
+      )
+      .catch(() => undefined);
+    if (kept) return decodeAnswer(kept.value) as Record<string, unknown[]>;
+    const started = performance.now();
+    const value = await this.session.columns(text);
+    if ((performance.now() - started) / 1000 < Answers.keepSeconds) return value;
+    const encoded = encodeAnswer(value);
+    if (encoded === undefined || encoded.length > KEEP_CHARS) return value;
+    // Kept only when the range's rows did not change while the query ran (a dashboard reads a
+    // live run); one answer per query, the newest up to RANGE_KEEP_CHARS in all.
+    if ((await this.rangeState?.(span)) !== state) return value;
+    try {
+      await this.session.run(
+        sql`INSERT INTO ${table} SELECT ${lit(key)}, ${lit(state)}, coalesce(max(seq), 0) + 1, ${lit(encoded)} FROM ${table}`
+          .text,
+      );
+      await this.session.run(
+        sql`DELETE FROM ${table} WHERE key = ${lit(key)} AND seq < (SELECT max(seq) FROM ${table} WHERE key = ${lit(key)})`
+          .text,
+      );
+      await this.session.run(
+        sql`DELETE FROM ${table} WHERE seq IN (
+              SELECT seq FROM (SELECT seq, sum(length(value)) OVER (ORDER BY seq DESC) AS total FROM ${table})
+              WHERE total > ${lit(RANGE_KEEP_CHARS)})`.text,
+      );
+    } catch {
+      // Not kept: the query runs again next time.
+    }
+    return value;
+  }
 
   all<T extends Row = Row>(text: string): Promise<T[]> {
     return this.answer('rows', text, () => this.session.all<T>(text));

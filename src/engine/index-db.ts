@@ -83,6 +83,9 @@ const TABLES: Sql[] = [
   sql`CREATE TABLE IF NOT EXISTS runlens_member_checks (file_id INTEGER, bytes DOUBLE)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_extra_shapes (path VARCHAR, shape VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_answers (key VARCHAR, state VARCHAR, value VARCHAR)`,
+  sql`CREATE TABLE IF NOT EXISTS runlens_range_answers (key VARCHAR, state VARCHAR, seq BIGINT, value VARCHAR)`,
+  sql`CREATE TABLE IF NOT EXISTS runlens_chunk_tokens (chunk INTEGER, token VARCHAR)`,
+  sql`CREATE TABLE IF NOT EXISTS runlens_part_x (part VARCHAR, shape VARCHAR, xmin DOUBLE, xmax DOUBLE)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_order (file_id INTEGER, "column" VARCHAR, present DOUBLE,
     decreases DOUBLE, first DOUBLE, last DOUBLE, min DOUBLE, max DOUBLE)`,
 ];
@@ -183,6 +186,18 @@ export class IndexDb {
     await this.session.run(
       sql`DELETE FROM runlens_chunks WHERE chunk = ${lit(chunk)} AND file_id = ${lit(fileId)}`.text,
     );
+  }
+
+  /** Each chunk's token, made when it is written (range answers, range-state.ts). */
+  async chunkTokens(): Promise<Map<number, string>> {
+    const rows = await this.session.all<{ chunk: number; token: string }>('SELECT chunk, token FROM runlens_chunk_tokens');
+    return new Map(rows.map((r) => [r.chunk, r.token]));
+  }
+
+  async setChunkToken(chunk: number, token: string | undefined): Promise<void> {
+    await this.session.run(sql`DELETE FROM runlens_chunk_tokens WHERE chunk = ${lit(chunk)}`.text);
+    if (token !== undefined)
+      await this.session.run(sql`INSERT INTO runlens_chunk_tokens VALUES (${lit(chunk)}, ${lit(token)})`.text);
   }
 
   async problems(limit: number): Promise<(Omit<ReadProblem, 'file'> & { fileId: number })[]> {

@@ -40,12 +40,19 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   const session = index.session;
   // The views' text names what every query over them reads (with the index's generation: answers.ts).
   const texts: string[] = [];
-  const define = async (text: string) => {
+  // The same text without the chunk tables' names and the file order: what range answers depend on.
+  const shape: string[] = [`x ${options.xColumn}`, `task ${options.taskColumn}`];
+  const define = async (text: string, shapeText: string = text) => {
     texts.push(text);
+    shape.push(shapeText);
     await session.run(text);
   };
+  /** A union's branches with the chunk table's name left out, each different one once. */
+  const branchShapes = (branches: readonly Sql[]) =>
+    [...new Set(branches.map((b) => b.text))].sort().join('\n');
   const columns = index.indexColumns();
   const chunks = [...new Set(index.chunkParts().map((c) => c.chunk))].sort((a, b) => a - b);
+  const parts = index.partsOf(chunks);
   const stored = (table: string) => index.columnsOf(table) ?? new Map<string, StoredType>();
   const inAny = (name: string, tables: string[]) => tables.some((t) => stored(t).has(name));
   const eventTables = chunks.map(eventsChunk).filter((t) => index.columnsOf(t));
@@ -82,11 +89,14 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
     before += f.rows;
     return row;
   });
+  // With x from a column, the file order only orders rows: a range's rows keep their order.
+  const orderShape = options.xColumn === undefined ? undefined : 'file_order';
   await define(
     order.length
       ? sql`CREATE OR REPLACE TABLE file_order AS SELECT CAST(file_id AS INTEGER) AS file_id, CAST(first_ord AS BIGINT) AS first_ord, CAST(rows AS BIGINT) AS rows FROM (VALUES ${order}) t(file_id, first_ord, rows)`
           .text
       : 'CREATE OR REPLACE TABLE file_order (file_id INTEGER, first_ord BIGINT, rows BIGINT)',
+    orderShape,
   );
 
   const listType = (canonical: Canonical) => (canonical === 'DOUBLE' ? 'DOUBLE[]' : 'VARCHAR[]');
@@ -101,17 +111,14 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
     return sql`list_transform(${asList(ident(name), type)}, v -> ${toCanonical(sql`v`, item, canonical)})`;
   };
 
-  const rowBranches = eventTables.map(
-    (table) =>
-      sql`SELECT file_id, rec, line${prefixed([
-        ...[...view.scalars].map(
-          ([name, canonical]) => sql`${scalarOf(table, name, canonical)} AS ${ident(name)}`,
-        ),
-        ...[...view.lists].map(
-          ([name, canonical]) => sql`${listOf(table, name, canonical)} AS ${ident(name)}`,
-        ),
-      ])} FROM ${ident(table)}`,
-  );
+  const rowBranch = (table: string, name: Sql) =>
+    sql`SELECT file_id, rec, line${prefixed([
+      ...[...view.scalars].map(
+        ([name, canonical]) => sql`${scalarOf(table, name, canonical)} AS ${ident(name)}`,
+      ),
+      ...[...view.lists].map(([name, canonical]) => sql`${listOf(table, name, canonical)} AS ${ident(name)}`),
+    ])} FROM ${name}`;
+  const rowBranches = eventTables.map((table) => rowBranch(table, ident(table)));
   const emptyRows = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line${prefixed(
     [
       ...[...view.scalars].map(([name, c]) => sql`CAST(NULL AS ${sqlType(c)}) AS ${ident(name)}`),
@@ -121,6 +128,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   await define(
     sql`CREATE OR REPLACE VIEW rows AS ${rowBranches.length ? join(rowBranches, ' UNION ALL ') : emptyRows}`
       .text,
+    `rows ${branchShapes(eventTables.map((table) => rowBranch(table, CHUNK)))}`,
   );
 
   const xOf = (alias: string, column: string | undefined): Sql =>
@@ -141,7 +149,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
 
   // Per-uid rows: their own columns, the copies of their event's fields, the per-uid vectors.
   const copies = [...view.copies];
-  const uidBranches = uidTables.map((table) => {
+  const uidBranch = (table: string, name: Sql) => {
     const copy = copies.map((name) => {
       const type = stored(table).get(name);
       const canonical: Canonical = copyType(name, columns);
@@ -153,8 +161,9 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
         ? sql`${toCanonical(ident(name), type, canonical)} AS ${ident(name)}`
         : sql`CAST(NULL AS ${sqlType(canonical)}) AS ${ident(name)}`;
     });
-    return sql`SELECT file_id, rec, line, pos, uid${prefixed([...copy, ...vectors])} FROM ${ident(table)}`;
-  });
+    return sql`SELECT file_id, rec, line, pos, uid${prefixed([...copy, ...vectors])} FROM ${name}`;
+  };
+  const uidBranches = uidTables.map((table) => uidBranch(table, ident(table)));
   const emptyUid = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line,
     CAST(NULL AS INTEGER) AS pos, CAST(NULL AS INTEGER) AS uid${prefixed([
       ...copies.map((name) => sql`CAST(NULL AS ${sqlType(copyType(name, columns))}) AS ${ident(name)}`),
@@ -163,6 +172,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   await define(
     sql`CREATE OR REPLACE VIEW uid_rows_all AS ${uidBranches.length ? join(uidBranches, ' UNION ALL ') : emptyUid}`
       .text,
+    `uid_rows_all ${branchShapes(uidTables.map((table) => uidBranch(table, CHUNK)))}`,
   );
   const hidden = copies.length ? sql` EXCLUDE (${copies.map((c) => ident(c))})` : sql``;
   await define(sql`CREATE OR REPLACE VIEW uid_rows AS SELECT *${hidden} FROM uid_rows_all`.text);
@@ -190,7 +200,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   );
 
   // Lists indexed by uid, one row per (event, uid) with a value; x from the event's own row.
-  const indexedBranches = eventTables.flatMap((table) =>
+  const indexedBranch = (table: string, name: Sql) =>
     view.indexedKinds.flatMap((kind) => {
       const type = stored(table).get(kind);
       if (!type) return [];
@@ -203,16 +213,17 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
         sql`SELECT file_id, rec, line, ${lit(kind)} AS kind, CAST(__i AS INTEGER) AS uid, ${toCanonical(sql`__v`, item, 'DOUBLE')} AS value, __x
           FROM (SELECT file_id, rec, line, ${x} AS __x, unnest(range(len(${asList(ident(kind), type)}))) AS __i,
                        unnest(${asList(ident(kind), type)}) AS __v
-                FROM ${ident(table)} WHERE ${ident(kind)} IS NOT NULL)`,
+                FROM ${name} WHERE ${ident(kind)} IS NOT NULL)`,
       ];
-    }),
-  );
+    });
+  const indexedBranches = eventTables.flatMap((table) => indexedBranch(table, ident(table)));
   const emptyIndexed = sql`SELECT CAST(NULL AS INTEGER) AS file_id, CAST(NULL AS INTEGER) AS rec, CAST(NULL AS INTEGER) AS line,
     CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS INTEGER) AS uid, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS __x WHERE false`;
   await define(
     sql`CREATE OR REPLACE VIEW uid_indexed_all AS
     SELECT * FROM (${indexedBranches.length ? join(indexedBranches, ' UNION ALL ') : emptyIndexed}) WHERE value IS NOT NULL`
       .text,
+    `uid_indexed_all ${branchShapes(eventTables.flatMap((table) => indexedBranch(table, CHUNK)))}`,
   );
   await define('CREATE OR REPLACE VIEW uid_indexed AS SELECT * EXCLUDE (__x) FROM uid_indexed_all');
   await define(
@@ -223,8 +234,27 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   );
   await define('CREATE OR REPLACE VIEW files AS SELECT file_id, first_ord, rows FROM file_order');
   index.viewsFingerprint = answerState(texts);
+  // Range answers (range-state.ts) where x is a number in every view.
+  const xColumn = options.xColumn;
+  index.viewShape =
+    xColumn === undefined || view.scalars.get(xColumn) !== 'DOUBLE'
+      ? undefined
+      : {
+          fingerprint: answerState(shape),
+          parts,
+          xColumn,
+          xTypes: new Map(
+            chunks.flatMap((c) => {
+              const type = stored(eventsChunk(c)).get(xColumn);
+              return type ? [[c, type] as const] : [];
+            }),
+          ),
+        };
   return view;
 }
+
+/** Stands for a chunk table in the views' shape. */
+const CHUNK = ident('chunk');
 
 function prefixed(parts: readonly Sql[]): Sql {
   return parts.length ? sql`, ${join(parts)}` : sql``;

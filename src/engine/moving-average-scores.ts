@@ -2,6 +2,8 @@ import { binIndexSql, binSpec, heldBin, type BinSpec } from './bins.js';
 import { exactSumSql, meanScale } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
+import { columnsOverX } from './answers.js';
+import type { XSpan } from './range-state.js';
 import { ident, lit, sql, type Sql } from './sql.js';
 import { forwardFill, uidIndexedMatrix } from './uid-indexed-matrix.js';
 
@@ -27,10 +29,11 @@ export interface ScoreOptions {
 }
 
 /**
- * Updates per query of the replay at most (about): more are split into ranges of whole bins. The
- * replay's window sorts every update; 147 M of them (10 GB of FileTAO) sorted at once spilled to
- * disk and took 62 s, in ten ranges of bins 37 s. Each range holds whole (bin, uid) groups, so the
- * maps are the same.
+ * Per-uid rows per query of the replay at most (about): more are split into ranges of whole bins.
+ * The replay's window sorts every update; 147 M of them (10 GB of FileTAO) sorted at once spilled
+ * to disk and took 62 s, in ten ranges of bins 37 s. Each range holds whole (bin, uid) groups, so
+ * the maps are the same; and each range's answer is kept while its rows stay the same
+ * (columnsOverX), so after an append only the ranges it reached are replayed again.
  */
 export const SCORE_PIECE_ROWS = 16_000_000;
 
@@ -69,21 +72,31 @@ export async function movingAverageScores(
   // stretches of consecutive events in one bin, and a bin holds the state after its last stretch.
   const back = await run.answers.one<{ n: number }>(xGoesBackSql(spec, d).text);
   const monotonic = (back?.n ?? 0) === 0;
-  const { scale, updates: count } = await rewardScale(run, reward, alpha);
   // Where x only goes forward, a bin's updates are its stretch: ranges of bins replay apart.
-  const pieces = monotonic
-    ? Math.min(spec.count, Math.ceil(count / (options.pieceRows ?? SCORE_PIECE_ROWS)))
-    : 1;
+  const ranges = monotonic
+    ? binRanges(spec.count, run.ingest.uidRows, options.pieceRows ?? SCORE_PIECE_ROWS)
+    : [undefined];
+  // The largest |reward| (the exact sums' scale) and the events replayed, range by range.
+  let largest = 0;
+  let events = 0;
+  for (const bins of ranges) {
+    const part = await columnsOverX(run.answers, rewardsInBinsSql(reward, spec, d, bins).text, xSpan(spec, bins));
+    largest = Math.max(largest, Number(part.m?.[0] ?? 0));
+    events += Number(part.n?.[0] ?? 0);
+  }
+  const scale = meanScale(alpha * largest);
   const parts: Record<string, unknown[]>[] = [];
-  for (const bins of binRanges(spec.count, pieces))
-    parts.push(await run.answers.columns(scoreMapsSql(reward, spec, alpha, scale, monotonic, d, bins).text));
+  for (const bins of ranges)
+    parts.push(
+      await columnsOverX(
+        run.answers,
+        scoreMapsSql(reward, spec, alpha, scale, monotonic, d, bins).text,
+        xSpan(spec, bins),
+      ),
+    );
   const maps = concatColumns(parts);
   const uidColumn = ((maps.key ?? []) as number[]).map(Number);
   if (!uidColumn.length) return undefined;
-  const events = await run.answers.one<{ n: number }>(
-    sql`SELECT CAST(count(DISTINCT ord) AS DOUBLE) AS n ${fromWhere(d, 'uid_events', updates(reward, d))}`
-      .text,
-  );
   const uids = [...new Set(uidColumn)].sort((a, b) => a - b);
   const rowOf = new Map(uids.map((u, i) => [u, i]));
   const values = new Float64Array(uids.length * spec.count).fill(NaN);
@@ -110,7 +123,7 @@ export async function movingAverageScores(
   }
   if (monotonic) forwardFill(values, uids.length, spec.count);
   else carryIntoUnvisited(values, uids.length, spec.count, visited);
-  return { uids, spec, values, source: 'reconstructed', alpha, events: events?.n ?? 0 };
+  return { uids, spec, values, source: 'reconstructed', alpha, events };
 }
 
 /** Bins no event fell in hold the bin before them (in x order). */
@@ -141,28 +154,49 @@ function updates(reward: string, d: Dialect): Sql[] {
   return [sql`${r} IS NOT NULL`, d.isFinite(r), sql`${x} IS NOT NULL`, d.isFinite(x), sql`uid >= 0`];
 }
 
-/** The scale of exactSumSql for terms α·reward·(1−α)^k, and the number of updates. */
-async function rewardScale(
-  run: QueryableRun,
-  reward: string,
-  alpha: number,
-): Promise<{ scale: number; updates: number }> {
-  const d = run.dialect;
-  const row = await run.answers.one<{ m: number | null; n: number }>(
-    sql`SELECT max(abs(${d.double(ident(reward))})) AS m, ${d.double(sql`count(*)`)} AS n ${fromWhere(d, 'uid_events', updates(reward, d))}`
-      .text,
-  );
-  return { scale: meanScale(alpha * (row?.m ?? 0)), updates: row?.n ?? 0 };
-}
+type BinRange = { from: number; to: number } | undefined;
 
-/** `pieces` ranges of whole bins out of `count`, in order; [undefined]: one query over every bin. */
-function binRanges(count: number, pieces: number): ({ from: number; to: number } | undefined)[] {
-  if (pieces <= 1) return [undefined];
-  const size = Math.ceil(count / pieces);
+/**
+ * Ranges of whole bins out of `count` holding about `pieceRows` of the run's `rows` each, in
+ * order; [undefined]: one query over every bin. A range is a power of two of bins starting at a
+ * multiple of it, so the ranges stay put while a run grows on the same bins (binSpec): an append
+ * changes the last range, until the run has grown to twice its rows per bin.
+ */
+export function binRanges(count: number, rows: number, pieceRows: number): BinRange[] {
+  if (rows <= pieceRows || count <= 1) return [undefined];
+  const size = 2 ** Math.max(0, Math.floor(Math.log2((count * pieceRows) / rows)));
   return Array.from({ length: Math.ceil(count / size) }, (_, i) => ({
     from: i * size,
     to: Math.min(count, (i + 1) * size),
   }));
+}
+
+/** The x a range's query reads (its prefilter, one bin wider on each side: scoreMapsSql). */
+function xSpan(spec: BinSpec, bins: BinRange): XSpan {
+  return {
+    from: bins && bins.from > 0 ? spec.x0 + (bins.from - 1) * spec.width : -Infinity,
+    to: bins && bins.to < spec.count ? spec.x0 + (bins.to + 1) * spec.width : Infinity,
+  };
+}
+
+/** The updates in a range of bins (all: undefined), x held to the range first (scoreMapsSql). */
+function updatesInBins(reward: string, spec: BinSpec, d: Dialect, bins: BinRange): Sql[] {
+  const x = ident('x');
+  const bin = binIndexSql('x', spec);
+  return [
+    ...updates(reward, d),
+    ...(bins && bins.from > 0
+      ? [sql`${x} >= ${lit(spec.x0 + (bins.from - 1) * spec.width)}`, sql`${bin} >= ${lit(bins.from)}`]
+      : []),
+    ...(bins && bins.to < spec.count
+      ? [sql`${x} < ${lit(spec.x0 + (bins.to + 1) * spec.width)}`, sql`${bin} < ${lit(bins.to)}`]
+      : []),
+  ];
+}
+
+/** The largest |reward| (m) and the events (n) among a range's updates. */
+export function rewardsInBinsSql(reward: string, spec: BinSpec, d: Dialect = duckdb, bins?: BinRange): Sql {
+  return sql`SELECT max(abs(${d.double(ident(reward))})) AS m, ${d.double(sql`count(DISTINCT ord)`)} AS n ${fromWhere(d, 'uid_events', updatesInBins(reward, spec, d, bins))}`;
 }
 
 /** Query results (columns by name) one after the other. */
@@ -200,18 +234,7 @@ export function scoreMapsSql(
   const bin = binIndexSql('x', spec);
   const term = sql`${lit(alpha)} * ${d.double(r)} * pow(${lit(1 - alpha)}, later)`;
   const fold = sql`CAST(count(*) AS DOUBLE) AS n, ${exactSumSql(term, scale, d)} AS b`;
-  const x = ident('x');
-  const inBins = bins
-    ? [
-        ...(bins.from > 0
-          ? [sql`${x} >= ${lit(spec.x0 + (bins.from - 1) * spec.width)}`, sql`${bin} >= ${lit(bins.from)}`]
-          : []),
-        ...(bins.to < spec.count
-          ? [sql`${x} < ${lit(spec.x0 + (bins.to + 1) * spec.width)}`, sql`${bin} < ${lit(bins.to)}`]
-          : []),
-      ]
-    : [];
-  const rows = fromWhere(d, 'uid_events', [...updates(reward, d), ...inBins]);
+  const rows = fromWhere(d, 'uid_events', updatesInBins(reward, spec, d, bins));
   if (d.name === 'clickhouse') return scoreMapsClickHouse(r, bin, fold, rows, monotonic);
   // The updates after each one within its (stretch, uid): its exponent.
   const later = sql`row_number() OVER (PARTITION BY stretch, uid ORDER BY ord DESC, pos DESC) - 1 AS later`;

@@ -22,6 +22,7 @@ import { ident, join, lit, sql } from './sql.js';
 import { uidRowsSelect } from './uid-rows-sql.js';
 import { randomUUID } from 'node:crypto';
 import { answerState } from './answers.js';
+import { RangeStates, type Part, type ViewShape, type XSpan } from './range-state.js';
 import { identity } from './file-identity.js';
 import { UpdateReader } from './index-update.js';
 import { planUpdate } from './index-plan.js';
@@ -90,12 +91,19 @@ export class RunIndex {
     private chunkColumns: Map<string, ChunkColumns>,
     /** Partial last lines seen by the last update (not stored: they may be complete next time). */
     private partial: Map<number, PartialLine>,
-  ) {}
+  ) {
+    this.ranges = new RangeStates();
+  }
 
   /** Names the index's rows as they are now: a new one with every change of them (answers.ts). */
   private generationId = '';
   /** Hash of the text of the views over the chunks (set by createViews). */
   viewsFingerprint = '';
+  /** The views' shape for range answers (set by createViews; undefined where x is the ordinal). */
+  viewShape: ViewShape | undefined;
+  /** Each chunk's token, made when it is written (range-state.ts). */
+  private chunkTokens = new Map<number, string>();
+  private readonly ranges: RangeStates;
   /** DuckDB's version, read at open: an answer kept by another version holds only for it. */
   private engineVersion = '';
 
@@ -105,6 +113,38 @@ export class RunIndex {
    */
   answerState(): string {
     return answerState([INDEX_FORMAT, this.engineVersion, this.generationId, this.viewsFingerprint]);
+  }
+
+  /**
+   * The state of the rows with x in a range, for answers read from those rows alone: it holds
+   * while no row with x in the range is added or removed (range-state.ts). Undefined where x is the
+   * row ordinal.
+   */
+  rangeState(span: XSpan, session: Session = this.session): Promise<string | undefined> {
+    return this.ranges.state(
+      span,
+      this.viewShape,
+      (part) =>
+        this.chunkTokens.get(part.chunk) === part.token &&
+        this.chunks.some((c) => c.chunk === part.chunk && c.fileId === part.fileId),
+      [INDEX_FORMAT, this.engineVersion],
+      session,
+    );
+  }
+
+  /** The parts of some chunks now, named by their chunk's token. */
+  partsOf(chunks: readonly number[]): Part[] {
+    return this.chunks
+      .filter((c) => chunks.includes(c.chunk) && this.chunkTokens.has(c.chunk))
+      .map((c) => ({ chunk: c.chunk, token: this.chunkTokens.get(c.chunk)!, fileId: c.fileId }));
+  }
+
+  /** A chunk was written (a new token), or is gone. */
+  private async renewToken(chunk: number, gone = false): Promise<void> {
+    const token = gone ? undefined : randomUUID();
+    await this.db.setChunkToken(chunk, token);
+    if (token === undefined) this.chunkTokens.delete(chunk);
+    else this.chunkTokens.set(chunk, token);
   }
 
   /** The rows changed: what was computed from them before no longer holds. */
@@ -135,6 +175,9 @@ export class RunIndex {
     else this.generationId = generation;
     this.files = new Map((await this.db.files()).map((f) => [f.fileId, f]));
     this.chunks = await this.db.chunks();
+    this.chunkTokens = await this.db.chunkTokens();
+    for (const chunk of new Set(this.chunks.map((c) => c.chunk)))
+      if (!this.chunkTokens.has(chunk)) await this.renewToken(chunk);
     // Chunk tables no bookkeeping refers to: a command stopped between writing and recording them.
     const recorded = new Set(this.chunks.map((c) => c.chunk));
     const tables = await this.session.all<{ table_name: string }>(
@@ -301,6 +344,7 @@ export class RunIndex {
   async dropFile(fileId: number): Promise<void> {
     for (const part of this.chunks.filter((c) => c.fileId === fileId)) {
       const others = this.chunks.some((c) => c.chunk === part.chunk && c.fileId !== fileId);
+      if (!others) await this.renewToken(part.chunk, true);
       for (const table of [eventsChunk(part.chunk), uidChunk(part.chunk)]) {
         if (!this.chunkColumns.has(table)) continue;
         if (others)
@@ -394,6 +438,7 @@ export class RunIndex {
       await this.transaction(async () => {
         await this.db.putChunkParts(parts);
         await this.newGeneration();
+        await this.renewToken(result.chunk);
         this.chunks.push(...parts);
         for (const name of [table, uidChunk(result.chunk)]) await this.loadChunkColumns(name);
         await bookkeeping(new Map(parts.map((p) => [p.fileId, { rows: p.rows, uidRows: p.uidRows }])));

@@ -150,7 +150,11 @@ export class Run implements QueryableRun {
     this.x = state.x;
     this.taskColumn = state.taskColumn;
     this.view = state.view;
-    this.answers = new Answers(session, () => (cacheDir === undefined ? undefined : index.answerState()));
+    this.answers = new Answers(
+      session,
+      () => (cacheDir === undefined ? undefined : index.answerState()),
+      (span) => index.rangeState(span, session),
+    );
   }
 
   get location(): RunLocation {

@@ -1,0 +1,123 @@
+import { answerState } from './answers.js';
+import { eventsChunk } from './index-read.js';
+import { toCanonical } from './canonical-sql.js';
+import type { StoredType } from './normalize-sql.js';
+import type { Session } from './session.js';
+import { ident, lit, sql, type Sql } from './sql.js';
+
+/** A half-open range of x, from ≤ x < to; either end may be infinite. */
+export interface XSpan {
+  from: number;
+  to: number;
+}
+
+/** What a range state needs of the views (createViews): undefined where x is the row ordinal. */
+export interface ViewShape {
+  /** Hash of the views' text without the chunk tables' names and the file order. */
+  fingerprint: string;
+  /**
+   * x's column in the chunk tables, and its stored type in each chunk that has it. Range states
+   * are made only where x is a number in every view: then an event's per-uid rows and vectors by
+   * uid have its x (the same conversion of the same stored value), so a part's x is its events'.
+   */
+  xColumn: string;
+  xTypes: ReadonlyMap<number, StoredType>;
+  /** The parts the views read: each file's rows in a chunk, named by the chunk's token and the file. */
+  parts: readonly Part[];
+}
+
+/** A file's rows in a chunk. The chunk's token is made when it is written (never reused). */
+export interface Part {
+  chunk: number;
+  token: string;
+  fileId: number;
+}
+
+type Bounds = { xmin: number; xmax: number } | null;
+
+/**
+ * The state of the rows in a range of x, for answers that only read those rows (answers.ts): the
+ * views' shape and the parts (a file's rows in a chunk) holding a row with x in the range. A part
+ * never changes: rows are added in new chunks, and a file's rows leave with its parts. So the state
+ * stays the same exactly while no row with x in the range is added or removed — rows appended past
+ * the range, or a file gone that had none in it, leave it as it was. With x from a column, a
+ * range's rows keep their values and their order whatever is added elsewhere (the row ordinal
+ * only orders); where x is the ordinal there are no range states (an append to an earlier file
+ * moves every later x).
+ *
+ * Each part's least and greatest x are computed once per shape and kept in the index.
+ */
+export class RangeStates {
+  private shape = '';
+  private bounds = new Map<string, Bounds>();
+
+  /**
+   * The state of [span.from, span.to), or undefined without a shape or when a part the views read
+   * is gone since they were made (a file dropped while a dashboard reads on: no range answers until
+   * the views are made again). `live`: whether a part is in the index now; `base`: what every
+   * state names besides (the index's layout, DuckDB's version); `session`: where to query (the
+   * connection of the run asking, which may not be the writer's).
+   */
+  async state(
+    span: XSpan,
+    shape: ViewShape | undefined,
+    live: (part: Part) => boolean,
+    base: readonly string[],
+    session: Session,
+  ): Promise<string | undefined> {
+    if (!shape || !shape.parts.every(live)) return undefined;
+    const inRange: string[] = [];
+    for (const part of shape.parts) {
+      const bounds = await this.boundsOf(part, shape, session);
+      if (bounds && bounds.xmax >= span.from && bounds.xmin < span.to) inRange.push(partKey(part));
+    }
+    return answerState([...base, shape.fingerprint, String(span.from), String(span.to), ...inRange.sort()]);
+  }
+
+  private async boundsOf(part: Part, shape: ViewShape, session: Session): Promise<Bounds> {
+    if (this.shape !== shape.fingerprint) {
+      this.shape = shape.fingerprint;
+      this.bounds = new Map();
+    }
+    const key = partKey(part);
+    if (!this.bounds.has(key)) {
+      const kept = await session.all<{ part: string; xmin: number | null; xmax: number | null }>(
+        sql`SELECT part, xmin, xmax FROM runlens_part_x WHERE shape = ${lit(shape.fingerprint)}`.text,
+      );
+      for (const k of kept) this.bounds.set(k.part, k.xmin === null ? null : { xmin: k.xmin, xmax: k.xmax! });
+    }
+    if (!this.bounds.has(key)) {
+      // Every part of the chunk at once, from its own events table.
+      const type = shape.xTypes.get(part.chunk);
+      const rows = type
+        ? await session.all<{ fileId: number; xmin: number | null; xmax: number | null }>(
+            xBoundsSql(eventsChunk(part.chunk), shape.xColumn, type).text,
+          )
+        : [];
+      for (const { fileId } of rows) {
+        const row = rows.find((r) => r.fileId === fileId);
+        const bounds = row?.xmin == null ? null : { xmin: row.xmin, xmax: row.xmax! };
+        const k = partKey({ ...part, fileId });
+        this.bounds.set(k, bounds);
+        await session.run(
+          sql`INSERT INTO runlens_part_x VALUES (${lit(k)}, ${lit(shape.fingerprint)}, ${lit(bounds?.xmin ?? null)}, ${lit(bounds?.xmax ?? null)})`
+            .text,
+        );
+      }
+      // A part with no finite x (or no x column in its chunk).
+      if (!this.bounds.has(key)) this.bounds.set(key, null);
+    }
+    return this.bounds.get(key)!;
+  }
+}
+
+function partKey(part: Part): string {
+  return `${part.token}/${part.fileId}`;
+}
+
+/** Per file, the least and greatest finite x of a chunk's events (x: `column`, stored as `type`). */
+export function xBoundsSql(table: string, column: string, type: StoredType): Sql {
+  const x = toCanonical(ident(column), type, 'DOUBLE');
+  return sql`SELECT file_id AS "fileId", min(x) AS xmin, max(x) AS xmax
+    FROM (SELECT file_id, ${x} AS x FROM ${ident(table)}) WHERE x IS NOT NULL AND isfinite(x) GROUP BY file_id`;
+}
