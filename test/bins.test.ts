@@ -12,7 +12,7 @@ function isRound(width: number): boolean {
 describe('bins on a round grid', () => {
   it('cover [min, max] in at most maxBins round bins starting at a multiple of the width', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 2000; i++) {
       const integer = i % 2 === 0;
       const scale = 10 ** Math.floor(random() * 12 - 4);

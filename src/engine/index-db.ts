@@ -190,14 +190,18 @@ export class IndexDb {
 
   /** Each chunk's token, made when it is written (range answers, range-state.ts). */
   async chunkTokens(): Promise<Map<number, string>> {
-    const rows = await this.session.all<{ chunk: number; token: string }>('SELECT chunk, token FROM runlens_chunk_tokens');
+    const rows = await this.session.all<{ chunk: number; token: string }>(
+      'SELECT chunk, token FROM runlens_chunk_tokens',
+    );
     return new Map(rows.map((r) => [r.chunk, r.token]));
   }
 
   async setChunkToken(chunk: number, token: string | undefined): Promise<void> {
     await this.session.run(sql`DELETE FROM runlens_chunk_tokens WHERE chunk = ${lit(chunk)}`.text);
     if (token !== undefined)
-      await this.session.run(sql`INSERT INTO runlens_chunk_tokens VALUES (${lit(chunk)}, ${lit(token)})`.text);
+      await this.session.run(
+        sql`INSERT INTO runlens_chunk_tokens VALUES (${lit(chunk)}, ${lit(token)})`.text,
+      );
   }
 
   async problems(limit: number): Promise<(Omit<ReadProblem, 'file'> & { fileId: number })[]> {

@@ -80,7 +80,11 @@ export async function movingAverageScores(
   let largest = 0;
   let events = 0;
   for (const bins of ranges) {
-    const part = await columnsOverX(run.answers, rewardsInBinsSql(reward, spec, d, bins).text, xSpan(spec, bins));
+    const part = await columnsOverX(
+      run.answers,
+      rewardsInBinsSql(reward, spec, d, bins).text,
+      xSpan(spec, bins),
+    );
     largest = Math.max(largest, Number(part.m?.[0] ?? 0));
     events += Number(part.n?.[0] ?? 0);
   }
