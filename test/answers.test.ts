@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Answers, columnsOverX, decodeAnswer, encodeAnswer } from '../src/engine/answers.js';
 import { binnedStats } from '../src/engine/binned-stats.js';
 import { movingAverageScores } from '../src/engine/moving-average-scores.js';
+import { reservoirSample } from '../src/engine/reservoir.js';
 import { Run } from '../src/engine/run.js';
 import { uidPerformance } from '../src/engine/uid-performance.js';
 import { tempDir } from './helpers/temp.js';
@@ -175,6 +176,44 @@ describe('answers kept in the index', () => {
       const last = Math.max(...first.kept.map((k) => k.seq));
       expect(appended.kept.filter((k) => k.seq > last).length).toBe(2);
       expect(appended.kept.filter((k) => k.seq <= last).length).toBe(18);
+    });
+
+    it('draw a sample range by range that is the one query’s sample, before and after an append', async () => {
+      const dir = tempDir();
+      const cache = tempDir();
+      const log = path.join(dir, 'events.json');
+      fs.writeFileSync(log, events(1000, 1390));
+      /** A sample of 50 per-uid rows drawn by ranges of 300 rows (cached) and in one query (not). */
+      async function sample(cached: string | false) {
+        const run = await Run.open(log, { cache: cached });
+        try {
+          const drawn = await reservoirSample(run, {
+            table: 'uid_events',
+            columns: ['x', 'uid', 'rewards'],
+            where: 'x IS NOT NULL AND isfinite(rewards)',
+            size: 50,
+            seed: 3,
+            overX: true,
+            pieceRows: 300,
+          });
+          return { drawn, kept: cached ? await keptAnswers(run) : [] };
+        } finally {
+          run.close();
+        }
+      }
+      const first = await sample(cache);
+      const single = await sample(false);
+      expect(first.kept.length).toBeGreaterThan(10);
+      expect(first.drawn).toEqual(single.drawn);
+      expect(first.drawn.size).toBe(50);
+      expect(first.drawn.population).toBe(2340);
+      fs.appendFileSync(log, events(1390, 1394));
+      const appended = await sample(cache);
+      expect(appended.drawn).toEqual((await sample(false)).drawn);
+      expect(appended.drawn.population).toBe(2364);
+      // Only the last range's two answers (population and sample) were drawn again.
+      const last = Math.max(...first.kept.map((k) => k.seq));
+      expect(appended.kept.filter((k) => k.seq > last).length).toBe(2);
     });
 
     it('hold while no row with x in the range is added or removed, and only then', async () => {

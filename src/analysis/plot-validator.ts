@@ -84,6 +84,7 @@ export async function validatorData(
       ]),
       size: options.sampleSize ?? 10_000,
       seed,
+      overX: true,
     });
     if (sample.size)
       clouds.push({ value, columns: sample.columns, size: sample.size, population: sample.population });

@@ -21,6 +21,14 @@ export const ANSWERS_TABLE = 'runlens_answers';
 export const RANGE_ANSWERS_TABLE = 'runlens_range_answers';
 
 /**
+ * Whether a session keeps answers per range of x: a cached run's whose x is a number (not a
+ * temporary index's, a fleet's, or where x is the row ordinal).
+ */
+export async function keepsRangeAnswers(session: QuerySession): Promise<boolean> {
+  return session instanceof Answers && (await session.keepsRanges());
+}
+
+/**
  * A query that reads only the rows with x in a range can be answered from what it returned while
  * those rows were the same, whatever changed elsewhere: after an append, every range before the
  * appended rows keeps its answer (range-state.ts says when the rows of a range are the same).
@@ -47,6 +55,11 @@ export class Answers implements QuerySession {
     /** The state of the rows in a range of x; undefined: range answers are not kept. */
     private readonly rangeState?: (span: XSpan) => Promise<string | undefined>,
   ) {}
+
+  async keepsRanges(): Promise<boolean> {
+    if (this.rangeState === undefined || this.state() === undefined) return false;
+    return (await this.rangeState({ from: -Infinity, to: Infinity })) !== undefined;
+  }
 
   /** columns(), for a query that reads only the rows with x in `span`: see columnsOverX. */
   async columnsOverX(text: string, span: XSpan): Promise<Record<string, unknown[]>> {

@@ -78,3 +78,31 @@ export function binIndex(x: number, spec: BinSpec): number {
 export function heldBin(bin: number, spec: BinSpec): number {
   return Math.min(Math.max(bin, 0), spec.count - 1);
 }
+
+export type BinRange = { from: number; to: number } | undefined;
+
+/**
+ * Ranges of whole bins out of `count` holding about `pieceRows` of the run's `rows` each, in
+ * order; [undefined]: one query over every bin. A range is a power of two of bins starting at a
+ * multiple of it, so the ranges stay put while a run grows on the same bins (binSpec): an append
+ * changes the last range, until the run has grown to twice its rows per bin.
+ */
+export function binRanges(count: number, rows: number, pieceRows: number): BinRange[] {
+  if (rows <= pieceRows || count <= 1) return [undefined];
+  const size = 2 ** Math.max(0, Math.floor(Math.log2((count * pieceRows) / rows)));
+  return Array.from({ length: Math.ceil(count / size) }, (_, i) => ({
+    from: i * size,
+    to: Math.min(count, (i + 1) * size),
+  }));
+}
+
+/**
+ * The x of ranges of whole bins (binRanges) as half-open spans that cover every x: the first open
+ * below, the last open above, each next one starting where the one before ends.
+ */
+export function xSpans(spec: BinSpec, rows: number, pieceRows: number): { from: number; to: number }[] {
+  return binRanges(spec.count, rows, pieceRows).map((bins) => ({
+    from: bins && bins.from > 0 ? spec.x0 + bins.from * spec.width : -Infinity,
+    to: bins && bins.to < spec.count ? spec.x0 + bins.to * spec.width : Infinity,
+  }));
+}

@@ -1,4 +1,4 @@
-import { binIndexSql, binSpec, heldBin, type BinSpec } from './bins.js';
+import { binIndexSql, binRanges, binSpec, heldBin, type BinRange, type BinSpec } from './bins.js';
 import { exactSumSql, meanScale } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
@@ -156,23 +156,6 @@ function updates(reward: string, d: Dialect): Sql[] {
   const r = ident(reward);
   const x = ident('x');
   return [sql`${r} IS NOT NULL`, d.isFinite(r), sql`${x} IS NOT NULL`, d.isFinite(x), sql`uid >= 0`];
-}
-
-type BinRange = { from: number; to: number } | undefined;
-
-/**
- * Ranges of whole bins out of `count` holding about `pieceRows` of the run's `rows` each, in
- * order; [undefined]: one query over every bin. A range is a power of two of bins starting at a
- * multiple of it, so the ranges stay put while a run grows on the same bins (binSpec): an append
- * changes the last range, until the run has grown to twice its rows per bin.
- */
-export function binRanges(count: number, rows: number, pieceRows: number): BinRange[] {
-  if (rows <= pieceRows || count <= 1) return [undefined];
-  const size = 2 ** Math.max(0, Math.floor(Math.log2((count * pieceRows) / rows)));
-  return Array.from({ length: Math.ceil(count / size) }, (_, i) => ({
-    from: i * size,
-    to: Math.min(count, (i + 1) * size),
-  }));
 }
 
 /** The x a range's query reads (its prefilter, one bin wider on each side: scoreMapsSql). */

@@ -1,8 +1,11 @@
 import { expression, type SqlExpression } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
+import { columnsOverX, keepsRangeAnswers } from './answers.js';
+import { binSpec, xSpans } from './bins.js';
+import type { XSpan } from './range-state.js';
 import { sampleHashSql, sampleSeed } from './sample-hash.js';
-import { ident, join, lit, sql, type Sql } from './sql.js';
+import { and, ident, join, lit, sql, type Sql } from './sql.js';
 
 export interface ReservoirOptions {
   /** At most this many rows (default 10 000). */
@@ -12,7 +15,20 @@ export interface ReservoirOptions {
   columns: readonly string[];
   /** A filter over the table's columns (typed SQL, or SQL text the program wrote). */
   where?: SqlExpression;
+  /**
+   * `where` holds only rows with an x (x IS NOT NULL): the sample is then drawn range of x by
+   * range of x, each range's answer kept while its rows stay the same (columnsOverX), so a look
+   * after an append draws again only from the ranges it reached. The same sample either way.
+   */
+  overX?: boolean;
+  /** Rows per range of x at most, about (RANGE_ROWS). */
+  pieceRows?: number;
 }
+
+/** Rows per range of x of a sample drawn by ranges (as the replayed scores': SCORE_PIECE_ROWS). */
+export const RANGE_ROWS = 16_000_000;
+/** Bins of x the ranges are made of (binSpec's round grid). */
+const RANGE_BINS = 256;
 
 export interface ReservoirSample {
   /** Rows eligible for the sample (after `where`). */
@@ -34,7 +50,14 @@ export interface ReservoirSql {
 }
 
 const ORD = ident('__runlens_ord');
-const POS = ident('__runlens_pos');
+const POS_NAME = '__runlens_pos';
+const POS = ident(POS_NAME);
+const KEY_NAME = '__runlens_key';
+const KEY = ident(KEY_NAME);
+const FILE_NAME = '__runlens_file';
+const FILE = ident(FILE_NAME);
+const REC_NAME = '__runlens_rec';
+const REC = ident(REC_NAME);
 
 function fromOf(d: Dialect, table: ReservoirSql['table'], where: SqlExpression | undefined): Sql {
   return fromWhere(d, table, where === undefined ? [] : [expression(where)]);
@@ -67,6 +90,68 @@ export function reservoirSql(options: ReservoirSql): Sql {
 }
 
 /**
+ * reservoirSql over the rows with x in [span.from, span.to), with each row's key, file, rec and
+ * position (so samples of several ranges merge: mergeSamples).
+ */
+export function reservoirRangeSql(options: ReservoirSql, span: XSpan): Sql {
+  if (!options.columns.length) throw new Error('a reservoir sample needs at least one column');
+  const position = options.table === 'uid_events' ? ident('pos') : lit(0);
+  const d = options.dialect ?? duckdb;
+  const key = sampleHashSql(options.seed, ident('file_id'), ident('line'), position, d);
+  const where = [
+    ...(options.where === undefined ? [] : [expression(options.where)]),
+    ...spanConditions(span),
+  ];
+  return join(
+    [
+      sql`SELECT ${join(options.columns.map((c) => ident(c)))}, ${key} AS ${KEY}, file_id AS ${FILE}, rec AS ${REC}, ${position} AS ${POS}`,
+      fromWhere(d, options.table, where),
+      sql`ORDER BY ${KEY}, ${ident('ord')}, ${POS} LIMIT ${lit(Math.max(0, Math.floor(options.size)))}`,
+    ],
+    ' ',
+  );
+}
+
+function spanConditions(span: XSpan): Sql[] {
+  const x = ident('x');
+  return [
+    ...(span.from === -Infinity ? [] : [sql`${x} >= ${lit(span.from)}`]),
+    ...(span.to === Infinity ? [] : [sql`${x} < ${lit(span.to)}`]),
+  ];
+}
+
+/**
+ * The `size` rows with the smallest (key, row order) of the ranges' samples, in row order: the
+ * sample of all their rows. Row order is the file order now (`firstOrd`), whenever each range was
+ * drawn.
+ */
+export function mergeSamples(
+  parts: readonly Record<string, unknown[]>[],
+  columns: readonly string[],
+  size: number,
+  firstOrd: ReadonlyMap<number, number>,
+): Record<string, unknown[]> {
+  const rows: { part: number; i: number; key: number; ord: number; pos: number }[] = [];
+  parts.forEach((part, p) => {
+    const keys = part[KEY_NAME] ?? [];
+    for (let i = 0; i < keys.length; i++)
+      rows.push({
+        part: p,
+        i,
+        key: Number(keys[i]),
+        ord: (firstOrd.get(Number(part[FILE_NAME][i])) ?? 0) + Number(part[REC_NAME][i]),
+        pos: Number(part[POS_NAME][i]),
+      });
+  });
+  const byOrder = (a: (typeof rows)[number], b: (typeof rows)[number]) => a.ord - b.ord || a.pos - b.pos;
+  const kept = rows
+    .sort((a, b) => a.key - b.key || byOrder(a, b))
+    .slice(0, size)
+    .sort(byOrder);
+  return Object.fromEntries(columns.map((c) => [c, kept.map((r) => parts[r.part][c][r.i])]));
+}
+
+/**
  * A seeded uniform sample of at most N rows over all rows of all files: every row gets a key from
  * a hash of (seed, file, line, position) and the N smallest keys win. Each row is equally likely
  * whatever the file sizes, the result does not depend on read order or threads, and the same seed
@@ -79,6 +164,18 @@ export async function reservoirSample(
   const table = options.table ?? 'events';
   const size = options.size ?? 10_000;
   const seed = sampleSeed(options.seed ?? 0);
+  if (options.overX && (await keepsRangeAnswers(run.answers))) {
+    const range = await run.xRange();
+    if (range.min !== null && range.max !== null) {
+      const rows = table === 'uid_events' ? run.ingest.uidRows : run.ingest.rows;
+      const spans = xSpans(
+        binSpec(range.min, range.max, RANGE_BINS, range.integer),
+        rows,
+        options.pieceRows ?? RANGE_ROWS,
+      );
+      if (spans.length > 1) return sampleByRanges(run, options, spans, { table, size, seed });
+    }
+  }
   const population = await run.answers.one<{ n: number }>(
     populationSql(table, options.where, run.dialect).text,
   );
@@ -87,6 +184,42 @@ export async function reservoirSample(
       .text,
   );
   const total = population?.n ?? 0;
+  const taken = (Object.values(columns)[0] ?? []).length;
+  return { population: total, columns, size: taken, ratio: total === 0 ? 0 : taken / total };
+}
+
+async function sampleByRanges(
+  run: QueryableRun,
+  options: ReservoirOptions,
+  spans: readonly XSpan[],
+  common: { table: ReservoirSql['table']; size: number; seed: number },
+): Promise<ReservoirSample> {
+  const query: ReservoirSql = {
+    ...common,
+    columns: options.columns,
+    where: options.where,
+    dialect: run.dialect,
+  };
+  let total = 0;
+  const parts: Record<string, unknown[]>[] = [];
+  for (const span of spans) {
+    const where = [
+      ...(options.where === undefined ? [] : [expression(options.where)]),
+      ...spanConditions(span),
+    ];
+    const population = await columnsOverX(
+      run.answers,
+      populationSql(common.table, where.length ? and(where) : undefined, run.dialect).text,
+      span,
+    );
+    total += Number(population.n?.[0] ?? 0);
+    parts.push(await columnsOverX(run.answers, reservoirRangeSql(query, span).text, span));
+  }
+  const files = await run.session.all<{ file_id: number; first_ord: number }>(
+    'SELECT file_id, CAST(first_ord AS DOUBLE) AS first_ord FROM files',
+  );
+  const firstOrd = new Map(files.map((f) => [Number(f.file_id), f.first_ord]));
+  const columns = mergeSamples(parts, options.columns, common.size, firstOrd);
   const taken = (Object.values(columns)[0] ?? []).length;
   return { population: total, columns, size: taken, ratio: total === 0 ? 0 : taken / total };
 }

@@ -59,6 +59,7 @@ export async function pointCloudSection(
     where: and([sql`${xColumn} IS NOT NULL`, d.isFinite(xColumn), sql`${ident('uid')} >= 0`, finite]),
     size: options.size ?? 50_000,
     seed,
+    overX: true,
   });
   if (!sample.size) return undefined;
   const tasks = (sample.columns.task as (string | null)[]).map((t) => t ?? NO_TASK);

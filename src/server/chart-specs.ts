@@ -95,6 +95,7 @@ export async function chartSpec(run: Run, chart: ChartInfo, view: ChartView = {}
         ]),
         size: 10_000,
         seed: 0,
+        overX: true,
       });
       const caption = `${base}${zoom} · sample of ${formatCount(sample.size)} of ${formatCount(sample.population)} uid rows (${(sample.ratio * 100).toPrecision(3)} %, seed 0)`;
       return uidScatterSpec({

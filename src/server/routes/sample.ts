@@ -31,6 +31,7 @@ export const sampleRoute: Route = {
           where: `${v} IS NOT NULL AND isfinite(${v}) AND x IS NOT NULL`,
           size,
           seed,
+          overX: true,
         });
         return {
           run: handle.id,
