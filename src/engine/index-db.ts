@@ -197,6 +197,14 @@ export class IndexDb {
   }
 
   async setChunkToken(chunk: number, token: string | undefined): Promise<void> {
+    const before = await this.session.one<{ token: string }>(
+      sql`SELECT token FROM runlens_chunk_tokens WHERE chunk = ${lit(chunk)}`.text,
+    );
+    // The x bounds of the chunk's parts go with its token.
+    if (before)
+      await this.session.run(
+        sql`DELETE FROM runlens_part_x WHERE starts_with(part, ${lit(`${before.token}/`)})`.text,
+      );
     await this.session.run(sql`DELETE FROM runlens_chunk_tokens WHERE chunk = ${lit(chunk)}`.text);
     if (token !== undefined)
       await this.session.run(

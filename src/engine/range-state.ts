@@ -78,6 +78,8 @@ export class RangeStates {
     if (this.shape !== shape.fingerprint) {
       this.shape = shape.fingerprint;
       this.bounds = new Map();
+      // Bounds of other shapes (another x) are cheap to compute again: only this shape's are kept.
+      await session.run(sql`DELETE FROM runlens_part_x WHERE shape <> ${lit(shape.fingerprint)}`.text);
     }
     const key = partKey(part);
     if (!this.bounds.has(key)) {
@@ -94,10 +96,9 @@ export class RangeStates {
             xBoundsSql(eventsChunk(part.chunk), shape.xColumn, type).text,
           )
         : [];
-      for (const { fileId } of rows) {
-        const row = rows.find((r) => r.fileId === fileId);
-        const bounds = row?.xmin == null ? null : { xmin: row.xmin, xmax: row.xmax! };
-        const k = partKey({ ...part, fileId });
+      for (const row of rows) {
+        const bounds = row.xmin === null ? null : { xmin: row.xmin, xmax: row.xmax! };
+        const k = partKey({ ...part, fileId: row.fileId });
         this.bounds.set(k, bounds);
         await session.run(
           sql`INSERT INTO runlens_part_x VALUES (${lit(k)}, ${lit(shape.fingerprint)}, ${lit(bounds?.xmin ?? null)}, ${lit(bounds?.xmax ?? null)})`
