@@ -10,6 +10,15 @@ import { uidPerformance } from '../src/engine/uid-performance.js';
 import { tempDir } from './helpers/temp.js';
 
 describe('answers kept in the index', () => {
+  let keep: number;
+  beforeAll(() => {
+    keep = Answers.keepSeconds;
+    Answers.keepSeconds = 0; // every answer kept, however fast
+  });
+  afterAll(() => {
+    Answers.keepSeconds = keep;
+  });
+
   it('decode to the values encoded, whatever JSON lacks', () => {
     const value = [
       {
@@ -32,15 +41,6 @@ describe('answers kept in the index', () => {
   });
 
   describe('in a cached index', () => {
-    let keep: number;
-    beforeAll(() => {
-      keep = Answers.keepSeconds;
-      Answers.keepSeconds = 0; // every answer kept, however fast
-    });
-    afterAll(() => {
-      Answers.keepSeconds = keep;
-    });
-
     const event = (block: number, extra: Record<string, unknown> = {}): string =>
       `${JSON.stringify({ task_name: block % 2 ? 'Store' : 'Retrieve', block, uids: [1, 2, 3], rewards: [block, block / 2, 1], successful: [1, 0, 1], completion_times: [block / 10, 2, 3], ...extra })}\n`;
 
@@ -118,15 +118,6 @@ describe('answers kept in the index', () => {
   });
 
   describe('kept per range of x', () => {
-    let keep: number;
-    beforeAll(() => {
-      keep = Answers.keepSeconds;
-      Answers.keepSeconds = 0;
-    });
-    afterAll(() => {
-      Answers.keepSeconds = keep;
-    });
-
     /** An event at `block` rewarding 6 of 20 uids (deterministic values). */
     const event = (block: number): string => {
       const uids = Array.from({ length: 6 }, (_, i) => (block * 7 + i * 3) % 20);

@@ -66,21 +66,15 @@ export class Answers implements QuerySession {
     const state = this.state() === undefined ? undefined : await this.rangeState?.(span);
     if (state === undefined) return this.columns(text);
     const key = answerKey('columns', text);
-    const table = ident(RANGE_ANSWERS_TABLE);
-    const kept = await this.session
-      .one<{ value: string }>(
-        sql`SELECT value FROM ${table} WHERE key = ${lit(key)} AND state = ${lit(state)} LIMIT 1`.text,
-      )
-      .catch(() => undefined);
-    if (kept) return decodeAnswer(kept.value) as Record<string, unknown[]>;
+    const kept = await this.kept(RANGE_ANSWERS_TABLE, key, state);
+    if (kept) return kept.value as Record<string, unknown[]>;
     const started = performance.now();
     const value = await this.session.columns(text);
-    if ((performance.now() - started) / 1000 < Answers.keepSeconds) return value;
-    const encoded = encodeAnswer(value);
-    if (encoded === undefined || encoded.length > KEEP_CHARS) return value;
+    const encoded = toKeep(started, value);
     // Kept only when the range's rows did not change while the query ran (a dashboard reads a
     // live run); one answer per query, the newest up to RANGE_KEEP_CHARS in all.
-    if ((await this.rangeState?.(span)) !== state) return value;
+    if (encoded === undefined || (await this.rangeState?.(span)) !== state) return value;
+    const table = ident(RANGE_ANSWERS_TABLE);
     try {
       await this.session.run(
         sql`INSERT INTO ${table} SELECT ${lit(key)}, ${lit(state)}, coalesce(max(seq), 0) + 1, ${lit(encoded)} FROM ${table}`
@@ -117,24 +111,27 @@ export class Answers implements QuerySession {
     const state = this.state();
     if (state === undefined) return compute();
     const key = answerKey(kind, text);
-    const kept = await this.session
-      .one<{ value: string }>(
-        sql`SELECT value FROM ${ident(ANSWERS_TABLE)} WHERE key = ${lit(key)} AND state = ${lit(state)} LIMIT 1`
-          .text,
-      )
-      .catch(() => undefined);
-    if (kept) return decodeAnswer(kept.value) as T;
+    const kept = await this.kept(ANSWERS_TABLE, key, state);
+    if (kept) return kept.value as T;
     const started = performance.now();
     const value = await compute();
+    const encoded = toKeep(started, value);
     // Kept only when the index did not change while the query ran (a dashboard reads a live run).
-    if ((performance.now() - started) / 1000 >= Answers.keepSeconds && this.state() === state)
-      await this.keep(key, state, value);
+    if (encoded !== undefined && this.state() === state) await this.keep(key, state, encoded);
     return value;
   }
 
-  private async keep(key: string, state: string, value: unknown): Promise<void> {
-    const encoded = encodeAnswer(value);
-    if (encoded === undefined || encoded.length > KEEP_CHARS) return;
+  /** The answer kept in `table` for a query's key in a state, if any. */
+  private async kept(table: string, key: string, state: string): Promise<{ value: unknown } | undefined> {
+    const row = await this.session
+      .one<{ value: string }>(
+        sql`SELECT value FROM ${ident(table)} WHERE key = ${lit(key)} AND state = ${lit(state)} LIMIT 1`.text,
+      )
+      .catch(() => undefined);
+    return row && { value: decodeAnswer(row.value) };
+  }
+
+  private async keep(key: string, state: string, encoded: string): Promise<void> {
     // Best effort: another connection of the dashboard may be writing the same answer. Answers of
     // earlier states go: the index keeps those of its present state only.
     const table = ident(ANSWERS_TABLE);
@@ -149,6 +146,16 @@ export class Answers implements QuerySession {
       // Not kept: the query runs again next time.
     }
   }
+}
+
+/**
+ * An answer computed since `started` as it is kept, or undefined when it is not worth keeping:
+ * computed faster than Answers.keepSeconds, larger than KEEP_CHARS, or not a plain value.
+ */
+function toKeep(started: number, value: unknown): string | undefined {
+  if ((performance.now() - started) / 1000 < Answers.keepSeconds) return undefined;
+  const encoded = encodeAnswer(value);
+  return encoded === undefined || encoded.length > KEEP_CHARS ? undefined : encoded;
 }
 
 /** The key of a query's answer: its kind and text. */

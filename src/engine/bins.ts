@@ -1,3 +1,4 @@
+import type { XSpan } from './range-state.js';
 import { lit, sql, trusted, type Sql } from './sql.js';
 
 /** How an x range is cut into at most `maxBins` equal bins: bin i is [x0 + i·width, x0 + (i+1)·width). */
@@ -97,12 +98,20 @@ export function binRanges(count: number, rows: number, pieceRows: number): BinRa
 }
 
 /**
+ * The x of a range of whole bins (undefined: every bin), `margin` bins wider on each side: open
+ * below where the range starts at the first bin, open above where it ends at the last.
+ */
+export function binsSpan(spec: BinSpec, bins: BinRange, margin = 0): XSpan {
+  return {
+    from: bins && bins.from > 0 ? spec.x0 + (bins.from - margin) * spec.width : -Infinity,
+    to: bins && bins.to < spec.count ? spec.x0 + (bins.to + margin) * spec.width : Infinity,
+  };
+}
+
+/**
  * The x of ranges of whole bins (binRanges) as half-open spans that cover every x: the first open
  * below, the last open above, each next one starting where the one before ends.
  */
-export function xSpans(spec: BinSpec, rows: number, pieceRows: number): { from: number; to: number }[] {
-  return binRanges(spec.count, rows, pieceRows).map((bins) => ({
-    from: bins && bins.from > 0 ? spec.x0 + bins.from * spec.width : -Infinity,
-    to: bins && bins.to < spec.count ? spec.x0 + bins.to * spec.width : Infinity,
-  }));
+export function xSpans(spec: BinSpec, rows: number, pieceRows: number): XSpan[] {
+  return binRanges(spec.count, rows, pieceRows).map((bins) => binsSpan(spec, bins));
 }

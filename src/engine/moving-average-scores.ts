@@ -1,9 +1,8 @@
-import { binIndexSql, binRanges, binSpec, heldBin, type BinRange, type BinSpec } from './bins.js';
+import { binIndexSql, binRanges, binsSpan, binSpec, heldBin, type BinRange, type BinSpec } from './bins.js';
 import { exactSumSql, meanScale } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
 import { columnsOverX } from './answers.js';
-import type { XSpan } from './range-state.js';
 import { ident, lit, sql, type Sql } from './sql.js';
 import { forwardFill, uidIndexedMatrix } from './uid-indexed-matrix.js';
 
@@ -83,7 +82,7 @@ export async function movingAverageScores(
     const part = await columnsOverX(
       run.answers,
       rewardsInBinsSql(reward, spec, d, bins).text,
-      xSpan(spec, bins),
+      binsSpan(spec, bins, 1),
     );
     largest = Math.max(largest, Number(part.m?.[0] ?? 0));
     events += Number(part.n?.[0] ?? 0);
@@ -95,7 +94,7 @@ export async function movingAverageScores(
       await columnsOverX(
         run.answers,
         scoreMapsSql(reward, spec, alpha, scale, monotonic, d, bins).text,
-        xSpan(spec, bins),
+        binsSpan(spec, bins, 1),
       ),
     );
   const maps = concatColumns(parts);
@@ -158,26 +157,17 @@ function updates(reward: string, d: Dialect): Sql[] {
   return [sql`${r} IS NOT NULL`, d.isFinite(r), sql`${x} IS NOT NULL`, d.isFinite(x), sql`uid >= 0`];
 }
 
-/** The x a range's query reads (its prefilter, one bin wider on each side: scoreMapsSql). */
-function xSpan(spec: BinSpec, bins: BinRange): XSpan {
-  return {
-    from: bins && bins.from > 0 ? spec.x0 + (bins.from - 1) * spec.width : -Infinity,
-    to: bins && bins.to < spec.count ? spec.x0 + (bins.to + 1) * spec.width : Infinity,
-  };
-}
-
 /** The updates in a range of bins (all: undefined), x held to the range first (scoreMapsSql). */
 function updatesInBins(reward: string, spec: BinSpec, d: Dialect, bins: BinRange): Sql[] {
   const x = ident('x');
   const bin = binIndexSql('x', spec);
+  const span = binsSpan(spec, bins, 1);
   return [
     ...updates(reward, d),
-    ...(bins && bins.from > 0
-      ? [sql`${x} >= ${lit(spec.x0 + (bins.from - 1) * spec.width)}`, sql`${bin} >= ${lit(bins.from)}`]
+    ...(bins && span.from > -Infinity
+      ? [sql`${x} >= ${lit(span.from)}`, sql`${bin} >= ${lit(bins.from)}`]
       : []),
-    ...(bins && bins.to < spec.count
-      ? [sql`${x} < ${lit(spec.x0 + (bins.to + 1) * spec.width)}`, sql`${bin} < ${lit(bins.to)}`]
-      : []),
+    ...(bins && span.to < Infinity ? [sql`${x} < ${lit(span.to)}`, sql`${bin} < ${lit(bins.to)}`] : []),
   ];
 }
 

@@ -48,6 +48,7 @@ type Bounds = { xmin: number; xmax: number } | null;
  * Each part's least and greatest x are computed once per shape and kept in the index.
  */
 export class RangeStates {
+  /** The shape whose bounds `bounds` holds (all those kept in the index, and those computed since). */
   private shape = '';
   private bounds = new Map<string, Bounds>();
 
@@ -77,36 +78,34 @@ export class RangeStates {
   private async boundsOf(part: Part, shape: ViewShape, session: Session): Promise<Bounds> {
     if (this.shape !== shape.fingerprint) {
       this.shape = shape.fingerprint;
-      this.bounds = new Map();
       // Bounds of other shapes (another x) are cheap to compute again: only this shape's are kept.
       await session.run(sql`DELETE FROM runlens_part_x WHERE shape <> ${lit(shape.fingerprint)}`.text);
-    }
-    const key = partKey(part);
-    if (!this.bounds.has(key)) {
       const kept = await session.all<{ part: string; xmin: number | null; xmax: number | null }>(
         sql`SELECT part, xmin, xmax FROM runlens_part_x WHERE shape = ${lit(shape.fingerprint)}`.text,
       );
-      for (const k of kept) this.bounds.set(k.part, k.xmin === null ? null : { xmin: k.xmin, xmax: k.xmax! });
+      this.bounds = new Map(
+        kept.map((k) => [k.part, k.xmin === null ? null : { xmin: k.xmin, xmax: k.xmax! }]),
+      );
     }
+    const key = partKey(part);
     if (!this.bounds.has(key)) {
-      // Every part of the chunk at once, from its own events table.
+      // Every part of the chunk at once, from its own events table; a part with no finite x (or
+      // no x column in its chunk) has none.
       const type = shape.xTypes.get(part.chunk);
       const rows = type
         ? await session.all<{ fileId: number; xmin: number | null; xmax: number | null }>(
             xBoundsSql(eventsChunk(part.chunk), shape.xColumn, type).text,
           )
         : [];
-      for (const row of rows) {
-        const bounds = row.xmin === null ? null : { xmin: row.xmin, xmax: row.xmax! };
-        const k = partKey({ ...part, fileId: row.fileId });
-        this.bounds.set(k, bounds);
+      for (const p of shape.parts.filter((p) => p.chunk === part.chunk)) {
+        const row = rows.find((r) => r.fileId === p.fileId);
+        const bounds = row && row.xmin !== null ? { xmin: row.xmin, xmax: row.xmax! } : null;
+        this.bounds.set(partKey(p), bounds);
         await session.run(
-          sql`INSERT INTO runlens_part_x VALUES (${lit(k)}, ${lit(shape.fingerprint)}, ${lit(bounds?.xmin ?? null)}, ${lit(bounds?.xmax ?? null)})`
+          sql`INSERT INTO runlens_part_x VALUES (${lit(partKey(p))}, ${lit(shape.fingerprint)}, ${lit(bounds?.xmin ?? null)}, ${lit(bounds?.xmax ?? null)})`
             .text,
         );
       }
-      // A part with no finite x (or no x column in its chunk).
-      if (!this.bounds.has(key)) this.bounds.set(key, null);
     }
     return this.bounds.get(key)!;
   }

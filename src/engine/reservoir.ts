@@ -73,11 +73,7 @@ export function populationSql(table: ReservoirSql['table'], where?: SqlExpressio
  * 32-bit key has, broken by row order), returned in row order.
  */
 export function reservoirSql(options: ReservoirSql): Sql {
-  if (!options.columns.length) throw new Error('a reservoir sample needs at least one column');
-  const selected = join(options.columns.map((c) => ident(c)));
-  const position = options.table === 'uid_events' ? ident('pos') : lit(0);
-  const d = options.dialect ?? duckdb;
-  const key = sampleHashSql(options.seed, ident('file_id'), ident('line'), position, d);
+  const { selected, position, key, d } = sampleParts(options);
   return join(
     [
       sql`SELECT ${selected} FROM (SELECT ${selected}, ${ident('ord')} AS ${ORD}, ${position} AS ${POS}`,
@@ -94,27 +90,35 @@ export function reservoirSql(options: ReservoirSql): Sql {
  * position (so samples of several ranges merge: mergeSamples).
  */
 export function reservoirRangeSql(options: ReservoirSql, span: XSpan): Sql {
-  if (!options.columns.length) throw new Error('a reservoir sample needs at least one column');
-  const position = options.table === 'uid_events' ? ident('pos') : lit(0);
-  const d = options.dialect ?? duckdb;
-  const key = sampleHashSql(options.seed, ident('file_id'), ident('line'), position, d);
-  const where = [
-    ...(options.where === undefined ? [] : [expression(options.where)]),
-    ...spanConditions(span),
-  ];
+  const { selected, position, key, d } = sampleParts(options);
   return join(
     [
-      sql`SELECT ${join(options.columns.map((c) => ident(c)))}, ${key} AS ${KEY}, file_id AS ${FILE}, rec AS ${REC}, ${position} AS ${POS}`,
-      fromWhere(d, options.table, where),
+      sql`SELECT ${selected}, ${key} AS ${KEY}, file_id AS ${FILE}, rec AS ${REC}, ${position} AS ${POS}`,
+      fromWhere(d, options.table, inSpan(options.where, span)),
       sql`ORDER BY ${KEY}, ${ident('ord')}, ${POS} LIMIT ${lit(Math.max(0, Math.floor(options.size)))}`,
     ],
     ' ',
   );
 }
 
-function spanConditions(span: XSpan): Sql[] {
+/** A sample's columns, each row's position in its event (0 for events) and its sample key. */
+function sampleParts(options: ReservoirSql): { selected: Sql; position: Sql; key: Sql; d: Dialect } {
+  if (!options.columns.length) throw new Error('a reservoir sample needs at least one column');
+  const position = options.table === 'uid_events' ? ident('pos') : lit(0);
+  const d = options.dialect ?? duckdb;
+  return {
+    selected: join(options.columns.map((c) => ident(c))),
+    position,
+    key: sampleHashSql(options.seed, ident('file_id'), ident('line'), position, d),
+    d,
+  };
+}
+
+/** The filter `where` and x in [span.from, span.to). */
+function inSpan(where: SqlExpression | undefined, span: XSpan): Sql[] {
   const x = ident('x');
   return [
+    ...(where === undefined ? [] : [expression(where)]),
     ...(span.from === -Infinity ? [] : [sql`${x} >= ${lit(span.from)}`]),
     ...(span.to === Infinity ? [] : [sql`${x} < ${lit(span.to)}`]),
   ];
@@ -203,10 +207,7 @@ async function sampleByRanges(
   let total = 0;
   const parts: Record<string, unknown[]>[] = [];
   for (const span of spans) {
-    const where = [
-      ...(options.where === undefined ? [] : [expression(options.where)]),
-      ...spanConditions(span),
-    ];
+    const where = inSpan(options.where, span);
     const population = await columnsOverX(
       run.answers,
       populationSql(common.table, where.length ? and(where) : undefined, run.dialect).text,
