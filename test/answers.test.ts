@@ -122,7 +122,8 @@ describe('answers kept in the index', () => {
     const event = (block: number): string => {
       const uids = Array.from({ length: 6 }, (_, i) => (block * 7 + i * 3) % 20);
       const rewards = uids.map((u) => ((block * 31 + u * 17) % 101) / 100);
-      return `${JSON.stringify({ task_name: 'Store', block, uids, rewards })}\n`;
+      const latency = ((block * 13) % 97) / 10;
+      return `${JSON.stringify({ task_name: 'Store', block, latency, uids, rewards })}\n`;
     };
     const events = (from: number, to: number) =>
       Array.from({ length: to - from }, (_, i) => event(from + i)).join('');
@@ -205,6 +206,65 @@ describe('answers kept in the index', () => {
       // Only the last range's two answers (population and sample) were drawn again.
       const last = Math.max(...first.kept.map((k) => k.seq));
       expect(appended.kept.filter((k) => k.seq > last).length).toBe(2);
+    });
+
+    it('split binned statistics into ranges of whole bins: one query’s numbers, also after an append to an earlier file', async () => {
+      const dir = tempDir();
+      const cache = tempDir();
+      const [a, b] = [path.join(dir, 'a.jsonl'), path.join(dir, 'b.jsonl')];
+      fs.writeFileSync(a, events(1000, 1200));
+      // uid 100 only in the second file: its series sorts among the others ('10' < '100' < '11').
+      fs.writeFileSync(
+        b,
+        events(1200, 1390)
+          .replaceAll('"uids":[', '"uids":[100,')
+          .replaceAll('"rewards":[', '"rewards":[0.5,'),
+      );
+      /** Per-uid and per-event statistics read by ranges (cached) or in one query each (not). */
+      async function stats(cached: string | false) {
+        const run = await Run.open(dir, { cache: cached });
+        try {
+          const options = { maxBins: 40, exactQuantileRows: 100 };
+          const perUid = await binnedStats(run, {
+            ...options,
+            table: 'uid_events',
+            columns: ['rewards'],
+            groupBy: 'uid',
+            pieceRows: 300,
+          });
+          const perEvent = await binnedStats(run, {
+            ...options,
+            columns: ['latency'],
+            where: "task = 'Store'",
+            pieceRows: 50,
+          });
+          return { perUid, perEvent, kept: cached ? await keptAnswers(run) : [] };
+        } finally {
+          run.close();
+        }
+      }
+      const first = await stats(cache);
+      const single = await stats(false);
+      expect(first.perUid.quantiles).toBe('approximate');
+      expect(first.perUid.series.map((s) => s.group).slice(2, 5)).toEqual(['10', '100', '11']);
+      expect(first.perUid).toEqual(single.perUid);
+      expect(first.perEvent).toEqual(single.perEvent);
+      expect(first.perEvent.series[0].count.reduce((s, n) => s + n, 0)).toBe(390);
+      expect(first.perUid.series.length).toBe(21);
+      // Range scans and series, each over several ranges.
+      expect(first.kept.length).toBeGreaterThan(20);
+      expect((await stats(cache)).kept).toEqual(first.kept);
+
+      // Rows appended to the first file: every row of the second moves in row order, none in x.
+      fs.appendFileSync(a, events(1390, 1394));
+      const appended = await stats(cache);
+      const fresh = await stats(false);
+      expect(appended.perUid).toEqual(fresh.perUid);
+      expect(appended.perEvent).toEqual(fresh.perEvent);
+      expect(appended.perEvent).not.toEqual(first.perEvent);
+      // Only the last range of each range scan and of each series was read again.
+      const last = Math.max(...first.kept.map((k) => k.seq));
+      expect(appended.kept.filter((k) => k.seq > last).length).toBe(4);
     });
 
     it('hold while no row with x in the range is added or removed, and only then', async () => {

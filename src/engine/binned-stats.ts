@@ -1,7 +1,9 @@
-import { binIndexSql, binSpec, type BinSpec } from './bins.js';
+import { columnsOverX } from './answers.js';
+import { binIndexSql, binSpec, xSpans, type BinSpec } from './bins.js';
 import { exactMeanSql, expression, maxAbsSql, meanScale, type SqlExpression } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
+import { inSpan, RANGE_ROWS, runSpans, type XSpan } from './range-state.js';
 import { sampleHashSql } from './sample-hash.js';
 import { and, ident, join, lit, sql, type Sql } from './sql.js';
 
@@ -55,6 +57,12 @@ export interface BinnedStatsOptions {
    * the columns share the one range query, which scans the table once for all of them.
    */
   between?: () => Promise<void>;
+  /**
+   * Rows a query reads at most, about (RANGE_ROWS): on the run's own x, a larger table is read
+   * range of x by range of x, each range's answer kept while its rows stay the same (columnsOverX),
+   * so a look after an append reads again only the ranges it reached. The same numbers either way.
+   */
+  pieceRows?: number;
 }
 
 export interface BinnedStats {
@@ -223,13 +231,15 @@ export function binnedSeriesSql(options: BinnedSeriesSql): Sql {
 
 /**
  * A row's key for the sampled band: the sample hash (sample-hash.ts) of its file, line and uid
- * position, times 2^31, plus the low 31 bits of its place (ord · 2^20 + pos) to set apart rows whose
- * 32-bit hashes are equal. A BIGINT in both dialects.
+ * position, times 2^31, plus the low 31 bits of its place in its file (line · 2^20 + pos) to set
+ * apart rows whose 32-bit hashes are equal. A BIGINT in both dialects. Nothing in it moves when
+ * rows are added to another file (the row ordinal would), so a range's sample stays the same.
  */
 export function sampleKey(uidRows: boolean, d: Dialect): Sql {
   const pos = uidRows ? POS : lit(0);
-  const hash = sampleHashSql(0, ident('file_id'), ident('line'), pos, d);
-  const place = sql`(${ORD} * ${lit(POSITIONS)} + ${pos})`;
+  const line = ident('line');
+  const hash = sampleHashSql(0, ident('file_id'), line, pos, d);
+  const place = sql`(${d.bigint(line)} * ${lit(POSITIONS)} + ${pos})`;
   return sql`(CAST(${hash} AS BIGINT) * ${lit(2 ** 31)} + (${place} % ${lit(2 ** 31)}))`;
 }
 
@@ -311,12 +321,17 @@ function groupSql(groupBy: 'task' | 'uid' | 'run' | undefined, d: Dialect): Sql 
   return groupBy === undefined ? d.nullText() : ident(groupBy);
 }
 
-/** The most values sampled per (group, bin) for bins of `spec`. */
+/**
+ * The most values sampled per (group, bin) for bins of `spec`: the budget over the bin count
+ * rounded up to a power of two, so that a run growing by a few bins keeps its sample size (and its
+ * ranges' answers).
+ */
 export function quantileSampleSize(spec: BinSpec, groupBy: 'task' | 'uid' | 'run' | undefined): number {
   const groups = GROUPS[groupBy ?? 'none'];
+  const bins = 2 ** Math.ceil(Math.log2(Math.max(1, spec.count)));
   return Math.max(
     QUANTILE_SAMPLE_MIN,
-    Math.min(QUANTILE_SAMPLE_MAX, Math.floor(QUANTILE_SAMPLE_VALUES / (spec.count * groups))),
+    Math.min(QUANTILE_SAMPLE_MAX, Math.floor(QUANTILE_SAMPLE_VALUES / (bins * groups))),
   );
 }
 
@@ -332,28 +347,18 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
   const table = options.table ?? 'events';
   const band = options.band ?? [0.1, 0.9];
   const noBand = band === 'none';
-  const range = await run.answers.one<{
-    min: number | null;
-    max: number | null;
-    integer: boolean | null;
-    n: number;
-    max_ord: number | null;
-    max_pos: number | null;
-    [maxAbs: `m${number}`]: number | null;
-  }>(
-    binnedRangeSql({
-      table,
-      columns: options.columns,
-      where: options.where,
-      xColumn: options.xColumn,
-      dialect: run.dialect,
-    }).text,
-  );
-  const xScale = meanScale(Math.max(Math.abs(range?.min ?? 0), Math.abs(range?.max ?? 0)));
-  const spec = binSpec(range?.min ?? 0, range?.max ?? 0, options.maxBins ?? 1000, Boolean(range?.integer));
-  const exact = noBand || (range?.n ?? 0) <= (options.exactQuantileRows ?? EXACT_QUANTILE_ROWS);
+  const rows = table === 'uid_events' ? run.ingest.uidRows : run.ingest.rows;
+  const pieceRows = options.pieceRows ?? RANGE_ROWS;
+  // Ranges of the run's x for the range scan: its spec is not known before it.
+  const runRanges = options.xColumn === undefined ? await runSpans(run, rows, pieceRows) : undefined;
+  const range = await binnedRange(run, { ...options, table }, runRanges);
+  const xScale = meanScale(Math.max(Math.abs(range.min ?? 0), Math.abs(range.max ?? 0)));
+  const spec = binSpec(range.min ?? 0, range.max ?? 0, options.maxBins ?? 1000, Boolean(range.integer));
+  const exact = noBand || range.n <= (options.exactQuantileRows ?? EXACT_QUANTILE_ROWS);
   const sample = quantileSampleSize(spec, options.groupBy);
-  const packedOrder = (range?.max_ord ?? 0) < 2 ** 42 && (range?.max_pos ?? 0) < POSITIONS;
+  const packedOrder = (range.max_ord ?? 0) < 2 ** 42 && (range.max_pos ?? 0) < POSITIONS;
+  // The series' own ranges: whole bins of its spec, so that no bin is cut in two.
+  const spans: (XSpan | undefined)[] = runRanges ? xSpans(spec, rows, pieceRows) : [undefined];
   const series: BinnedSeries[] = [];
   for (const [index, column] of options.columns.entries()) {
     if (index > 0) await options.between?.();
@@ -368,14 +373,21 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
       xColumn: options.xColumn,
       dialect: run.dialect,
     };
-    const query = (limits?: SampleLimits): string =>
+    const query = (limits?: SampleLimits, span?: XSpan): string =>
       binnedSeriesSql({
         ...common,
+        where: span ? and(inSpan(options.where, span)) : options.where,
         band,
         xScale,
-        scale: meanScale(range?.[`m${index}`]),
+        scale: meanScale(range[`m${index}`]),
         sampleLimits: limits,
       }).text;
+    if (spans.length > 1) {
+      const parts = [];
+      for (const span of spans) parts.push(await columnsOverX(run.answers, query(undefined, span), span!));
+      series.push(...seriesOf(column, spec, seriesInOrder(parts)));
+      continue;
+    }
     // ClickHouse holds a bin's rows before it cuts the sample: a first pass counts them, and the
     // sample's query leaves out the rows no sample can hold (sampleLimits).
     const limits =
@@ -387,10 +399,10 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
             sample,
           )
         : undefined;
-    let rows = await run.answers.columns(query(limits));
-    if (limits && rows.sampled.some((kept, i) => (kept as number) < Math.min(sample, rows.n[i] as number)))
-      rows = await run.answers.columns(query());
-    series.push(...seriesOf(column, spec, rows));
+    let found = await run.answers.columns(query(limits));
+    if (limits && found.sampled.some((kept, i) => (kept as number) < Math.min(sample, found.n[i] as number)))
+      found = await run.answers.columns(query());
+    series.push(...seriesOf(column, spec, found));
   }
   return {
     spec,
@@ -399,6 +411,105 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
     band: noBand ? [NaN, NaN] : band,
     series,
   };
+}
+
+type BinnedRange = {
+  min: number | null;
+  max: number | null;
+  integer: boolean | null;
+  n: number;
+  max_ord: number | null;
+  max_pos: number | null;
+  [maxAbs: `m${number}`]: number | null;
+};
+
+/**
+ * binnedRangeSql's row: in one query, or merged from one per range of x (`spans`), each kept while
+ * its range's rows stay the same.
+ */
+async function binnedRange(
+  run: QueryableRun,
+  options: BinnedStatsOptions & { table: BinnedTable },
+  spans: readonly XSpan[] | undefined,
+): Promise<BinnedRange> {
+  const query = (span?: XSpan) =>
+    binnedRangeSql({
+      table: options.table,
+      columns: options.columns,
+      where: span ? and(inSpan(options.where, span)) : options.where,
+      xColumn: options.xColumn,
+      dialect: run.dialect,
+    }).text;
+  if (!spans) {
+    const row = await run.answers.one<BinnedRange>(query());
+    return row ?? { min: null, max: null, integer: null, n: 0, max_ord: null, max_pos: null };
+  }
+  const parts: BinnedRange[] = [];
+  for (const span of spans) {
+    const found = await columnsOverX(run.answers, query(span), span);
+    parts.push(Object.fromEntries(Object.entries(found).map(([k, v]) => [k, v[0]])) as BinnedRange);
+  }
+  return mergeRanges(parts, options.columns.length);
+}
+
+/** The range of all rows from those of disjoint parts of them (a part without rows has n = 0). */
+export function mergeRanges(parts: readonly BinnedRange[], columns: number): BinnedRange {
+  const held = parts.filter((p) => p.n > 0);
+  const most = (values: (number | null)[], pick: (...v: number[]) => number): number | null => {
+    const present = values.filter((v): v is number => v !== null);
+    return present.length ? pick(...present) : null;
+  };
+  const merged: BinnedRange = {
+    min: most(
+      held.map((p) => p.min),
+      Math.min,
+    ),
+    max: most(
+      held.map((p) => p.max),
+      Math.max,
+    ),
+    integer: held.length ? held.every((p) => p.integer) : null,
+    n: held.reduce((sum, p) => sum + p.n, 0),
+    max_ord: most(
+      held.map((p) => p.max_ord),
+      Math.max,
+    ),
+    max_pos: most(
+      held.map((p) => p.max_pos),
+      Math.max,
+    ),
+  };
+  for (let i = 0; i < columns; i++)
+    merged[`m${i}`] = most(
+      held.map((p) => p[`m${i}`]),
+      Math.max,
+    );
+  return merged;
+}
+
+/**
+ * The rows of binnedSeriesSql's queries over consecutive ranges of whole bins as one query's:
+ * ordered by group (NULL first, then by code point as DuckDB orders text), then bin.
+ */
+function seriesInOrder(parts: readonly Record<string, unknown[]>[]): Record<string, unknown[]> {
+  const columns = Object.keys(parts.find((p) => (p.bin ?? []).length) ?? parts[0] ?? {});
+  const rows = parts.flatMap((p) => (p.bin ?? []).map((_, i) => ({ p, i })));
+  const groups = [...new Set(rows.map((r) => r.p.grp[r.i] as string | null))].sort(compareGroups);
+  const rank = new Map(groups.map((g, i) => [g, i]));
+  const at = (r: (typeof rows)[number]) => rank.get(r.p.grp[r.i] as string | null)!;
+  rows.sort((a, b) => at(a) - at(b) || (a.p.bin[a.i] as number) - (b.p.bin[b.i] as number));
+  return Object.fromEntries(columns.map((c) => [c, rows.map((r) => r.p[c][r.i])]));
+}
+
+/** Text in DuckDB's order (its bytes in UTF-8: code point by code point), NULL first. */
+function compareGroups(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  const x = [...a].map((c) => c.codePointAt(0)!);
+  const y = [...b].map((c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
 /** binnedSeriesSql's rows as one series per group, in the query's order. */

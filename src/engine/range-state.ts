@@ -1,7 +1,10 @@
-import { answerState } from './answers.js';
+import { answerState, keepsRangeAnswers } from './answers.js';
+import { binSpec, xSpans } from './bins.js';
+import { expression, type SqlExpression } from './exact-mean.js';
 import { eventsChunk } from './index-read.js';
 import { toCanonical } from './canonical-sql.js';
 import type { StoredType } from './normalize-sql.js';
+import type { QueryableRun } from './queryable.js';
 import type { Session } from './session.js';
 import { ident, lit, sql, type Sql } from './sql.js';
 
@@ -31,6 +34,41 @@ export interface Part {
   chunk: number;
   token: string;
   fileId: number;
+}
+
+/**
+ * Rows a query over a range of x reads at most, about: the replayed scores, the samples drawn by
+ * ranges and the binned statistics split a run's rows into ranges of this size.
+ */
+export const RANGE_ROWS = 16_000_000;
+/** Bins of the run's x range that ranges not tied to a chart's bins are made of (binSpec's grid). */
+const RANGE_BINS = 256;
+
+/**
+ * Ranges of x over the run's x range (Run.xRange) of about `pieceRows` of `rows` each, on a round
+ * grid that stays put while the run grows; undefined where answers are not kept per range or the
+ * rows fit in one range.
+ */
+export async function runSpans(
+  run: QueryableRun,
+  rows: number,
+  pieceRows = RANGE_ROWS,
+): Promise<XSpan[] | undefined> {
+  if (rows <= pieceRows || !(await keepsRangeAnswers(run.answers))) return undefined;
+  const range = await run.xRange();
+  if (range.min === null || range.max === null) return undefined;
+  const spans = xSpans(binSpec(range.min, range.max, RANGE_BINS, range.integer), rows, pieceRows);
+  return spans.length > 1 ? spans : undefined;
+}
+
+/** The filter `where` and x (the run's axis) in [span.from, span.to). */
+export function inSpan(where: SqlExpression | undefined, span: XSpan): Sql[] {
+  const x = ident('x');
+  return [
+    ...(where === undefined ? [] : [expression(where)]),
+    ...(span.from === -Infinity ? [] : [sql`${x} >= ${lit(span.from)}`]),
+    ...(span.to === Infinity ? [] : [sql`${x} < ${lit(span.to)}`]),
+  ];
 }
 
 type Bounds = { xmin: number; xmax: number } | null;

@@ -1,9 +1,8 @@
 import { expression, type SqlExpression } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
-import { columnsOverX, keepsRangeAnswers } from './answers.js';
-import { binSpec, xSpans } from './bins.js';
-import type { XSpan } from './range-state.js';
+import { columnsOverX } from './answers.js';
+import { inSpan, runSpans, type XSpan } from './range-state.js';
 import { sampleHashSql, sampleSeed } from './sample-hash.js';
 import { and, ident, join, lit, sql, type Sql } from './sql.js';
 
@@ -24,11 +23,6 @@ export interface ReservoirOptions {
   /** Rows per range of x at most, about (RANGE_ROWS). */
   pieceRows?: number;
 }
-
-/** Rows per range of x of a sample drawn by ranges (as the replayed scores': SCORE_PIECE_ROWS). */
-export const RANGE_ROWS = 16_000_000;
-/** Bins of x the ranges are made of (binSpec's round grid). */
-const RANGE_BINS = 256;
 
 export interface ReservoirSample {
   /** Rows eligible for the sample (after `where`). */
@@ -114,16 +108,6 @@ function sampleParts(options: ReservoirSql): { selected: Sql; position: Sql; key
   };
 }
 
-/** The filter `where` and x in [span.from, span.to). */
-function inSpan(where: SqlExpression | undefined, span: XSpan): Sql[] {
-  const x = ident('x');
-  return [
-    ...(where === undefined ? [] : [expression(where)]),
-    ...(span.from === -Infinity ? [] : [sql`${x} >= ${lit(span.from)}`]),
-    ...(span.to === Infinity ? [] : [sql`${x} < ${lit(span.to)}`]),
-  ];
-}
-
 /**
  * The `size` rows with the smallest (key, row order) of the ranges' samples, in row order: the
  * sample of all their rows. Row order is the file order now (`firstOrd`), whenever each range was
@@ -168,18 +152,9 @@ export async function reservoirSample(
   const table = options.table ?? 'events';
   const size = options.size ?? 10_000;
   const seed = sampleSeed(options.seed ?? 0);
-  if (options.overX && (await keepsRangeAnswers(run.answers))) {
-    const range = await run.xRange();
-    if (range.min !== null && range.max !== null) {
-      const rows = table === 'uid_events' ? run.ingest.uidRows : run.ingest.rows;
-      const spans = xSpans(
-        binSpec(range.min, range.max, RANGE_BINS, range.integer),
-        rows,
-        options.pieceRows ?? RANGE_ROWS,
-      );
-      if (spans.length > 1) return sampleByRanges(run, options, spans, { table, size, seed });
-    }
-  }
+  const rows = table === 'uid_events' ? run.ingest.uidRows : run.ingest.rows;
+  const spans = options.overX ? await runSpans(run, rows, options.pieceRows) : undefined;
+  if (spans) return sampleByRanges(run, options, spans, { table, size, seed });
   const population = await run.answers.one<{ n: number }>(
     populationSql(table, options.where, run.dialect).text,
   );
