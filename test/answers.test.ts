@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Answers, columnsOverX, decodeAnswer, encodeAnswer } from '../src/engine/answers.js';
 import { binnedStats } from '../src/engine/binned-stats.js';
+import { leaderboard } from '../src/report/leaderboard.js';
+import { chooseMetrics } from '../src/report/metric-choice.js';
 import { movingAverageScores } from '../src/engine/moving-average-scores.js';
 import { reservoirSample } from '../src/engine/reservoir.js';
 import { Run } from '../src/engine/run.js';
@@ -123,7 +125,8 @@ describe('answers kept in the index', () => {
       const uids = Array.from({ length: 6 }, (_, i) => (block * 7 + i * 3) % 20);
       const rewards = uids.map((u) => ((block * 31 + u * 17) % 101) / 100);
       const latency = ((block * 13) % 97) / 10;
-      return `${JSON.stringify({ task_name: 'Store', block, latency, uids, rewards })}\n`;
+      const completion_times = uids.map((u) => ((block * 7 + u * 5) % 50) / 10);
+      return `${JSON.stringify({ task_name: 'Store', block, latency, uids, rewards, completion_times })}\n`;
     };
     const events = (from: number, to: number) =>
       Array.from({ length: to - from }, (_, i) => event(from + i)).join('');
@@ -263,6 +266,45 @@ describe('answers kept in the index', () => {
       expect(appended.perEvent).toEqual(fresh.perEvent);
       expect(appended.perEvent).not.toEqual(first.perEvent);
       // Only the last range of each range scan and of each series was read again.
+      const last = Math.max(...first.kept.map((k) => k.seq));
+      expect(appended.kept.filter((k) => k.seq > last).length).toBe(4);
+    });
+
+    it('count metrics and rank the leaderboard range by range: one query’s answer, also after an append', async () => {
+      const dir = tempDir();
+      const cache = tempDir();
+      const a = path.join(dir, 'a.jsonl');
+      fs.writeFileSync(a, events(1000, 1200));
+      fs.writeFileSync(path.join(dir, 'b.jsonl'), events(1200, 1390));
+      // Events without a block: rows without x, in no range.
+      fs.writeFileSync(path.join(dir, 'c.jsonl'), events(1, 4).replace(/"block":\d+,/g, ''));
+      async function look(cached: string | false) {
+        const run = await Run.open(dir, { cache: cached });
+        try {
+          expect(run.x.column).toBe('block');
+          const board = await leaderboard(run, 5000, 300);
+          const choice = await chooseMetrics(run, { max: 48, pieceRows: 300 });
+          return { board, choice, kept: cached ? await keptAnswers(run) : [] };
+        } finally {
+          run.close();
+        }
+      }
+      const first = await look(cache);
+      const single = await look(false);
+      expect(first.board).toEqual(single.board);
+      expect(first.choice).toEqual(single.choice);
+      expect(first.board!.rows.length).toBe(20);
+      expect(first.board!.rows.reduce((n, r) => n + r.count, 0)).toBe(393 * 6);
+      expect(first.choice.metrics.find((m) => m.column === 'completion_times')?.rows).toBe(393 * 6);
+      // Two range queries of the board and one of the counts per range of uid rows, more than one range.
+      expect(first.kept.length).toBeGreaterThan(3 * 2);
+
+      fs.appendFileSync(a, events(1390, 1394));
+      const appended = await look(cache);
+      expect(appended.board).toEqual((await look(false)).board);
+      expect(appended.board).not.toEqual(first.board);
+      expect(appended.choice.metrics.find((m) => m.column === 'completion_times')?.rows).toBe(397 * 6);
+      // The last range of the board (magnitudes, sums), of the per-uid and of the per-event counts.
       const last = Math.max(...first.kept.map((k) => k.seq));
       expect(appended.kept.filter((k) => k.seq > last).length).toBe(4);
     });

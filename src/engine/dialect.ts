@@ -76,6 +76,27 @@ export function timesPowerOfTwo(x: Sql, power: number): Sql {
   return sql`((${x} * pow(2.0, ${lit(power - half)})) * pow(2.0, ${lit(half)}))`;
 }
 
+/**
+ * DuckDB: the HUGEINT sum of the finite values of `expr` scaled by 2^scale and rounded (NULL when
+ * there are none), and their count. Sums of disjoint rows add up exactly (duckdbMeanOfSum).
+ */
+export function duckdbScaledSum(expr: Sql, scale: number): { sum: Sql; count: Sql } {
+  const value = sql`CAST(${expr} AS DOUBLE)`;
+  const filter = sql`FILTER (WHERE isfinite(${value}))`;
+  // The CASE, not only the FILTER, keeps NaN out of the cast: DuckDB casts before it filters.
+  const scaled = sql`CASE WHEN isfinite(${value}) THEN CAST(round(${timesPowerOfTwo(value, scale)}) AS HUGEINT) END`;
+  return { sum: sql`sum(${scaled}) ${filter}`, count: sql`count(${value}) ${filter}` };
+}
+
+/** DuckDB: the mean of values from their scaled sum and count (duckdbScaledSum). */
+export function duckdbMeanOfSum(sum: Sql, count: Sql, scale: number): Sql {
+  // Quotient and remainder in integers first: the mean of equal values is that value exactly.
+  return timesPowerOfTwo(
+    sql`(CAST(${sum} // ${count} AS DOUBLE) + CAST(${sum} % ${count} AS DOUBLE) / ${count})`,
+    -scale,
+  );
+}
+
 export const duckdb: Dialect = {
   name: 'duckdb',
   windows: true,
@@ -98,22 +119,11 @@ export const duckdb: Dialect = {
   sampledQuantiles: (value, key, size, band, condition) =>
     sql`list_aggregate(arg_min(${value}, ${key}, ${lit(size)}) FILTER (WHERE ${condition}), 'quantile_cont', [${band.map((p) => lit(p))}])`,
   exactMean(expr, scale) {
-    const value = sql`CAST(${expr} AS DOUBLE)`;
-    const filter = sql`FILTER (WHERE isfinite(${value}))`;
-    // The CASE, not only the FILTER, keeps NaN out of the cast: DuckDB casts before it filters.
-    const scaled = sql`CASE WHEN isfinite(${value}) THEN CAST(round(${timesPowerOfTwo(value, scale)}) AS HUGEINT) END`;
-    const sum = sql`sum(${scaled}) ${filter}`;
-    const count = sql`count(${value}) ${filter}`;
-    // Quotient and remainder in integers first: the mean of equal values is that value exactly.
-    return timesPowerOfTwo(
-      sql`(CAST(${sum} // ${count} AS DOUBLE) + CAST(${sum} % ${count} AS DOUBLE) / ${count})`,
-      -scale,
-    );
+    const { sum, count } = duckdbScaledSum(expr, scale);
+    return duckdbMeanOfSum(sum, count, scale);
   },
   exactSum(expr, scale) {
-    const value = sql`CAST(${expr} AS DOUBLE)`;
-    const scaled = sql`CASE WHEN isfinite(${value}) THEN CAST(round(${timesPowerOfTwo(value, scale)}) AS HUGEINT) END`;
-    return timesPowerOfTwo(sql`CAST(sum(${scaled}) AS DOUBLE)`, -scale);
+    return timesPowerOfTwo(sql`CAST(${duckdbScaledSum(expr, scale).sum} AS DOUBLE)`, -scale);
   },
   maxAbs(expr) {
     const value = sql`CAST(${expr} AS DOUBLE)`;

@@ -61,11 +61,15 @@ export async function runSpans(
   return spans.length > 1 ? spans : undefined;
 }
 
-/** The filter `where` and x (the run's axis) in [span.from, span.to). */
+/**
+ * The filter `where` and a finite x (the run's axis) in [span.from, span.to): a range's state
+ * knows the parts by their finite x only.
+ */
 export function inSpan(where: SqlExpression | undefined, span: XSpan): Sql[] {
   const x = ident('x');
   return [
     ...(where === undefined ? [] : [expression(where)]),
+    sql`isfinite(${x})`,
     ...(span.from === -Infinity ? [] : [sql`${x} >= ${lit(span.from)}`]),
     ...(span.to === Infinity ? [] : [sql`${x} < ${lit(span.to)}`]),
   ];

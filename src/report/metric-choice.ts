@@ -1,7 +1,9 @@
 import { columnTypes } from '../analysis/run-columns.js';
-import { fromWhere } from '../engine/dialect.js';
+import { columnsOverX } from '../engine/answers.js';
+import { fromWhere, type ViewName } from '../engine/dialect.js';
 import type { QueryableRun } from '../engine/queryable.js';
-import { ident, sql } from '../engine/sql.js';
+import { inSpan, runSpans } from '../engine/range-state.js';
+import { ident, sql, type Sql } from '../engine/sql.js';
 
 export interface Metric {
   /** `events` (one row per event) or `uid_events` (one row per event × uid). */
@@ -29,7 +31,7 @@ export interface MetricChoice {
  */
 export async function chooseMetrics(
   run: QueryableRun,
-  options: { max: number; exclude?: Set<string> },
+  options: { max: number; exclude?: Set<string>; pieceRows?: number },
 ): Promise<MetricChoice> {
   const found: Metric[] = [];
   for (const [stored, table] of [
@@ -43,17 +45,39 @@ export async function chooseMetrics(
       .filter((c) => !options.exclude?.has(c.name))
       .map((c) => c.name);
     if (!candidates.length) continue;
-    const d = run.dialect;
-    const counts = await run.answers.one<Record<string, number>>(
-      sql`SELECT ${candidates.map(
-        (c, i) =>
-          sql`CAST(${d.countIf(sql`${ident(c)} IS NOT NULL AND ${d.isFinite(ident(c))}`)} AS DOUBLE) AS ${ident(`c${i}`)}`,
-      )} ${fromWhere(d, stored, [])}`.text,
-    );
+    const counts = await finiteCounts(run, stored, table, candidates, options.pieceRows);
     candidates.forEach((column, i) => {
-      const rows = counts?.[`c${i}`] ?? 0;
+      const rows = counts[i];
       if (rows >= 2) found.push({ table, column, rows });
     });
   }
   return { metrics: found.slice(0, options.max), omitted: found.slice(options.max) };
+}
+
+/**
+ * Rows with a finite value of each column: in one scan, or on a large run range of x by range of
+ * x (each kept while its rows stay the same) plus the rows without a finite x.
+ */
+async function finiteCounts(
+  run: QueryableRun,
+  stored: 'rows' | 'uid_rows',
+  table: 'events' | 'uid_events',
+  columns: readonly string[],
+  pieceRows?: number,
+): Promise<number[]> {
+  const d = run.dialect;
+  const counts = (from: ViewName, where: Sql[]) =>
+    sql`SELECT ${columns.map(
+      (c, i) =>
+        sql`CAST(${d.countIf(sql`${ident(c)} IS NOT NULL AND ${d.isFinite(ident(c))}`)} AS DOUBLE) AS ${ident(`c${i}`)}`,
+    )} ${fromWhere(d, from, where)}`.text;
+  const spans = await runSpans(run, table === 'events' ? run.ingest.rows : run.ingest.uidRows, pieceRows);
+  if (!spans) {
+    const found = await run.answers.one<Record<string, number>>(counts(stored, []));
+    return columns.map((_, i) => found?.[`c${i}`] ?? 0);
+  }
+  const parts = [await run.answers.columns(counts(table, [sql`x IS NULL OR NOT isfinite(x)`]))];
+  for (const span of spans)
+    parts.push(await columnsOverX(run.answers, counts(table, inSpan(undefined, span)), span));
+  return columns.map((_, i) => parts.reduce((sum, p) => sum + Number(p[`c${i}`]?.[0] ?? 0), 0));
 }

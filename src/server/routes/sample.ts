@@ -28,7 +28,7 @@ export const sampleRoute: Route = {
         const sample = await reservoirSample(run, {
           table: 'uid_events',
           columns: ['x', 'uid', 'task', metric.name],
-          where: `${v} IS NOT NULL AND isfinite(${v}) AND x IS NOT NULL`,
+          where: `${v} IS NOT NULL AND isfinite(${v}) AND x IS NOT NULL AND isfinite(x)`,
           size,
           seed,
           overX: true,
