@@ -179,8 +179,15 @@ async function sampleByRanges(
     where: options.where,
     dialect: run.dialect,
   };
+  const files = await run.session.all<{ file_id: number; first_ord: number }>(
+    'SELECT file_id, CAST(first_ord AS DOUBLE) AS first_ord FROM files',
+  );
+  const firstOrd = new Map(files.map((f) => [Number(f.file_id), f.first_ord]));
+  // Merged range by range (the smallest keys of the smallest keys are the smallest keys): at most
+  // two ranges' samples are held at once, not one per range.
+  const held = [...options.columns, KEY_NAME, FILE_NAME, REC_NAME, POS_NAME];
   let total = 0;
-  const parts: Record<string, unknown[]>[] = [];
+  let merged: Record<string, unknown[]> | undefined;
   for (const span of spans) {
     const where = inSpan(options.where, span);
     const population = await columnsOverX(
@@ -189,13 +196,10 @@ async function sampleByRanges(
       span,
     );
     total += Number(population.n?.[0] ?? 0);
-    parts.push(await columnsOverX(run.answers, reservoirRangeSql(query, span).text, span));
+    const part = await columnsOverX(run.answers, reservoirRangeSql(query, span).text, span);
+    merged = mergeSamples(merged ? [merged, part] : [part], held, common.size, firstOrd);
   }
-  const files = await run.session.all<{ file_id: number; first_ord: number }>(
-    'SELECT file_id, CAST(first_ord AS DOUBLE) AS first_ord FROM files',
-  );
-  const firstOrd = new Map(files.map((f) => [Number(f.file_id), f.first_ord]));
-  const columns = mergeSamples(parts, options.columns, common.size, firstOrd);
+  const columns = Object.fromEntries(options.columns.map((c) => [c, merged?.[c] ?? []]));
   const taken = (Object.values(columns)[0] ?? []).length;
   return { population: total, columns, size: taken, ratio: total === 0 ? 0 : taken / total };
 }
