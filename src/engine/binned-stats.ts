@@ -358,7 +358,7 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
   const sample = quantileSampleSize(spec, options.groupBy);
   const packedOrder = (range.max_ord ?? 0) < 2 ** 42 && (range.max_pos ?? 0) < POSITIONS;
   // The series' own ranges: whole bins of its spec, so that no bin is cut in two.
-  const spans: (XSpan | undefined)[] = runRanges ? xSpans(spec, rows, pieceRows) : [undefined];
+  const spans = runRanges ? xSpans(spec, rows, pieceRows) : [];
   const series: BinnedSeries[] = [];
   for (const [index, column] of options.columns.entries()) {
     if (index > 0) await options.between?.();
@@ -384,7 +384,7 @@ export async function binnedStats(run: QueryableRun, options: BinnedStatsOptions
       }).text;
     if (spans.length > 1) {
       const parts = [];
-      for (const span of spans) parts.push(await columnsOverX(run.answers, query(undefined, span), span!));
+      for (const span of spans) parts.push(await columnsOverX(run.answers, query(undefined, span), span));
       series.push(...seriesOf(column, spec, seriesInOrder(parts)));
       continue;
     }
