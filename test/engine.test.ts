@@ -377,6 +377,24 @@ describe('moving-averaged scores when x goes back', () => {
   });
 });
 
+describe('engine errors', () => {
+  it('carry the statement they came from (the CLI prints it under an unexpected error)', async () => {
+    const session = await Session.create();
+    try {
+      const wrong = 'SELECT   missing_column\n FROM range(3)';
+      await expect(session.all(wrong)).rejects.toMatchObject({
+        statement: 'SELECT missing_column FROM range(3)',
+      });
+      await expect(session.columns(wrong)).rejects.toThrow(/missing_column/);
+      await expect(session.run('CREATE TABLE t AS SELECT 1 +')).rejects.toMatchObject({
+        statement: 'CREATE TABLE t AS SELECT 1 +',
+      });
+    } finally {
+      session.close();
+    }
+  });
+});
+
 describe('on-disk sessions', () => {
   /** DuckDB's memory in use (bytes) and its memory limit setting, read from the run's session. */
   const memoryProbes = (run: Run) => ({

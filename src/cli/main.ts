@@ -46,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`runlens: unexpected error: ${message}\n`);
+    const statement = error instanceof Error && 'statement' in error ? String(error.statement) : undefined;
+    if (statement) process.stderr.write(`  in: ${statement}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     else process.stderr.write('  run again with --verbose for details\n');
     return 1;

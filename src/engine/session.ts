@@ -154,7 +154,7 @@ export class Session {
 
   async run(sql: string): Promise<void> {
     const started = DEBUG_SQL ? performance.now() : 0;
-    await this.connection.run(sql);
+    await this.connection.run(sql).catch((error: unknown) => failed(error, sql));
     if (DEBUG_SQL) debugSql(sql, started);
   }
 
@@ -188,7 +188,7 @@ export class Session {
   /** Rows as plain objects. Cast BIGINT/HUGEINT to DOUBLE or INTEGER in SQL to get numbers. */
   async all<T extends Row = Row>(sql: string): Promise<T[]> {
     const started = DEBUG_SQL ? performance.now() : 0;
-    const reader = await this.connection.runAndReadAll(sql);
+    const reader = await this.connection.runAndReadAll(sql).catch((error: unknown) => failed(error, sql));
     if (DEBUG_SQL) debugSql(sql, started);
     return reader.getRowObjectsJS() as T[];
   }
@@ -200,15 +200,19 @@ export class Session {
   /** Column-major result, for larger results headed to charts. */
   async columns(sql: string): Promise<Record<string, unknown[]>> {
     const started = DEBUG_SQL ? performance.now() : 0;
-    const reader = await this.connection.runAndReadAll(sql);
+    const reader = await this.connection.runAndReadAll(sql).catch((error: unknown) => failed(error, sql));
     if (DEBUG_SQL) debugSql(sql, started);
     return reader.getColumnsObjectJS() as Record<string, unknown[]>;
   }
 
   close(): void {
-    this.connection.closeSync();
-    if (this.forked) return;
-    this.instance.closeSync();
+    try {
+      this.connection.closeSync();
+      if (this.forked) return;
+      this.instance.closeSync();
+    } catch (error) {
+      failed(error, 'closing the database (its last checkpoint)');
+    }
     for (const file of this.ownedFiles) {
       fs.rmSync(file, { recursive: true, force: true });
       untrackTemp(file);
@@ -228,6 +232,13 @@ export function quoteIdentifier(name: string): string {
 
 export function quoteString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** The statement an engine error came from, on the error (`statement`) for its report. */
+export function failed(error: unknown, sql: string): never {
+  if (error instanceof Error && !('statement' in error))
+    Object.assign(error, { statement: sql.replace(/\s+/g, ' ').slice(0, 240) });
+  throw error;
 }
 
 /** RUNLENS_DEBUG_SQL=1: every statement and its seconds on stderr. */
