@@ -117,6 +117,34 @@ describe('answers kept in the index', () => {
       // The same queries over the new state: as many answers as before, none of the old ones.
       expect(second.kept).toBe(first.kept);
     });
+
+    it('keep a large answer packed and give it back exactly', async () => {
+      const dir = tempDir();
+      const log = path.join(dir, 'events.json');
+      fs.writeFileSync(log, Array.from({ length: 5 }, (_, i) => event(i)).join(''));
+      const query = 'SELECT range AS i, range / 7 AS f, CAST(range AS VARCHAR) AS s FROM range(30000)';
+      const cache = tempDir();
+      const ask = async () => {
+        const run = await Run.open(log, { cache });
+        try {
+          const value = await run.answers.columns(query);
+          const kept = await run.session.all<{ value: string }>('SELECT value FROM runlens_answers');
+          return { value, kept: kept.map((k) => k.value) };
+        } finally {
+          run.close();
+        }
+      };
+      const first = await ask();
+      const packed = first.kept.filter((k) => k.startsWith('gz:'));
+      expect(packed.length).toBe(1);
+      // 30 000 rows of three columns: about 1 MB of JSON, far less packed.
+      expect(encodeAnswer(first.value)!.length).toBeGreaterThan(900_000);
+      expect(packed[0].length).toBeLessThan(400_000);
+      const second = await ask();
+      expect(second.kept).toEqual(first.kept);
+      expect(second.value).toEqual(first.value);
+      expect(second.value.f[29999]).toBe(29999 / 7);
+    });
   });
 
   describe('kept per range of x', () => {

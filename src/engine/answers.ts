@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { QuerySession, Row, Session } from './session.js';
 import type { XSpan } from './range-state.js';
 import { ident, lit, sql } from './sql.js';
@@ -12,7 +13,7 @@ import { ident, lit, sql } from './sql.js';
  * A query whose answer is missing runs as usual; nothing else changes.
  */
 
-/** Larger answers are not kept (a 50 000-point sample is ~3 MB). */
+/** Larger answers are not kept (a 50 000-point sample is ~3 MB of JSON, kept gzipped: toKeep). */
 const KEEP_CHARS = 32 * 1024 * 1024;
 /** Range answers kept at most, newest first (they outlive generations: an append keeps most). */
 const RANGE_KEEP_CHARS = 128 * 1024 * 1024;
@@ -77,8 +78,8 @@ export class Answers implements QuerySession {
     const table = ident(RANGE_ANSWERS_TABLE);
     try {
       await this.session.run(
-        sql`INSERT INTO ${table} SELECT ${lit(key)}, ${lit(state)}, coalesce(max(seq), 0) + 1, ${lit(encoded)} FROM ${table}`
-          .text,
+        sql`INSERT INTO ${table} SELECT ?, ?, coalesce(max(seq), 0) + 1, ?, ? FROM ${table}`.text,
+        [key, state, encoded, encoded.length],
       );
       await this.session.run(
         sql`DELETE FROM ${table} WHERE key = ${lit(key)} AND seq < (SELECT max(seq) FROM ${table} WHERE key = ${lit(key)})`
@@ -86,7 +87,7 @@ export class Answers implements QuerySession {
       );
       await this.session.run(
         sql`DELETE FROM ${table} WHERE seq IN (
-              SELECT seq FROM (SELECT seq, sum(length(value)) OVER (ORDER BY seq DESC) AS total FROM ${table})
+              SELECT seq FROM (SELECT seq, sum(chars) OVER (ORDER BY seq DESC) AS total FROM ${table})
               WHERE total > ${lit(RANGE_KEEP_CHARS)})`.text,
       );
     } catch {
@@ -128,7 +129,7 @@ export class Answers implements QuerySession {
         sql`SELECT value FROM ${ident(table)} WHERE key = ${lit(key)} AND state = ${lit(state)} LIMIT 1`.text,
       )
       .catch(() => undefined);
-    return row && { value: decodeAnswer(row.value) };
+    return row && { value: unpack(row.value) };
   }
 
   private async keep(key: string, state: string, encoded: string): Promise<void> {
@@ -139,9 +140,7 @@ export class Answers implements QuerySession {
       await this.session.run(
         sql`DELETE FROM ${table} WHERE state <> ${lit(state)} OR key = ${lit(key)}`.text,
       );
-      await this.session.run(
-        sql`INSERT INTO ${table} VALUES (${lit(key)}, ${lit(state)}, ${lit(encoded)})`.text,
-      );
+      await this.session.run(sql`INSERT INTO ${table} VALUES (?, ?, ?)`.text, [key, state, encoded]);
     } catch {
       // Not kept: the query runs again next time.
     }
@@ -155,7 +154,22 @@ export class Answers implements QuerySession {
 function toKeep(started: number, value: unknown): string | undefined {
   if ((performance.now() - started) / 1000 < Answers.keepSeconds) return undefined;
   const encoded = encodeAnswer(value);
-  return encoded === undefined || encoded.length > KEEP_CHARS ? undefined : encoded;
+  if (encoded === undefined || encoded.length > KEEP_CHARS) return undefined;
+  // A large answer is kept compressed: a 50 000-row sample's 3.4 MB of JSON is 1.4 MB of base64
+  // gzip (33 ms to pack, 13 ms to unpack). What DuckDB holds of the answers' table, and rewrites at
+  // each checkpoint (outside its memory limit), shrinks with it.
+  return encoded.length > PACK_CHARS ? PACKED + gzipSync(encoded, { level: 1 }).toString('base64') : encoded;
+}
+
+/** Answers longer than this are kept gzipped (JSON never starts with PACKED). */
+const PACK_CHARS = 64 * 1024;
+const PACKED = 'gz:';
+
+/** An answer as kept (toKeep) back to its value. */
+function unpack(kept: string): unknown {
+  return decodeAnswer(
+    kept.startsWith(PACKED) ? gunzipSync(Buffer.from(kept.slice(PACKED.length), 'base64')).toString() : kept,
+  );
 }
 
 /** The key of a query's answer: its kind and text. */

@@ -14,7 +14,7 @@ import { ident, lit, sql, type Sql } from './sql.js';
  */
 
 /** Version of the index layout; an index of another version is built again. */
-export const INDEX_FORMAT = '2';
+export const INDEX_FORMAT = '3';
 
 export interface IndexedFile {
   fileId: number;
@@ -83,7 +83,7 @@ const TABLES: Sql[] = [
   sql`CREATE TABLE IF NOT EXISTS runlens_member_checks (file_id INTEGER, bytes DOUBLE)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_extra_shapes (path VARCHAR, shape VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_answers (key VARCHAR, state VARCHAR, value VARCHAR)`,
-  sql`CREATE TABLE IF NOT EXISTS runlens_range_answers (key VARCHAR, state VARCHAR, seq BIGINT, value VARCHAR)`,
+  sql`CREATE TABLE IF NOT EXISTS runlens_range_answers (key VARCHAR, state VARCHAR, seq BIGINT, value VARCHAR, chars BIGINT)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_chunk_tokens (chunk INTEGER, token VARCHAR)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_part_x (part VARCHAR, shape VARCHAR, xmin DOUBLE, xmax DOUBLE)`,
   sql`CREATE TABLE IF NOT EXISTS runlens_order (file_id INTEGER, "column" VARCHAR, present DOUBLE,

@@ -152,9 +152,13 @@ export class Session {
     await this.connection.run(`SET memory_limit = ${quoteString(this.memoryLimit)}`);
   }
 
-  async run(sql: string): Promise<void> {
+  /**
+   * A statement; `values` bind its `?` parameters (text passed as a parameter is not parsed: a
+   * long literal in the SQL text costs DuckDB's parser memory outside its limit).
+   */
+  async run(sql: string, values?: (string | number | boolean | null)[]): Promise<void> {
     const started = DEBUG_SQL ? performance.now() : 0;
-    await this.connection.run(sql).catch((error: unknown) => failed(error, sql));
+    await this.connection.run(sql, values).catch((error: unknown) => failed(error, sql));
     if (DEBUG_SQL) debugSql(sql, started);
   }
 
