@@ -453,37 +453,22 @@ async function binnedRange(
 }
 
 /** The range of all rows from those of disjoint parts of them (a part without rows has n = 0). */
-export function mergeRanges(parts: readonly BinnedRange[], columns: number): BinnedRange {
+function mergeRanges(parts: readonly BinnedRange[], columns: number): BinnedRange {
   const held = parts.filter((p) => p.n > 0);
-  const most = (values: (number | null)[], pick: (...v: number[]) => number): number | null => {
-    const present = values.filter((v): v is number => v !== null);
+  /** The least or greatest of a field over the parts that have it. */
+  const most = (field: keyof BinnedRange, pick: (...v: number[]) => number): number | null => {
+    const present = held.map((p) => p[field]).filter((v): v is number => typeof v === 'number');
     return present.length ? pick(...present) : null;
   };
   const merged: BinnedRange = {
-    min: most(
-      held.map((p) => p.min),
-      Math.min,
-    ),
-    max: most(
-      held.map((p) => p.max),
-      Math.max,
-    ),
+    min: most('min', Math.min),
+    max: most('max', Math.max),
     integer: held.length ? held.every((p) => p.integer) : null,
     n: held.reduce((sum, p) => sum + p.n, 0),
-    max_ord: most(
-      held.map((p) => p.max_ord),
-      Math.max,
-    ),
-    max_pos: most(
-      held.map((p) => p.max_pos),
-      Math.max,
-    ),
+    max_ord: most('max_ord', Math.max),
+    max_pos: most('max_pos', Math.max),
   };
-  for (let i = 0; i < columns; i++)
-    merged[`m${i}`] = most(
-      held.map((p) => p[`m${i}`]),
-      Math.max,
-    );
+  for (let i = 0; i < columns; i++) merged[`m${i}`] = most(`m${i}`, Math.max);
   return merged;
 }
 
