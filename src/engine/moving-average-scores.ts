@@ -3,6 +3,7 @@ import { exactSumSql, meanScale } from './exact-mean.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
 import { columnsOverX } from './answers.js';
+import { RANGE_ROWS } from './range-state.js';
 import { ident, lit, sql, type Sql } from './sql.js';
 import { forwardFill, uidIndexedMatrix } from './uid-indexed-matrix.js';
 
@@ -23,18 +24,15 @@ export interface ScoreOptions {
   alpha?: number;
   maxBins?: number;
   rewardColumn?: string;
-  /** Updates above which the replay runs over ranges of bins, one query each (SCORE_PIECE_ROWS). */
+  /** Updates above which the replay runs over ranges of bins, one query each (RANGE_ROWS). */
   pieceRows?: number;
 }
 
-/**
- * Per-uid rows per query of the replay at most (about): more are split into ranges of whole bins.
- * The replay's window sorts every update; 147 M of them (10 GB of FileTAO) sorted at once spilled
- * to disk and took 62 s, in ten ranges of bins 37 s. Each range holds whole (bin, uid) groups, so
- * the maps are the same; and each range's answer is kept while its rows stay the same
- * (columnsOverX), so after an append only the ranges it reached are replayed again.
- */
-export const SCORE_PIECE_ROWS = 16_000_000;
+// The replay reads at most RANGE_ROWS per-uid rows a query (about): more are split into ranges
+// of whole bins. Its window sorts every update; 147 M of them (10 GB of FileTAO) sorted at once
+// spilled to disk and took 62 s, in ten ranges of bins 37 s. Each range holds whole (bin, uid)
+// groups, so the maps are the same; and each range's answer is kept while its rows stay the same
+// (columnsOverX), so after an append only the ranges it reached are replayed again.
 
 /**
  * The validator's moving-averaged scores as a uid × x-bin matrix. Logged scores are used when the
@@ -73,7 +71,7 @@ export async function movingAverageScores(
   const monotonic = (back?.n ?? 0) === 0;
   // Where x only goes forward, a bin's updates are its stretch: ranges of bins replay apart.
   const ranges = monotonic
-    ? binRanges(spec.count, run.ingest.uidRows, options.pieceRows ?? SCORE_PIECE_ROWS)
+    ? binRanges(spec.count, run.ingest.uidRows, options.pieceRows ?? RANGE_ROWS)
     : [undefined];
   // The largest |reward| (the exact sums' scale) and the events replayed, range by range.
   let largest = 0;

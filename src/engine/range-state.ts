@@ -1,4 +1,4 @@
-import { answerState, keepsRangeAnswers } from './answers.js';
+import { answerState, columnsOverX, keepsRangeAnswers } from './answers.js';
 import { binSpec, xSpans } from './bins.js';
 import { expression, type SqlExpression } from './exact-mean.js';
 import { eventsChunk } from './index-read.js';
@@ -73,6 +73,24 @@ export function inSpan(where: SqlExpression | undefined, span: XSpan): Sql[] {
     ...(span.from === -Infinity ? [] : [sql`${x} >= ${lit(span.from)}`]),
     ...(span.to === Infinity ? [] : [sql`${x} < ${lit(span.to)}`]),
   ];
+}
+
+/**
+ * A query over the rows of `where` asked part by part, for answers that add up over disjoint rows:
+ * the rows without a finite x (in no range; kept per generation of the index), then those of each
+ * span (kept per range: columnsOverX). `text` makes a part's query from its conditions.
+ */
+export async function columnsByParts(
+  run: QueryableRun,
+  spans: readonly XSpan[],
+  where: readonly Sql[],
+  text: (where: Sql[]) => string,
+): Promise<Record<string, unknown[]>[]> {
+  const x = ident('x');
+  const parts = [await run.answers.columns(text([...where, sql`(${x} IS NULL OR NOT isfinite(${x}))`]))];
+  for (const span of spans)
+    parts.push(await columnsOverX(run.answers, text([...where, ...inSpan(undefined, span)]), span));
+  return parts;
 }
 
 type Bounds = { xmin: number; xmax: number } | null;

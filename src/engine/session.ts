@@ -239,7 +239,7 @@ export function quoteString(value: string): string {
 }
 
 /** The statement an engine error came from, on the error (`statement`) for its report. */
-export function failed(error: unknown, sql: string): never {
+function failed(error: unknown, sql: string): never {
   if (error instanceof Error && !('statement' in error))
     Object.assign(error, { statement: sql.replace(/\s+/g, ' ').slice(0, 240) });
   throw error;

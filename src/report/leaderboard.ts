@@ -1,9 +1,8 @@
-import { columnsOverX } from '../engine/answers.js';
 import { exactMeanSql, maxAbsesSql, meanScale, meanScales } from '../engine/exact-mean.js';
 import { duckdbMeanOfSum, duckdbScaledSum, fromWhere, scoped } from '../engine/dialect.js';
 import type { QueryableRun } from '../engine/queryable.js';
-import { inSpan, runSpans, type XSpan } from '../engine/range-state.js';
-import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
+import { columnsByParts, runSpans, type XSpan } from '../engine/range-state.js';
+import { ident, join, lit, sql } from '../engine/sql.js';
 
 export interface LeaderboardRow {
   uid: number;
@@ -89,39 +88,34 @@ async function boardByRanges(
 ): Promise<BoardRow[]> {
   const d = run.dialect;
   const uid = ident('uid');
-  const ranges: { where: Sql[]; span?: XSpan }[] = [
-    { where: [sql`${uid} >= 0`, sql`(x IS NULL OR NOT isfinite(x))`] },
-    ...spans.map((span) => ({ where: [sql`${uid} >= 0`, ...inSpan(undefined, span)], span })),
-  ];
-  const ask = (text: string, span?: XSpan) =>
-    span ? columnsOverX(run.answers, text, span) : run.answers.columns(text);
+  const rows = [sql`${uid} >= 0`];
   const scales = present.map(() => 0);
   if (present.length) {
-    const magnitudes: Record<string, unknown[]>[] = [];
-    for (const r of ranges)
-      magnitudes.push(
-        await ask(maxAbsesSql(scoped(d, 'uid_events', r.where), present.map(ident), d).text, r.span),
-      );
+    const magnitudes = await columnsByParts(
+      run,
+      spans,
+      rows,
+      (where) => maxAbsesSql(scoped(d, 'uid_events', where), present.map(ident), d).text,
+    );
     present.forEach((_, i) => {
       const m = magnitudes.map((p) => p[`m${i}`]?.[0]).filter((v): v is number => typeof v === 'number');
       scales[i] = meanScale(m.length ? Math.max(...m) : null);
     });
   }
   const sums = present.map((column, i) => duckdbScaledSum(ident(column), scales[i]));
-  const parts: Record<string, unknown[]>[] = [];
-  for (const r of ranges)
-    parts.push(
-      await ask(
-        sql`SELECT ${uid} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS ${ident('count')}${join(
-          sums.map(
-            (s, i) =>
-              sql`, CAST(${s.sum} AS VARCHAR) AS ${ident(`s${i}`)}, CAST(${s.count} AS DOUBLE) AS ${ident(`n${i}`)}`,
-          ),
-          '',
-        )} ${fromWhere(d, 'uid_events', r.where)} GROUP BY ${uid}`.text,
-        r.span,
-      ),
-    );
+  const parts = await columnsByParts(
+    run,
+    spans,
+    rows,
+    (where) =>
+      sql`SELECT ${uid} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS ${ident('count')}${join(
+        sums.map(
+          (s, i) =>
+            sql`, CAST(${s.sum} AS VARCHAR) AS ${ident(`s${i}`)}, CAST(${s.count} AS DOUBLE) AS ${ident(`n${i}`)}`,
+        ),
+        '',
+      )} ${fromWhere(d, 'uid_events', where)} GROUP BY ${uid}`.text,
+  );
   // Per uid: rows, and per column the exact sum (BigInt) and its count.
   const totals = new Map<number, { count: number; sums: bigint[]; counts: number[] }>();
   for (const part of parts)

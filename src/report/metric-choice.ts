@@ -1,8 +1,7 @@
 import { columnTypes } from '../analysis/run-columns.js';
-import { columnsOverX } from '../engine/answers.js';
 import { fromWhere, type ViewName } from '../engine/dialect.js';
 import type { QueryableRun } from '../engine/queryable.js';
-import { inSpan, runSpans } from '../engine/range-state.js';
+import { columnsByParts, runSpans } from '../engine/range-state.js';
 import { ident, sql, type Sql } from '../engine/sql.js';
 
 export interface Metric {
@@ -76,8 +75,6 @@ async function finiteCounts(
     const found = await run.answers.one<Record<string, number>>(counts(stored, []));
     return columns.map((_, i) => found?.[`c${i}`] ?? 0);
   }
-  const parts = [await run.answers.columns(counts(table, [sql`x IS NULL OR NOT isfinite(x)`]))];
-  for (const span of spans)
-    parts.push(await columnsOverX(run.answers, counts(table, inSpan(undefined, span)), span));
+  const parts = await columnsByParts(run, spans, [], (where) => counts(table, where));
   return columns.map((_, i) => parts.reduce((sum, p) => sum + Number(p[`c${i}`]?.[0] ?? 0), 0));
 }
