@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Answers, columnsOverX, decodeAnswer, encodeAnswer } from '../src/engine/answers.js';
 import { binnedStats } from '../src/engine/binned-stats.js';
+import { analyzeRun } from '../src/analysis/analyses.js';
 import { leaderboard } from '../src/report/leaderboard.js';
 import { chooseMetrics } from '../src/report/metric-choice.js';
 import { movingAverageScores } from '../src/engine/moving-average-scores.js';
@@ -298,7 +299,7 @@ describe('answers kept in the index', () => {
       expect(appended.kept.filter((k) => k.seq > last).length).toBe(4);
     });
 
-    it('count metrics and rank the leaderboard range by range: one query’s answer, also after an append', async () => {
+    it('count metrics and rank the leaderboards (report and analyze) range by range: one query’s answer, also after an append', async () => {
       const dir = tempDir();
       const cache = tempDir();
       const a = path.join(dir, 'a.jsonl');
@@ -312,7 +313,16 @@ describe('answers kept in the index', () => {
           expect(run.x.column).toBe('block');
           const board = await leaderboard(run, 5000, 300);
           const choice = await chooseMetrics(run, { max: 48, pieceRows: 300 });
-          return { board, choice, kept: cached ? await keptAnswers(run) : [] };
+          // analyze's leaderboard: the same per-key means, with a max, a filter and a limit.
+          const analysis = await analyzeRun(run, 'leaderboard', { top: 0, pieceRows: 300 });
+          const filtered = await analyzeRun(run, 'leaderboard', {
+            metric: 'completion_times',
+            sort: 'max',
+            top: 5,
+            xRange: { min: 1100 },
+            pieceRows: 300,
+          });
+          return { board, choice, analysis, filtered, kept: cached ? await keptAnswers(run) : [] };
         } finally {
           run.close();
         }
@@ -321,6 +331,14 @@ describe('answers kept in the index', () => {
       const single = await look(false);
       expect(first.board).toEqual(single.board);
       expect(first.choice).toEqual(single.choice);
+      expect(first.analysis).toEqual(single.analysis);
+      expect(first.filtered).toEqual(single.filtered);
+      expect(first.filtered.rows.length).toBe(5);
+      expect(first.filtered.total).toBe(20);
+      // One definition: analyze's means are the report's, uid by uid, in the same order.
+      expect(first.analysis.rows.map((r) => [r.uid, r.calls, r.mean])).toEqual(
+        first.board!.rows.map((r) => [r.uid, r.count, r.meanReward]),
+      );
       expect(first.board!.rows.length).toBe(20);
       expect(first.board!.rows.reduce((n, r) => n + r.count, 0)).toBe(393 * 6);
       expect(first.choice.metrics.find((m) => m.column === 'completion_times')?.rows).toBe(393 * 6);
@@ -329,12 +347,16 @@ describe('answers kept in the index', () => {
 
       fs.appendFileSync(a, events(1390, 1394));
       const appended = await look(cache);
-      expect(appended.board).toEqual((await look(false)).board);
+      const fresh = await look(false);
+      expect(appended.board).toEqual(fresh.board);
+      expect(appended.analysis).toEqual(fresh.analysis);
+      expect(appended.filtered).toEqual(fresh.filtered);
       expect(appended.board).not.toEqual(first.board);
       expect(appended.choice.metrics.find((m) => m.column === 'completion_times')?.rows).toBe(397 * 6);
-      // The last range of the board (magnitudes, sums), of the per-uid and of the per-event counts.
+      // The last range of the report's board and of both analyses (magnitudes, sums each), of the
+      // per-uid and of the per-event counts.
       const last = Math.max(...first.kept.map((k) => k.seq));
-      expect(appended.kept.filter((k) => k.seq > last).length).toBe(4);
+      expect(appended.kept.filter((k) => k.seq > last).length).toBe(8);
     });
 
     it('hold while no row with x in the range is added or removed, and only then', async () => {

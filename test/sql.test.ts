@@ -406,7 +406,7 @@ describe('analyses', () => {
         sort: 'mean',
         top: 20,
       }),
-      `SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT "uid" AS "key", CAST(count(*) AS DOUBLE) AS calls, CAST(count(*) FILTER (WHERE "Rewards~2" IS NOT NULL AND isfinite("Rewards~2")) AS DOUBLE) AS n, ${mean('"Rewards~2"', 45)} AS mean, max("Rewards~2") FILTER (WHERE isfinite("Rewards~2")) AS max FROM "uid_events" GROUP BY "uid") ORDER BY "mean" DESC NULLS LAST, "key" LIMIT 20`,
+      `SELECT *, CAST(count(*) OVER () AS DOUBLE) AS "total" FROM (SELECT "uid" AS "key", CAST(count(*) AS DOUBLE) AS "calls", CAST(count(*) FILTER (WHERE "Rewards~2" IS NOT NULL AND isfinite("Rewards~2")) AS DOUBLE) AS "n", ${mean('"Rewards~2"', 45)} AS "mean", max(CAST("Rewards~2" AS DOUBLE)) FILTER (WHERE isfinite("Rewards~2")) AS "max" FROM "uid_events" GROUP BY "uid") ORDER BY "mean" DESC NULLS LAST, "key" LIMIT 20`,
     );
     await expectSql(
       leaderboardSql({
@@ -417,7 +417,7 @@ describe('analyses', () => {
         sort: 'calls',
         top: 0,
       }),
-      `SELECT *, CAST(count(*) OVER () AS DOUBLE) AS total FROM (SELECT "completions" AS "key", CAST(count(*) AS DOUBLE) AS calls, CAST(count(DISTINCT "uid") AS DOUBLE) AS uids, CAST(count(*) FILTER (WHERE "completion_times" IS NOT NULL AND isfinite("completion_times")) AS DOUBLE) AS n, ${mean('"completion_times"', 40)} AS mean, max("completion_times") FILTER (WHERE isfinite("completion_times")) AS max FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY "completions") ORDER BY "calls" DESC NULLS LAST, "key"`,
+      `SELECT *, CAST(count(*) OVER () AS DOUBLE) AS "total" FROM (SELECT "completions" AS "key", CAST(count(*) AS DOUBLE) AS "calls", CAST(count(DISTINCT "uid") AS DOUBLE) AS "uids", CAST(count(*) FILTER (WHERE "completion_times" IS NOT NULL AND isfinite("completion_times")) AS DOUBLE) AS "n", ${mean('"completion_times"', 40)} AS "mean", max(CAST("completion_times" AS DOUBLE)) FILTER (WHERE isfinite("completion_times")) AS "max" FROM "uid_events" WHERE ${NON_EMPTY} GROUP BY "completions") ORDER BY "calls" DESC NULLS LAST, "key"`,
     );
   });
 

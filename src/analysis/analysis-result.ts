@@ -31,4 +31,6 @@ export interface AnalysisOptions {
   completions?: number;
   task?: string[];
   xRange?: { min?: number; max?: number };
+  /** Uid rows per range of x above which an analysis that adds up over ranges splits (tests). */
+  pieceRows?: number;
 }

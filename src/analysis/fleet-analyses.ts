@@ -1,8 +1,9 @@
 import { binnedStats, type BinnedSeries } from '../engine/binned-stats.js';
-import { fromWhere, scoped } from '../engine/dialect.js';
-import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
+import { scoped } from '../engine/dialect.js';
+import { meanScales } from '../engine/exact-mean.js';
+import { keyMeansSql } from '../engine/key-means.js';
 import type { QueryableRun } from '../engine/queryable.js';
-import { ident, join, sql, type Sql } from '../engine/sql.js';
+import { ident, sql, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 import { binnedLineSpec } from '../charts/binned-line.js';
 import { defaultSmoothingWindow } from '../charts/smoothing.js';
@@ -51,14 +52,11 @@ export async function analyzeFleet(
 
 /** Per (uid, run): calls, finite values of the metric and their exact mean (one scale for all runs). */
 export function perRunMeansSql(metric: Sql, scale: number, run: MultiRun, filters: readonly Sql[]): Sql {
-  const d = run.dialect;
-  return join(
-    [
-      sql`SELECT ${ident('uid')}, ${ident('run')}, CAST(count(*) AS DOUBLE) AS calls,`,
-      sql`CAST(${d.countIf(sql`${metric} IS NOT NULL AND ${d.isFinite(metric)}`)} AS DOUBLE) AS n, ${exactMeanSql(metric, scale, d)} AS mean`,
-      sql`${fromWhere(d, 'uid_events', filters)} GROUP BY ${ident('uid')}, ${ident('run')}`,
-    ],
-    ' ',
+  const keys = ['uid', 'run'].map((name) => ({ expr: ident(name), name }));
+  return keyMeansSql(
+    { keys, calls: 'calls', metrics: [{ expr: metric, n: 'n', mean: 'mean' }], filters },
+    [scale],
+    run.dialect,
   );
 }
 

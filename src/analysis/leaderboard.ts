@@ -1,7 +1,7 @@
-import { exactMeanSql, meanScales } from '../engine/exact-mean.js';
-import { duckdb, fromWhere, scoped, type Dialect } from '../engine/dialect.js';
+import { duckdb, type Dialect } from '../engine/dialect.js';
+import { keyMeans, keyMeansSql, type KeyMeansSpec } from '../engine/key-means.js';
 import type { QueryableRun } from '../engine/queryable.js';
-import { ident, join, lit, sql, type Sql } from '../engine/sql.js';
+import { ident, type Sql } from '../engine/sql.js';
 import { UserError } from '../errors.js';
 import type { AnalysisOptions, AnalysisResult } from './analysis-result.js';
 import { leaderboardChart } from './analysis-charts.js';
@@ -24,32 +24,22 @@ export interface LeaderboardSql {
  * Per key (uid or completion text): calls, distinct uids (by completion), finite values of the
  * metric, their exact mean and max, and the number of keys (`total`); best first, ties by key.
  */
+export function leaderboardSpec(options: Omit<LeaderboardSql, 'scale' | 'dialect'>): KeyMeansSpec {
+  return {
+    keys: [{ expr: ident(options.by === 'uid' ? 'uid' : 'completions'), name: 'key' }],
+    calls: 'calls',
+    ...(options.by === 'completion' ? { distinct: { expr: ident('uid'), name: 'uids' } } : {}),
+    metrics: [{ expr: options.metric, n: 'n', mean: 'mean', max: 'max' }],
+    filters: options.filters,
+    order: [{ name: options.sort }, { name: 'key', ascending: true }],
+    limit: options.top,
+    total: 'total',
+  };
+}
+
+/** The leaderboard in one query (a fleet's on ClickHouse). */
 export function leaderboardSql(options: LeaderboardSql): Sql {
-  const d = options.dialect ?? duckdb;
-  const key = ident(options.by === 'uid' ? 'uid' : 'completions');
-  const m = options.metric;
-  const finite = d.isFinite(m);
-  const uids =
-    options.by === 'completion' ? sql`, CAST(count(DISTINCT ${ident('uid')}) AS DOUBLE) AS uids` : sql``;
-  const grouped = join(
-    [
-      sql`SELECT ${key} AS ${ident('key')}, CAST(count(*) AS DOUBLE) AS calls${uids},`,
-      sql`CAST(${d.countIf(sql`${m} IS NOT NULL AND ${finite}`)} AS DOUBLE) AS n, ${exactMeanSql(m, options.scale, d)} AS mean, ${d.aggregateIf('max', m, finite)} AS max`,
-      sql`${fromWhere(d, 'uid_events', options.filters)} GROUP BY ${key}`,
-    ],
-    ' ',
-  );
-  // The number of keys beside each row: a window where the engine has them, else a second count.
-  const total = d.windows
-    ? sql`CAST(count(*) OVER () AS DOUBLE)`
-    : sql`(SELECT CAST(count(*) AS DOUBLE) FROM (${grouped}))`;
-  return join(
-    [
-      sql`SELECT *, ${total} AS total FROM (${grouped})`,
-      sql`ORDER BY ${ident(options.sort)} DESC NULLS LAST, ${ident('key')}${options.top > 0 ? sql` LIMIT ${lit(options.top)}` : sql``}`,
-    ],
-    ' ',
-  );
+  return keyMeansSql(leaderboardSpec(options), [options.scale], options.dialect ?? duckdb);
 }
 
 /**
@@ -67,15 +57,11 @@ export async function leaderboard(run: QueryableRun, options: AnalysisOptions): 
   const top = options.top ?? 20;
   const filters = eventFilters(options);
   if (by === 'completion') filters.push(nonEmptyCompletion());
-  const [scale] = await meanScales(
-    run.answers,
-    scoped(run.dialect, 'uid_events', filters),
-    [metric],
-    run.dialect,
-  );
   const sortColumn = sort === 'count' ? 'calls' : sort;
-  const rows = await run.answers.all<Record<string, number | string | null>>(
-    leaderboardSql({ by, metric, scale, filters, sort: sortColumn, top, dialect: run.dialect }).text,
+  const rows = await keyMeans<Record<string, number | string | null>>(
+    run,
+    leaderboardSpec({ by, metric, filters, sort: sortColumn, top }),
+    options.pieceRows,
   );
   const total = rows.length ? Number(rows[0].total) : 0;
   const keyName = by === 'uid' ? 'uid' : 'completion';
