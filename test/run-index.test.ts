@@ -393,12 +393,11 @@ describe('what DuckDB cannot read is read carefully, every good row kept', () =>
 });
 
 describe('fields outside the records the columns were declared from', () => {
-  it('are found by inspect’s check of every record, and the file is read again declaring them', async () => {
-    const dir = tempDir();
-    const log = path.join(dir, 'events.jsonl');
-    const line = (i: number, extra = '') =>
-      `{"step": ${i}, "loss": ${1 / (i + 1)}, "m": {"a": ${i}${extra ? ', "b": 1' : ''}}${extra}}\n`;
-    // ~20 MB: the probe reads its start, its end and 64 windows of 32 kB; a field held only by a
+  const line = (i: number, extra = '') =>
+    `{"step": ${i}, "loss": ${1 / (i + 1)}, "m": {"a": ${i}${extra ? ', "b": 1' : ''}}${extra}}\n`;
+  /** ~20 MB of lines, 50 of which hold a field (`rare`, and `m.b`) the probe does not see. */
+  function hiddenFieldLines(field = 'rare'): string {
+    // The probe reads its start, its end and 64 windows of 32 kB; a field held only by a
     // stretch of lines between two windows is not among what it sees.
     const lines: string[] = [];
     for (let i = 0; i < 400_000; i++) lines.push(line(i));
@@ -411,8 +410,14 @@ describe('fields outside the records the columns were declared from', () => {
       if (at > window(20) + 40_000 && first < 0) first = i;
       at += lines[i].length;
     }
-    for (let i = first; i < first + 50; i++) lines[i] = line(i, ', "rare": "x"');
-    fs.writeFileSync(log, lines.join(''));
+    for (let i = first; i < first + 50; i++) lines[i] = line(i, `, "${field}": "x"`);
+    return lines.join('');
+  }
+
+  it('are found by inspect’s check of every record, and the file is read again declaring them', async () => {
+    const dir = tempDir();
+    const log = path.join(dir, 'events.jsonl');
+    fs.writeFileSync(log, hiddenFieldLines());
     const run = await open(log, { cache: tempDir() });
     try {
       expect(run.columns.scalars.has('rare')).toBe(false);
@@ -424,6 +429,50 @@ describe('fields outside the records the columns were declared from', () => {
       expect(rows).toEqual([{ n: 50, b: 50 }]);
       expect(run.ingest.rows).toBe(400_000);
       // Checked once: a second check reads nothing and finds nothing.
+      expect(await run.checkMembers()).toEqual([]);
+    } finally {
+      run.close();
+    }
+  });
+
+  it('are checked in every file at once, each file answering for its own records', async () => {
+    const dir = tempDir();
+    const cache = tempDir();
+    // Files in name order: a clean one before and after the one with the hidden field.
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), [0, 1, 2].map((i) => line(i)).join(''));
+    fs.writeFileSync(path.join(dir, 'b.jsonl'), hiddenFieldLines());
+    fs.writeFileSync(path.join(dir, 'c.jsonl'), [5, 6].map((i) => line(i)).join(''));
+    let run = await open(dir, { cache });
+    try {
+      expect(run.columns.scalars.has('rare')).toBe(false);
+      expect(await run.checkMembers()).toEqual(expect.arrayContaining(['rare', 'm.b']));
+      const rows = await run.session.all<{ file: string; n: number; rare: number }>(
+        `SELECT f.name AS file, CAST(count(*) AS INTEGER) AS n, CAST(count(rare) AS INTEGER) AS rare
+         FROM events e JOIN runlens_files f USING (file_id) GROUP BY f.name ORDER BY f.name`,
+      );
+      expect(rows).toEqual([
+        { file: 'a.jsonl', n: 3, rare: 0 },
+        { file: 'b.jsonl', n: 400_000, rare: 50 },
+        { file: 'c.jsonl', n: 2, rare: 0 },
+      ]);
+    } finally {
+      run.close();
+    }
+    // Lines appended to two files: only the appended bytes are checked, and those of one of them
+    // hold a field the probe of the append did not see.
+    fs.appendFileSync(path.join(dir, 'a.jsonl'), hiddenFieldLines('later'));
+    fs.appendFileSync(path.join(dir, 'c.jsonl'), line(7));
+    run = await open(dir, { cache });
+    try {
+      expect(run.columns.scalars.has('later')).toBe(false);
+      const found = await run.checkMembers();
+      expect(found).toContain('later');
+      expect(found).not.toContain('rare');
+      const later = await run.session.all<{ n: number }>(
+        'SELECT CAST(count(later) AS INTEGER) AS n FROM events',
+      );
+      expect(later).toEqual([{ n: 50 }]);
+      expect(run.ingest.rows).toBe(400_000 * 2 + 3 + 3);
       expect(await run.checkMembers()).toEqual([]);
     } finally {
       run.close();

@@ -266,21 +266,21 @@ export function jsonPathOf(keys: readonly string[]): string {
 }
 
 /**
- * Every record read whole as JSON: the event (`record.extra` of loguru lines) in column `e`.
- * DuckDB parses each record in full here, which reading declared columns does not need.
+ * Every record read whole as JSON: the event (`record.extra` of loguru lines) in column `e`, its
+ * file in `f`. DuckDB parses each record in full here, which reading declared columns does not need.
  */
 export function wholeRecords(files: readonly string[], layout: 'jsonl' | 'array', loguru: boolean): Sql {
   const format = layout === 'jsonl' ? 'newline_delimited' : 'array';
   const j = ident('j');
   const event = loguru ? sql`json_extract(${j}, '$.record.extra')` : j;
-  return sql`(SELECT ${event} AS e FROM read_json(${litList(files)}, format = ${lit(format)}, records = false, columns = {'j': 'JSON'}))`;
+  return sql`(SELECT ${event} AS e, filename AS f FROM read_json(${litList(files)}, format = ${lit(format)}, records = false, columns = {'j': 'JSON'}, filename = true))`;
 }
 
 /** The distinct member-name lists of the records' objects at each path (the root first). */
 export function memberKeysSql(records: Sql, objects: readonly (readonly string[])[]): Sql {
   // One path list: each record is parsed once (a call per path parsed it once per object).
   const paths = litList(['$', ...objects.map(jsonPathOf)]);
-  return sql`SELECT DISTINCT json_keys(${ident('e')}, ${paths}) AS k FROM ${records}`;
+  return sql`SELECT DISTINCT ${ident('f')}, json_keys(${ident('e')}, ${paths}) AS k FROM ${records}`;
 }
 
 /** Up to `limit` values (as JSON text) at a member path of the records. */

@@ -1,7 +1,7 @@
 import type { LogFile } from '../formats/log-file.js';
 import { probeFile } from '../formats/probe.js';
 import { emptyShape, mergeShape, shapeAt, shapeFromJson, shapeToJson, type Shape } from '../formats/shape.js';
-import { withByteRanges } from './byte-feed.js';
+import { withByteRanges, type ByteRange } from './byte-feed.js';
 import { memberKeysSql, memberValuesSql, wholeRecords } from './normalize-sql.js';
 import type { ProblemKind, ReadProblem } from '../formats/problems.js';
 import { parseJsonRecord } from '../formats/json-record.js';
@@ -73,6 +73,9 @@ export interface PartialLine {
 
 /** A stored chunk table's columns: name → stored type. */
 type ChunkColumns = Map<string, StoredType>;
+
+/** A file's bytes whose records' members are to be checked (RunIndex.checkMembers). */
+type MemberCheck = { entry: IndexedFile; range: ByteRange };
 
 /**
  * A run's index: its files' records normalised into chunk tables of a DuckDB database (the
@@ -256,7 +259,8 @@ export class RunIndex {
     }
     const objectPaths = [...objects].map((p) => p.split('.'));
     const isKnown = (path: string) => known.has(path) || objects.has(path);
-    const found = new Set<string>();
+    // What is left to check of each file, by how its records are read.
+    const groups = new Map<string, { layout: 'jsonl' | 'array'; loguru: boolean; todo: MemberCheck[] }>();
     for (const entry of [...this.files.values()]) {
       const file = files.find((f) => f.path === entry.path);
       const checked = await this.db.memberChecked(entry.fileId);
@@ -265,44 +269,67 @@ export class RunIndex {
       const probe = await probeFile(file);
       const start = checked > 0 ? checked : probe.bom ? 3 : 0;
       if (entry.layout === 'array' && start > 0) continue;
-      const range = { path: entry.path, start, end: entry.indexedBytes };
-      const unknown = await withByteRanges([range], async ([path]) => {
-        const records = wholeRecords([path], entry.layout as 'jsonl' | 'array', probe.loguru);
-        const rows = await this.session.all<{ k: (string[] | null)[] | null }>(
-          memberKeysSql(records, objectPaths).text,
-        );
-        const paths = new Set<string>();
-        for (const row of rows)
-          [[], ...objectPaths].forEach((prefix, i) => {
-            for (const key of row.k?.[i] ?? []) {
-              const member = [...prefix, key].join('.');
-              if (!isKnown(member)) paths.add(member);
-            }
-          });
-        // Members of members found (a new object's own members are in its values' shape).
-        const fresh = [...paths].filter((p) => ![...paths].some((q) => p.startsWith(`${q}.`)));
-        const shapes: Shape[] = [];
-        for (const member of fresh) {
-          const keys = member.split('.');
-          const values = await this.session.all<{ v: string }>(memberValuesSql(records, keys, 400).text);
-          shapes.push(
-            shapeAt(
-              keys,
-              values.map((r) => parseJsonRecord(r.v)),
-            ),
+      const key = `${entry.layout} ${probe.loguru}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { layout: entry.layout, loguru: probe.loguru, todo: [] }));
+      group.todo.push({ entry, range: { path: entry.path, start, end: entry.indexedBytes } });
+    }
+    const found = new Set<string>();
+    for (const { layout, loguru, todo } of groups.values()) {
+      // Every file of a layout in one query: DuckDB reads several files at once (an array file
+      // is read by one thread), and a query per file paid its start-up each time.
+      const unknown = await withByteRanges(
+        todo.map((t) => t.range),
+        async (paths) => {
+          const rows = await this.session.all<{ f: string; k: (string[] | null)[] | null }>(
+            memberKeysSql(wholeRecords(paths, layout, loguru), objectPaths).text,
           );
+          const byFile = paths.map(() => new Set<string>());
+          const index = new Map(paths.map((p, i) => [p, i]));
+          for (const row of rows) {
+            const members = byFile[index.get(row.f) ?? -1];
+            if (!members) throw new Error(`member check: a record of ${row.f}, which was not asked for`);
+            [[], ...objectPaths].forEach((prefix, i) => {
+              for (const key of row.k?.[i] ?? []) {
+                const member = [...prefix, key].join('.');
+                if (!isKnown(member)) members.add(member);
+              }
+            });
+          }
+          const out: { paths: string[]; shapes: Shape[] }[] = [];
+          for (const [i, members] of byFile.entries()) {
+            // Members of members found (a new object's own members are in its values' shape).
+            const fresh = [...members].filter((p) => ![...members].some((q) => p.startsWith(`${q}.`)));
+            const shapes: Shape[] = [];
+            for (const member of fresh) {
+              const keys = member.split('.');
+              const values = await this.session.all<{ v: string }>(
+                memberValuesSql(wholeRecords([paths[i]], layout, loguru), keys, 400).text,
+              );
+              shapes.push(
+                shapeAt(
+                  keys,
+                  values.map((r) => parseJsonRecord(r.v)),
+                ),
+              );
+            }
+            out.push({ paths: fresh, shapes });
+          }
+          return out;
+        },
+      );
+      for (const [i, { entry }] of todo.entries()) {
+        const { paths, shapes } = unknown[i];
+        if (!paths.length) {
+          await this.db.setMemberChecked(entry.fileId, entry.indexedBytes);
+          continue;
         }
-        return { paths: fresh, shapes };
-      });
-      if (!unknown.paths.length) {
-        await this.db.setMemberChecked(entry.fileId, entry.indexedBytes);
-        continue;
+        const extra = (await this.extraShape(entry.path)) ?? emptyShape();
+        for (const shape of shapes) mergeShape(extra, shape);
+        await this.db.setExtraShape(entry.path, JSON.stringify(shapeToJson(extra)));
+        for (const p of paths) found.add(p);
+        await this.dropFile(entry.fileId);
       }
-      const extra = (await this.extraShape(entry.path)) ?? emptyShape();
-      for (const shape of unknown.shapes) mergeShape(extra, shape);
-      await this.db.setExtraShape(entry.path, JSON.stringify(shapeToJson(extra)));
-      for (const p of unknown.paths) found.add(p);
-      await this.dropFile(entry.fileId);
     }
     return [...found];
   }
