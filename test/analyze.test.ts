@@ -6,6 +6,7 @@ import type { AnalysisResult } from '../src/analysis/analysis-result.js';
 import { formatCsv, formatTable } from '../src/analysis/result-format.js';
 import { main } from '../src/cli/main.js';
 import { Run } from '../src/engine/run.js';
+import { renderSvg } from '../src/render/svg.js';
 import { simulate } from '../src/simulate/index.js';
 import {
   compareText,
@@ -435,6 +436,26 @@ describe('output', () => {
     );
     expect(fs.readFileSync(plot, 'utf8')).toMatch(/^<svg/);
     expect(err.join('')).toContain('wrote');
+  });
+
+  it('the leaderboard chart keeps each uid label beside its bar, the first and last too', async () => {
+    const run = await Run.open(path.join(FORMATS, 'openvalidators/history.jsonl'));
+    try {
+      const result = await analyzeRun(run, 'leaderboard', { top: 6 });
+      const svg = await renderSvg(result.chart!);
+      // The band axis: its ticks (horizontal lines) and labels ("uid N"), top to bottom.
+      const ys = (re: RegExp) => [...svg.matchAll(re)].map((m) => Number(m[1]));
+      const ticks = ys(/<line transform="translate\(0,([\d.]+)\)" x2="-5"/g);
+      const labels = ys(/transform="translate\(-?[\d.]+,([\d.]+)\)"[^>]*>uid \d+<\/text>/g);
+      expect(labels.length).toBe(6);
+      expect(ticks.length).toBe(6);
+      // The same offset for every label, up to the ticks' rounding to half pixels (flushed, the
+      // first label sat 5 px lower than the others).
+      const offsets = labels.map((y, i) => y - ticks[i]);
+      expect(Math.max(...offsets) - Math.min(...offsets)).toBeLessThan(1);
+    } finally {
+      run.close();
+    }
   });
 
   it('every kind renders a chart on the shared OpenValidators sample', async () => {

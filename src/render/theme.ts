@@ -67,6 +67,8 @@ export const runlensConfig: Config = {
     labelSeparation: 4,
     labelFlush: true,
   },
+  // A category's label stays beside its band: flushed, the first and last moved off their ticks.
+  axisBand: { labelFlush: false },
   legend: {
     labelFont: font,
     labelFontSize: 10,
