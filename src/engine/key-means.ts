@@ -179,10 +179,14 @@ function mergedSql(
     'calls',
     ...metrics.flatMap((_, i) => [`s${i}`, `n${i}`, `x${i}`]),
   ].map((n) => ident(n));
+  // As text, a number that is not an integer: a literal with a decimal point is read as a DECIMAL.
+  const double = (v: number) => sql`CAST(${lit(String(v))} AS DOUBLE)`;
   const value = (v: unknown) =>
-    typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'
-      ? lit(v)
-      : lit(null);
+    typeof v === 'number' && !Number.isInteger(v)
+      ? double(v)
+      : typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'
+        ? lit(v)
+        : lit(null);
   const rows = [...totals.values()].map(
     (t) =>
       sql`(${join([
@@ -191,8 +195,7 @@ function mergedSql(
         ...metrics.flatMap((_, i) => [
           t.counts[i] > 0 ? sql`CAST(${lit(t.sums[i].toString())} AS HUGEINT)` : sql`CAST(NULL AS HUGEINT)`,
           sql`CAST(${lit(t.counts[i])} AS BIGINT)`,
-          // As text: a literal with a decimal point would be read as a DECIMAL.
-          t.maxes[i] === null ? sql`CAST(NULL AS DOUBLE)` : sql`CAST(${lit(String(t.maxes[i]))} AS DOUBLE)`,
+          t.maxes[i] === null ? sql`CAST(NULL AS DOUBLE)` : double(t.maxes[i]),
         ]),
       ])})`,
   );
