@@ -9,6 +9,7 @@ import { chooseMetrics } from '../src/report/metric-choice.js';
 import { movingAverageScores } from '../src/engine/moving-average-scores.js';
 import { reservoirSample } from '../src/engine/reservoir.js';
 import { Run } from '../src/engine/run.js';
+import { uidCount } from '../src/engine/uid-count.js';
 import { uidPerformance } from '../src/engine/uid-performance.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -357,6 +358,41 @@ describe('answers kept in the index', () => {
       // per-uid and of the per-event counts.
       const last = Math.max(...first.kept.map((k) => k.seq));
       expect(appended.kept.filter((k) => k.seq > last).length).toBe(8);
+    });
+
+    it('count the uids range by range: one query’s count, also after an append', async () => {
+      const dir = tempDir();
+      const cache = tempDir();
+      const a = path.join(dir, 'a.jsonl');
+      fs.writeFileSync(a, events(1000, 1200));
+      fs.writeFileSync(path.join(dir, 'b.jsonl'), events(1200, 1390));
+      // Weight vectors by uid (uids 0..length-1), one without a block: in no range.
+      const weights = (length: number, block?: number) =>
+        `${JSON.stringify({ task_name: 'SetWeights', ...(block === undefined ? {} : { block }), set_weights: Array.from({ length }, (_, i) => i / length) })}\n`;
+      fs.writeFileSync(path.join(dir, 'w.jsonl'), weights(24, 1100) + weights(30) + weights(26, 1300));
+      async function look(cached: string | false) {
+        const run = await Run.open(dir, { cache: cached });
+        try {
+          return { count: await uidCount(run, 300), kept: cached ? await keptAnswers(run) : [] };
+        } finally {
+          run.close();
+        }
+      }
+      const first = await look(cache);
+      // 20 uids of the rows, up to 29 of the vectors (the one without a block among them).
+      expect(first.count).toEqual({ uids: 30, indexedValues: 24 + 30 + 26 });
+      expect(first.count).toEqual((await look(false)).count);
+      expect(first.kept.length).toBeGreaterThan(2);
+
+      // A uid no row had before, in events appended to the earlier file (in the last range of x).
+      // Their chunk has no weight vectors, the first has: its rows appear in the views through
+      // other branches, which must leave the ranges it has no rows in as they were.
+      fs.appendFileSync(a, events(1390, 1392).replace(/"uids":\[\d+/g, '"uids":[40'));
+      const appended = await look(cache);
+      expect(appended.count).toEqual({ uids: 31, indexedValues: 80 });
+      expect(appended.count).toEqual((await look(false)).count);
+      const last = Math.max(...first.kept.map((k) => k.seq));
+      expect(appended.kept.filter((k) => k.seq > last).length).toBe(1);
     });
 
     it('hold while no row with x in the range is added or removed, and only then', async () => {

@@ -40,16 +40,16 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   const session = index.session;
   // The views' text names what every query over them reads (with the index's generation: answers.ts).
   const texts: string[] = [];
-  // The same text without the chunk tables' names and the file order: what range answers depend on.
+  // What range answers depend on besides their parts (range-state.ts): the views' text without the
+  // unions' branches, and the columns and types the unions give. Each chunk's branches (how its
+  // rows appear in the views) go with its parts instead, so that a chunk added without a column
+  // the others have, or with another stored type, leaves the ranges it has no rows in as they were.
   const shape: string[] = [`x ${options.xColumn}`, `task ${options.taskColumn}`];
   const define = async (text: string, shapeText: string = text) => {
     texts.push(text);
     shape.push(shapeText);
     await session.run(text);
   };
-  /** A union's branches with the chunk table's name left out, each different one once. */
-  const branchShapes = (branches: readonly Sql[]) =>
-    [...new Set(branches.map((b) => b.text))].sort().join('\n');
   const columns = index.indexColumns();
   const chunks = [...new Set(index.chunkParts().map((c) => c.chunk))].sort((a, b) => a - b);
   const parts = index.partsOf(chunks);
@@ -128,7 +128,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   await define(
     sql`CREATE OR REPLACE VIEW rows AS ${rowBranches.length ? join(rowBranches, ' UNION ALL ') : emptyRows}`
       .text,
-    `rows ${branchShapes(eventTables.map((table) => rowBranch(table, CHUNK)))}`,
+    `rows ${JSON.stringify([...view.scalars, ...view.lists])}`,
   );
 
   const xOf = (alias: string, column: string | undefined): Sql =>
@@ -172,7 +172,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
   await define(
     sql`CREATE OR REPLACE VIEW uid_rows_all AS ${uidBranches.length ? join(uidBranches, ' UNION ALL ') : emptyUid}`
       .text,
-    `uid_rows_all ${branchShapes(uidTables.map((table) => uidBranch(table, CHUNK)))}`,
+    `uid_rows_all ${JSON.stringify([...copies.map((c) => [c, copyType(c, columns)]), ...view.perUid])}`,
   );
   const hidden = copies.length ? sql` EXCLUDE (${copies.map((c) => ident(c))})` : sql``;
   await define(sql`CREATE OR REPLACE VIEW uid_rows AS SELECT *${hidden} FROM uid_rows_all`.text);
@@ -223,7 +223,7 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
     sql`CREATE OR REPLACE VIEW uid_indexed_all AS
     SELECT * FROM (${indexedBranches.length ? join(indexedBranches, ' UNION ALL ') : emptyIndexed}) WHERE value IS NOT NULL`
       .text,
-    `uid_indexed_all ${branchShapes(eventTables.flatMap((table) => indexedBranch(table, CHUNK)))}`,
+    `uid_indexed_all ${JSON.stringify(view.indexedKinds)}`,
   );
   await define('CREATE OR REPLACE VIEW uid_indexed AS SELECT * EXCLUDE (__x) FROM uid_indexed_all');
   await define(
@@ -241,6 +241,18 @@ export async function createViews(index: RunIndex, options: ViewOptions): Promis
       ? undefined
       : {
           fingerprint: answerState(shape),
+          chunkShapes: new Map(
+            chunks.map((c) => {
+              const events = eventsChunk(c);
+              const uids = uidChunk(c);
+              const has = (table: string) => index.columnsOf(table) !== undefined;
+              const branches = [
+                ...(has(events) ? [rowBranch(events, CHUNK), ...indexedBranch(events, CHUNK)] : []),
+                ...(has(uids) ? [uidBranch(uids, CHUNK)] : []),
+              ];
+              return [c, answerState(branches.map((b) => b.text))] as const;
+            }),
+          ),
           parts,
           xColumn,
           xTypes: new Map(

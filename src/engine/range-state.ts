@@ -16,8 +16,13 @@ export interface XSpan {
 
 /** What a range state needs of the views (createViews): undefined where x is the row ordinal. */
 export interface ViewShape {
-  /** Hash of the views' text without the chunk tables' names and the file order. */
+  /**
+   * Hash of the views' text without the unions' branches (the chunk tables) and the file order,
+   * with the columns and types the unions give.
+   */
   fingerprint: string;
+  /** Per chunk, the hash of its branches in the views (with the table's name left out). */
+  chunkShapes: ReadonlyMap<number, string>;
   /**
    * x's column in the chunk tables, and its stored type in each chunk that has it. Range states
    * are made only where x is a number in every view: then an event's per-uid rows and vectors by
@@ -130,7 +135,8 @@ export class RangeStates {
     const inRange: string[] = [];
     for (const part of shape.parts) {
       const bounds = await this.boundsOf(part, shape, session);
-      if (bounds && bounds.xmax >= span.from && bounds.xmin < span.to) inRange.push(partKey(part));
+      if (bounds && bounds.xmax >= span.from && bounds.xmin < span.to)
+        inRange.push(`${partKey(part)} ${shape.chunkShapes.get(part.chunk) ?? ''}`);
     }
     return answerState([...base, shape.fingerprint, String(span.from), String(span.to), ...inRange.sort()]);
   }

@@ -22,6 +22,7 @@ import {
   type SessionOptions,
 } from './session.js';
 import { ident, sql } from './sql.js';
+import { uidCount } from './uid-count.js';
 import { chooseXAxis, type XAxis } from './x-axis.js';
 
 export type { IndexProgress as IngestProgress } from './run-index.js';
@@ -314,20 +315,16 @@ export class Run implements QueryableRun {
     const xs = await this.answers.one<{ min: number | null; max: number | null; missing: number }>(
       `SELECT min(x) AS min, max(x) AS max, CAST(count(*) FILTER (WHERE x IS NULL OR NOT isfinite(x)) AS DOUBLE) AS missing FROM events`,
     );
-    const uids = await this.answers.one<{ n: number; indexed: number }>(
-      `SELECT CAST(count(DISTINCT uid) AS DOUBLE) AS n,
-              CAST(count(*) FILTER (WHERE source = 1) AS DOUBLE) AS indexed
-       FROM (SELECT uid, 0 AS source FROM uid_rows UNION ALL SELECT uid, 1 AS source FROM uid_indexed)`,
-    );
+    const uids = await uidCount(this);
     return {
       profile: this.profile,
       files: this.location.files.length,
       rows: this.facts.rows,
       uidRows: this.facts.uidRows,
-      uidIndexedRows: uids?.indexed ?? 0,
+      uidIndexedRows: uids.indexedValues,
       bytes: this.location.files.reduce((sum, f) => sum + f.bytes, 0),
       x: { ...this.x, min: xs?.min ?? null, max: xs?.max ?? null, rowsWithoutX: xs?.missing ?? 0 },
-      uids: uids?.n ?? 0,
+      uids: uids.uids,
       problems: this.facts.problemCount,
       truncated: this.facts.files.reduce((sum, f) => sum + (f.problems.truncated ?? 0), 0),
     };
