@@ -1,5 +1,6 @@
 import type { UidPerformance } from '../charts/uid-performance.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
+import { finiteCounts } from './finite-counts.js';
 import type { QueryableRun } from './queryable.js';
 import { sampleHashSql } from './sample-hash.js';
 import { ident, join, lit, sql, type Sql } from './sql.js';
@@ -68,13 +69,10 @@ export async function uidPerformance(
     completionTimes: uidColumns.has('completion_times'),
   };
   if (!columns.successful && !columns.completionTimes) return undefined;
-  const times = columns.completionTimes
-    ? await run.answers.one<{ n: number }>(
-        sql`SELECT CAST(count(*) AS DOUBLE) AS n ${fromWhere(run.dialect, 'uid_events', [run.dialect.isFinite(ident('completion_times'))])}`
-          .text,
-      )
-    : undefined;
-  const total = times?.n ?? 0;
+  // Rows with a finite time: range by range on a large run (answers.ts), as the report's counts.
+  const total = columns.completionTimes
+    ? (await finiteCounts(run, 'uid_events', ['completion_times']))[0]
+    : 0;
   const sample =
     total > EXACT_QUANTILE_ROWS ? Math.ceil((HASH_RANGE * EXACT_QUANTILE_ROWS) / total) : undefined;
   const cols = await run.answers.columns(uidPerformanceSql(columns, sample, run.dialect).text);

@@ -1,8 +1,6 @@
 import { columnTypes } from '../analysis/run-columns.js';
-import { fromWhere, type ViewName } from '../engine/dialect.js';
+import { finiteCounts } from '../engine/finite-counts.js';
 import type { QueryableRun } from '../engine/queryable.js';
-import { columnsByParts, runSpans } from '../engine/range-state.js';
-import { ident, sql, type Sql } from '../engine/sql.js';
 
 export interface Metric {
   /** `events` (one row per event) or `uid_events` (one row per event × uid). */
@@ -44,37 +42,11 @@ export async function chooseMetrics(
       .filter((c) => !options.exclude?.has(c.name))
       .map((c) => c.name);
     if (!candidates.length) continue;
-    const counts = await finiteCounts(run, stored, table, candidates, options.pieceRows);
+    const counts = await finiteCounts(run, table, candidates, options.pieceRows);
     candidates.forEach((column, i) => {
       const rows = counts[i];
       if (rows >= 2) found.push({ table, column, rows });
     });
   }
   return { metrics: found.slice(0, options.max), omitted: found.slice(options.max) };
-}
-
-/**
- * Rows with a finite value of each column: in one scan, or on a large run range of x by range of
- * x (each kept while its rows stay the same) plus the rows without a finite x.
- */
-async function finiteCounts(
-  run: QueryableRun,
-  stored: 'rows' | 'uid_rows',
-  table: 'events' | 'uid_events',
-  columns: readonly string[],
-  pieceRows?: number,
-): Promise<number[]> {
-  const d = run.dialect;
-  const counts = (from: ViewName, where: Sql[]) =>
-    sql`SELECT ${columns.map(
-      (c, i) =>
-        sql`CAST(${d.countIf(sql`${ident(c)} IS NOT NULL AND ${d.isFinite(ident(c))}`)} AS DOUBLE) AS ${ident(`c${i}`)}`,
-    )} ${fromWhere(d, from, where)}`.text;
-  const spans = await runSpans(run, table === 'events' ? run.ingest.rows : run.ingest.uidRows, pieceRows);
-  if (!spans) {
-    const found = await run.answers.one<Record<string, number>>(counts(stored, []));
-    return columns.map((_, i) => found?.[`c${i}`] ?? 0);
-  }
-  const parts = await columnsByParts(run, spans, [], (where) => counts(table, where));
-  return columns.map((_, i) => parts.reduce((sum, p) => sum + Number(p[`c${i}`]?.[0] ?? 0), 0));
 }
