@@ -90,8 +90,9 @@ export class Answers implements QuerySession {
               SELECT seq FROM (SELECT seq, sum(chars) OVER (ORDER BY seq DESC) AS total FROM ${table})
               WHERE total > ${lit(RANGE_KEEP_CHARS)})`.text,
       );
-    } catch {
+    } catch (error) {
       // Not kept: the query runs again next time.
+      debugAnswer('a range answer not kept', error);
     }
     return value;
   }
@@ -128,7 +129,7 @@ export class Answers implements QuerySession {
       .one<{ value: string }>(
         sql`SELECT value FROM ${ident(table)} WHERE key = ${lit(key)} AND state = ${lit(state)} LIMIT 1`.text,
       )
-      .catch(() => undefined);
+      .catch((error: unknown) => debugAnswer('a kept answer not read', error));
     return row && { value: unpack(row.value) };
   }
 
@@ -141,8 +142,9 @@ export class Answers implements QuerySession {
         sql`DELETE FROM ${table} WHERE state <> ${lit(state)} OR key = ${lit(key)}`.text,
       );
       await this.session.run(sql`INSERT INTO ${table} VALUES (?, ?, ?)`.text, [key, state, encoded]);
-    } catch {
+    } catch (error) {
       // Not kept: the query runs again next time.
+      debugAnswer('an answer not kept', error);
     }
   }
 }
@@ -164,6 +166,16 @@ function toKeep(started: number, value: unknown): string | undefined {
 /** Answers longer than this are kept gzipped (JSON never starts with PACKED). */
 const PACK_CHARS = 64 * 1024;
 const PACKED = 'gz:';
+
+/**
+ * RUNLENS_DEBUG_SQL=1: why an answer was not kept or read (the command goes on either way, and
+ * computes it again next time: a look after an append that recomputes everything shows why here).
+ */
+function debugAnswer(what: string, error: unknown): undefined {
+  if (process.env.RUNLENS_DEBUG_SQL === '1')
+    process.stderr.write(`[answers] ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
+  return undefined;
+}
 
 /** An answer as kept (toKeep) back to its value. */
 function unpack(kept: string): unknown {
