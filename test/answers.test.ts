@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Answers, columnsOverX, decodeAnswer, encodeAnswer } from '../src/engine/answers.js';
+import { ANSWERS_DIR, Answers, columnsOverX, decodeAnswer, encodeAnswer } from '../src/engine/answers.js';
 import { binnedStats } from '../src/engine/binned-stats.js';
 import { analyzeRun } from '../src/analysis/analyses.js';
 import { leaderboard } from '../src/report/leaderboard.js';
@@ -120,7 +120,7 @@ describe('answers kept in the index', () => {
       expect(second.kept).toBe(first.kept);
     });
 
-    it('keep a large answer packed and give it back exactly', async () => {
+    it('keep a large answer gzipped in a file beside the index, give it back exactly, and remove it once no row names it', async () => {
       const dir = tempDir();
       const log = path.join(dir, 'events.json');
       fs.writeFileSync(log, Array.from({ length: 5 }, (_, i) => event(i)).join(''));
@@ -131,21 +131,48 @@ describe('answers kept in the index', () => {
         try {
           const value = await run.answers.columns(query);
           const kept = await run.session.all<{ value: string }>('SELECT value FROM runlens_answers');
-          return { value, kept: kept.map((k) => k.value) };
+          const files = path.join(run.cacheDir!, ANSWERS_DIR);
+          return { value, kept: kept.map((k) => k.value), files, names: fs.readdirSync(files) };
         } finally {
           run.close();
         }
       };
-      const first = await ask();
-      const packed = first.kept.filter((k) => k.startsWith('gz:'));
-      expect(packed.length).toBe(1);
-      // 30 000 rows of three columns: about 1 MB of JSON, far less packed.
-      expect(encodeAnswer(first.value)!.length).toBeGreaterThan(900_000);
-      expect(packed[0].length).toBeLessThan(400_000);
-      const second = await ask();
-      expect(second.kept).toEqual(first.kept);
-      expect(second.value).toEqual(first.value);
-      expect(second.value.f[29999]).toBe(29999 / 7);
+      const sweep = Answers.sweepSeconds;
+      Answers.sweepSeconds = 0;
+      try {
+        const first = await ask();
+        const inFile = first.kept.filter((k) => k.startsWith('file:'));
+        expect(inFile.length).toBe(1);
+        expect(first.names).toEqual([inFile[0].slice('file:'.length)]);
+        // 30 000 rows of three columns: about 1 MB of JSON, far less gzipped; the row holds a name.
+        expect(encodeAnswer(first.value)!.length).toBeGreaterThan(900_000);
+        expect(fs.statSync(path.join(first.files, first.names[0])).size).toBeLessThan(300_000);
+        expect(Math.max(...first.kept.map((k) => k.length))).toBeLessThan(64 * 1024);
+        const second = await ask();
+        expect(second.kept).toEqual(first.kept);
+        expect(second.value).toEqual(first.value);
+        expect(second.value.f[29999]).toBe(29999 / 7);
+
+        // A file gone: the answer is computed again (and kept again), not an error.
+        fs.rmSync(path.join(first.files, first.names[0]));
+        const third = await ask();
+        expect(third.value).toEqual(first.value);
+
+        // The log grows: a new state; the old answer's row goes when the new one is kept, and
+        // with it its file (the new answer, another value, has a file of its own).
+        fs.appendFileSync(log, event(5));
+        const run = await Run.open(log, { cache });
+        try {
+          await run.answers.columns(`${query} WHERE range < 29999`);
+          const names = fs.readdirSync(first.files);
+          expect(names).toHaveLength(1);
+          expect(names).not.toEqual(first.names);
+        } finally {
+          run.close();
+        }
+      } finally {
+        Answers.sweepSeconds = sweep;
+      }
     });
   });
 

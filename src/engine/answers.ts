@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { QuerySession, Row, Session } from './session.js';
 import type { XSpan } from './range-state.js';
@@ -49,12 +51,17 @@ export class Answers implements QuerySession {
   /** Queries faster than this are not worth a write to the index (tests set 0 to keep every one). */
   static keepSeconds = 0.05;
 
+  /** Unreferenced answer files younger than this are left (another connection may be keeping one). */
+  static sweepSeconds = 60;
+
   constructor(
     private readonly session: Session,
     /** The index's state now (generation and views); undefined: answers are not kept. */
     private readonly state: () => string | undefined,
     /** The state of the rows in a range of x; undefined: range answers are not kept. */
     private readonly rangeState?: (span: XSpan) => Promise<string | undefined>,
+    /** The index's directory: large answers are kept in files there (answers/), not in DuckDB. */
+    private readonly dir?: string,
   ) {}
 
   async keepsRanges(): Promise<boolean> {
@@ -77,9 +84,10 @@ export class Answers implements QuerySession {
     if (encoded === undefined || (await this.rangeState?.(span)) !== state) return value;
     const table = ident(RANGE_ANSWERS_TABLE);
     try {
+      const stored = this.store(encoded, key, state);
       await this.session.run(
         sql`INSERT INTO ${table} SELECT ?, ?, coalesce(max(seq), 0) + 1, ?, ? FROM ${table}`.text,
-        [key, state, encoded, encoded.length],
+        [key, state, stored.value, stored.chars],
       );
       await this.session.run(
         sql`DELETE FROM ${table} WHERE key = ${lit(key)} AND seq < (SELECT max(seq) FROM ${table} WHERE key = ${lit(key)})`
@@ -90,6 +98,7 @@ export class Answers implements QuerySession {
               SELECT seq FROM (SELECT seq, sum(chars) OVER (ORDER BY seq DESC) AS total FROM ${table})
               WHERE total > ${lit(RANGE_KEEP_CHARS)})`.text,
       );
+      await this.sweep();
     } catch (error) {
       // Not kept: the query runs again next time.
       debugAnswer('a range answer not kept', error);
@@ -125,12 +134,14 @@ export class Answers implements QuerySession {
 
   /** The answer kept in `table` for a query's key in a state, if any. */
   private async kept(table: string, key: string, state: string): Promise<{ value: unknown } | undefined> {
-    const row = await this.session
-      .one<{ value: string }>(
+    try {
+      const row = await this.session.one<{ value: string }>(
         sql`SELECT value FROM ${ident(table)} WHERE key = ${lit(key)} AND state = ${lit(state)} LIMIT 1`.text,
-      )
-      .catch((error: unknown) => debugAnswer('a kept answer not read', error));
-    return row && { value: unpack(row.value) };
+      );
+      return row && { value: this.unpack(row.value) };
+    } catch (error) {
+      return debugAnswer('a kept answer not read', error);
+    }
   }
 
   private async keep(key: string, state: string, encoded: string): Promise<void> {
@@ -141,10 +152,74 @@ export class Answers implements QuerySession {
       await this.session.run(
         sql`DELETE FROM ${table} WHERE state <> ${lit(state)} OR key = ${lit(key)}`.text,
       );
-      await this.session.run(sql`INSERT INTO ${table} VALUES (?, ?, ?)`.text, [key, state, encoded]);
+      await this.session.run(sql`INSERT INTO ${table} VALUES (?, ?, ?)`.text, [
+        key,
+        state,
+        this.store(encoded, key, state).value,
+      ]);
+      await this.sweep();
     } catch (error) {
       // Not kept: the query runs again next time.
       debugAnswer('an answer not kept', error);
+    }
+  }
+
+  /**
+   * An answer as its row holds it: inline up to FILE_CHARS; larger, gzipped in a file of the
+   * index's directory named by its row's key and state (`file:NAME`; written whole before its row
+   * is), so that DuckDB neither holds it in its buffers nor rewrites it at each checkpoint.
+   * `chars`: what it takes (the eviction of range answers adds these up).
+   */
+  private store(encoded: string, key: string, state: string): { value: string; chars: number } {
+    if (encoded.length <= FILE_CHARS) return { value: encoded, chars: encoded.length };
+    const packed = gzipSync(encoded, { level: 1 });
+    if (!this.dir) {
+      const inline = PACKED + packed.toString('base64');
+      return { value: inline, chars: inline.length };
+    }
+    const name = fileName(key, state);
+    const dir = path.join(this.dir, ANSWERS_DIR);
+    const file = path.join(dir, name);
+    fs.mkdirSync(dir, { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, packed);
+    fs.renameSync(temp, file);
+    return { value: IN_FILE + name, chars: packed.length };
+  }
+
+  /** An answer as kept (store) back to its value; a file gone is an error (not kept, then). */
+  private unpack(kept: string): unknown {
+    if (kept.startsWith(IN_FILE)) {
+      if (!this.dir) throw new Error('an answer kept in a file, read without the index directory');
+      const name = path.basename(kept.slice(IN_FILE.length));
+      return decodeAnswer(gunzipSync(fs.readFileSync(path.join(this.dir, ANSWERS_DIR, name))).toString());
+    }
+    return unpack(kept);
+  }
+
+  /**
+   * Removes the answer files no row names any more (older than sweepSeconds). Rows are read by key
+   * and state only: reading their values would bring every kept answer into DuckDB's buffers.
+   */
+  private async sweep(): Promise<void> {
+    if (!this.dir) return;
+    const dir = path.join(this.dir, ANSWERS_DIR);
+    const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    if (!names.length) return;
+    const rows = await this.session.all<{ key: string; state: string }>(
+      sql`SELECT key, state FROM ${ident(ANSWERS_TABLE)} UNION ALL SELECT key, state FROM ${ident(RANGE_ANSWERS_TABLE)}`
+        .text,
+    );
+    const named = new Set(rows.map((r) => fileName(r.key, r.state)));
+    const before = Date.now() - Answers.sweepSeconds * 1000;
+    for (const name of names) {
+      if (named.has(name)) continue;
+      const file = path.join(dir, name);
+      try {
+        if (fs.statSync(file).mtimeMs <= before) fs.rmSync(file, { force: true });
+      } catch {
+        // Gone already (another connection swept it).
+      }
     }
   }
 }
@@ -157,15 +232,24 @@ function toKeep(started: number, value: unknown): string | undefined {
   if ((performance.now() - started) / 1000 < Answers.keepSeconds) return undefined;
   const encoded = encodeAnswer(value);
   if (encoded === undefined || encoded.length > KEEP_CHARS) return undefined;
-  // A large answer is kept compressed: a 50 000-row sample's 3.4 MB of JSON is 1.4 MB of base64
-  // gzip (33 ms to pack, 13 ms to unpack). What DuckDB holds of the answers' table, and rewrites at
-  // each checkpoint (outside its memory limit), shrinks with it.
-  return encoded.length > PACK_CHARS ? PACKED + gzipSync(encoded, { level: 1 }).toString('base64') : encoded;
+  return encoded;
 }
 
-/** Answers longer than this are kept gzipped (JSON never starts with PACKED). */
-const PACK_CHARS = 64 * 1024;
+/**
+ * Answers longer than this are kept gzipped (a 50 000-row sample's 3.4 MB of JSON is 1 MB; 33 ms
+ * to pack, 13 ms to unpack), in a file beside the index (`file:` names it) or, without one, in the
+ * row (`gz:`, base64). JSON never starts with either.
+ */
+const FILE_CHARS = 64 * 1024;
+const IN_FILE = 'file:';
 const PACKED = 'gz:';
+/** The index directory's subdirectory of answer files. */
+export const ANSWERS_DIR = 'answers';
+
+/** The file of the answer kept for a query's key in a state (the same answer, whoever writes it). */
+function fileName(key: string, state: string): string {
+  return `${createHash('sha256').update(`${key}\0${state}`).digest('hex').slice(0, 32)}.json.gz`;
+}
 
 /**
  * RUNLENS_DEBUG_SQL=1: why an answer was not kept or read (the command goes on either way, and
@@ -177,7 +261,7 @@ function debugAnswer(what: string, error: unknown): undefined {
   return undefined;
 }
 
-/** An answer as kept (toKeep) back to its value. */
+/** An answer kept in its row back to its value. */
 function unpack(kept: string): unknown {
   return decodeAnswer(
     kept.startsWith(PACKED) ? gunzipSync(Buffer.from(kept.slice(PACKED.length), 'base64')).toString() : kept,

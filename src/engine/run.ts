@@ -155,6 +155,7 @@ export class Run implements QueryableRun {
       session,
       () => (cacheDir === undefined ? undefined : index.answerState()),
       (span) => index.rangeState(span, session),
+      cacheDir,
     );
   }
 
