@@ -387,6 +387,43 @@ describe('answers kept in the index', () => {
       expect(appended.kept.filter((k) => k.seq > last).length).toBe(8);
     });
 
+    it('take the success rate as uid performance does, range by range as in one query', async () => {
+      const dir = tempDir();
+      const cache = tempDir();
+      // Flags as FileTAO logs them; some uids have none set, one has no flag at all.
+      const flagged = (block: number) => {
+        const uids = Array.from({ length: 6 }, (_, i) => (block * 7 + i * 3) % 20);
+        const successful = uids.map((u) =>
+          u === 19 ? null : (block * 13 + u * 7) % (u % 4 === 0 ? 101 : 3) === 0,
+        );
+        const rewards = uids.map((u) => ((block * 31 + u * 17) % 101) / 100);
+        return `${JSON.stringify({ task_name: 'Store', block, uids, rewards, successful })}\n`;
+      };
+      const lines = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_, i) => flagged(from + i)).join('');
+      fs.writeFileSync(path.join(dir, 'a.jsonl'), lines(1000, 1200));
+      fs.writeFileSync(path.join(dir, 'b.jsonl'), lines(1200, 1390));
+      async function look(cached: string | false) {
+        const run = await Run.open(dir, { cache: cached });
+        try {
+          return { board: await leaderboard(run, 5000, 300), performance: await uidPerformance(run) };
+        } finally {
+          run.close();
+        }
+      }
+      const split = await look(cache);
+      const single = await look(false);
+      expect(split.board).toEqual(single.board);
+      const rates = new Map(split.board!.rows.map((r) => [r.uid, r.successRate]));
+      expect(rates.size).toBe(20);
+      expect(rates.get(19)).toBeNull();
+      expect(new Set(rates.values()).size).toBeGreaterThan(5);
+      // One definition: the report's rate is uid performance's, to the bit (NaN where none).
+      split.performance!.uid.forEach((uid, i) =>
+        expect(rates.get(uid) ?? NaN, `uid ${uid}`).toBe(split.performance!.successRate[i]),
+      );
+    });
+
     it('count the uids range by range: one query’s count, also after an append', async () => {
       const dir = tempDir();
       const cache = tempDir();

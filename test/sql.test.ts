@@ -296,7 +296,7 @@ describe('engine aggregates', () => {
   it('per-uid performance', async () => {
     await expectSql(
       uidPerformanceSql({ successful: true, completionTimes: true }),
-      'SELECT "uid" AS "key", CAST(count(*) FILTER (WHERE "successful" <> 0) AS DOUBLE) / count("successful") AS rate, quantile_cont("completion_times", [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite("completion_times")) AS q, CAST(count(*) AS DOUBLE) AS n FROM (SELECT "uid", "successful", "completion_times" FROM "uid_events" WHERE ("uid" >= 0)) GROUP BY "uid" ORDER BY "uid"',
+      'SELECT "uid" AS "key", CASE WHEN count("successful") > 0 THEN CAST(count(*) FILTER (WHERE "successful" <> 0) AS DOUBLE) / count("successful") END AS rate, quantile_cont("completion_times", [0.1, 0.25, 0.5, 0.75, 0.9]) FILTER (WHERE isfinite("completion_times")) AS q, CAST(count(*) AS DOUBLE) AS n FROM (SELECT "uid", "successful", "completion_times" FROM "uid_events" WHERE ("uid" >= 0)) GROUP BY "uid" ORDER BY "uid"',
     );
     await expectSql(
       uidPerformanceSql({ successful: false, completionTimes: false }),

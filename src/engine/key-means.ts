@@ -5,14 +5,26 @@ import type { Row } from './session.js';
 import { columnsByParts, runSpans } from './range-state.js';
 import { ident, join, lit, sql, type Sql } from './sql.js';
 
-/** A metric averaged per key: the exact mean of its finite values, their count and maximum. */
+/**
+ * A metric averaged per key: the exact mean of its finite values, their count and maximum; or,
+ * as a `share`, the share of its values (not NULL) that are not 0 — a success flag's rate — and
+ * their count.
+ */
 export interface KeyMetric {
   expr: Sql;
-  /** Output names: the mean, and the finite values' count and maximum where asked. */
+  kind?: 'mean' | 'share';
+  /** Output names: the mean (or share), and the values' count and maximum where asked. */
   mean: string;
   n?: string;
   max?: string;
 }
+
+/** The share of `flag`'s values (not NULL) that are not 0; NULL without any. */
+export function shareSql(d: Dialect, flag: Sql): Sql {
+  return sql`CASE WHEN count(${flag}) > 0 THEN CAST(${d.countIf(sql`${flag} <> 0`)} AS DOUBLE) / count(${flag}) END`;
+}
+
+const isShare = (m: KeyMetric) => m.kind === 'share';
 
 /**
  * Per-key means over the uid rows (`uid_events`): per group of `keys`, the rows (`calls`), the
@@ -56,11 +68,18 @@ export function keyMeansSql(spec: KeyMeansSpec, scales: readonly number[], d: Di
     ...(spec.distinct
       ? [sql`CAST(count(DISTINCT ${spec.distinct.expr}) AS DOUBLE) AS ${ident(spec.distinct.name)}`]
       : []),
-    ...spec.metrics.flatMap((m, i) => [
-      ...(m.n ? [sql`${finiteCount(d, m.expr)} AS ${ident(m.n)}`] : []),
-      sql`${exactMeanSql(m.expr, scales[i], d)} AS ${ident(m.mean)}`,
-      ...(m.max ? [sql`${maxSql(d, m.expr)} AS ${ident(m.max)}`] : []),
-    ]),
+    ...spec.metrics.flatMap((m, i) =>
+      isShare(m)
+        ? [
+            ...(m.n ? [sql`CAST(count(${m.expr}) AS DOUBLE) AS ${ident(m.n)}`] : []),
+            sql`${shareSql(d, m.expr)} AS ${ident(m.mean)}`,
+          ]
+        : [
+            ...(m.n ? [sql`${finiteCount(d, m.expr)} AS ${ident(m.n)}`] : []),
+            sql`${exactMeanSql(m.expr, scales[i], d)} AS ${ident(m.mean)}`,
+            ...(m.max ? [sql`${maxSql(d, m.expr)} AS ${ident(m.max)}`] : []),
+          ],
+    ),
   ];
   const grouped = sql`SELECT ${join(columns)} ${fromWhere(d, 'uid_events', spec.filters)} GROUP BY ${join(spec.keys.map((k) => k.expr))}`;
   if (!spec.total) return sql`${grouped}${orderBy(spec)}`;
@@ -119,6 +138,14 @@ export async function keyMeans<T extends Row>(
       ...spec.keys.map((key, i) => sql`${key.expr} AS ${k(i)}`),
       sql`CAST(count(*) AS DOUBLE) AS calls`,
       ...metrics.flatMap((m, i) => {
+        // A share: its flags not 0 (in s) and not NULL (in n); a mean: the exact scaled sum, the
+        // finite values, the max.
+        if (isShare(m))
+          return [
+            sql`CAST(${d.countIf(sql`${m.expr} <> 0`)} AS VARCHAR) AS ${ident(`s${i}`)}`,
+            sql`CAST(count(${m.expr}) AS DOUBLE) AS ${ident(`n${i}`)}`,
+            sql`CAST(NULL AS DOUBLE) AS ${ident(`x${i}`)}`,
+          ];
         const { sum } = duckdbScaledSum(m.expr, scales[i]);
         return [
           sql`CAST(${sum} AS VARCHAR) AS ${ident(`s${i}`)}`,
@@ -202,11 +229,15 @@ function mergedSql(
   const columns = [
     ...spec.keys.map((key, i) => sql`${ident(`k${i}`)} AS ${ident(key.name)}`),
     sql`CAST(calls AS DOUBLE) AS ${ident(spec.calls)}`,
-    ...metrics.flatMap((m, i) => [
-      ...(m.n ? [sql`CAST(${ident(`n${i}`)} AS DOUBLE) AS ${ident(m.n)}`] : []),
-      sql`CASE WHEN ${ident(`n${i}`)} > 0 THEN ${duckdbMeanOfSum(ident(`s${i}`), ident(`n${i}`), scales[i])} END AS ${ident(m.mean)}`,
-      ...(m.max ? [sql`${ident(`x${i}`)} AS ${ident(m.max)}`] : []),
-    ]),
+    ...metrics.flatMap((m, i) => {
+      const [sum, n] = [ident(`s${i}`), ident(`n${i}`)];
+      const value = isShare(m) ? sql`CAST(${sum} AS DOUBLE) / ${n}` : duckdbMeanOfSum(sum, n, scales[i]);
+      return [
+        ...(m.n ? [sql`CAST(${n} AS DOUBLE) AS ${ident(m.n)}`] : []),
+        sql`CASE WHEN ${n} > 0 THEN ${value} END AS ${ident(m.mean)}`,
+        ...(m.max && !isShare(m) ? [sql`${ident(`x${i}`)} AS ${ident(m.max)}`] : []),
+      ];
+    }),
     ...(spec.total ? [sql`CAST(${lit(totals.size)} AS DOUBLE) AS ${ident(spec.total)}`] : []),
   ];
   if (!rows.length) return undefined;

@@ -1,6 +1,7 @@
 import type { UidPerformance } from '../charts/uid-performance.js';
 import { duckdb, fromWhere, type Dialect } from './dialect.js';
 import { finiteCounts } from './finite-counts.js';
+import { shareSql } from './key-means.js';
 import type { QueryableRun } from './queryable.js';
 import { sampleHashSql } from './sample-hash.js';
 import { ident, join, lit, sql, type Sql } from './sql.js';
@@ -29,9 +30,8 @@ export function uidPerformanceSql(
   const uid = ident('uid');
   const ok = ident('successful');
   const times = ident('completion_times');
-  const rate = columns.successful
-    ? sql`CAST(${d.countIf(sql`${ok} <> 0`)} AS DOUBLE) / count(${ok})`
-    : d.nullDouble();
+  // The report's leaderboard takes the same share (key-means.ts).
+  const rate = columns.successful ? shareSql(d, ok) : d.nullDouble();
   // The sample: the rows whose place hashes (sample-hash.ts, the same in every dialect) below a
   // share. The hash is computed once per row, in the inner SELECT: written into the aggregate's
   // filter, DuckDB evaluated its repeated terms for each (twice the time of the whole query).

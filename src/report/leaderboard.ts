@@ -19,8 +19,9 @@ export interface Leaderboard {
 }
 
 /**
- * Per uid over every uid row: count, mean reward, success rate and mean completion time (NaN and
- * null values are left out of each mean), best mean reward first.
+ * Per uid over every uid row: count, mean reward, success rate (share of the rows with a
+ * `successful` flag whose flag is set) and mean completion time (NaN and null values are left out
+ * of each mean), best mean reward first.
  */
 export async function leaderboard(
   run: QueryableRun,
@@ -41,7 +42,12 @@ export async function leaderboard(
     {
       keys: [{ expr: uid, name: 'key' }],
       calls: 'count',
-      metrics: present.map(([column, name]) => ({ expr: ident(column), mean: name })),
+      // The success rate as uid performance's (uid-performance.ts): flags set among flags.
+      metrics: present.map(([column, name]) => ({
+        expr: ident(column),
+        mean: name,
+        kind: column === 'successful' ? ('share' as const) : ('mean' as const),
+      })),
       filters: [sql`${uid} >= 0`],
       order: [...(columns.reward ? [{ name: 'meanReward' }] : []), { name: 'key', ascending: true }],
     },
