@@ -1,7 +1,12 @@
-import { fromWhere, type ViewName } from './dialect.js';
+import { fromWhere, type Dialect, type ViewName } from './dialect.js';
 import type { QueryableRun } from './queryable.js';
 import { columnsByParts, runSpans } from './range-state.js';
 import { ident, sql, type Sql } from './sql.js';
+
+/** The rows with a finite value of `expr` (not NULL, not NaN or ±Infinity), as a DOUBLE. */
+export function finiteCountSql(d: Dialect, expr: Sql): Sql {
+  return sql`CAST(${d.countIf(sql`${expr} IS NOT NULL AND ${d.isFinite(expr)}`)} AS DOUBLE)`;
+}
 
 /**
  * Rows of `table` with a finite value of each column: in one scan (of the stored rows, without the
@@ -17,10 +22,8 @@ export async function finiteCounts(
   const d = run.dialect;
   const stored = table === 'events' ? 'rows' : 'uid_rows';
   const counts = (from: ViewName, where: Sql[]) =>
-    sql`SELECT ${columns.map(
-      (c, i) =>
-        sql`CAST(${d.countIf(sql`${ident(c)} IS NOT NULL AND ${d.isFinite(ident(c))}`)} AS DOUBLE) AS ${ident(`c${i}`)}`,
-    )} ${fromWhere(d, from, where)}`.text;
+    sql`SELECT ${columns.map((c, i) => sql`${finiteCountSql(d, ident(c))} AS ${ident(`c${i}`)}`)} ${fromWhere(d, from, where)}`
+      .text;
   const spans = await runSpans(run, table === 'events' ? run.ingest.rows : run.ingest.uidRows, pieceRows);
   if (!spans) {
     const found = await run.answers.one<Record<string, number>>(counts(stored, []));

@@ -1,5 +1,6 @@
 import { duckdbMeanOfSum, duckdbScaledSum, fromWhere, scoped, type Dialect } from './dialect.js';
 import { exactMeanSql, maxAbsesSql, meanScale, meanScales } from './exact-mean.js';
+import { finiteCountSql } from './finite-counts.js';
 import type { QueryableRun } from './queryable.js';
 import type { Row } from './session.js';
 import { columnsByParts, runSpans } from './range-state.js';
@@ -46,9 +47,6 @@ export interface KeyMeansSpec {
   total?: string;
 }
 
-const finiteCount = (d: Dialect, m: Sql) =>
-  sql`CAST(${d.countIf(sql`${m} IS NOT NULL AND ${d.isFinite(m)}`)} AS DOUBLE)`;
-
 /** The greatest finite value, as a double. */
 const maxSql = (d: Dialect, m: Sql) => d.aggregateIf('max', d.double(m), d.isFinite(m));
 
@@ -75,7 +73,7 @@ export function keyMeansSql(spec: KeyMeansSpec, scales: readonly number[], d: Di
             sql`${shareSql(d, m.expr)} AS ${ident(m.mean)}`,
           ]
         : [
-            ...(m.n ? [sql`${finiteCount(d, m.expr)} AS ${ident(m.n)}`] : []),
+            ...(m.n ? [sql`${finiteCountSql(d, m.expr)} AS ${ident(m.n)}`] : []),
             sql`${exactMeanSql(m.expr, scales[i], d)} AS ${ident(m.mean)}`,
             ...(m.max ? [sql`${maxSql(d, m.expr)} AS ${ident(m.max)}`] : []),
           ],
@@ -149,7 +147,7 @@ export async function keyMeans<T extends Row>(
         const { sum } = duckdbScaledSum(m.expr, scales[i]);
         return [
           sql`CAST(${sum} AS VARCHAR) AS ${ident(`s${i}`)}`,
-          sql`${finiteCount(d, m.expr)} AS ${ident(`n${i}`)}`,
+          sql`${finiteCountSql(d, m.expr)} AS ${ident(`n${i}`)}`,
           sql`${maxSql(d, m.expr)} AS ${ident(`x${i}`)}`,
         ];
       }),
